@@ -1,0 +1,43 @@
+#!/usr/bin/env node
+import * as fs from 'node:fs';
+import { App } from 'aws-cdk-lib';
+import { buildApp, CONTEXT_CONFIG, CONTEXT_TARGETS } from '../lib/app';
+import { formatViolations, readValidationReport } from '../lib/compliance/validation-report';
+import { ConfigError } from '../lib/config/load';
+
+/**
+ * The Statehouse app. Configuration comes from CDK context only:
+ *   -c targets=GovWest,GovEast           which targets to synthesize (default: every default target)
+ *   -c statehouse='{"targets":{...}}'    overrides, as JSON
+ *   -c statehouse=./my-config.json       overrides, from a file
+ */
+function readOverrides(app: App): unknown {
+  const raw: unknown = app.node.tryGetContext(CONTEXT_CONFIG);
+  if (typeof raw !== 'string') return raw ?? {};
+  const text = raw.trim().startsWith('{') ? raw : fs.readFileSync(raw, 'utf8');
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError([{ path: `-c ${CONTEXT_CONFIG}`, message: `is not valid JSON (${(e as Error).message}).` }]);
+  }
+}
+
+const app = new App();
+try {
+  buildApp(app, { overrides: readOverrides(app), targets: app.node.tryGetContext(CONTEXT_TARGETS) });
+} catch (e) {
+  if (e instanceof ConfigError) {
+    console.error(e.message);
+    process.exit(1);
+  }
+  throw e;
+}
+
+// Synthesize here, then fail on any unacknowledged finding (see validation-report.ts for why).
+const assembly = app.synth();
+const { errors, warnings } = readValidationReport(assembly.directory);
+if (warnings.length > 0) console.error(formatViolations('Statehouse synth warnings', warnings));
+if (errors.length > 0) {
+  console.error(formatViolations('Statehouse synth FAILED: unacknowledged findings', errors));
+  process.exitCode = 1;
+}

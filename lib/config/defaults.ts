@@ -1,0 +1,40 @@
+import { INTERFACE_ENDPOINT_SERVICES } from '../residency/region-facts';
+import type { StatehouseConfig, TargetConfig } from './schema';
+
+/**
+ * The default configuration: named constants a fork can audit.
+ * `Commercial` and `GovWest` synthesize by default; `GovEast` on request.
+ * No account is set, so the templates deploy into the credentials' account.
+ */
+
+const TARGET_DEFAULTS: Omit<TargetConfig, 'region' | 'default' | 'residency'> = {
+  logRetentionDays: 365,
+  auditRetentionDays: 2557, // seven years: a common records-schedule floor for audit logs
+  vpcCidr: '10.20.0.0/16',
+  maxAzs: 2,
+  // Every service the runtime calls; the capability gate checks each per region.
+  interfaceEndpoints: [...INTERFACE_ENDPOINT_SERVICES],
+};
+
+export const DEFAULT_CONFIG: StatehouseConfig = {
+  targets: {
+    Commercial: {
+      ...TARGET_DEFAULTS,
+      region: 'us-east-1',
+      default: true,
+      residency: { regions: ['us-east-1'], crossRegionInference: 'deny', fips: false },
+    },
+    GovWest: {
+      ...TARGET_DEFAULTS,
+      region: 'us-gov-west-1',
+      default: true,
+      residency: { regions: ['us-gov-west-1'], crossRegionInference: 'deny', fips: true },
+    },
+    GovEast: {
+      ...TARGET_DEFAULTS,
+      region: 'us-gov-east-1',
+      default: false,
+      residency: { regions: ['us-gov-east-1'], crossRegionInference: 'deny', fips: true },
+    },
+  },
+};

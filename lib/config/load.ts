@@ -1,0 +1,119 @@
+import { z } from 'zod';
+import { partitionOf, SUPPORTED_REGIONS } from '../residency/region-facts';
+import { DEFAULT_CONFIG } from './defaults';
+import { configSchema, type StatehouseConfig, type TargetConfig } from './schema';
+
+/** One problem in a configuration: where it is, and what to do. */
+export interface ConfigProblem {
+  readonly path: string;
+  readonly message: string;
+}
+
+/** A configuration that cannot be used. Lists every problem at once. */
+export class ConfigError extends Error {
+  constructor(public readonly problems: readonly ConfigProblem[]) {
+    super(
+      `Statehouse configuration is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n` +
+        problems.map((p) => `  - ${p.path}: ${p.message}`).join('\n'),
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+type Json = unknown;
+
+function isPlainObject(value: Json): value is Record<string, Json> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Deep merge of plain objects; arrays and scalars in `override` replace `base`. */
+export function mergeConfig(base: Json, override: Json): Json {
+  if (!isPlainObject(base) || !isPlainObject(override)) return override === undefined ? base : override;
+  const out: Record<string, Json> = { ...base };
+  for (const [key, value] of Object.entries(override)) out[key] = mergeConfig(base[key], value);
+  return out;
+}
+
+/** Rules that need the region-facts table; zod checks the shapes first. */
+function crossFieldProblems(config: StatehouseConfig): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  for (const [name, target] of Object.entries(config.targets)) {
+    const at = `targets.${name}`;
+    const partition = partitionOf(target.region);
+    if (!partition) {
+      problems.push({
+        path: `${at}.region`,
+        message: `"${target.region}" is not a region this kit has facts for; use one of ${SUPPORTED_REGIONS.join(', ')}, or add the region's rows to lib/residency/region-facts.ts with their sources.`,
+      });
+      continue;
+    }
+    if (!target.residency.regions.includes(target.region)) {
+      problems.push({
+        path: `${at}.residency.regions`,
+        message: `must include the target region "${target.region}" (the stacks themselves live there); add it to the list.`,
+      });
+    }
+    target.residency.regions.forEach((r, i) => {
+      const other = partitionOf(r);
+      if (other?.id !== partition.id) {
+        problems.push({
+          path: `${at}.residency.regions[${i}]`,
+          message: `"${r}" is not in the ${partition.name} partition of "${target.region}"; data cannot cross partitions. Use regions from ${partition.regions.join(', ')}.`,
+        });
+      }
+    });
+    if (target.residency.crossRegionInference === 'within-partition' && target.residency.regions.length < 2) {
+      problems.push({
+        path: `${at}.residency.crossRegionInference`,
+        message: `"within-partition" lets Bedrock route between allowed regions, but residency.regions lists only "${target.region}"; list the other regions the data may reach, or set "deny".`,
+      });
+    }
+  }
+  return problems;
+}
+
+function zodProblems(error: z.ZodError): ConfigProblem[] {
+  return error.issues.map((issue) => ({
+    path: issue.path.length > 0 ? issue.path.map(String).join('.') : '(root)',
+    message:
+      issue.code === 'unrecognized_keys'
+        ? `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}; remove ${issue.keys.length > 1 ? 'them' : 'it'} or check the spelling against README "Configuration reference".`
+        : issue.message,
+  }));
+}
+
+/**
+ * Parse and validate a configuration: user overrides deep-merged over the
+ * defaults. Throws a ConfigError listing every problem.
+ */
+export function parseConfig(overrides: Json = {}): StatehouseConfig {
+  if (!isPlainObject(overrides)) {
+    throw new ConfigError([{ path: '(root)', message: 'must be a JSON object such as {"targets": {...}}' }]);
+  }
+  const merged = mergeConfig(DEFAULT_CONFIG, overrides);
+  const parsed = configSchema.safeParse(merged);
+  if (!parsed.success) throw new ConfigError(zodProblems(parsed.error));
+  const problems = crossFieldProblems(parsed.data);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return parsed.data;
+}
+
+/**
+ * Which targets to synthesize: `-c targets=GovWest,GovEast`, or every target
+ * marked `default: true`.
+ */
+export function selectTargets(config: StatehouseConfig, selection?: string): Array<[string, TargetConfig]> {
+  const all = Object.entries(config.targets);
+  if (selection === undefined || selection.trim() === '') return all.filter(([, t]) => t.default);
+  const names = selection.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  const unknown = names.filter((n) => !(n in config.targets));
+  if (unknown.length > 0) {
+    throw new ConfigError(
+      unknown.map((n) => ({
+        path: 'targets (context)',
+        message: `no target named "${n}"; declared targets are ${Object.keys(config.targets).join(', ')}.`,
+      })),
+    );
+  }
+  return names.map((n) => [n, config.targets[n]] as [string, TargetConfig]);
+}

@@ -1,0 +1,102 @@
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { z } from 'zod';
+import { INTERFACE_ENDPOINT_SERVICES } from '../residency/region-facts';
+
+/**
+ * The typed Statehouse configuration. This file only describes shapes and
+ * per-field rules; rules that need the region-facts table (partitions,
+ * capabilities) live in `validate.ts`.
+ */
+
+/** Where a Bedrock request may be routed. */
+export const CROSS_REGION_INFERENCE = ['deny', 'within-partition'] as const;
+export type CrossRegionInference = (typeof CROSS_REGION_INFERENCE)[number];
+
+const REGION_PATTERN = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
+const ACCOUNT_PATTERN = /^\d{12}$/;
+const TARGET_NAME_PATTERN = /^[A-Z][A-Za-z0-9]{0,31}$/;
+
+/** Finite retentions CloudWatch Logs accepts (never "infinite": AU-11 sets an end). */
+const LOG_RETENTION_CHOICES: number[] = Object.values(RetentionDays).filter(
+  (v): v is number => typeof v === 'number' && v !== RetentionDays.INFINITE,
+);
+
+const region = z
+  .string()
+  .regex(REGION_PATTERN, { message: 'must be an AWS region id such as "us-east-1" or "us-gov-west-1"' });
+
+export const residencySchema = z
+  .object({
+    /** Regions where data may be stored and processed. The target's own region must be one of them. */
+    regions: z.array(region).min(1, { message: 'must list at least one region (the target region)' }),
+    /**
+     * `deny`: Bedrock inference profiles are refused; every model call stays in the target region.
+     * `within-partition`: profiles that route between the allowed regions of one partition are allowed.
+     */
+    crossRegionInference: z.enum(CROSS_REGION_INFERENCE, {
+      message: `must be one of ${CROSS_REGION_INFERENCE.map((v) => `"${v}"`).join(', ')}`,
+    }),
+    /** Use FIPS 140 endpoints for every SDK client where the partition offers them. */
+    fips: z.boolean({ message: 'must be true or false' }),
+  })
+  .strict();
+export type ResidencyConfig = z.infer<typeof residencySchema>;
+
+export const targetSchema = z
+  .object({
+    /**
+     * 12-digit account id. Leave it out to deploy into whatever account the
+     * credentials belong to (the templates then use `AWS::AccountId`).
+     */
+    account: z.string().regex(ACCOUNT_PATTERN, { message: 'must be a 12-digit AWS account id' }).optional(),
+    region,
+    /** Synthesized by `cdk synth` without `-c targets=...`. */
+    default: z.boolean({ message: 'must be true or false' }),
+    residency: residencySchema,
+    /** Days CloudWatch Logs keep platform logs (AU-11). */
+    logRetentionDays: z
+      .number({ message: 'must be a number of days' })
+      .refine((d) => LOG_RETENTION_CHOICES.includes(d), {
+        message: `must be a retention CloudWatch Logs offers: ${LOG_RETENTION_CHOICES.join(', ')}`,
+      }),
+    /** Days the audit bucket keeps CloudTrail and access logs before they expire (AU-11). */
+    auditRetentionDays: z
+      .number({ message: 'must be a number of days' })
+      .int({ message: 'must be a whole number of days' })
+      .min(365, { message: 'must be at least 365 days (AU-11 retention for audit records)' }),
+    /** CIDR of the isolated VPC. */
+    vpcCidr: z
+      .string()
+      .regex(/^\d{1,3}(\.\d{1,3}){3}\/(1[6-9]|2[0-4])$/, { message: 'must be an IPv4 CIDR between /16 and /24' }),
+    /**
+     * Interface endpoints to create in the isolated VPC. Each is checked by the
+     * capability gate: unavailable fails synth, unverified warns.
+     */
+    interfaceEndpoints: z.array(
+      z.enum(INTERFACE_ENDPOINT_SERVICES, {
+        message: `must be one of ${INTERFACE_ENDPOINT_SERVICES.join(', ')}`,
+      }),
+    ),
+    /** Availability zones the isolated subnets span. */
+    maxAzs: z
+      .number({ message: 'must be a number' })
+      .int({ message: 'must be a whole number' })
+      .min(2, { message: 'must be at least 2 (CP-10: survive the loss of one zone)' })
+      .max(3, { message: 'must be at most 3' }),
+  })
+  .strict();
+export type TargetConfig = z.infer<typeof targetSchema>;
+
+export const configSchema = z
+  .object({
+    targets: z
+      .record(
+        z.string().regex(TARGET_NAME_PATTERN, {
+          message: 'target names start with a capital letter and hold only letters and digits (max 32), e.g. "GovWest"',
+        }),
+        targetSchema,
+      )
+      .refine((targets) => Object.keys(targets).length > 0, { message: 'must declare at least one target' }),
+  })
+  .strict();
+export type StatehouseConfig = z.infer<typeof configSchema>;

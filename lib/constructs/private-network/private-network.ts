@@ -1,0 +1,131 @@
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { acknowledge } from '../../compliance/acknowledge';
+import { requireCapability } from '../../residency/capability-gate';
+import { FactStatus } from '../../residency/region-facts';
+import {
+  FLOW_LOG_TRAFFIC,
+  INTERFACE_ENDPOINT_PRIVATE_DNS,
+  SUBNET_CIDR_MASK,
+  SUBNET_TYPE,
+} from './private-network-defaults';
+
+export interface PrivateNetworkProps {
+  readonly cidr: string;
+  readonly maxAzs: number;
+  /** Interface endpoint services (suffix after `com.amazonaws.{region}.`), checked by the capability gate. */
+  readonly interfaceEndpoints: readonly string[];
+  /** Key of the flow-log group. */
+  readonly logsKey: kms.IKey;
+  readonly logRetention: logs.RetentionDays;
+}
+
+/**
+ * An isolated VPC (SC-7): isolated subnets only, no internet or NAT gateway.
+ * AWS services are reached through gateway endpoints (DynamoDB, S3) and
+ * interface endpoints, each with a policy that admits only this account's
+ * principals, and, for gateway endpoints, only this account's resources.
+ * Flow logs go to an encrypted log group.
+ */
+export class PrivateNetwork extends Construct {
+  public readonly vpc: ec2.IVpc;
+  public readonly subnets: ec2.SubnetSelection = { subnetType: SUBNET_TYPE };
+  /** Interface endpoints created, by service name. */
+  public readonly interfaceEndpoints: Readonly<Record<string, ec2.InterfaceVpcEndpoint>>;
+  public readonly flowLogGroup: logs.ILogGroup;
+
+  constructor(scope: Construct, id: string, props: PrivateNetworkProps) {
+    super(scope, id);
+    const account = Stack.of(this).account;
+
+    const vpc = new ec2.Vpc(this, 'Resource', {
+      ipAddresses: ec2.IpAddresses.cidr(props.cidr),
+      maxAzs: props.maxAzs,
+      natGateways: 0,
+      subnetConfiguration: [{ name: 'isolated', subnetType: SUBNET_TYPE, cidrMask: SUBNET_CIDR_MASK }],
+      restrictDefaultSecurityGroup: true,
+    });
+    this.vpc = vpc;
+
+    this.flowLogGroup = new logs.LogGroup(this, 'FlowLogs', {
+      encryptionKey: props.logsKey,
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const flowLog = vpc.addFlowLog('FlowLog', {
+      destination: ec2.FlowLogDestination.toCloudWatchLogs(this.flowLogGroup),
+      trafficType: FLOW_LOG_TRAFFIC,
+    });
+    acknowledge(
+      flowLog.node.findChild('IAMRole'),
+      'NIST.800.53.R5-IAMNoInlinePolicy',
+      'CDK-generated AWS::IAM::Policy for the flow-log role, scoped to its one log group; it carries the permissions boundary.',
+    );
+    this.acknowledgeDefaultSecurityGroupProvider();
+
+    const ownAccountOnly = (resourceToo: boolean) =>
+      new iam.PolicyStatement({
+        principals: [new iam.AnyPrincipal()],
+        actions: ['*'],
+        resources: ['*'],
+        conditions: {
+          StringEquals: {
+            'aws:PrincipalAccount': account,
+            ...(resourceToo ? { 'aws:ResourceAccount': account } : {}),
+          },
+        },
+      });
+
+    for (const [name, service] of [
+      ['DynamoDb', ec2.GatewayVpcEndpointAwsService.DYNAMODB],
+      ['S3', ec2.GatewayVpcEndpointAwsService.S3],
+    ] as const) {
+      const endpoint = vpc.addGatewayEndpoint(name, { service, subnets: [this.subnets] });
+      endpoint.addToPolicy(ownAccountOnly(true));
+    }
+
+    const endpoints: Record<string, ec2.InterfaceVpcEndpoint> = {};
+    for (const service of props.interfaceEndpoints) {
+      const check = requireCapability(this, `vpce:${service}`, `the ${service} interface endpoint`);
+      if (check.status === FactStatus.UNAVAILABLE) continue;
+      const endpoint = vpc.addInterfaceEndpoint(endpointId(service), {
+        service: new ec2.InterfaceVpcEndpointAwsService(service),
+        subnets: this.subnets,
+        privateDnsEnabled: INTERFACE_ENDPOINT_PRIVATE_DNS,
+        open: false,
+      });
+      // SC-7: HTTPS from inside this VPC only (a literal CIDR, so reviewers and cdk-nag can read it).
+      endpoint.connections.allowFrom(ec2.Peer.ipv4(props.cidr), ec2.Port.tcp(443), 'HTTPS from the isolated VPC');
+      endpoint.addToPolicy(ownAccountOnly(false));
+      endpoints[service] = endpoint;
+    }
+    this.interfaceEndpoints = endpoints;
+  }
+
+  /**
+   * `restrictDefaultSecurityGroup` (SC-7: the default security group allows
+   * nothing) is enforced by a CDK-managed custom resource whose function calls
+   * the EC2 API once at deploy time; it runs outside the VPC by design.
+   */
+  private acknowledgeDefaultSecurityGroupProvider(): void {
+    const provider = Stack.of(this).node.tryFindChild('Custom::VpcRestrictDefaultSGCustomResourceProvider');
+    if (!provider) return;
+    acknowledge(
+      provider,
+      'StatehouseResidency::LambdaOutsideVpc',
+      'CDK-managed deploy-time function that removes the default security group rules; it handles no session data and the isolated VPC has no EC2 API route for it.',
+    );
+  }
+}
+
+/** `bedrock-agent-runtime` → `BedrockAgentRuntime`: stable construct ids (renaming one replaces the endpoint). */
+function endpointId(service: string): string {
+  return service
+    .split(/[-.]/)
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
+}

@@ -1,0 +1,87 @@
+import { Annotations, Stack, Stage, Token } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
+import { FactStatus, findFact, type CapabilityFact } from './region-facts';
+
+/** The outcome of asking the region-facts table about one capability. */
+export interface CapabilityCheck {
+  readonly capability: string;
+  readonly region: string;
+  readonly status: FactStatus;
+  readonly fact?: CapabilityFact;
+}
+
+/** Look a capability up for a region. A pair with no row is `unverified`. */
+export function checkCapability(capability: string, region: string): CapabilityCheck {
+  const fact = findFact(capability, region);
+  return { capability, region, status: fact?.status ?? FactStatus.UNVERIFIED, fact };
+}
+
+/** A shell command that answers an unverified fact against a real account. */
+export function verifyHint(capability: string, region: string): string {
+  const [service, kind, arg] = capability.split(':');
+  if (service === 'sagemaker' && kind === 'instance') {
+    const ec2Type = arg.replace(/^ml\./, '');
+    return `aws ec2 describe-instance-type-offerings --region ${region} --filters Name=instance-type,Values=${ec2Type}; aws service-quotas list-service-quotas --service-code sagemaker --region ${region} --query "Quotas[?contains(QuotaName, '${arg} for endpoint usage')]"`;
+  }
+  if (service === 'vpce') {
+    return `aws ec2 describe-vpc-endpoint-services --region ${region} --query "ServiceNames[?ends_with(@, '.${kind}')]"`;
+  }
+  if (service === 'bedrock') return `aws bedrock list-foundation-models --region ${region}; aws bedrock list-inference-profiles --region ${region}`;
+  if (service === 'lambda') return `aws lambda list-layers --region ${region} (a test function with the setting, then delete it)`;
+  if (service === 'states') return `aws stepfunctions create-state-machine --type EXPRESS ... --region ${region} in a sandbox account`;
+  return `npm run preflight -- -c targets=<target>`;
+}
+
+function targetLabel(scope: IConstruct, region: string): string {
+  const stage = Stage.of(scope);
+  return stage?.stageName ? `${stage.stageName} (${region})` : region;
+}
+
+/**
+ * Message for a capability the target cannot run: what, why, the source and
+ * what to do instead.
+ */
+export function unavailableMessage(check: CapabilityCheck, neededBy: string, target: string): string {
+  const fact = check.fact!;
+  return (
+    `${target} cannot run "${check.capability}", which ${neededBy} needs. ` +
+    `Why: ${fact.why ?? 'the region does not offer it.'} (source: ${fact.source}). ` +
+    `Instead: ${fact.alternative ?? 'choose a target region that offers it.'}`
+  );
+}
+
+export function unverifiedMessage(check: CapabilityCheck, neededBy: string, target: string): string {
+  return (
+    `"${check.capability}" in ${target} is unverified (${check.fact?.source ?? 'no row in lib/residency/region-facts.ts'}); ` +
+    `${neededBy} needs it. Verify before deploy: \`npm run preflight -- -c targets=${target.split(' ')[0]}\` ` +
+    `or \`${verifyHint(check.capability, check.region)}\`.`
+  );
+}
+
+/**
+ * The capability gate. A construct that needs a regional capability calls
+ * `requireCapability(this, 'sagemaker:hosting', 'the Neuron endpoint')`.
+ *
+ * - unavailable: synth fails (a stack validation error) with what, why and the alternative;
+ * - unverified: a synth warning that says how to verify;
+ * - available: nothing.
+ *
+ * Errors are stack validations, so one `cdk synth` reports every gate failure at once.
+ */
+export function requireCapability(scope: IConstruct, capability: string, neededBy: string): CapabilityCheck {
+  const stack = Stack.of(scope);
+  if (Token.isUnresolved(stack.region)) {
+    throw new Error(
+      `${scope.node.path}: the capability gate needs a concrete region; give the stack an env with a region (got an unresolved token).`,
+    );
+  }
+  const check = checkCapability(capability, stack.region);
+  const target = targetLabel(scope, stack.region);
+  if (check.status === FactStatus.UNAVAILABLE) {
+    const message = unavailableMessage(check, neededBy, target);
+    scope.node.addValidation({ validate: () => [message] });
+  } else if (check.status === FactStatus.UNVERIFIED) {
+    Annotations.of(scope).addWarningV2(`statehouse:unverified:${capability}`, unverifiedMessage(check, neededBy, target));
+  }
+  return check;
+}

@@ -1,0 +1,52 @@
+import { Stack, type StackProps } from 'aws-cdk-lib';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import type { TargetConfig } from '../config/schema';
+import { dataResourcePrefix, permissionsBoundaryName, targetPrefix, trailName } from '../config/naming';
+import { AuditTrail } from '../constructs/audit-trail/audit-trail';
+import { PlatformKeys } from '../constructs/platform-keys/platform-keys';
+import { PrivateNetwork } from '../constructs/private-network/private-network';
+import { ResidencyBoundary } from '../constructs/residency-boundary/residency-boundary';
+
+export interface FoundationStackProps extends StackProps {
+  readonly targetName: string;
+  readonly target: TargetConfig;
+  readonly logRetention: logs.RetentionDays;
+}
+
+/**
+ * Stateful ground of one target: keys, the isolated network, the audit trail
+ * and the permissions boundary. Every resource here is RETAIN.
+ */
+export class FoundationStack extends Stack {
+  public readonly keys: PlatformKeys;
+  public readonly network: PrivateNetwork;
+  public readonly audit: AuditTrail;
+  public readonly boundary: ResidencyBoundary;
+
+  constructor(scope: Construct, id: string, props: FoundationStackProps) {
+    super(scope, id, props);
+    const { target, targetName } = props;
+
+    this.boundary = new ResidencyBoundary(this, 'Boundary', {
+      residency: target.residency,
+      managedPolicyName: permissionsBoundaryName(targetName),
+    });
+    this.keys = new PlatformKeys(this, 'Keys', { residency: target.residency, aliasPrefix: targetPrefix(targetName) });
+    this.network = new PrivateNetwork(this, 'Network', {
+      cidr: target.vpcCidr,
+      maxAzs: target.maxAzs,
+      interfaceEndpoints: target.interfaceEndpoints,
+      logsKey: this.keys.logs,
+      logRetention: props.logRetention,
+    });
+    this.audit = new AuditTrail(this, 'Audit', {
+      trailName: trailName(targetName),
+      auditKey: this.keys.audit,
+      logsKey: this.keys.logs,
+      logRetention: props.logRetention,
+      retentionDays: target.auditRetentionDays,
+      dataResourcePrefix: dataResourcePrefix(targetName),
+    });
+  }
+}

@@ -1,0 +1,55 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Stage, Validations, type StageProps } from 'aws-cdk-lib';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { trailName } from '../config/naming';
+import type { TargetConfig } from '../config/schema';
+import { serviceControlPolicy } from '../residency/policies';
+import { ResidencyGuard } from '../residency/residency-guard';
+import { FoundationStack } from './foundation-stack';
+
+export interface StatehouseStageProps extends StageProps {
+  readonly target: TargetConfig;
+}
+
+/** File written next to the target's templates for the organization admin to attach. */
+export const SCP_FILE_NAME = 'residency-scp.json';
+
+/**
+ * One deployment target (`Commercial`, `GovWest`, ...): its stacks, the
+ * permissions boundary on every role, and the residency guard on every
+ * template.
+ */
+export class StatehouseStage extends Stage {
+  public readonly foundation: FoundationStack;
+
+  constructor(scope: Construct, id: string, props: StatehouseStageProps) {
+    super(scope, id, { ...props, env: { account: props.target.account, region: props.target.region } });
+    const { target } = props;
+    const logRetention = target.logRetentionDays as RetentionDays;
+
+    this.foundation = new FoundationStack(this, 'Foundation', {
+      targetName: id,
+      target,
+      logRetention,
+      description: `Statehouse ${id}: keys, isolated network, audit trail, permissions boundary (RETAIN)`,
+      terminationProtection: true,
+    });
+
+    this.foundation.boundary.applyTo(this);
+    Validations.of(this).addPlugins(new ResidencyGuard(target.residency));
+    this.writeServiceControlPolicy(id, target);
+  }
+
+  private writeServiceControlPolicy(id: string, target: TargetConfig): void {
+    const scp = serviceControlPolicy({
+      residency: target.residency,
+      partition: this.foundation.partition,
+      account: target.account ?? '*',
+      trailName: trailName(id),
+    });
+    fs.mkdirSync(this.outdir, { recursive: true });
+    fs.writeFileSync(path.join(this.outdir, SCP_FILE_NAME), JSON.stringify(scp, null, 2) + '\n');
+  }
+}
