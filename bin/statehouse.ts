@@ -34,7 +34,14 @@ try {
 }
 
 // Synthesize here, then fail on any unacknowledged finding (see validation-report.ts for why).
-const assembly = app.synth();
+let assembly;
+try {
+  assembly = app.synth();
+} catch (e) {
+  // Capability-gate and construct validation errors: the message says what, why and what to do.
+  console.error(`Statehouse synth FAILED:\n${(e as Error).message}`);
+  process.exit(1);
+}
 const { errors, warnings } = readValidationReport(assembly.directory);
 if (warnings.length > 0) console.error(formatViolations('Statehouse synth warnings', warnings));
 if (errors.length > 0) {

@@ -7,13 +7,16 @@ import type { StatehouseConfig, TargetConfig } from './schema';
  * No account is set, so the templates deploy into the credentials' account.
  */
 
-const TARGET_DEFAULTS: Omit<TargetConfig, 'region' | 'default' | 'residency'> = {
+/** Fields every target gets unless it sets them; a new target needs only `region` and `residency`. */
+export const TARGET_DEFAULTS: Omit<TargetConfig, 'region' | 'residency'> = {
+  default: false,
   logRetentionDays: 365,
   auditRetentionDays: 2557, // seven years: a common records-schedule floor for audit logs
   vpcCidr: '10.20.0.0/16',
   maxAzs: 2,
   // Every service the runtime calls; the capability gate checks each per region.
   interfaceEndpoints: [...INTERFACE_ENDPOINT_SERVICES],
+  requiredCapabilities: [],
 };
 
 export const DEFAULT_CONFIG: StatehouseConfig = {

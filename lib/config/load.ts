@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { partitionOf, SUPPORTED_REGIONS } from '../residency/region-facts';
-import { DEFAULT_CONFIG } from './defaults';
+import { DEFAULT_CONFIG, TARGET_DEFAULTS } from './defaults';
 import { configSchema, type StatehouseConfig, type TargetConfig } from './schema';
 
 /** One problem in a configuration: where it is, and what to do. */
@@ -90,7 +90,16 @@ export function parseConfig(overrides: Json = {}): StatehouseConfig {
   if (!isPlainObject(overrides)) {
     throw new ConfigError([{ path: '(root)', message: 'must be a JSON object such as {"targets": {...}}' }]);
   }
-  const merged = mergeConfig(DEFAULT_CONFIG, overrides);
+  // A target the defaults do not declare starts from the per-target defaults.
+  const overriddenTargets = isPlainObject(overrides.targets) ? Object.keys(overrides.targets) : [];
+  const base = {
+    ...DEFAULT_CONFIG,
+    targets: {
+      ...Object.fromEntries(overriddenTargets.map((name) => [name, TARGET_DEFAULTS])),
+      ...DEFAULT_CONFIG.targets,
+    },
+  };
+  const merged = mergeConfig(base, overrides);
   const parsed = configSchema.safeParse(merged);
   if (!parsed.success) throw new ConfigError(zodProblems(parsed.error));
   const problems = crossFieldProblems(parsed.data);

@@ -77,6 +77,15 @@ export const targetSchema = z
         message: `must be one of ${INTERFACE_ENDPOINT_SERVICES.join(', ')}`,
       }),
     ),
+    /**
+     * Capabilities your own additions need (e.g. `sagemaker:hosting`,
+     * `bedrock:knowledge-bases`), checked by the capability gate like the kit's own.
+     */
+    requiredCapabilities: z.array(
+      z.string().regex(/^[a-z0-9-]+(:[a-zA-Z0-9.-]+)+$/, {
+        message: 'must be a capability id such as "sagemaker:hosting" or "sagemaker:instance:ml.inf2.xlarge" (see lib/residency/region-facts.ts)',
+      }),
+    ),
     /** Availability zones the isolated subnets span. */
     maxAzs: z
       .number({ message: 'must be a number' })

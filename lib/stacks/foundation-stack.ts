@@ -7,6 +7,7 @@ import { AuditTrail } from '../constructs/audit-trail/audit-trail';
 import { PlatformKeys } from '../constructs/platform-keys/platform-keys';
 import { PrivateNetwork } from '../constructs/private-network/private-network';
 import { ResidencyBoundary } from '../constructs/residency-boundary/residency-boundary';
+import { requireCapability } from '../residency/capability-gate';
 
 export interface FoundationStackProps extends StackProps {
   readonly targetName: string;
@@ -40,6 +41,9 @@ export class FoundationStack extends Stack {
       logsKey: this.keys.logs,
       logRetention: props.logRetention,
     });
+    for (const capability of target.requiredCapabilities) {
+      requireCapability(this, capability, 'the configuration (requiredCapabilities)');
+    }
     this.audit = new AuditTrail(this, 'Audit', {
       trailName: trailName(targetName),
       auditKey: this.keys.audit,

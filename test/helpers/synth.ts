@@ -1,0 +1,69 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { App, type Stack } from 'aws-cdk-lib';
+import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
+import { buildApp, type BuildOptions } from '../../lib/app';
+import type { StatehouseStage } from '../../lib/stacks/statehouse-stage';
+
+export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+
+/**
+ * cdk.json's context. A bare `new App()` does not read cdk.json, so tests
+ * load it themselves: the feature flags must be the ones `cdk synth` uses.
+ */
+export function cdkJsonContext(): Record<string, unknown> {
+  const cdkJson = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> };
+  return cdkJson.context;
+}
+
+export interface SynthOptions extends BuildOptions {
+  /** Extra context on top of cdk.json's. */
+  readonly context?: Record<string, unknown>;
+  /** Bundle Lambda code for real (only the one bundling test does). Default: skip bundling. */
+  readonly bundle?: boolean;
+}
+
+export interface Synthesized {
+  readonly app: App;
+  readonly assembly: CloudAssembly;
+  readonly stages: StatehouseStage[];
+  readonly outdir: string;
+}
+
+/** Build and synthesize the Statehouse app the way bin/ does, into a temp dir. */
+export function synthStatehouse(options: SynthOptions = {}): Synthesized {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'statehouse-synth-'));
+  const app = new App({
+    outdir,
+    context: {
+      ...cdkJsonContext(),
+      // Snapshot and assertion tests skip esbuild; one test bundles for real.
+      ...(options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }),
+      ...options.context,
+    },
+  });
+  const { stages } = buildApp(app, options);
+  const assembly = app.synth();
+  return { app, assembly, stages, outdir };
+}
+
+/** Every stack of a stage, in creation order. */
+export function stacksOf(stage: StatehouseStage): Stack[] {
+  return stage.node.children.filter((c): c is Stack => (c as Stack).templateFile !== undefined);
+}
+
+export function templatePath(stack: Stack): string {
+  return path.join(stack.node.scope ? (stack.node.scope as StatehouseStage).outdir : '', stack.templateFile);
+}
+
+export function readTemplate(stack: Stack): Record<string, any> {
+  return JSON.parse(fs.readFileSync(templatePath(stack), 'utf8'));
+}
+
+const ASSET_HASH = /[0-9a-f]{64}/g;
+
+/** Asset hashes change with every dependency bump; snapshots keep the shape, not the hash. */
+export function normaliseTemplate(template: Record<string, any>): Record<string, any> {
+  return JSON.parse(JSON.stringify(template).replace(ASSET_HASH, '<asset-hash>'));
+}
