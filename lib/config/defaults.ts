@@ -17,6 +17,17 @@ export const TARGET_DEFAULTS: Omit<TargetConfig, 'region' | 'residency'> = {
   // Every service the runtime calls; the capability gate checks each per region.
   interfaceEndpoints: [...INTERFACE_ENDPOINT_SERVICES],
   requiredCapabilities: [],
+  // Claude 3 Haiku: offered in-region in both partitions' default regions (model list per region is unverified; synth warns).
+  model: { kind: 'bedrock-converse', modelId: 'anthropic.claude-3-haiku-20240307-v1:0' },
+  // No tenants: nobody can call the API until the platform team maps roles to tenants.
+  tenants: {},
+  session: {
+    contextEvents: 50,
+    contextTokens: 16000,
+    tokenBudget: 2_000_000,
+    ttlDays: 90,
+    inlineThresholdBytes: 64 * 1024,
+  },
 };
 
 export const DEFAULT_CONFIG: StatehouseConfig = {

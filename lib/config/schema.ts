@@ -42,6 +42,45 @@ export const residencySchema = z
   .strict();
 export type ResidencyConfig = z.infer<typeof residencySchema>;
 
+const modelId = z.string().min(1, { message: 'must name a model' }).max(256);
+
+/**
+ * The model backend of a target. Inference profiles (`us.`, `us-gov.` ids)
+ * are accepted only with residency.crossRegionInference = within-partition.
+ */
+export const modelSchema = z.discriminatedUnion(
+  'kind',
+  [
+    z.object({ kind: z.literal('bedrock-converse'), modelId, maxTokens: z.number().int().positive().max(32768).optional() }).strict(),
+    z.object({
+      kind: z.literal('sagemaker'),
+      endpointName: z.string().regex(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/, { message: 'must be a SageMaker endpoint name' }),
+      stream: z.boolean().optional(),
+      maxTokens: z.number().int().positive().max(32768).optional(),
+    }).strict(),
+    z.object({ kind: z.literal('bedrock-agent'), foundationModel: modelId, instruction: z.string().min(40).max(4000) }).strict(),
+  ],
+  { message: 'kind must be one of "bedrock-converse", "sagemaker", "bedrock-agent"' },
+);
+export type ModelConfig = z.infer<typeof modelSchema>;
+
+const positiveInt = (what: string) => z.number({ message: `must be a number (${what})` }).int({ message: 'must be a whole number' }).positive({ message: 'must be positive' });
+
+export const sessionSchema = z
+  .object({
+    /** Newest events loaded per turn (K in DESIGN.md). */
+    contextEvents: positiveInt('events per turn').max(500, { message: 'must be at most 500 (one Query page)' }),
+    /** Token budget of the context sent to the model: summary + newest events. */
+    contextTokens: positiveInt('tokens'),
+    /** Tokens a session may spend in total before turns are refused (429). */
+    tokenBudget: positiveInt('tokens'),
+    /** Days after the last turn before a session expires (TTL). */
+    ttlDays: positiveInt('days').max(3650),
+    /** Contents above this many bytes go to the payload bucket first. */
+    inlineThresholdBytes: positiveInt('bytes').max(300 * 1024, { message: 'must be at most 307200 (DynamoDB items stop at 400 KB)' }),
+  })
+  .strict();
+
 export const targetSchema = z
   .object({
     /**
@@ -86,6 +125,16 @@ export const targetSchema = z
         message: 'must be a capability id such as "sagemaker:hosting" or "sagemaker:instance:ml.inf2.xlarge" (see lib/residency/region-facts.ts)',
       }),
     ),
+    model: modelSchema,
+    /**
+     * Tenants: tenant id → IAM role ARNs whose callers act for it. The tenant
+     * always comes from the caller's identity, never from a request body.
+     */
+    tenants: z.record(
+      z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { message: 'tenant ids are lowercase letters, digits and hyphens (max 63)' }),
+      z.array(z.string().regex(/^arn:[a-z-]+:iam::\d{12}:role\/[\w+=,.@\/-]+$/, { message: 'must be an IAM role ARN' })).min(1),
+    ),
+    session: sessionSchema,
     /** Availability zones the isolated subnets span. */
     maxAzs: z
       .number({ message: 'must be a number' })

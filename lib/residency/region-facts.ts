@@ -346,3 +346,8 @@ const SERVICE_PRINCIPAL_DOMAIN = 'amazonaws.com';
 export function servicePrincipalName(service: string): string {
   return `${service}.${SERVICE_PRINCIPAL_DOMAIN}`;
 }
+
+/** Services whose SDK clients need `useFipsEndpoint: true` in a region (a separate -fips host). */
+export function fipsHostServices(region: string): string[] {
+  return FIPS_ENDPOINT_FACTS.filter((f) => f.kind === 'fips-host' && f.regions.includes(region)).map((f) => f.service);
+}

@@ -37,6 +37,9 @@ export class PrivateNetwork extends Construct {
   /** Interface endpoints created, by service name. */
   public readonly interfaceEndpoints: Readonly<Record<string, ec2.InterfaceVpcEndpoint>>;
   public readonly flowLogGroup: logs.ILogGroup;
+  /** Gateway endpoints: bucket and table policies can require traffic to come through them. */
+  public readonly s3Endpoint: ec2.IGatewayVpcEndpoint;
+  public readonly dynamoDbEndpoint: ec2.IGatewayVpcEndpoint;
 
   constructor(scope: Construct, id: string, props: PrivateNetworkProps) {
     super(scope, id);
@@ -80,13 +83,13 @@ export class PrivateNetwork extends Construct {
         },
       });
 
-    for (const [name, service] of [
-      ['DynamoDb', ec2.GatewayVpcEndpointAwsService.DYNAMODB],
-      ['S3', ec2.GatewayVpcEndpointAwsService.S3],
-    ] as const) {
+    const gateway = (name: string, service: ec2.IGatewayVpcEndpointService) => {
       const endpoint = vpc.addGatewayEndpoint(name, { service, subnets: [this.subnets] });
       endpoint.addToPolicy(ownAccountOnly(true));
-    }
+      return endpoint;
+    };
+    this.dynamoDbEndpoint = gateway('DynamoDb', ec2.GatewayVpcEndpointAwsService.DYNAMODB);
+    this.s3Endpoint = gateway('S3', ec2.GatewayVpcEndpointAwsService.S3);
 
     const endpoints: Record<string, ec2.InterfaceVpcEndpoint> = {};
     for (const service of props.interfaceEndpoints) {

@@ -1,0 +1,234 @@
+import { randomUUID } from 'node:crypto';
+import type { CancellationReason, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { SessionBusyError, SessionExistsError, SessionNotFoundError, ValidationError } from '../domain/errors';
+import { isResolved, type SessionEvent, type StoredEvent } from '../domain/session-event';
+import type { SessionHeader, TurnHeaderUpdate } from '../domain/session-header';
+import { eventPayloadKey, eventSk, MAX_SEQ, sessionPayloadPrefix, sessionPk } from '../domain/session-keys';
+import type { PayloadStore } from '../ports/payload-store';
+import type {
+  EventPage,
+  LoadedSession,
+  ReadEventsOptions,
+  SessionRepository,
+} from '../ports/session-repository';
+import { deleteAllKeys } from './dynamodb-batch-delete';
+import {
+  eventFromItem,
+  eventItem,
+  headerFromItem,
+  headerItem,
+  headerKey,
+  headerTurnUpdate,
+  isHeaderItem,
+  newEventPut,
+} from './session-items';
+import { SESSION_TABLE_SCHEMA } from './session-table-schema';
+
+/** Content above this many UTF-8 bytes goes to the payload store. */
+export const DEFAULT_PAYLOAD_THRESHOLD_BYTES = 64 * 1024;
+/** Keeps an event item far below DynamoDB's 400 KB item limit and a turn's writes below the 4 MB transaction limit. */
+export const MAX_PAYLOAD_THRESHOLD_BYTES = 128 * 1024;
+const DEFAULT_PAGE_SIZE = 100;
+
+export interface DynamoDbSessionRepositoryProps {
+  readonly client: DynamoDBClient;
+  readonly tableName: string;
+  readonly payloads: PayloadStore;
+  /** @default DEFAULT_PAYLOAD_THRESHOLD_BYTES (64 KiB) */
+  readonly payloadThresholdBytes?: number;
+}
+
+const PK = SESSION_TABLE_SCHEMA.partitionKey.name;
+const SK = SESSION_TABLE_SCHEMA.sortKey.name;
+
+/**
+ * Sessions in one DynamoDB table, an item per event. A turn costs two round
+ * trips whatever the session's length: one Query and one TransactWriteItems.
+ */
+export class DynamoDbSessionRepository implements SessionRepository {
+  private readonly documents: DynamoDBDocumentClient;
+  private readonly tableName: string;
+  private readonly payloads: PayloadStore;
+  private readonly payloadThresholdBytes: number;
+
+  constructor(props: DynamoDbSessionRepositoryProps) {
+    const threshold = props.payloadThresholdBytes ?? DEFAULT_PAYLOAD_THRESHOLD_BYTES;
+    if (!Number.isSafeInteger(threshold) || threshold < 0 || threshold > MAX_PAYLOAD_THRESHOLD_BYTES) {
+      throw new RangeError(
+        `payloadThresholdBytes is ${threshold}; use an integer from 0 to ${MAX_PAYLOAD_THRESHOLD_BYTES} ` +
+          '(larger content goes to the payload store anyway)',
+      );
+    }
+    // Shares the client's middleware stack, so counters attached to `client` see these calls.
+    this.documents = DynamoDBDocumentClient.from(props.client, {
+      marshallOptions: { removeUndefinedValues: true },
+    });
+    this.tableName = props.tableName;
+    this.payloads = props.payloads;
+    this.payloadThresholdBytes = threshold;
+  }
+
+  async create(tenant: string, session: string, header: SessionHeader): Promise<void> {
+    try {
+      await this.documents.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: headerItem(tenant, session, header),
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': PK },
+        }),
+      );
+    } catch (error) {
+      if (errorName(error) === 'ConditionalCheckFailedException') {
+        throw new SessionExistsError(tenant, session);
+      }
+      throw error;
+    }
+  }
+
+  load(tenant: string, session: string, k: number, options: { resolvePayloads: true }): Promise<LoadedSession<SessionEvent>>;
+  load(tenant: string, session: string, k: number, options?: { resolvePayloads?: false }): Promise<LoadedSession>;
+  async load(
+    tenant: string,
+    session: string,
+    k: number,
+    options?: { resolvePayloads?: boolean },
+  ): Promise<LoadedSession> {
+    if (!Number.isSafeInteger(k) || k < 0) throw new ValidationError('k', `${k} is not a non-negative integer`);
+    // The header sorts after every event, so descending order yields it first, then the newest k events.
+    // Strongly consistent: a retry right after a commit must see its recorded request.
+    const { Items = [] } = await this.documents.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': PK },
+        ExpressionAttributeValues: { ':pk': sessionPk(tenant, session) },
+        ScanIndexForward: false,
+        Limit: k + 1,
+        ConsistentRead: true,
+      }),
+    );
+    const [first, ...rest] = Items;
+    if (!first || !isHeaderItem(first)) throw new SessionNotFoundError(tenant, session);
+    const events = rest.map(eventFromItem);
+    return {
+      header: headerFromItem(first),
+      events: options?.resolvePayloads ? await this.resolveAll(events) : events,
+    };
+  }
+
+  async commitTurn(
+    tenant: string,
+    session: string,
+    expectedVersion: number,
+    newEvents: readonly SessionEvent[],
+    headerUpdate: TurnHeaderUpdate,
+  ): Promise<number> {
+    // Payloads first: once the transaction commits, every s3Ref it wrote must resolve.
+    const eventItems = await Promise.all(
+      newEvents.map(async (event) => eventItem(tenant, session, await this.offload(tenant, session, event), headerUpdate.expiresAt)),
+    );
+    try {
+      await this.documents.send(
+        new TransactWriteCommand({
+          // Constant across the SDK's own retries, so a retried commit that already landed is not reported as busy.
+          ClientRequestToken: randomUUID(),
+          TransactItems: [
+            ...eventItems.map((item) => ({ Put: newEventPut(this.tableName, item) })),
+            { Update: headerTurnUpdate(this.tableName, tenant, session, expectedVersion, headerUpdate) },
+          ],
+        }),
+      );
+    } catch (error) {
+      throw this.commitFailure(error, tenant, session, expectedVersion);
+    }
+    return expectedVersion + 1;
+  }
+
+  readEvents(
+    tenant: string,
+    session: string,
+    options: ReadEventsOptions & { resolvePayloads: true },
+  ): Promise<EventPage<SessionEvent>>;
+  readEvents(tenant: string, session: string, options?: ReadEventsOptions): Promise<EventPage>;
+  async readEvents(tenant: string, session: string, options: ReadEventsOptions = {}): Promise<EventPage> {
+    const afterSeq = options.afterSeq ?? 0;
+    const limit = options.limit ?? DEFAULT_PAGE_SIZE;
+    if (!Number.isSafeInteger(limit) || limit < 1) throw new ValidationError('limit', `${limit} is not a positive integer`);
+    const { Items = [], LastEvaluatedKey } = await this.documents.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :from AND :to',
+        ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
+        ExpressionAttributeValues: {
+          ':pk': sessionPk(tenant, session),
+          ':from': eventSk(afterSeq + 1),
+          ':to': eventSk(MAX_SEQ),
+        },
+        ScanIndexForward: true,
+        Limit: limit,
+        ConsistentRead: true,
+      }),
+    );
+    const stored = Items.map(eventFromItem);
+    const events = options.resolvePayloads ? await this.resolveAll(stored) : stored;
+    const last = events[events.length - 1];
+    return LastEvaluatedKey && last ? { events, nextAfterSeq: last.seq } : { events };
+  }
+
+  async delete(tenant: string, session: string): Promise<number> {
+    // The header goes first, so readers and writers see the session as gone at once.
+    const { Attributes } = await this.documents.send(
+      new DeleteCommand({ TableName: this.tableName, Key: headerKey(tenant, session), ReturnValues: 'ALL_OLD' }),
+    );
+    const events = await deleteAllKeys(this.documents, this.tableName, sessionPk(tenant, session));
+    if (!Attributes && events === 0) throw new SessionNotFoundError(tenant, session);
+    await this.payloads.deletePrefix(sessionPayloadPrefix(tenant, session));
+    return events + (Attributes ? 1 : 0);
+  }
+
+  private async offload(tenant: string, session: string, event: SessionEvent): Promise<StoredEvent> {
+    if (Buffer.byteLength(event.content, 'utf8') <= this.payloadThresholdBytes) return event;
+    const key = eventPayloadKey(tenant, session, event.seq, event.hash);
+    await this.payloads.put(key, event.content);
+    const { content: _offloaded, ...rest } = event;
+    return { ...rest, s3Ref: key };
+  }
+
+  private resolveAll(events: readonly StoredEvent[]): Promise<SessionEvent[]> {
+    return Promise.all(events.map((event) => this.resolve(event)));
+  }
+
+  private async resolve(event: StoredEvent): Promise<SessionEvent> {
+    if (isResolved(event)) return event;
+    if (event.s3Ref === undefined) throw new Error(`event ${event.seq} has neither content nor s3Ref`);
+    return { ...event, content: await this.payloads.get(event.s3Ref) };
+  }
+
+  private commitFailure(error: unknown, tenant: string, session: string, expectedVersion: number): unknown {
+    if (errorName(error) !== 'TransactionCanceledException') return error;
+    const reasons: CancellationReason[] = (error as { CancellationReasons?: CancellationReason[] }).CancellationReasons ?? [];
+    // The header update is the last action of the transaction.
+    const header = reasons[reasons.length - 1];
+    if (header?.Code === 'ConditionalCheckFailed') {
+      if (!header.Item) return new SessionNotFoundError(tenant, session);
+      return new SessionBusyError(expectedVersion, Number(header.Item.version?.N), { cause: error });
+    }
+    // Another transaction held the header at the same moment (real DynamoDB; moto serializes).
+    if (reasons.some((reason) => reason.Code === 'TransactionConflict')) {
+      return new SessionBusyError(expectedVersion, undefined, { cause: error });
+    }
+    return error;
+  }
+}
+
+function errorName(error: unknown): string | undefined {
+  return error instanceof Error ? error.name : undefined;
+}

@@ -1,0 +1,123 @@
+/**
+ * Typed errors of the session domain. Each carries the HTTP status and the
+ * stable `code` that the API adapter returns, so handlers map errors without
+ * inspecting messages. Step Functions tasks use `code` as the error name.
+ */
+export abstract class StatehouseError extends Error {
+  abstract readonly httpStatus: number;
+  abstract readonly code: string;
+
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** A request field that is missing, malformed or out of range. */
+export class ValidationError extends StatehouseError {
+  readonly httpStatus = 400;
+  readonly code = 'ValidationError';
+
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(`${field}: ${message}`);
+  }
+}
+
+/** The caller may not act on this session (AC-3: only the owner sends turns). */
+export class ForbiddenError extends StatehouseError {
+  readonly httpStatus = 403;
+  readonly code = 'Forbidden';
+}
+
+export class SessionNotFoundError extends StatehouseError {
+  readonly httpStatus = 404;
+  readonly code = 'SessionNotFound';
+
+  constructor(
+    readonly tenant: string,
+    readonly session: string,
+  ) {
+    super(`session ${session} of tenant ${tenant} does not exist or has expired`);
+  }
+}
+
+export class SessionExistsError extends StatehouseError {
+  readonly httpStatus = 409;
+  readonly code = 'SessionExists';
+
+  constructor(
+    readonly tenant: string,
+    readonly session: string,
+  ) {
+    super(`session ${session} of tenant ${tenant} already exists`);
+  }
+}
+
+/**
+ * Another turn committed first. Nothing of this turn was written; the client
+ * may retry with the same requestId. `currentVersion` is undefined when the
+ * store could not say (a transaction conflict rather than a failed condition).
+ */
+export class SessionBusyError extends StatehouseError {
+  readonly httpStatus = 409;
+  readonly code = 'SessionBusy';
+
+  constructor(
+    readonly seenVersion: number,
+    readonly currentVersion: number | undefined,
+    options?: ErrorOptions,
+  ) {
+    super(
+      `session changed while this turn ran (read version ${seenVersion}, now ${currentVersion ?? 'unknown'}); retry the request`,
+      options,
+    );
+  }
+}
+
+/** The session waits for a tool result or an approval before it takes another turn. */
+export class SessionAwaitingError extends StatehouseError {
+  readonly httpStatus = 409;
+  readonly code = 'SessionAwaiting';
+
+  constructor(readonly status: string) {
+    super(`session is ${status}; it takes a new turn once the pending tool call is resolved`);
+  }
+}
+
+export class PayloadTooLargeError extends StatehouseError {
+  readonly httpStatus = 413;
+  readonly code = 'PayloadTooLarge';
+
+  constructor(
+    readonly field: string,
+    readonly sizeBytes: number,
+    readonly limitBytes: number,
+  ) {
+    super(`${field} is ${sizeBytes} bytes; the limit is ${limitBytes} bytes`);
+  }
+}
+
+/** The session's token budget cannot pay for this turn's prompt. */
+export class BudgetExceededError extends StatehouseError {
+  readonly httpStatus = 429;
+  readonly code = 'BudgetExceeded';
+
+  constructor(
+    readonly usedTokens: number,
+    readonly requestedTokens: number,
+    readonly maxTokens: number,
+  ) {
+    super(
+      `session has used ${usedTokens} of ${maxTokens} tokens; this turn needs about ${requestedTokens} more`,
+    );
+  }
+}
+
+/** The model backend failed or answered with something the turn cannot use. Nothing was written. */
+export class ModelError extends StatehouseError {
+  readonly httpStatus = 502;
+  readonly code = 'ModelError';
+}

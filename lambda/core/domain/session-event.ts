@@ -1,0 +1,41 @@
+/** What happened in a session, one item per event, append-only. */
+export const EVENT_TYPES = ['user', 'assistant', 'tool_call', 'tool_result', 'approval', 'summary'] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/** The fields an event is created with; everything the hash covers except `prevHash`. */
+export interface EventDraft {
+  readonly seq: number;
+  readonly type: EventType;
+  readonly content: string;
+  /** Estimated or reported tokens of `content`, for budgets and context sizing. */
+  readonly tokens: number;
+  /** Who produced the event: the caller's principal, `model`, or a tool. */
+  readonly actor: string;
+  /** ISO-8601 time the turn was taken. */
+  readonly time: string;
+  /** Links a tool_call to its tool_result (and to the model's tool-call id). */
+  readonly toolCallId?: string;
+  readonly toolName?: string;
+}
+
+/** An event in the hash chain. */
+export interface SessionEvent extends EventDraft {
+  readonly prevHash: string;
+  /** sha256(prevHash + canonicalJson(event without hash and s3Ref)), hex. */
+  readonly hash: string;
+  /**
+   * Set when the content lives in the payload store. A storage detail, so the
+   * hash does not cover it: moving content in or out of S3 keeps the chain valid.
+   */
+  readonly s3Ref?: string;
+}
+
+/**
+ * An event as stored: large content is replaced by its `s3Ref` until the
+ * reader asks for it to be resolved.
+ */
+export type StoredEvent = Omit<SessionEvent, 'content'> & { readonly content?: string };
+
+export function isResolved(event: StoredEvent): event is SessionEvent {
+  return typeof event.content === 'string';
+}

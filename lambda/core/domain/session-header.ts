@@ -1,0 +1,101 @@
+import { genesisHash } from './hash-chain';
+import { assertSessionId, assertTenantId } from './session-keys';
+import { ValidationError } from './errors';
+
+export type SessionStatus = 'idle' | 'awaiting_tool' | 'awaiting_approval';
+
+export interface TokenUsage {
+  readonly input: number;
+  readonly output: number;
+}
+
+/**
+ * What a retried request gets back: the parts of its turn result that are not
+ * already in the event log. The reply and tool calls are read from the turn's
+ * events (seq `turnSeq`..`result.lastSeq`), so a long reply never grows the header.
+ */
+export interface RecordedResult {
+  readonly version: number;
+  readonly lastSeq: number;
+  readonly status: SessionStatus;
+  readonly usage: TokenUsage;
+}
+
+export interface RecordedTurn {
+  /** Seq of the turn's user event: the first event the turn wrote. */
+  readonly turnSeq: number;
+  readonly result: RecordedResult;
+}
+
+/** The one mutable item of a session. Its `version` orders every turn. */
+export interface SessionHeader {
+  readonly version: number;
+  readonly lastSeq: number;
+  readonly lastHash: string;
+  /** Written by the summarizer, which never changes `version`. */
+  readonly summary: string;
+  readonly summaryUpToSeq: number;
+  /** The principal that created the session; the only one that may take turns. */
+  readonly owner: string;
+  readonly tokens: TokenUsage;
+  readonly budget: { readonly maxTokens: number };
+  /** requestId → turn, newest `RECENT_REQUESTS_KEPT` only. */
+  readonly recentRequests: Readonly<Record<string, RecordedTurn>>;
+  readonly status: SessionStatus;
+  /** Epoch seconds; DynamoDB TTL removes the session after it. */
+  readonly expiresAt: number;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+/** The header fields a turn replaces. Summary fields are absent so a turn never overwrites the summarizer's work. */
+export type TurnHeaderUpdate = Pick<
+  SessionHeader,
+  'lastSeq' | 'lastHash' | 'tokens' | 'recentRequests' | 'status' | 'expiresAt' | 'updatedAt'
+>;
+
+/** Enough retries to cover a client's backoff window, few enough to keep the header small. */
+export const RECENT_REQUESTS_KEPT = 20;
+
+export function expiresAtFrom(now: Date, ttlSeconds: number): number {
+  return Math.floor(now.getTime() / 1000) + ttlSeconds;
+}
+
+export interface NewSessionInput {
+  readonly tenant: string;
+  readonly session: string;
+  readonly owner: string;
+  readonly maxTokens: number;
+  readonly ttlSeconds: number;
+  readonly now: Date;
+}
+
+export function newSessionHeader(input: NewSessionInput): SessionHeader {
+  assertTenantId(input.tenant);
+  assertSessionId(input.session);
+  if (input.owner.length === 0) throw new ValidationError('owner', 'is required');
+  if (!Number.isSafeInteger(input.maxTokens) || input.maxTokens <= 0) {
+    throw new ValidationError('maxTokens', `${input.maxTokens} is not a positive integer`);
+  }
+  const time = input.now.toISOString();
+  return {
+    version: 0,
+    lastSeq: 0,
+    lastHash: genesisHash(input.tenant, input.session),
+    summary: '',
+    summaryUpToSeq: 0,
+    owner: input.owner,
+    tokens: { input: 0, output: 0 },
+    budget: { maxTokens: input.maxTokens },
+    recentRequests: {},
+    status: 'idle',
+    expiresAt: expiresAtFrom(input.now, input.ttlSeconds),
+    createdAt: time,
+    updatedAt: time,
+  };
+}
+
+/** A header past its TTL may still be returned until DynamoDB sweeps it; it counts as gone. */
+export function isExpired(header: SessionHeader, now: Date): boolean {
+  return header.expiresAt <= Math.floor(now.getTime() / 1000);
+}

@@ -1,0 +1,75 @@
+import { ValidationError } from './errors';
+
+/**
+ * Keys of the one-table session model. Every item of a session shares
+ * `pk = T#{tenant}#S#{session}`; the header sorts last (`~` > `E`), so one
+ * descending Query returns the header and then the newest events.
+ */
+
+export const HEADER_SK = '~HEAD';
+export const EVENT_SK_PREFIX = 'E#';
+
+const SEQ_DIGITS = 10;
+/** The largest sequence number that still sorts correctly in a 10-digit key. */
+export const MAX_SEQ = 10 ** SEQ_DIGITS - 1;
+
+/**
+ * Ids become parts of DynamoDB keys and S3 object keys, so they exclude the
+ * separators both use (`#`, `/`) and anything that would need escaping.
+ */
+const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
+export const MAX_TENANT_ID_LENGTH = 64;
+export const MAX_SESSION_ID_LENGTH = 128;
+
+function assertId(field: string, value: unknown, maxLength: number): asserts value is string {
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new ValidationError(field, 'is required');
+  }
+  if (value.length > maxLength) {
+    throw new ValidationError(field, `is ${value.length} characters; the limit is ${maxLength}`);
+  }
+  if (!ID_PATTERN.test(value)) {
+    throw new ValidationError(
+      field,
+      `"${value}" may hold only letters, digits, '.', '_', ':' and '-', and must start with a letter or digit`,
+    );
+  }
+}
+
+export function assertTenantId(value: unknown): asserts value is string {
+  assertId('tenant', value, MAX_TENANT_ID_LENGTH);
+}
+
+export function assertSessionId(value: unknown): asserts value is string {
+  assertId('session', value, MAX_SESSION_ID_LENGTH);
+}
+
+export function sessionPk(tenant: string, session: string): string {
+  assertTenantId(tenant);
+  assertSessionId(session);
+  return `T#${tenant}#S#${session}`;
+}
+
+function assertSeq(seq: number): void {
+  if (!Number.isSafeInteger(seq) || seq < 0 || seq > MAX_SEQ) {
+    throw new ValidationError('seq', `${seq} is not an integer between 0 and ${MAX_SEQ}`);
+  }
+}
+
+/** Zero-padded so that string order of sort keys equals numeric order of seqs. */
+export function eventSk(seq: number): string {
+  assertSeq(seq);
+  return `${EVENT_SK_PREFIX}${String(seq).padStart(SEQ_DIGITS, '0')}`;
+}
+
+/** Where a session's large payloads live in the payload store; ids exclude '/', so prefixes never overlap. */
+export function sessionPayloadPrefix(tenant: string, session: string): string {
+  assertTenantId(tenant);
+  assertSessionId(session);
+  return `${tenant}/${session}/`;
+}
+
+/** The hash in the key keeps a losing writer's payload from overwriting the winner's at the same seq. */
+export function eventPayloadKey(tenant: string, session: string, seq: number, hash: string): string {
+  return `${sessionPayloadPrefix(tenant, session)}${eventSk(seq).slice(EVENT_SK_PREFIX.length)}-${hash}`;
+}

@@ -1,0 +1,50 @@
+import type { ToolCall } from '../ports/model-backend';
+import type { SessionEvent } from './session-event';
+import type { RecordedTurn, SessionStatus, TokenUsage } from './session-header';
+import { toolCallFromEvent } from './tool-call-event';
+
+export interface TurnResult {
+  readonly requestId: string;
+  /** The session version this turn created. */
+  readonly version: number;
+  /** Seq of the turn's user event. */
+  readonly turnSeq: number;
+  /** Seq of the turn's last event. */
+  readonly lastSeq: number;
+  readonly reply: string;
+  readonly toolCalls: readonly ToolCall[];
+  readonly status: SessionStatus;
+  readonly usage: TokenUsage;
+  /** True when this is the stored result of an earlier attempt with the same requestId. */
+  readonly replayed: boolean;
+}
+
+/** Rebuilds a turn's result from its events. Throws when an event of the turn is missing: the log is then damaged. */
+export function turnResultFromEvents(
+  requestId: string,
+  recorded: RecordedTurn,
+  events: readonly SessionEvent[],
+  replayed: boolean,
+): TurnResult {
+  const { turnSeq, result } = recorded;
+  const bySeq = new Map(events.map((event) => [event.seq, event]));
+  const turnEvents: SessionEvent[] = [];
+  for (let seq = turnSeq; seq <= result.lastSeq; seq++) {
+    const event = bySeq.get(seq);
+    if (!event) throw new Error(`turn of request ${requestId} lacks event ${seq}`);
+    turnEvents.push(event);
+  }
+  const assistant = turnEvents.find((event) => event.type === 'assistant');
+  if (!assistant) throw new Error(`turn of request ${requestId} has no assistant event`);
+  return {
+    requestId,
+    version: result.version,
+    turnSeq,
+    lastSeq: result.lastSeq,
+    reply: assistant.content,
+    toolCalls: turnEvents.filter((event) => event.type === 'tool_call').map(toolCallFromEvent),
+    status: result.status,
+    usage: result.usage,
+    replayed,
+  };
+}

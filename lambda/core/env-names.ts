@@ -1,0 +1,36 @@
+/**
+ * Environment variable names shared by the CDK constructs that set them and
+ * the Lambda code that reads them, so the two cannot drift.
+ * Plain constants: no SDK or CDK imports.
+ */
+export const ENV = {
+  /** DynamoDB session table name. */
+  SESSION_TABLE: 'STATEHOUSE_SESSION_TABLE',
+  /** S3 bucket for payloads above the inline threshold. */
+  PAYLOAD_BUCKET: 'STATEHOUSE_PAYLOAD_BUCKET',
+  /** KMS key id/ARN for payload objects (SSE-KMS). */
+  PAYLOAD_KEY: 'STATEHOUSE_PAYLOAD_KEY',
+  /** Inline content threshold in bytes. */
+  INLINE_THRESHOLD_BYTES: 'STATEHOUSE_INLINE_THRESHOLD_BYTES',
+  /** Newest events loaded per turn (K). */
+  CONTEXT_EVENTS: 'STATEHOUSE_CONTEXT_EVENTS',
+  /** Token budget of the context sent to the model. */
+  CONTEXT_TOKENS: 'STATEHOUSE_CONTEXT_TOKENS',
+  /** Default per-session token budget. */
+  SESSION_TOKEN_BUDGET: 'STATEHOUSE_SESSION_TOKEN_BUDGET',
+  /** Session time to live in days (header and events expire together). */
+  SESSION_TTL_DAYS: 'STATEHOUSE_SESSION_TTL_DAYS',
+  /** JSON: the model backend and its settings (see lambda/core/adapters/model/backend-config.ts). */
+  MODEL_BACKEND: 'STATEHOUSE_MODEL_BACKEND',
+  /** JSON: { "<IAM role ARN>": "<tenant id>" }; callers not in it are refused. */
+  TENANT_MAP: 'STATEHOUSE_TENANT_MAP',
+  /** Comma-separated services whose SDK clients use a separate -fips host in this region. */
+  FIPS_SERVICES: 'STATEHOUSE_FIPS_SERVICES',
+  /** Log prompts and model output (default off: no content in logs). */
+  LOG_CONTENT: 'STATEHOUSE_LOG_CONTENT',
+  /** Powertools settings. */
+  POWERTOOLS_SERVICE_NAME: 'POWERTOOLS_SERVICE_NAME',
+  POWERTOOLS_METRICS_NAMESPACE: 'POWERTOOLS_METRICS_NAMESPACE',
+} as const;
+
+export type EnvName = (typeof ENV)[keyof typeof ENV];

@@ -1,0 +1,56 @@
+import type { SessionEvent, StoredEvent } from '../domain/session-event';
+import type { SessionHeader, TurnHeaderUpdate } from '../domain/session-header';
+
+export interface LoadedSession<E extends StoredEvent = StoredEvent> {
+  readonly header: SessionHeader;
+  /** The newest events, newest first. */
+  readonly events: readonly E[];
+}
+
+export interface ReadEventsOptions {
+  /** Cursor: return events with seq greater than this. Default 0 (from the start). */
+  readonly afterSeq?: number;
+  /** Default 100. */
+  readonly limit?: number;
+  readonly resolvePayloads?: boolean;
+}
+
+export interface EventPage<E extends StoredEvent = StoredEvent> {
+  /** Ascending by seq. */
+  readonly events: readonly E[];
+  /** Pass as `afterSeq` for the next page; absent on the last page. */
+  readonly nextAfterSeq?: number;
+}
+
+/**
+ * Session persistence. Every method validates tenant and session ids and
+ * throws the domain's typed errors: SessionNotFoundError, SessionExistsError,
+ * SessionBusyError.
+ */
+export interface SessionRepository {
+  /** Stores a new header; throws SessionExistsError if the session exists. */
+  create(tenant: string, session: string, header: SessionHeader): Promise<void>;
+
+  /** The header and the newest `k` events in one read. `resolvePayloads` fetches offloaded content. */
+  load(tenant: string, session: string, k: number, options: { resolvePayloads: true }): Promise<LoadedSession<SessionEvent>>;
+  load(tenant: string, session: string, k: number, options?: { resolvePayloads?: false }): Promise<LoadedSession>;
+
+  /**
+   * Appends events and updates the header in one atomic write, only if the
+   * header is still at `expectedVersion`. Returns the new version.
+   * Throws SessionBusyError when another writer got there first.
+   */
+  commitTurn(
+    tenant: string,
+    session: string,
+    expectedVersion: number,
+    newEvents: readonly SessionEvent[],
+    headerUpdate: TurnHeaderUpdate,
+  ): Promise<number>;
+
+  readEvents(tenant: string, session: string, options: ReadEventsOptions & { resolvePayloads: true }): Promise<EventPage<SessionEvent>>;
+  readEvents(tenant: string, session: string, options?: ReadEventsOptions): Promise<EventPage>;
+
+  /** Removes the session, its events and its payloads; returns how many items were removed. */
+  delete(tenant: string, session: string): Promise<number>;
+}

@@ -1,0 +1,37 @@
+import type { ChatMessage, ModelBackend, ModelReply, ToolCall, ToolSpec } from '../../../../lambda/core/ports/model-backend';
+
+/** The one test double the project allows: a model that answers from a script. */
+export class ScriptedModel implements ModelBackend {
+  /** Every prompt the model was sent, in order. */
+  readonly prompts: (readonly ChatMessage[])[] = [];
+
+  private constructor(private readonly respond: (messages: readonly ChatMessage[], call: number) => ModelReply | Error) {}
+
+  /** Answers with these replies (or throws these errors) in order, then fails the test if called again. */
+  static answering(...script: (ModelReply | Error)[]): ScriptedModel {
+    return new ScriptedModel((_messages, call) => {
+      const step = script[call];
+      if (step === undefined) throw new Error(`ScriptedModel: no step ${call + 1} in a script of ${script.length}`);
+      return step;
+    });
+  }
+
+  /** Repeats the newest user message back, so concurrent turns can be told apart. */
+  static echoing(): ScriptedModel {
+    return new ScriptedModel((messages) => {
+      const lastUser = [...messages].reverse().find((message) => message.role === 'user');
+      return reply(`echo: ${lastUser?.content ?? ''}`);
+    });
+  }
+
+  async chat(messages: readonly ChatMessage[], _tools?: readonly ToolSpec[]): Promise<ModelReply> {
+    this.prompts.push(messages);
+    const step = this.respond(messages, this.prompts.length - 1);
+    if (step instanceof Error) throw step;
+    return step;
+  }
+}
+
+export function reply(text: string, toolCalls: readonly ToolCall[] = [], usage = { input: 10, output: 5 }): ModelReply {
+  return { text, toolCalls, usage };
+}
