@@ -135,6 +135,11 @@ export const targetSchema = z
       z.array(z.string().regex(/^arn:[a-z-]+:iam::\d{12}:role\/[\w+=,.@\/-]+$/, { message: 'must be an IAM role ARN' })).min(1),
     ),
     session: sessionSchema,
+    /**
+     * Zone names for the isolated subnets. Default: the first `maxAzs` of
+     * `{region}a`, `{region}b`, `{region}c` (no context lookup at synth).
+     */
+    availabilityZones: z.array(z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/, { message: 'must be zone names such as "us-gov-west-1a"' })).min(2).optional(),
     /** Availability zones the isolated subnets span. */
     maxAzs: z
       .number({ message: 'must be a number' })

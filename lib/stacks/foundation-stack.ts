@@ -24,10 +24,12 @@ export class FoundationStack extends Stack {
   public readonly network: PrivateNetwork;
   public readonly audit: AuditTrail;
   public readonly boundary: ResidencyBoundary;
+  private readonly zones: string[];
 
   constructor(scope: Construct, id: string, props: FoundationStackProps) {
     super(scope, id, props);
     const { target, targetName } = props;
+    this.zones = target.availabilityZones ?? ['a', 'b', 'c'].slice(0, target.maxAzs).map((letter) => `${target.region}${letter}`);
 
     this.boundary = new ResidencyBoundary(this, 'Boundary', {
       residency: target.residency,
@@ -36,7 +38,7 @@ export class FoundationStack extends Stack {
     this.keys = new PlatformKeys(this, 'Keys', { residency: target.residency, aliasPrefix: targetPrefix(targetName) });
     this.network = new PrivateNetwork(this, 'Network', {
       cidr: target.vpcCidr,
-      maxAzs: target.maxAzs,
+      maxAzs: this.zones.length,
       interfaceEndpoints: target.interfaceEndpoints,
       logsKey: this.keys.logs,
       logRetention: props.logRetention,
@@ -52,5 +54,13 @@ export class FoundationStack extends Stack {
       retentionDays: target.auditRetentionDays,
       dataResourcePrefix: dataResourcePrefix(targetName),
     });
+  }
+
+  /**
+   * Named zones instead of a context lookup: synth needs no credentials and
+   * gives the same template for every account.
+   */
+  public get availabilityZones(): string[] {
+    return this.zones;
   }
 }
