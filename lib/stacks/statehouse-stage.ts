@@ -3,11 +3,13 @@ import * as path from 'node:path';
 import { Stage, Validations, type StageProps } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { trailName } from '../config/naming';
+import { dataResourcePrefix, trailName } from '../config/naming';
 import type { TargetConfig } from '../config/schema';
 import { serviceControlPolicy } from '../residency/policies';
 import { ResidencyGuard } from '../residency/residency-guard';
 import { FoundationStack } from './foundation-stack';
+import { RuntimeStack } from './runtime-stack';
+import { StateStack } from './state-stack';
 
 export interface StatehouseStageProps extends StageProps {
   readonly target: TargetConfig;
@@ -23,6 +25,8 @@ export const SCP_FILE_NAME = 'residency-scp.json';
  */
 export class StatehouseStage extends Stage {
   public readonly foundation: FoundationStack;
+  public readonly state: StateStack;
+  public readonly runtime: RuntimeStack;
 
   constructor(scope: Construct, id: string, props: StatehouseStageProps) {
     super(scope, id, { ...props, env: { account: props.target.account, region: props.target.region } });
@@ -35,6 +39,23 @@ export class StatehouseStage extends Stage {
       logRetention,
       description: `Statehouse ${id}: keys, isolated network, audit trail, permissions boundary (RETAIN)`,
       terminationProtection: true,
+    });
+
+    this.state = new StateStack(this, 'State', {
+      namePrefix: dataResourcePrefix(id),
+      dataKey: this.foundation.keys.data,
+      s3Endpoint: this.foundation.network.s3Endpoint,
+      accessLogsBucket: this.foundation.audit.accessLogsBucket,
+      description: `Statehouse ${id}: session table and payload bucket (RETAIN)`,
+      terminationProtection: true,
+    });
+
+    this.runtime = new RuntimeStack(this, 'Runtime', {
+      target,
+      foundation: this.foundation,
+      state: this.state,
+      logRetention,
+      description: `Statehouse ${id}: orchestrator, summarizer and session API (stateless)`,
     });
 
     this.foundation.boundary.applyTo(this);

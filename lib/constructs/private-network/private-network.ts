@@ -53,6 +53,11 @@ export class PrivateNetwork extends Construct {
       restrictDefaultSecurityGroup: true,
     });
     this.vpc = vpc;
+    acknowledge(
+      vpc,
+      'CloudFormation-Validate::W3010',
+      'Zones are named in the configuration (availabilityZones) so synth needs no credentials or lookups; set them to the zone names of your account.',
+    );
 
     this.flowLogGroup = new logs.LogGroup(this, 'FlowLogs', {
       encryptionKey: props.logsKey,

@@ -9,13 +9,19 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { SESSION_TABLE_SCHEMA } from '../../../lambda/core/adapters/session-table-schema';
-import { acknowledge } from '../../compliance/acknowledge';
+import { acknowledge, acknowledgeWildcardResource } from '../../compliance/acknowledge';
 import {
   BACKUP_RETENTION,
   PAYLOAD_EXPIRATION,
   PAYLOAD_NONCURRENT_EXPIRATION,
+  KEY_DECRYPT_ACTIONS,
+  KEY_ENCRYPT_ACTIONS,
   PAYLOAD_OBJECT_ACTIONS,
+  PAYLOAD_READ_ACTIONS,
+  PAYLOAD_WRITE_ACTIONS,
   POINT_IN_TIME_RECOVERY,
+  SESSION_READ_ACTIONS,
+  SESSION_WRITE_ACTIONS,
   SESSION_REMOVAL_POLICY,
 } from './session-store-defaults';
 
@@ -42,6 +48,8 @@ export class SessionStore extends Construct {
   public readonly table: dynamodb.Table;
   public readonly payloadBucket: s3.Bucket;
   public readonly dataKey: kms.IKey;
+  /** The payload bucket's physical name: a string with pseudo-parameter tokens only. */
+  public readonly payloadBucketName: string;
 
   constructor(scope: Construct, id: string, props: SessionStoreProps) {
     super(scope, id);
@@ -81,8 +89,9 @@ export class SessionStore extends Construct {
       'AWS Backup documents this AWS-managed service-role policy for backup jobs; it is maintained by AWS as services add backup APIs.',
     );
 
+    this.payloadBucketName = `${props.namePrefix}-payloads-${Stack.of(this).account}`;
     this.payloadBucket = new s3.Bucket(this, 'Payloads', {
-      bucketName: `${props.namePrefix}-payloads-${Stack.of(this).account}`,
+      bucketName: this.payloadBucketName,
       encryption: s3.BucketEncryption.KMS,
       encryptionKey: props.dataKey,
       bucketKeyEnabled: true,
@@ -121,26 +130,33 @@ export class SessionStore extends Construct {
 
   /** What one turn needs: the Query and TransactWriteItems on the table, and payload objects. */
   public grantReadWriteSessions(grantee: iam.IGrantable): iam.Grant {
-    const grant = iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:ConditionCheckItem', 'dynamodb:DescribeTable'],
-      resourceArns: [this.table.tableArn],
-    });
-    this.payloadBucket.grantReadWrite(grantee);
-    this.payloadBucket.grantDelete(grantee);
-    this.dataKey.grantEncryptDecrypt(grantee);
-    return grant;
+    return this.grantSessions(grantee, [...SESSION_READ_ACTIONS, ...SESSION_WRITE_ACTIONS], [...PAYLOAD_READ_ACTIONS, ...PAYLOAD_WRITE_ACTIONS], [...KEY_DECRYPT_ACTIONS, ...KEY_ENCRYPT_ACTIONS]);
   }
 
-  /** Read-only access to sessions and payloads (e.g. the chain verifier, the read API). */
+  /** Read-only access to sessions and payloads (e.g. a chain verifier or an auditor's role). */
   public grantReadSessions(grantee: iam.IGrantable): iam.Grant {
-    const grant = iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:DescribeTable'],
-      resourceArns: [this.table.tableArn],
-    });
-    this.payloadBucket.grantRead(grantee);
-    this.dataKey.grantDecrypt(grantee);
+    return this.grantSessions(grantee, SESSION_READ_ACTIONS, PAYLOAD_READ_ACTIONS, KEY_DECRYPT_ACTIONS);
+  }
+
+  /**
+   * Exact actions, no action wildcards (AC-6). The one wildcard left is the
+   * payload object key: keys are created per session at run time.
+   */
+  private grantSessions(grantee: iam.IGrantable, tableActions: string[], objectActions: string[], keyActions: string[]): iam.Grant {
+    const grant = iam.Grant.addToPrincipal({ grantee, actions: tableActions, resourceArns: [this.table.tableArn] });
+    // Built from the physical name (only pseudo-parameter tokens), so a grantee in
+    // another stack needs no export for it and the finding id below is stable.
+    const objects = Stack.of(this).formatArn({ service: 's3', region: '', account: '', resource: this.payloadBucketName, resourceName: '*' });
+    iam.Grant.addToPrincipal({ grantee, actions: objectActions, resourceArns: [objects] });
+    iam.Grant.addToPrincipal({ grantee, actions: ['s3:ListBucket'], resourceArns: [this.payloadBucket.bucketArn] });
+    if (Construct.isConstruct(grantee.grantPrincipal)) {
+      acknowledgeWildcardResource(
+        grantee.grantPrincipal,
+        objects,
+        'Payload objects are keyed per session at run time (tenant/session prefix); access is limited to this one bucket, its key and its VPC endpoint.',
+      );
+    }
+    iam.Grant.addToPrincipal({ grantee, actions: keyActions, resourceArns: [this.dataKey.keyArn] });
     return grant;
   }
 
