@@ -1,0 +1,67 @@
+import { ConverseCommand, type BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import type { ChatMessage, ModelBackend, ModelReply, ToolSpec } from '../../ports/model-backend';
+import { parseConverseResponse, toConverseInput, toToolConfig } from './converse-format';
+import { DEFAULT_MAX_OUTPUT_TOKENS } from './model-defaults';
+import { toModelError } from './model-errors';
+import { assertModelIdAllowed } from './model-id-policy';
+import { withUsage, type ParsedReply } from './reply-usage';
+
+export interface BedrockConverseBackendProps {
+  readonly client: BedrockRuntimeClient;
+  /** An in-region model id or ARN (foundation model, provisioned throughput). */
+  readonly modelId: string;
+  /**
+   * Accept an inference profile (`us.`, `us-gov.` ids, profile ARNs), which
+   * may process the request in another region. Set it only where the
+   * target's residency allows cross-region inference.
+   * @default false
+   */
+  readonly allowInferenceProfile?: boolean;
+  /** @default DEFAULT_MAX_OUTPUT_TOKENS */
+  readonly maxTokens?: number;
+  /** @default the model's default */
+  readonly temperature?: number;
+}
+
+/** The model port on Amazon Bedrock's Converse API. */
+export class BedrockConverseBackend implements ModelBackend {
+  private readonly client: BedrockRuntimeClient;
+  private readonly modelId: string;
+  private readonly maxTokens: number;
+  private readonly temperature?: number;
+  private readonly operation: string;
+
+  /** @throws ValidationError for an inference profile that is not allowed. */
+  constructor(props: BedrockConverseBackendProps) {
+    assertModelIdAllowed('modelId', props.modelId, props.allowInferenceProfile ?? false);
+    this.client = props.client;
+    this.modelId = props.modelId;
+    this.maxTokens = props.maxTokens ?? DEFAULT_MAX_OUTPUT_TOKENS;
+    this.temperature = props.temperature;
+    this.operation = `Bedrock Converse with ${props.modelId}`;
+  }
+
+  async chat(messages: readonly ChatMessage[], tools?: readonly ToolSpec[]): Promise<ModelReply> {
+    const { system, messages: converseMessages } = toConverseInput(messages);
+    const toolConfig = toToolConfig(tools);
+    let reply: ParsedReply;
+    try {
+      const response = await this.client.send(
+        new ConverseCommand({
+          modelId: this.modelId,
+          messages: converseMessages,
+          ...(system.length > 0 ? { system } : {}),
+          ...(toolConfig ? { toolConfig } : {}),
+          inferenceConfig: {
+            maxTokens: this.maxTokens,
+            ...(this.temperature === undefined ? {} : { temperature: this.temperature }),
+          },
+        }),
+      );
+      reply = parseConverseResponse(this.operation, response);
+    } catch (error) {
+      throw toModelError(this.operation, error);
+    }
+    return withUsage(messages, reply);
+  }
+}
