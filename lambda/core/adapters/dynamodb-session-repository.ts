@@ -6,6 +6,7 @@ import {
   PutCommand,
   QueryCommand,
   TransactWriteCommand,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { SessionBusyError, SessionExistsError, SessionNotFoundError, ValidationError } from '../domain/errors';
 import { isResolved, type SessionEvent, type StoredEvent } from '../domain/session-event';
@@ -192,6 +193,29 @@ export class DynamoDbSessionRepository implements SessionRepository {
     if (!Attributes && events === 0) throw new SessionNotFoundError(tenant, session);
     await this.payloads.deletePrefix(sessionPayloadPrefix(tenant, session));
     return events + (Attributes ? 1 : 0);
+  }
+
+  async updateSummary(tenant: string, session: string, summary: string, summaryUpToSeq: number): Promise<boolean> {
+    if (!Number.isSafeInteger(summaryUpToSeq) || summaryUpToSeq < 1 || summaryUpToSeq > MAX_SEQ) {
+      throw new ValidationError('summaryUpToSeq', `${summaryUpToSeq} is not an integer between 1 and ${MAX_SEQ}`);
+    }
+    try {
+      // One UpdateItem that leaves `version` alone: the turn's optimistic check never sees the summarizer.
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: headerKey(tenant, session),
+          UpdateExpression: 'SET #summary = :summary, #upTo = :upTo',
+          ConditionExpression: 'attribute_exists(#pk) AND (attribute_not_exists(#upTo) OR #upTo < :upTo)',
+          ExpressionAttributeNames: { '#pk': PK, '#summary': 'summary', '#upTo': 'summaryUpToSeq' },
+          ExpressionAttributeValues: { ':summary': summary, ':upTo': summaryUpToSeq },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (errorName(error) === 'ConditionalCheckFailedException') return false;
+      throw error;
+    }
   }
 
   private async offload(tenant: string, session: string, event: SessionEvent): Promise<StoredEvent> {

@@ -53,4 +53,12 @@ export interface SessionRepository {
 
   /** Removes the session, its events and its payloads; returns how many items were removed. */
   delete(tenant: string, session: string): Promise<number>;
+
+  /**
+   * Stores a summary of events 1..`summaryUpToSeq` on the header, only if it
+   * covers more than the stored one and the session still exists. Never
+   * changes `version`, so a turn in flight still commits. Returns false when
+   * the write was refused (a newer summary is stored, or the session is gone).
+   */
+  updateSummary(tenant: string, session: string, summary: string, summaryUpToSeq: number): Promise<boolean>;
 }

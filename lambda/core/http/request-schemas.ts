@@ -1,0 +1,72 @@
+import { z } from 'zod';
+import { MAX_SEQ } from '../domain/session-keys';
+
+/**
+ * The session API's request shapes. Objects are strict: an unknown field is
+ * an error, never ignored, so a client that sends `tenant` (or misspells a
+ * field) learns at once that it has no effect.
+ */
+
+/** Largest request body, in bytes; API Gateway itself allows 10 MB. */
+export const MAX_BODY_BYTES = 256 * 1024;
+/** Largest user message, in UTF-8 bytes: about 8k tokens, well inside one DynamoDB item. */
+export const MAX_MESSAGE_BYTES = 32 * 1024;
+/** Events per page of a session read. */
+export const MAX_PAGE_EVENTS = 100;
+export const DEFAULT_PAGE_EVENTS = 100;
+
+/**
+ * Session and request ids: letters, digits, `_` and `-`, starting with a
+ * letter or digit (the domain's key rule), at most 128 characters. No `#`,
+ * `/`, `.` or `:`, so an id can never reach into another key or object path.
+ */
+export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
+const ID_RULE = "must be 1 to 128 letters, digits, '_' or '-', starting with a letter or digit";
+
+export const idSchema = z.string().regex(ID_PATTERN, { message: ID_RULE });
+
+/** A lone UTF-16 surrogate has no UTF-8 form: it would be stored as U+FFFD and break the event's hash. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** `POST /sessions`: every field optional; `{}` or no body creates a session with the deployment's defaults. */
+export function createSessionBodySchema(maxBudget: number) {
+  return z.strictObject({
+    sessionId: idSchema.optional(),
+    maxTokens: z
+      .int({ message: 'must be a whole number' })
+      .positive({ message: 'must be at least 1' })
+      .max(maxBudget, { message: `may not exceed this deployment's session budget of ${maxBudget} tokens` })
+      .optional(),
+  });
+}
+export type CreateSessionBody = z.infer<ReturnType<typeof createSessionBodySchema>>;
+
+/** `POST /sessions/{sessionId}/turns`. The message's byte limit is the domain's (413, not 400). */
+export const turnBodySchema = z.strictObject({
+  requestId: idSchema,
+  message: z
+    .string()
+    .min(1, { message: 'must not be empty' })
+    .refine((text) => !LONE_SURROGATE.test(text), { message: 'must be valid Unicode (it holds a lone surrogate)' }),
+});
+export type TurnBody = z.infer<typeof turnBodySchema>;
+
+const decimal = (max: number, min: number) =>
+  z
+    .string()
+    .regex(/^\d{1,10}$/, { message: 'must be a whole number written in digits' })
+    .transform(Number)
+    .pipe(z.number().min(min, { message: `must be at least ${min}` }).max(max, { message: `must be at most ${max}` }));
+
+/** `GET /sessions/{sessionId}?afterSeq=&limit=`. */
+export const readSessionQuerySchema = z.strictObject({
+  // The cursor names the last event seen, so the largest seq itself has nothing after it to ask for.
+  afterSeq: decimal(MAX_SEQ - 1, 0).optional(),
+  limit: decimal(MAX_PAGE_EVENTS, 1).optional(),
+});
+export type ReadSessionQuery = z.infer<typeof readSessionQuerySchema>;
+
+/** Routes without query parameters. */
+export const noQuerySchema = z.strictObject({});
+
+export const sessionPathSchema = z.strictObject({ sessionId: idSchema });

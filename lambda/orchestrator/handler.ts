@@ -1,0 +1,124 @@
+import { randomUUID } from 'node:crypto';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { ModelError, SessionBusyError, StatehouseError } from '../core/domain/errors';
+import { resolveCaller } from '../core/http/caller';
+import { errorResponse } from '../core/http/error-body';
+import { jsonResponse } from '../core/http/json-response';
+import { printable } from '../core/http/printable';
+import { MethodNotAllowedError, RouteNotFoundError } from '../core/http/request-errors';
+import type { OrchestratorDeps } from './orchestrator-deps';
+import {
+  createSessionRoute,
+  deleteSessionRoute,
+  readSessionRoute,
+  sendTurnRoute,
+  verifySessionRoute,
+  type Route,
+} from './session-routes';
+
+/** API Gateway resource → method → route. Maps, so a resource named `constructor` or `__proto__` is just unknown. */
+const ROUTES: ReadonlyMap<string, ReadonlyMap<string, Route>> = new Map([
+  ['/sessions', new Map([['POST', createSessionRoute]])],
+  [
+    '/sessions/{sessionId}',
+    new Map([
+      ['GET', readSessionRoute],
+      ['DELETE', deleteSessionRoute],
+    ]),
+  ],
+  ['/sessions/{sessionId}/turns', new Map([['POST', sendTurnRoute]])],
+  ['/sessions/{sessionId}/verify', new Map([['GET', verifySessionRoute]])],
+]);
+
+function routeOf(event: APIGatewayProxyEvent): Route {
+  const resource = typeof event.resource === 'string' ? event.resource : '';
+  const methods = ROUTES.get(resource);
+  if (!methods) throw new RouteNotFoundError(`no route ${printable(resource)}; see the session API's routes under /sessions`);
+  const route = methods.get(typeof event.httpMethod === 'string' ? event.httpMethod : '');
+  if (!route) throw new MethodNotAllowedError(printable(event.httpMethod), resource, [...methods.keys()]);
+  return route;
+}
+
+/**
+ * The orchestrator's Lambda handler: API Gateway proxy event in, JSON out.
+ * Order: who is calling (403), which route (404/405), then the route parses
+ * its request (400/413/415) before it reads or writes anything.
+ */
+export function createHandler(deps: OrchestratorDeps) {
+  const { logger, metrics } = deps;
+
+  return async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+    // API Gateway's request id ties the response, the access log and this function's log together.
+    const reference = printable(event?.requestContext?.requestId ?? randomUUID());
+    logger.appendKeys({ apiRequestId: reference });
+    try {
+      const caller = resolveCaller(event.requestContext?.identity, deps.tenants);
+      logger.appendKeys({ tenant: caller.tenant });
+      const route = routeOf(event);
+      const { statusCode, body } = await route(event, caller, deps);
+      logger.info('request completed', { method: event.httpMethod, resource: event.resource, statusCode });
+      return jsonResponse(statusCode, body);
+    } catch (error) {
+      const response = errorResponse(error, reference);
+      record(error, event, response.statusCode, deps);
+      return jsonResponse(response.statusCode, response.body, response.headers);
+    } finally {
+      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+      logger.removeKeys(['apiRequestId', 'tenant']);
+    }
+  };
+}
+
+/** Logs and counts a failed request; a prompt or reply is never part of what is logged unless LOG_CONTENT is on. */
+function record(error: unknown, event: APIGatewayProxyEvent, statusCode: number, deps: OrchestratorDeps): void {
+  const { logger, metrics } = deps;
+  const where = { method: printable(event?.httpMethod), resource: printable(event?.resource), statusCode };
+  if (error instanceof SessionBusyError) metrics.addMetric('TurnConflicts', MetricUnit.Count, 1);
+  if (error instanceof ModelError) {
+    metrics.addMetric('ModelErrors', MetricUnit.Count, 1);
+    // A backend's error text may quote the prompt: by default only identifiers are logged.
+    logger.error('model call failed', {
+      ...where,
+      code: error.code,
+      ...(deps.logContent ? { reason: error.message, cause: error.cause } : { failure: failureIdentifiers(error) }),
+    });
+  } else if (error instanceof StatehouseError) {
+    logger.warn('request refused', { ...where, code: error.code, reason: error.message });
+  } else {
+    // Logged with its stack; the caller got only the reference.
+    logger.error('request failed', { ...where, error: error instanceof Error ? error : String(error) });
+  }
+}
+
+/** Identifiers only: matches error names, codes and request ids, never free text. */
+const IDENTIFIER = /^[A-Za-z0-9_.:-]{1,128}$/;
+
+interface FailureFields {
+  readonly name?: unknown;
+  readonly code?: unknown;
+  readonly cause?: unknown;
+  readonly $metadata?: { readonly httpStatusCode?: unknown; readonly attempts?: unknown; readonly requestId?: unknown };
+}
+
+/** What can be logged of a model failure without its text: the names, status and AWS request id along its cause chain. */
+function failureIdentifiers(error: unknown): Record<string, unknown>[] {
+  const chain: Record<string, unknown>[] = [];
+  for (let current = error; typeof current === 'object' && current !== null && chain.length < 4; current = (current as FailureFields).cause) {
+    const fields = current as FailureFields;
+    const identifier = (value: unknown) => (typeof value === 'string' && IDENTIFIER.test(value) ? value : undefined);
+    const number = (value: unknown) => (typeof value === 'number' && Number.isFinite(value) ? value : undefined);
+    chain.push(
+      Object.fromEntries(
+        Object.entries({
+          name: identifier(fields.name),
+          code: identifier(fields.code),
+          httpStatusCode: number(fields.$metadata?.httpStatusCode),
+          attempts: number(fields.$metadata?.attempts),
+          awsRequestId: identifier(fields.$metadata?.requestId),
+        }).filter(([, value]) => value !== undefined),
+      ),
+    );
+  }
+  return chain;
+}

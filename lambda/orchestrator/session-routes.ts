@@ -1,0 +1,140 @@
+import { randomUUID } from 'node:crypto';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { createSession } from '../core/domain/create-session';
+import { ForbiddenError, SessionNotFoundError } from '../core/domain/errors';
+import { runTurn } from '../core/domain/run-turn';
+import { isExpired, type SessionHeader } from '../core/domain/session-header';
+import type { Caller } from '../core/http/caller';
+import { assertNoBody, parsePart, pathOf, queryOf, readJsonBody } from '../core/http/parse-request';
+import {
+  createSessionBodySchema,
+  DEFAULT_PAGE_EVENTS,
+  MAX_MESSAGE_BYTES,
+  noQuerySchema,
+  readSessionQuerySchema,
+  sessionPathSchema,
+  turnBodySchema,
+} from '../core/http/request-schemas';
+import type { OrchestratorDeps } from './orchestrator-deps';
+import { eventView, sessionView } from './session-view';
+import { verifySession } from './verify-session';
+
+/**
+ * The five routes of the session API. Each parses every part of its request
+ * (path, query, body) before it reads anything, so a malformed request never
+ * reaches storage, then calls the domain and shapes the answer.
+ */
+
+export interface RouteResult {
+  readonly statusCode: number;
+  readonly body: unknown;
+}
+
+export type Route = (event: APIGatewayProxyEvent, caller: Caller, deps: OrchestratorDeps) => Promise<RouteResult>;
+
+function sessionIdOf(event: APIGatewayProxyEvent): string {
+  return parsePart(sessionPathSchema, pathOf(event), 'path').sessionId;
+}
+
+/** The session's header, unless it is missing or past its TTL (then 404, as DynamoDB may not have swept it yet). */
+async function liveHeader(deps: OrchestratorDeps, tenant: string, session: string): Promise<SessionHeader> {
+  const { header } = await deps.sessions.load(tenant, session, 0);
+  if (isExpired(header, deps.clock.now())) throw new SessionNotFoundError(tenant, session);
+  return header;
+}
+
+/** POST /sessions → 201 `{ session }`. */
+export const createSessionRoute: Route = async (event, caller, deps) => {
+  parsePart(noQuerySchema, queryOf(event), 'query');
+  const body = parsePart(createSessionBodySchema(deps.limits.sessionTokenBudget), readJsonBody(event, {}), 'body');
+  const sessionId = body.sessionId ?? randomUUID();
+  const header = await createSession(
+    { sessions: deps.sessions, clock: deps.clock },
+    {
+      tenant: caller.tenant,
+      session: sessionId,
+      owner: caller.actor,
+      maxTokens: body.maxTokens ?? deps.limits.sessionTokenBudget,
+      ttlSeconds: deps.limits.ttlSeconds,
+    },
+  );
+  return { statusCode: 201, body: { session: sessionView(sessionId, header) } };
+};
+
+/** GET /sessions/{sessionId}?afterSeq=&limit= → 200 `{ session, events, nextAfterSeq? }`. */
+export const readSessionRoute: Route = async (event, caller, deps) => {
+  const sessionId = sessionIdOf(event);
+  const query = parsePart(readSessionQuerySchema, queryOf(event), 'query');
+  assertNoBody(event);
+  const header = await liveHeader(deps, caller.tenant, sessionId);
+  const page = await deps.sessions.readEvents(caller.tenant, sessionId, {
+    afterSeq: query.afterSeq ?? 0,
+    limit: query.limit ?? DEFAULT_PAGE_EVENTS,
+    resolvePayloads: true,
+  });
+  // The page ends at the header read above: events of a turn committed since then wait for the next read.
+  const events = page.events.filter((item) => item.seq <= header.lastSeq);
+  const last = events[events.length - 1];
+  return {
+    statusCode: 200,
+    body: {
+      session: sessionView(sessionId, header),
+      events: events.map(eventView),
+      ...(last && last.seq < header.lastSeq ? { nextAfterSeq: last.seq } : {}),
+    },
+  };
+};
+
+/** POST /sessions/{sessionId}/turns → 200 (idle) or 202 (awaiting a tool) with the turn result. */
+export const sendTurnRoute: Route = async (event, caller, deps) => {
+  const sessionId = sessionIdOf(event);
+  parsePart(noQuerySchema, queryOf(event), 'query');
+  const body = parsePart(turnBodySchema, readJsonBody(event), 'body');
+  const result = await runTurn(
+    {
+      sessions: deps.sessions,
+      model: deps.model,
+      clock: deps.clock,
+      tools: deps.tools,
+      limits: {
+        historyEvents: deps.limits.contextEvents,
+        contextTokens: deps.limits.contextTokens,
+        maxMessageBytes: MAX_MESSAGE_BYTES,
+        sessionTtlSeconds: deps.limits.ttlSeconds,
+      },
+    },
+    { tenant: caller.tenant, session: sessionId, requestId: body.requestId, actor: caller.actor, message: body.message },
+  );
+  if (!result.replayed) {
+    deps.metrics.addMetric('TurnsCompleted', MetricUnit.Count, 1);
+    deps.metrics.addMetric('TokensIn', MetricUnit.Count, result.usage.input);
+    deps.metrics.addMetric('TokensOut', MetricUnit.Count, result.usage.output);
+  }
+  if (deps.logContent) {
+    // `prompt`, not `message`: Powertools reserves `message` for the log line's own text.
+    deps.logger.info('turn content', { sessionId, requestId: body.requestId, prompt: body.message, reply: result.reply });
+  }
+  return { statusCode: result.status === 'idle' ? 200 : 202, body: result };
+};
+
+/** GET /sessions/{sessionId}/verify → 200 `{ valid, events, brokenAtSeq?, reason? }`. */
+export const verifySessionRoute: Route = async (event, caller, deps) => {
+  const sessionId = sessionIdOf(event);
+  parsePart(noQuerySchema, queryOf(event), 'query');
+  assertNoBody(event);
+  const header = await liveHeader(deps, caller.tenant, sessionId);
+  return { statusCode: 200, body: await verifySession(deps.sessions, caller.tenant, sessionId, header) };
+};
+
+/** DELETE /sessions/{sessionId} → 200 `{ sessionId, deletedItems }`. Owner only (AC-3). */
+export const deleteSessionRoute: Route = async (event, caller, deps) => {
+  const sessionId = sessionIdOf(event);
+  parsePart(noQuerySchema, queryOf(event), 'query');
+  assertNoBody(event);
+  // Not liveHeader: an expired session can still be deleted at once instead of waiting for TTL.
+  const { header } = await deps.sessions.load(caller.tenant, sessionId, 0);
+  if (header.owner !== caller.actor) throw new ForbiddenError(`${caller.actor} is not the owner of session ${sessionId}`);
+  const deletedItems = await deps.sessions.delete(caller.tenant, sessionId);
+  return { statusCode: 200, body: { sessionId, deletedItems } };
+};

@@ -1,0 +1,31 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import { createModelBackend } from '../core/adapters/model/backend-config';
+import { systemClock } from '../core/adapters/system-clock';
+import { readRuntimeEnv } from '../core/wiring/runtime-env';
+import { sessionRepositoryFromEnv } from '../core/wiring/session-store-wiring';
+import { createHandler } from './handler';
+
+export { createHandler } from './handler';
+export type { SummarizerDeps } from './handler';
+
+// Created once per execution environment and reused by every invocation (Powertools' pattern).
+const logger = new Logger();
+const metrics = new Metrics();
+const tracer = new Tracer();
+const env = readRuntimeEnv(process.env);
+
+export const handler = createHandler({
+  sessions: sessionRepositoryFromEnv(env, tracer),
+  // Off the request path: the model client's default timeouts and retries apply (the function has 2 minutes).
+  model: createModelBackend(env.modelBackend, { region: env.region, fipsServices: env.fipsServices }),
+  clock: systemClock,
+  settings: {
+    contextEvents: env.contextEvents,
+    threshold: 2 * env.contextEvents,
+    maxFoldTokens: env.contextTokens,
+  },
+  logger,
+  metrics,
+});

@@ -1,0 +1,122 @@
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import { sessionPk } from '../../../lambda/core/domain/session-keys';
+import { ENV } from '../../../lambda/core/env-names';
+import { readRuntimeEnv, RuntimeEnvError } from '../../../lambda/core/wiring/runtime-env';
+import { sessionClients } from '../../../lambda/core/wiring/session-store-wiring';
+import { queueEndpointResults } from '../core/adapters/model/support/moto-endpoint-results';
+import { startMotoSessions, type MotoSessions } from '../core/support/moto-sessions';
+import { streamEventFor } from '../summarizer/support/stream-records';
+import { api, TENANT_MAP_JSON } from './support/api-events';
+import { parseResponse } from './support/orchestrator-harness';
+
+/** What the functions build from their environment: settings, SDK clients, and the module-scope handlers themselves. */
+
+const BASE_ENV = {
+  AWS_REGION: 'us-gov-west-1',
+  [ENV.SESSION_TABLE]: 'statehouse-sessions',
+  [ENV.PAYLOAD_BUCKET]: 'statehouse-payloads',
+  [ENV.SESSION_TOKEN_BUDGET]: '500000',
+  [ENV.MODEL_BACKEND]: JSON.stringify({ kind: 'sagemaker', endpointName: 'statehouse-llm' }),
+};
+
+describe('runtime environment', () => {
+  test('required settings are named when missing; the rest take the documented defaults', () => {
+    expect(() => readRuntimeEnv({})).toThrow(RuntimeEnvError);
+    expect(() => readRuntimeEnv({ ...BASE_ENV, [ENV.SESSION_TABLE]: '' })).toThrow(ENV.SESSION_TABLE);
+    expect(() => readRuntimeEnv({ ...BASE_ENV, [ENV.SESSION_TOKEN_BUDGET]: '-5' })).toThrow(ENV.SESSION_TOKEN_BUDGET);
+    expect(() => readRuntimeEnv({ ...BASE_ENV, [ENV.MODEL_BACKEND]: '{"kind":"gpt"}' })).toThrow(ENV.MODEL_BACKEND);
+    expect(readRuntimeEnv(BASE_ENV)).toMatchObject({
+      region: 'us-gov-west-1',
+      contextEvents: 40,
+      contextTokens: 16_000,
+      sessionTokenBudget: 500_000,
+      ttlSeconds: 30 * 24 * 60 * 60,
+      logContent: false,
+      fipsServices: new Set(),
+    });
+    expect(readRuntimeEnv({ ...BASE_ENV, [ENV.LOG_CONTENT]: 'true', [ENV.SESSION_TTL_DAYS]: '2' })).toMatchObject({
+      logContent: true,
+      ttlSeconds: 2 * 24 * 60 * 60,
+    });
+    expect(readRuntimeEnv({ ...BASE_ENV, [ENV.LOG_CONTENT]: 'yes' }).logContent).toBe(false);
+  });
+
+  test('a client uses its FIPS endpoint only when its service is listed', async () => {
+    const env = readRuntimeEnv({ ...BASE_ENV, [ENV.FIPS_SERVICES]: 'dynamodb,bedrock-runtime' });
+    const { dynamodb, s3 } = sessionClients(env, new Tracer({ enabled: false }));
+    await expect(dynamodb.config.useFipsEndpoint()).resolves.toBe(true);
+    await expect(s3.config.useFipsEndpoint()).resolves.toBe(false);
+    await expect(dynamodb.config.region()).resolves.toBe('us-gov-west-1');
+  });
+});
+
+describe('module-scope handlers wired from the environment', () => {
+  let store: MotoSessions;
+  const saved = { ...process.env };
+
+  beforeAll(async () => {
+    store = await startMotoSessions();
+    Object.assign(process.env, {
+      ...BASE_ENV,
+      AWS_REGION: 'us-east-1',
+      // Every SDK client of the function reaches moto; FIPS stays off, as a custom endpoint cannot be a FIPS one.
+      AWS_ENDPOINT_URL: store.moto.endpoint,
+      AWS_ACCESS_KEY_ID: 'testing',
+      AWS_SECRET_ACCESS_KEY: 'testing',
+      [ENV.SESSION_TABLE]: store.tableName,
+      [ENV.PAYLOAD_BUCKET]: store.bucket,
+      [ENV.CONTEXT_EVENTS]: '2',
+      [ENV.TENANT_MAP]: TENANT_MAP_JSON,
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+    });
+  });
+
+  afterAll(async () => {
+    for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+    Object.assign(process.env, saved);
+    await store?.stop();
+  });
+
+  function load<T>(path: string): T {
+    let loaded: T | undefined;
+    jest.isolateModules(() => {
+      loaded = require(path).handler as T;
+    });
+    return loaded as T;
+  }
+
+  function completion(text: string) {
+    return {
+      Body: JSON.stringify({
+        id: `chatcmpl-${text.length}`,
+        object: 'chat.completion',
+        choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }],
+        usage: { prompt_tokens: 20, completion_tokens: 4, total_tokens: 24 },
+      }),
+    };
+  }
+
+  test('the orchestrator and summarizer run on DynamoDB, S3 and the SageMaker endpoint named in their environment', async () => {
+    const orchestrator = load<(event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>>('../../../lambda/orchestrator/index');
+    const summarizer = load<(event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse>>('../../../lambda/summarizer/index');
+    const send = async (event: APIGatewayProxyEvent) => parseResponse(await orchestrator(event));
+    await queueEndpointResults(store.moto, ['one', 'two', 'three'].map((word) => completion(`reply ${word}`)));
+
+    expect((await send(api.create({ sessionId: 'wired' }))).statusCode).toBe(201);
+    for (const [i, word] of ['one', 'two', 'three'].entries()) {
+      const turn = await send(api.turn('wired', { requestId: `r-${i}`, message: `turn ${word}` }));
+      expect(turn).toMatchObject({ statusCode: 200, body: { reply: `reply ${word}`, usage: { input: 20, output: 4 } } });
+    }
+
+    await queueEndpointResults(store.moto, [completion('the first two turns, folded')]);
+    const stream = await streamEventFor(store.dynamodb, store.tableName, [sessionPk('agency-a', 'wired')]);
+    expect(await summarizer(stream)).toEqual({ batchItemFailures: [] });
+
+    const read = await send(api.read('wired'));
+    expect(read.body.session).toMatchObject({ version: 3, lastSeq: 6, summary: 'the first two turns, folded', summaryUpToSeq: 4 });
+    expect((await send(api.verify('wired'))).body).toEqual({ valid: true, events: 6 });
+    expect((await send(api.delete('wired'))).statusCode).toBe(200);
+  });
+});
