@@ -1,0 +1,42 @@
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Template } from 'aws-cdk-lib/assertions';
+import { synthStatehouse, type Synthesized } from '../helpers/synth';
+
+/**
+ * The one place Lambda code is bundled for real (every other synth skips
+ * esbuild): each function's asset holds one CommonJS file that loads on this
+ * machine's Node (20) and exports `handler`, and the template points at it.
+ */
+let synth: Synthesized;
+beforeAll(() => {
+  synth = synthStatehouse({ targets: 'GovWest', bundle: true });
+});
+
+test.each(['Orchestrator', 'Summarizer'])('the %s bundle loads and exports its handler', (name) => {
+  // GIVEN the synthesized Runtime stack of GovWest
+  const stage = synth.stages[0];
+  const functions = Template.fromStack(stage.runtime).findResources('AWS::Lambda::Function');
+  const [logicalId] = Object.keys(functions).filter((id) => id.startsWith(`Agent${name}`));
+  expect(logicalId).toBeDefined();
+  // The S3 key is `<asset hash>.zip`; the staged asset directory is `asset.<hash>` in the assembly.
+  const hash = (functions[logicalId].Properties.Code.S3Key as string).replace(/\.zip$/, '');
+  const bundle = path.join(synth.outdir, `asset.${hash}`, 'index.js');
+  expect(fs.statSync(bundle).size).toBeGreaterThan(10_000);
+  expect(functions[logicalId].Properties.Runtime).toBe('nodejs24.x');
+  expect(functions[logicalId].Properties.Handler).toBe('index.handler');
+
+  // WHEN a fresh Node process requires it, with the function's own environment
+  const env = { ...process.env, ...functions[logicalId].Properties.Environment.Variables, AWS_REGION: 'us-gov-west-1' };
+  // Values that are CloudFormation references (table name, bucket, key) get placeholders.
+  for (const [key, value] of Object.entries(env)) if (typeof value !== 'string') env[key] = `placeholder-${key.toLowerCase()}`;
+  const run = spawnSync(process.execPath, ['-e', `process.stdout.write(typeof require(${JSON.stringify(bundle)}).handler)`], {
+    env,
+    encoding: 'utf8',
+  });
+
+  // THEN it loads and exports a handler function
+  expect(run.stderr).not.toMatch(/Error/);
+  expect(run.stdout).toBe('function');
+});
