@@ -57,11 +57,10 @@ describe.each(TARGETS)('target %s', (targetName) => {
 test.each(TARGETS.filter((t) => t !== 'Commercial'))('GovCloud target %s templates hold no commercial ARN', (targetName) => {
   const stage = synth.stages.find((s) => s.stageName === targetName)!;
   expect(GOVCLOUD_REGIONS).toContain(stage.foundation.region);
-  for (const stack of stacksOf(stage)) {
-    const text = fs.readFileSync(templatePath(stack), 'utf8');
-    expect(text).not.toContain(PARTITIONS.aws.arnPrefix);
-    expect(text).toContain(PARTITIONS['aws-us-gov'].arnPrefix);
-  }
+  const texts = stacksOf(stage).map((stack) => fs.readFileSync(templatePath(stack), 'utf8'));
+  for (const text of texts) expect(text).not.toContain(PARTITIONS.aws.arnPrefix);
+  // The check is meaningful: the templates do carry literal ARNs, of their own partition.
+  expect(texts.some((text) => text.includes(PARTITIONS['aws-us-gov'].arnPrefix))).toBe(true);
 });
 
 test('every acknowledgment carries a reason, and the list is stable', () => {

@@ -1,0 +1,232 @@
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { PrivateNetwork } from '../../../../lib/constructs/private-network/private-network';
+import * as regionFacts from '../../../../lib/residency/region-facts';
+import { FactStatus, INTERFACE_ENDPOINT_SERVICES } from '../../../../lib/residency/region-facts';
+import { COMMERCIAL, GOV_EAST, GOV_WEST, logicalIdOf, synthFailure, targetStack, TEST_ACCOUNT, type TargetStackFixture } from '../construct-test-stacks';
+
+const CIDR = '10.40.0.0/16';
+
+/** Interface endpoint services the region facts mark unverified in GovCloud. */
+const UNVERIFIED_IN_GOVCLOUD = ['bedrock-runtime', 'bedrock-agent-runtime', 'sagemaker.runtime', 'execute-api'];
+
+interface NetworkFixture extends TargetStackFixture {
+  readonly network: PrivateNetwork;
+  readonly logsKey: kms.Key;
+}
+
+function networkIn(region: string, interfaceEndpoints: readonly string[] = INTERFACE_ENDPOINT_SERVICES): NetworkFixture {
+  const fixture = targetStack(region);
+  const logsKey = new kms.Key(fixture.stack, 'LogsKey');
+  const network = new PrivateNetwork(fixture.stack, 'Network', {
+    cidr: CIDR,
+    maxAzs: 2,
+    interfaceEndpoints,
+    logsKey,
+    logRetention: logs.RetentionDays.ONE_YEAR,
+  });
+  return { ...fixture, network, logsKey };
+}
+
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const interfaceServiceName = (region: string, service: string) => Match.stringLikeRegexp(`\\.${escape(region)}\\.${escape(service)}$`);
+
+describe('PrivateNetwork', () => {
+  let fixture: NetworkFixture;
+  let template: Template;
+  beforeAll(() => {
+    // GIVEN an isolated network in us-east-1 with every interface endpoint the runtime may call
+    fixture = networkIn(COMMERCIAL);
+    template = Template.fromStack(fixture.stack);
+  });
+
+  test('has isolated subnets only, in two zones, and no internet path (no IGW, NAT, EIP or route)', () => {
+    template.hasResourceProperties('AWS::EC2::VPC', { CidrBlock: CIDR });
+    template.resourceCountIs('AWS::EC2::Subnet', 2);
+    template.allResourcesProperties('AWS::EC2::Subnet', {
+      MapPublicIpOnLaunch: false,
+      Tags: Match.arrayWith([{ Key: 'aws-cdk:subnet-type', Value: 'Isolated' }]),
+    });
+    for (const type of [
+      'AWS::EC2::InternetGateway',
+      'AWS::EC2::EgressOnlyInternetGateway',
+      'AWS::EC2::VPCGatewayAttachment',
+      'AWS::EC2::NatGateway',
+      'AWS::EC2::EIP',
+      'AWS::EC2::Route',
+    ]) {
+      template.resourceCountIs(type, 0);
+    }
+  });
+
+  test.each([
+    ['DynamoDB', 'dynamodb'],
+    ['S3', 's3'],
+  ])('a %s gateway endpoint on the isolated route tables admits only this account\'s principals and resources', (_, service) => {
+    const routeTables = Object.keys(template.findResources('AWS::EC2::RouteTable')).map((id) => ({ Ref: id }));
+    expect(routeTables).toHaveLength(2);
+    template.hasResourceProperties('AWS::EC2::VPCEndpoint', {
+      VpcEndpointType: 'Gateway',
+      ServiceName: { 'Fn::Join': ['', [Match.anyValue(), { Ref: 'AWS::Region' }, `.${service}`]] },
+      RouteTableIds: Match.arrayEquals(routeTables),
+      PolicyDocument: {
+        Statement: [
+          {
+            Effect: 'Allow',
+            Principal: { AWS: '*' },
+            Action: '*',
+            Resource: '*',
+            Condition: { StringEquals: { 'aws:PrincipalAccount': TEST_ACCOUNT, 'aws:ResourceAccount': TEST_ACCOUNT } },
+          },
+        ],
+        Version: '2012-10-17',
+      },
+    });
+  });
+
+  test('exposes the gateway endpoints for bucket and table policies', () => {
+    expect(logicalIdOf(fixture.network.s3Endpoint)).toMatch(/^NetworkS3/);
+    expect(logicalIdOf(fixture.network.dynamoDbEndpoint)).toMatch(/^NetworkDynamoDb/);
+  });
+
+  test('creates one interface endpoint per configured service, with private DNS, in the isolated subnets, own-account only', () => {
+    const subnets = Object.keys(template.findResources('AWS::EC2::Subnet')).map((id) => ({ Ref: id }));
+    template.resourceCountIs('AWS::EC2::VPCEndpoint', INTERFACE_ENDPOINT_SERVICES.length + 2);
+    for (const service of INTERFACE_ENDPOINT_SERVICES) {
+      template.hasResourceProperties('AWS::EC2::VPCEndpoint', {
+        VpcEndpointType: 'Interface',
+        ServiceName: interfaceServiceName(COMMERCIAL, service),
+        PrivateDnsEnabled: true,
+        SubnetIds: Match.arrayEquals(subnets),
+        PolicyDocument: {
+          Statement: [
+            {
+              Effect: 'Allow',
+              Principal: { AWS: '*' },
+              Action: '*',
+              Resource: '*',
+              Condition: { StringEquals: { 'aws:PrincipalAccount': TEST_ACCOUNT } },
+            },
+          ],
+          Version: '2012-10-17',
+        },
+      });
+    }
+  });
+
+  test('interface endpoint construct ids are stable (renaming one would replace the endpoint)', () => {
+    const ids = Object.fromEntries(Object.entries(fixture.network.interfaceEndpoints).map(([service, endpoint]) => [service, endpoint.node.id]));
+    expect(ids).toEqual({
+      kms: 'Kms',
+      logs: 'Logs',
+      sts: 'Sts',
+      monitoring: 'Monitoring',
+      states: 'States',
+      lambda: 'Lambda',
+      xray: 'Xray',
+      'bedrock-runtime': 'BedrockRuntime',
+      'bedrock-agent-runtime': 'BedrockAgentRuntime',
+      'sagemaker.runtime': 'SagemakerRuntime',
+      'execute-api': 'ExecuteApi',
+    });
+  });
+
+  test('each interface endpoint security group admits HTTPS from the VPC CIDR, and nothing else', () => {
+    const endpoints = Object.values(template.findResources('AWS::EC2::VPCEndpoint', { Properties: { VpcEndpointType: 'Interface' } }));
+    const groups = template.toJSON().Resources;
+    for (const endpoint of endpoints) {
+      const [groupRef] = endpoint.Properties.SecurityGroupIds as Array<{ 'Fn::GetAtt': [string, string] }>;
+      expect(endpoint.Properties.SecurityGroupIds).toHaveLength(1);
+      const ingress = groups[groupRef['Fn::GetAtt'][0]].Properties.SecurityGroupIngress;
+      expect(ingress).toEqual([{ CidrIp: CIDR, Description: 'HTTPS from the isolated VPC', FromPort: 443, IpProtocol: 'tcp', ToPort: 443 }]);
+    }
+    // and no rule is added to them elsewhere
+    template.resourceCountIs('AWS::EC2::SecurityGroupIngress', 0);
+  });
+
+  test('flow logs record all traffic of the VPC into a log group under the logs key, with retention, retained', () => {
+    const flowLogGroup = logicalIdOf(fixture.network.flowLogGroup);
+    template.hasResourceProperties('AWS::EC2::FlowLog', {
+      ResourceType: 'VPC',
+      ResourceId: { Ref: logicalIdOf(fixture.network.vpc) },
+      TrafficType: 'ALL',
+      LogDestinationType: 'cloud-watch-logs',
+      LogGroupName: { Ref: flowLogGroup },
+    });
+    template.hasResource('AWS::Logs::LogGroup', {
+      Properties: { KmsKeyId: { 'Fn::GetAtt': [logicalIdOf(fixture.logsKey), 'Arn'] }, RetentionInDays: 365 },
+      DeletionPolicy: 'Retain',
+    });
+    expect(Object.keys(template.findResources('AWS::Logs::LogGroup'))).toEqual([flowLogGroup]);
+  });
+
+  test('every endpoint service is available in us-east-1: no capability warning', () => {
+    expect(Annotations.fromStack(fixture.stack).findWarning('*', Match.anyValue())).toEqual([]);
+  });
+});
+
+describe('PrivateNetwork and the capability gate', () => {
+  test('GovCloud: an unverified endpoint service is still created, with a warning that says how to verify it', () => {
+    // GIVEN every interface endpoint in us-gov-west-1
+    const { stack, network } = networkIn(GOV_WEST);
+    // WHEN synthesized
+    const template = Template.fromStack(stack);
+    // THEN every endpoint exists
+    expect(Object.keys(network.interfaceEndpoints).sort()).toEqual([...INTERFACE_ENDPOINT_SERVICES].sort());
+    for (const service of UNVERIFIED_IN_GOVCLOUD) {
+      template.hasResourceProperties('AWS::EC2::VPCEndpoint', { ServiceName: interfaceServiceName(GOV_WEST, service) });
+    }
+    // AND the unverified ones (only they) carry a warning with the verify command
+    const annotations = Annotations.fromStack(stack);
+    const warned = annotations
+      .findWarning('/Target/Test/Network', Match.stringLikeRegexp('is unverified'))
+      .map((w) => /"vpce:([^"]+)"/.exec(String(w.entry.data))?.[1]);
+    expect(warned.sort()).toEqual([...UNVERIFIED_IN_GOVCLOUD].sort());
+    annotations.hasWarning(
+      '/Target/Test/Network',
+      Match.stringLikeRegexp(`aws ec2 describe-vpc-endpoint-services --region ${GOV_WEST}`),
+    );
+  });
+
+  describe('an endpoint service the target does not offer', () => {
+    // GIVEN a region-facts row that marks sagemaker.runtime unavailable in us-gov-east-1
+    const realFindFact = regionFacts.findFact;
+    const unavailable: regionFacts.CapabilityFact = {
+      capability: 'vpce:sagemaker.runtime',
+      regions: [GOV_EAST],
+      status: FactStatus.UNAVAILABLE,
+      source: 'test row',
+      why: 'The endpoint service is not offered here.',
+      alternative: 'Call the service from a region that offers it.',
+    };
+    let fixture: NetworkFixture;
+    beforeAll(() => {
+      const spy = jest
+        .spyOn(regionFacts, 'findFact')
+        .mockImplementation((capability, region) =>
+          capability === unavailable.capability && unavailable.regions.includes(region) ? unavailable : realFindFact(capability, region),
+        );
+      try {
+        // WHEN the network is built with every interface endpoint
+        fixture = networkIn(GOV_EAST);
+      } finally {
+        spy.mockRestore();
+      }
+    });
+
+    test('fails synth with what, why and what to do instead', () => {
+      expect(synthFailure(fixture.app)).toMatch(
+        /Target \(us-gov-east-1\) cannot run "vpce:sagemaker\.runtime", which the sagemaker\.runtime interface endpoint needs\. Why: The endpoint service is not offered here\. \(source: test row\)\. Instead: Call the service from a region that offers it\./,
+      );
+    });
+
+    test('is not created; the other endpoints are', () => {
+      expect(Object.keys(fixture.network.interfaceEndpoints).sort()).toEqual(INTERFACE_ENDPOINT_SERVICES.filter((s) => s !== 'sagemaker.runtime').sort());
+      const assembly = fixture.stage.synth({ skipValidation: true, force: true });
+      const template = Template.fromJSON(assembly.getStackArtifact(fixture.stack.artifactId).template);
+      template.resourceCountIs('AWS::EC2::VPCEndpoint', INTERFACE_ENDPOINT_SERVICES.length - 1 + 2);
+      expect(template.findResources('AWS::EC2::VPCEndpoint', { Properties: { ServiceName: interfaceServiceName(GOV_EAST, 'sagemaker.runtime') } })).toEqual({});
+    });
+  });
+});
