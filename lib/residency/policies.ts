@@ -13,8 +13,9 @@ import { partitionOf } from './region-facts';
 
 /**
  * Services whose APIs are global (IAM, Organizations, ...). They are called in
- * a fixed region, so a region deny must leave them out. Same list as the AWS
- * Control Tower region-deny control.
+ * a fixed region, so a region deny must leave them out. Based on the AWS
+ * Control Tower region-deny control, narrowed to what this platform can call
+ * (Control Tower also exempts e.g. all of sts and kms; this list does not).
  */
 export const GLOBAL_SERVICE_ACTIONS = [
   'iam:*',
@@ -96,12 +97,29 @@ export function inferenceProfileDenyStatement(props: ResidencyPolicyProps): iam.
   });
 }
 
-/** SC-7(5): data-plane calls may reach only this account's resources. */
+/**
+ * SC-7(5): data-plane calls, and every way into another account (events,
+ * APIs, assumed roles), may reach only this account's resources. ECR is left
+ * out: SageMaker pulls the AWS Deep Learning Containers from AWS's registry accounts.
+ */
+export const FOREIGN_RESOURCE_DENIED_ACTIONS = [
+  'dynamodb:*',
+  's3:GetObject*',
+  's3:PutObject*',
+  's3:DeleteObject*',
+  'states:*',
+  'lambda:InvokeFunction',
+  'sqs:*',
+  'events:PutEvents',
+  'execute-api:Invoke',
+  'sts:AssumeRole*',
+];
+
 export function foreignResourceDenyStatement(props: ResidencyPolicyProps): iam.PolicyStatement {
   return new iam.PolicyStatement({
     sid: 'DenyDataPlaneInOtherAccounts',
     effect: iam.Effect.DENY,
-    actions: ['dynamodb:*', 's3:GetObject*', 's3:PutObject*', 's3:DeleteObject*', 'states:*', 'lambda:InvokeFunction', 'sqs:*'],
+    actions: FOREIGN_RESOURCE_DENIED_ACTIONS,
     resources: ['*'],
     conditions: { StringNotEquals: { 'aws:ResourceAccount': [props.account] } },
   });

@@ -9,9 +9,13 @@ export const KEY_PENDING_WINDOW = Duration.days(30);
 /** Keys outlive the stack: deleting a key destroys the data under it. */
 export const KEY_REMOVAL_POLICY = RemovalPolicy.RETAIN;
 
-/** Key administration without key use: separation of duties (AC-5). */
+/**
+ * Key administration without key use: separation of duties (AC-5).
+ * Not `kms:Create*`: it includes kms:CreateGrant, and a grant is use without
+ * the ViaService condition. Grants are in KEY_USE_ACTIONS' statement instead.
+ */
 export const KEY_ADMIN_ACTIONS = [
-  'kms:Create*',
+  'kms:CreateAlias',
   'kms:Describe*',
   'kms:Enable*',
   'kms:List*',
