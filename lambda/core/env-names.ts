@@ -26,6 +26,18 @@ export const ENV = {
   TENANT_MAP: 'STATEHOUSE_TENANT_MAP',
   /** Comma-separated services whose SDK clients use a separate -fips host in this region. */
   FIPS_SERVICES: 'STATEHOUSE_FIPS_SERVICES',
+  /** ARN of the Express workflow that runs fast tools (StartSyncExecution). */
+  FAST_TOOLS_STATE_MACHINE: 'STATEHOUSE_FAST_TOOLS_STATE_MACHINE',
+  /** ARN of the Standard workflow that runs slow and approval-gated tools. */
+  SLOW_TOOLS_STATE_MACHINE: 'STATEHOUSE_SLOW_TOOLS_STATE_MACHINE',
+  /** JSON array: names of the tools enabled in this target (subset of lambda/core/tools/catalog.ts). */
+  TOOLS: 'STATEHOUSE_TOOLS',
+  /** JSON: { "<tenant>": ["<tool>", ...] } tools each tenant may call; a tenant not listed may call every enabled tool. */
+  TOOL_POLICY: 'STATEHOUSE_TOOL_POLICY',
+  /** DynamoDB table of agency reference records (the lookup_case tool). */
+  REFERENCE_TABLE: 'STATEHOUSE_REFERENCE_TABLE',
+  /** Bedrock knowledge base id (the search_knowledge_base tool). */
+  KNOWLEDGE_BASE_ID: 'STATEHOUSE_KNOWLEDGE_BASE_ID',
   /** Log prompts and model output (default off: no content in logs). */
   LOG_CONTENT: 'STATEHOUSE_LOG_CONTENT',
   /** Powertools settings. */
