@@ -26,9 +26,14 @@ function isPlainObject(value: Json): value is Record<string, Json> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Deep merge of plain objects; arrays and scalars in `override` replace `base`. */
+/**
+ * Deep merge of plain objects; arrays and scalars in `override` replace
+ * `base`, and so does an object that switches a `kind` discriminator (a
+ * SageMaker model does not inherit the default Bedrock model's fields).
+ */
 export function mergeConfig(base: Json, override: Json): Json {
   if (!isPlainObject(base) || !isPlainObject(override)) return override === undefined ? base : override;
+  if ('kind' in override && override.kind !== base.kind) return override;
   const out: Record<string, Json> = { ...base };
   for (const [key, value] of Object.entries(override)) out[key] = mergeConfig(base[key], value);
   return out;

@@ -10,6 +10,23 @@ export interface CapabilityCheck {
   readonly fact?: CapabilityFact;
 }
 
+/** Metadata type of every capability the gate was asked about. */
+export const CAPABILITY_METADATA_TYPE = 'statehouse:capability';
+
+export interface CapabilityRecord {
+  readonly capability: string;
+  readonly region: string;
+  readonly status: FactStatus;
+  readonly neededBy: string;
+}
+
+/** Every capability asked for under `root`, e.g. to verify the unverified ones against an account. */
+export function capabilityRecords(root: IConstruct): CapabilityRecord[] {
+  return root.node
+    .findAll()
+    .flatMap((c) => c.node.metadata.filter((m) => m.type === CAPABILITY_METADATA_TYPE).map((m) => m.data as CapabilityRecord));
+}
+
 /** Look a capability up for a region. A pair with no row is `unverified`. */
 export function checkCapability(capability: string, region: string): CapabilityCheck {
   const fact = findFact(capability, region);
@@ -77,6 +94,9 @@ export function requireCapability(scope: IConstruct, capability: string, neededB
   }
   const check = checkCapability(capability, stack.region);
   const target = targetLabel(scope, stack.region);
+  // Recorded for the preflight command and the evidence report (also lands in the assembly's metadata).
+  const record: CapabilityRecord = { capability, region: stack.region, status: check.status, neededBy };
+  scope.node.addMetadata(CAPABILITY_METADATA_TYPE, record);
   if (check.status === FactStatus.UNAVAILABLE) {
     const message = unavailableMessage(check, neededBy, target);
     scope.node.addValidation({ validate: () => [message] });

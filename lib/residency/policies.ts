@@ -142,7 +142,8 @@ export function permissionsBoundaryDocument(props: ResidencyPolicyProps): iam.Po
 }
 
 /** Service endpoints through which the data keys may be used (`kms:ViaService`). */
-export const KMS_VIA_SERVICES = ['dynamodb', 's3', 'lambda', 'states', 'sagemaker', 'sqs', 'ec2', 'bedrock'];
+// backup: AWS Backup copies the session table's recovery points into a vault under the data key.
+export const KMS_VIA_SERVICES = ['dynamodb', 's3', 'lambda', 'states', 'sagemaker', 'sqs', 'ec2', 'bedrock', 'backup'];
 
 /** `{service}.{region}.{dnsSuffix}` for every allowed region. */
 export function kmsViaServiceValues(residency: ResidencyConfig, services: readonly string[] = KMS_VIA_SERVICES): string[] {

@@ -88,6 +88,16 @@ describe('configuration', () => {
     expect(() => selectTargets(config, 'GovNorth')).toThrow(/no target named "GovNorth"; declared targets are Commercial, GovWest, GovEast/);
   });
 
+  test('switching the model kind replaces the default model instead of merging into it', () => {
+    const config = parseConfig({ targets: { GovWest: { model: { kind: 'sagemaker', endpointName: 'llm' } } } });
+    expect(config.targets.GovWest.model).toEqual({ kind: 'sagemaker', endpointName: 'llm' });
+    // The same kind still merges: only the model id changes.
+    expect(parseConfig({ targets: { GovWest: { model: { modelId: 'meta.llama3-8b-instruct-v1:0' } } } }).targets.GovWest.model).toEqual({
+      kind: 'bedrock-converse',
+      modelId: 'meta.llama3-8b-instruct-v1:0',
+    });
+  });
+
   test('a non-object configuration is refused', () => {
     expect(problemsOf([1, 2])).toEqual(['(root): must be a JSON object such as {"targets": {...}}']);
   });

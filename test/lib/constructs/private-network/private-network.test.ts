@@ -42,6 +42,7 @@ describe('PrivateNetwork', () => {
   });
 
   test('has isolated subnets only, in two zones, and no internet path (no IGW, NAT, EIP or route)', () => {
+    // THEN the VPC has only isolated subnets, one per zone, and nothing that routes to the internet
     template.hasResourceProperties('AWS::EC2::VPC', { CidrBlock: CIDR });
     template.resourceCountIs('AWS::EC2::Subnet', 2);
     template.allResourcesProperties('AWS::EC2::Subnet', {
@@ -64,6 +65,8 @@ describe('PrivateNetwork', () => {
     ['DynamoDB', 'dynamodb'],
     ['S3', 's3'],
   ])('a %s gateway endpoint on the isolated route tables admits only this account\'s principals and resources', (_, service) => {
+    // WHEN the gateway endpoint of the service is read
+    // THEN it serves the isolated route tables and its policy admits only this account
     const routeTables = Object.keys(template.findResources('AWS::EC2::RouteTable')).map((id) => ({ Ref: id }));
     expect(routeTables).toHaveLength(2);
     template.hasResourceProperties('AWS::EC2::VPCEndpoint', {
@@ -86,11 +89,13 @@ describe('PrivateNetwork', () => {
   });
 
   test('exposes the gateway endpoints for bucket and table policies', () => {
+    // THEN the construct hands out the endpoints it created
     expect(logicalIdOf(fixture.network.s3Endpoint)).toMatch(/^NetworkS3/);
     expect(logicalIdOf(fixture.network.dynamoDbEndpoint)).toMatch(/^NetworkDynamoDb/);
   });
 
   test('creates one interface endpoint per configured service, with private DNS, in the isolated subnets, own-account only', () => {
+    // THEN each configured service has its endpoint, private DNS on, in the isolated subnets, for this account's principals only
     const subnets = Object.keys(template.findResources('AWS::EC2::Subnet')).map((id) => ({ Ref: id }));
     template.resourceCountIs('AWS::EC2::VPCEndpoint', INTERFACE_ENDPOINT_SERVICES.length + 2);
     for (const service of INTERFACE_ENDPOINT_SERVICES) {
@@ -116,6 +121,7 @@ describe('PrivateNetwork', () => {
   });
 
   test('interface endpoint construct ids are stable (renaming one would replace the endpoint)', () => {
+    // THEN the ids are the service names in PascalCase
     const ids = Object.fromEntries(Object.entries(fixture.network.interfaceEndpoints).map(([service, endpoint]) => [service, endpoint.node.id]));
     expect(ids).toEqual({
       kms: 'Kms',
@@ -133,6 +139,8 @@ describe('PrivateNetwork', () => {
   });
 
   test('each interface endpoint security group admits HTTPS from the VPC CIDR, and nothing else', () => {
+    // WHEN each interface endpoint's security group is read
+    // THEN its only ingress is HTTPS from the VPC CIDR
     const endpoints = Object.values(template.findResources('AWS::EC2::VPCEndpoint', { Properties: { VpcEndpointType: 'Interface' } }));
     const groups = template.toJSON().Resources;
     for (const endpoint of endpoints) {
@@ -146,6 +154,7 @@ describe('PrivateNetwork', () => {
   });
 
   test('flow logs record all traffic of the VPC into a log group under the logs key, with retention, retained', () => {
+    // THEN the VPC's flow log records all traffic into the encrypted, retained flow-log group (the only log group)
     const flowLogGroup = logicalIdOf(fixture.network.flowLogGroup);
     template.hasResourceProperties('AWS::EC2::FlowLog', {
       ResourceType: 'VPC',
@@ -162,6 +171,7 @@ describe('PrivateNetwork', () => {
   });
 
   test('every endpoint service is available in us-east-1: no capability warning', () => {
+    // THEN the capability gate has nothing to say
     expect(Annotations.fromStack(fixture.stack).findWarning('*', Match.anyValue())).toEqual([]);
   });
 });
@@ -216,12 +226,15 @@ describe('PrivateNetwork and the capability gate', () => {
     });
 
     test('fails synth with what, why and what to do instead', () => {
+      // THEN synth fails with the gate's message
       expect(synthFailure(fixture.app)).toMatch(
         /Target \(us-gov-east-1\) cannot run "vpce:sagemaker\.runtime", which the sagemaker\.runtime interface endpoint needs\. Why: The endpoint service is not offered here\. \(source: test row\)\. Instead: Call the service from a region that offers it\./,
       );
     });
 
     test('is not created; the other endpoints are', () => {
+      // THEN the construct skips that endpoint
+      // AND the template (validation skipped) holds every other endpoint and not that one
       expect(Object.keys(fixture.network.interfaceEndpoints).sort()).toEqual(INTERFACE_ENDPOINT_SERVICES.filter((s) => s !== 'sagemaker.runtime').sort());
       const assembly = fixture.stage.synth({ skipValidation: true, force: true });
       const template = Template.fromJSON(assembly.getStackArtifact(fixture.stack.artifactId).template);

@@ -1,0 +1,62 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { buildApp } from '../app';
+import type { StatehouseConfig } from '../config/schema';
+import { capabilityRecords, type CapabilityRecord } from '../residency/capability-gate';
+import { FactStatus } from '../residency/region-facts';
+import { probeCapability, type PreflightClients, type ProbeOutcome } from './probes';
+
+export interface PreflightTarget {
+  readonly target: string;
+  readonly region: string;
+  readonly outcomes: ProbeOutcome[];
+}
+
+/**
+ * The capabilities a target's configuration needs that the region facts mark
+ * `unverified`, found by building the app exactly as synth does (the gate
+ * records every capability it is asked about).
+ */
+export function unverifiedCapabilities(context: Record<string, unknown>, overrides: unknown, target: string): { config: StatehouseConfig; records: CapabilityRecord[] } {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'statehouse-preflight-'));
+  // The report is still written; this stops aws-cdk-lib printing the synth warnings preflight is about to answer.
+  const app = new App({ outdir, context: { ...context, 'aws:cdk:bundling-stacks': [], '@aws-cdk/core:failSynthOnValidationErrors': false } });
+  const { config } = buildApp(app, { overrides, targets: target });
+  const unique = new Map<string, CapabilityRecord>();
+  for (const record of capabilityRecords(app)) {
+    if (record.status === FactStatus.UNVERIFIED && !unique.has(record.capability)) unique.set(record.capability, record);
+  }
+  fs.rmSync(outdir, { recursive: true, force: true });
+  return { config, records: [...unique.values()] };
+}
+
+/** Ask the account about every unverified capability of one target. */
+export async function runPreflight(
+  context: Record<string, unknown>,
+  overrides: unknown,
+  target: string,
+  clientsFor: (region: string) => PreflightClients,
+): Promise<PreflightTarget> {
+  const { config, records } = unverifiedCapabilities(context, overrides, target);
+  const targetConfig = config.targets[target];
+  const model = targetConfig.model;
+  const modelIds = model.kind === 'bedrock-converse' ? [model.modelId] : model.kind === 'bedrock-agent' ? [model.foundationModel] : [];
+  const clients = clientsFor(targetConfig.region);
+  const outcomes: ProbeOutcome[] = [];
+  for (const record of records) outcomes.push(await probeCapability(record, clients, { region: targetConfig.region, modelIds }));
+  return { target, region: targetConfig.region, outcomes };
+}
+
+export function formatPreflight(result: PreflightTarget): string {
+  const width = Math.max(10, ...result.outcomes.map((o) => o.capability.length));
+  const lines = [
+    `Preflight ${result.target} (${result.region}): ${result.outcomes.length} unverified capabilities asked of the account`,
+    `${'result'.padEnd(8)} ${'capability'.padEnd(width)}  detail`,
+    ...result.outcomes.map((o) => `${o.result.toUpperCase().padEnd(8)} ${o.capability.padEnd(width)}  ${o.detail}  (needed by ${o.neededBy})`),
+  ];
+  const counts = (['pass', 'fail', 'unknown'] as const).map((r) => `${result.outcomes.filter((o) => o.result === r).length} ${r}`);
+  lines.push(counts.join(', '));
+  return lines.join('\n');
+}

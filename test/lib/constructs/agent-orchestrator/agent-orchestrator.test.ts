@@ -1,0 +1,276 @@
+import { Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { TARGET_DEFAULTS } from '../../../../lib/config/defaults';
+import type { ModelConfig, ResidencyConfig } from '../../../../lib/config/schema';
+import { AgentOrchestrator } from '../../../../lib/constructs/agent-orchestrator/agent-orchestrator';
+import { modelWiring } from '../../../../lib/constructs/agent-orchestrator/model-wiring';
+import { SessionStore } from '../../../../lib/constructs/session-store/session-store';
+import { fipsHostServices, partitionOf } from '../../../../lib/residency/region-facts';
+import type { StatehouseStage } from '../../../../lib/stacks/statehouse-stage';
+import { parseModelBackendConfig } from '../../../../lambda/core/adapters/model/backend-config';
+import { EVENT_SK_PREFIX, eventSk, HEADER_SK } from '../../../../lambda/core/domain/session-keys';
+import { ENV } from '../../../../lambda/core/env-names';
+import { parseTenantMap } from '../../../../lambda/core/http/caller';
+import { readRuntimeEnv } from '../../../../lambda/core/wiring/runtime-env';
+import { synthStatehouse } from '../../../helpers/synth';
+import {
+  COMMERCIAL,
+  GOV_EAST,
+  GOV_WEST,
+  listOf,
+  logicalIdOf,
+  roleStatements,
+  synthFailure,
+  targetStack,
+  TEST_ACCOUNT,
+  testFoundation,
+  type Statement,
+} from '../construct-test-stacks';
+
+const HAIKU = 'anthropic.claude-3-haiku-20240307-v1:0';
+const SETTINGS = TARGET_DEFAULTS.session;
+
+const denyIn = (region: string): ResidencyConfig => ({ regions: [region], crossRegionInference: 'deny', fips: false });
+
+type FunctionResource = { Properties: { Environment: { Variables: Record<string, unknown> }; Role: { 'Fn::GetAtt': [string, string] } } };
+
+/** The function whose Powertools service name is `service`. */
+function functionOf(template: Template, service: string): FunctionResource {
+  const found = Object.values(template.findResources('AWS::Lambda::Function')).filter(
+    (f) => f.Properties.Environment?.Variables?.[ENV.POWERTOOLS_SERVICE_NAME] === service,
+  );
+  expect(found).toHaveLength(1);
+  return found[0] as FunctionResource;
+}
+
+/** The environment as the function sees it: CloudFormation references replaced by placeholder strings. */
+function runtimeEnvironment(fn: FunctionResource, region: string): NodeJS.ProcessEnv {
+  const variables = Object.entries(fn.Properties.Environment.Variables).map(([name, value]) => [
+    name,
+    typeof value === 'string' ? value : `resolved-${name.toLowerCase()}`,
+  ]);
+  return { AWS_REGION: region, ...Object.fromEntries(variables) };
+}
+
+const bedrockStatements = (statements: Statement[]) => statements.filter((s) => listOf(s.Action).some((a) => a.startsWith('bedrock:')));
+const sagemakerStatements = (statements: Statement[]) => statements.filter((s) => listOf(s.Action).some((a) => a.startsWith('sagemaker:')));
+
+/** An orchestrator with its own session store and foundation, wired to `model`. */
+function agentIn(region: string, model: ModelConfig, residency: ResidencyConfig = denyIn(region)) {
+  const fixture = targetStack(region);
+  const foundation = testFoundation(fixture.stack);
+  const sessions = new SessionStore(fixture.stack, 'Sessions', {
+    namePrefix: 'statehouse-test-data',
+    dataKey: foundation.dataKey,
+    s3Endpoint: foundation.s3Endpoint,
+    accessLogsBucket: foundation.accessLogs,
+  });
+  const agent = new AgentOrchestrator(fixture.stack, 'Agent', {
+    sessions,
+    vpc: foundation.vpc,
+    subnets: foundation.subnets,
+    logsKey: foundation.logsKey,
+    dataKey: foundation.dataKey,
+    logRetention: foundation.logRetention,
+    model: modelWiring(fixture.stack, model, residency),
+    tenants: { [`arn:${partitionOf(region)!.id}:iam::${TEST_ACCOUNT}:role/agency-app`]: 'agency' },
+    settings: SETTINGS,
+    fipsServices: [],
+  });
+  return { ...fixture, agent, template: Template.fromStack(fixture.stack) };
+}
+
+describe('AgentOrchestrator in the real GovWest app', () => {
+  let stage: StatehouseStage;
+  let template: Template;
+  beforeAll(() => {
+    // GIVEN the GovWest target as `cdk synth` builds it (default model: Claude 3 Haiku on Bedrock Converse)
+    [stage] = synthStatehouse({ targets: 'GovWest' }).stages;
+    template = Template.fromStack(stage.runtime);
+  });
+
+  test('the orchestrator environment names the session store, the settings, the model, the tenants and the FIPS services', () => {
+    // WHEN the orchestrator's environment is read
+    // THEN each variable named in ENV carries its value: references to the State and Foundation resources, the settings, the model JSON
+    const state = stage.state.sessions;
+    const env = functionOf(template, 'orchestrator').Properties.Environment.Variables;
+    const imported = (value: unknown) => JSON.stringify(value);
+    expect(imported(env[ENV.SESSION_TABLE])).toContain(logicalIdOf(state.table));
+    expect(imported(env[ENV.PAYLOAD_BUCKET])).toContain(logicalIdOf(state.payloadBucket));
+    expect(imported(env[ENV.PAYLOAD_KEY])).toContain(logicalIdOf(stage.foundation.keys.data));
+    expect(env).toMatchObject({
+      [ENV.INLINE_THRESHOLD_BYTES]: String(SETTINGS.inlineThresholdBytes),
+      [ENV.CONTEXT_EVENTS]: String(SETTINGS.contextEvents),
+      [ENV.CONTEXT_TOKENS]: String(SETTINGS.contextTokens),
+      [ENV.SESSION_TOKEN_BUDGET]: String(SETTINGS.tokenBudget),
+      [ENV.SESSION_TTL_DAYS]: String(SETTINGS.ttlDays),
+      [ENV.MODEL_BACKEND]: JSON.stringify({ kind: 'bedrock-converse', modelId: HAIKU, allowInferenceProfile: false }),
+      [ENV.TENANT_MAP]: '{}',
+      [ENV.FIPS_SERVICES]: fipsHostServices(GOV_WEST).join(','),
+    });
+  });
+
+  test.each(['orchestrator', 'summarizer'])('the %s environment passes the function\'s own start-up parser', (service) => {
+    // WHEN the synthesized environment is read the way the function reads it at cold start
+    const env = readRuntimeEnv(runtimeEnvironment(functionOf(template, service), GOV_WEST));
+    // THEN every setting arrives with its configured value
+    expect(env).toMatchObject({
+      region: GOV_WEST,
+      inlineThresholdBytes: SETTINGS.inlineThresholdBytes,
+      contextEvents: SETTINGS.contextEvents,
+      contextTokens: SETTINGS.contextTokens,
+      sessionTokenBudget: SETTINGS.tokenBudget,
+      ttlSeconds: SETTINGS.ttlDays * 24 * 60 * 60,
+      modelBackend: { kind: 'bedrock-converse', modelId: HAIKU, allowInferenceProfile: false },
+      logContent: false,
+    });
+    expect([...env.fipsServices].sort()).toEqual([...fipsHostServices(GOV_WEST)].sort());
+  });
+
+  test('only the orchestrator gets the tenant map, and the orchestrator\'s parser accepts it', () => {
+    // THEN the summarizer has no tenant map, and the orchestrator's parses with the handler's own parser
+    expect(functionOf(template, 'summarizer').Properties.Environment.Variables[ENV.TENANT_MAP]).toBeUndefined();
+    expect(parseTenantMap(functionOf(template, 'orchestrator').Properties.Environment.Variables[ENV.TENANT_MAP] as string).size).toBe(0);
+  });
+
+  test('the summarizer reads new events from the table stream: INSERT of `E#` items only, bisecting, with an on-failure DLQ', () => {
+    // WHEN the one event source mapping is read
+    // THEN it feeds the summarizer from the table's stream, filtered, bisecting, with its DLQ as the on-failure destination
+    const summarizer = stage.runtime.agent.summarizer;
+    const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping'));
+    expect(mappings).toHaveLength(1);
+    const mapping = mappings[0].Properties;
+    expect(mapping).toMatchObject({
+      FunctionName: { Ref: logicalIdOf(summarizer.function) },
+      StartingPosition: 'TRIM_HORIZON',
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 3,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [logicalIdOf(summarizer.deadLetterQueue), 'Arn'] } } },
+    });
+    expect(JSON.stringify(mapping.EventSourceArn)).toContain(`${logicalIdOf(stage.state.sessions.table)}StreamArn`);
+    expect(mapping.FilterCriteria.Filters.map((f: { Pattern: string }) => JSON.parse(f.Pattern))).toEqual([
+      { eventName: ['INSERT'], dynamodb: { Keys: { sk: { S: [{ prefix: EVENT_SK_PREFIX }] } } } },
+    ]);
+  });
+
+  test('the stream filter matches the sort keys the Lambda code writes for events, not the header\'s', () => {
+    // WHEN the filter's prefix is applied to the keys lambda/core/domain/session-keys.ts writes
+    // THEN event items match and the header item does not
+    const pattern = JSON.parse(Object.values(template.findResources('AWS::Lambda::EventSourceMapping'))[0].Properties.FilterCriteria.Filters[0].Pattern);
+    const [{ prefix }] = pattern.dynamodb.Keys.sk.S as Array<{ prefix: string }>;
+    expect(eventSk(1).startsWith(prefix)).toBe(true);
+    expect(HEADER_SK.startsWith(prefix)).toBe(false);
+  });
+
+  test.each(['orchestrator', 'summarizer'])('the %s may invoke exactly the configured foundation model in us-gov-west-1', (service) => {
+    // WHEN the role's Bedrock statements are read
+    // THEN there is one, for the configured model in the target region only
+    const roleId = functionOf(template, service).Properties.Role['Fn::GetAtt'][0];
+    expect(bedrockStatements(roleStatements(template, roleId))).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'],
+        Resource: `arn:aws-us-gov:bedrock:${GOV_WEST}::foundation-model/${HAIKU}`,
+      },
+    ]);
+  });
+});
+
+describe('model wiring', () => {
+  test('Bedrock Converse in us-east-1: InvokeModel on exactly the foundation model in us-east-1', () => {
+    // GIVEN an orchestrator on an in-region model in us-east-1
+    const { template, agent } = agentIn(COMMERCIAL, { kind: 'bedrock-converse', modelId: HAIKU });
+    // THEN its role may invoke that model, in that region, and nothing else of Bedrock
+    expect(bedrockStatements(roleStatements(template, logicalIdOf(agent.orchestrator.role)))).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'],
+        Resource: `arn:aws:bedrock:${COMMERCIAL}::foundation-model/${HAIKU}`,
+      },
+    ]);
+  });
+
+  test('an inference profile with crossRegionInference "deny" fails synth and says what to do', () => {
+    // GIVEN a profile id under a residency that denies cross-region inference
+    const { app, stack } = targetStack(COMMERCIAL);
+    modelWiring(stack, { kind: 'bedrock-converse', modelId: `us.${HAIKU}` }, denyIn(COMMERCIAL));
+    // WHEN synthesized THEN synth fails with the reason and both ways out
+    const message = synthFailure(app);
+    expect(message).toMatch(
+      /model\.modelId "us\.anthropic\.claude-3-haiku-20240307-v1:0" is a cross-region inference profile, but residency\.crossRegionInference is "deny": requests could be served outside us-east-1\./,
+    );
+    expect(message).toMatch(/Use an in-region model id .* or set crossRegionInference to "within-partition" and list every region the profile routes to in residency\.regions/);
+  });
+
+  test('an inference profile with "within-partition" grants the profile and the foundation model in each allowed region only', () => {
+    // GIVEN a GovCloud profile id under a residency of both GovCloud regions
+    const residency: ResidencyConfig = { regions: [GOV_WEST, GOV_EAST], crossRegionInference: 'within-partition', fips: true };
+    const { template, agent } = agentIn(GOV_WEST, { kind: 'bedrock-converse', modelId: `us-gov.${HAIKU}` }, residency);
+    // THEN the role may invoke the profile and, in each allowed region, the model it routes to
+    const [statement] = bedrockStatements(roleStatements(template, logicalIdOf(agent.orchestrator.role)));
+    expect([...listOf(statement.Resource as string[])].sort()).toEqual(
+      [
+        `arn:aws-us-gov:bedrock:${GOV_WEST}:${TEST_ACCOUNT}:inference-profile/us-gov.${HAIKU}`,
+        `arn:aws-us-gov:bedrock:${GOV_WEST}::foundation-model/${HAIKU}`,
+        `arn:aws-us-gov:bedrock:${GOV_EAST}::foundation-model/${HAIKU}`,
+      ].sort(),
+    );
+  });
+
+  test('SageMaker in us-gov-west-1: sagemaker:InvokeEndpoint on exactly that endpoint', () => {
+    // GIVEN an orchestrator on a SageMaker endpoint (names are case-insensitive; ARNs are lowercase)
+    const { template, agent } = agentIn(GOV_WEST, { kind: 'sagemaker', endpointName: 'Neuron-Llm' });
+    // THEN both functions may invoke that endpoint only, and no Bedrock model
+    for (const fn of [agent.orchestrator, agent.summarizer]) {
+      const statements = roleStatements(template, logicalIdOf(fn.role));
+      expect(sagemakerStatements(statements)).toEqual([
+        { Effect: 'Allow', Action: 'sagemaker:InvokeEndpoint', Resource: `arn:aws-us-gov:sagemaker:${GOV_WEST}:${TEST_ACCOUNT}:endpoint/neuron-llm` },
+      ]);
+      expect(bedrockStatements(statements)).toEqual([]);
+    }
+  });
+
+  test('SageMaker in us-gov-east-1 fails synth: the region has no SageMaker hosting', () => {
+    // GIVEN a SageMaker backend in us-gov-east-1
+    const { app, stack } = targetStack(GOV_EAST);
+    modelWiring(stack, { kind: 'sagemaker', endpointName: 'neuron-llm' }, denyIn(GOV_EAST));
+    // WHEN synthesized THEN synth fails with the capability gate's message
+    expect(synthFailure(app)).toMatch(
+      /Target \(us-gov-east-1\) cannot run "sagemaker:hosting", which SageMaker endpoint "neuron-llm" needs\..*Instead: Use the Bedrock backend in us-gov-east-1/,
+    );
+  });
+
+  test('the wiring grants through any grantee, not only the orchestrator\'s functions', () => {
+    // GIVEN a bare role and the Converse wiring in us-gov-west-1
+    const { stack } = targetStack(GOV_WEST);
+    const role = new iam.Role(stack, 'Reader', { assumedBy: new iam.AccountRootPrincipal() });
+    modelWiring(stack, { kind: 'bedrock-converse', modelId: HAIKU }, denyIn(GOV_WEST)).grant(role);
+    // THEN the role gets the same exact grant
+    expect(bedrockStatements(roleStatements(Template.fromStack(stack), logicalIdOf(role)))).toHaveLength(1);
+  });
+});
+
+describe('ENV.MODEL_BACKEND: what the wiring writes, the Lambda parser reads (drift)', () => {
+  const instruction = 'You are the agency assistant. Answer from the session context and cite the tools you used.';
+  test.each<[string, ModelConfig, ResidencyConfig | undefined, Record<string, unknown>]>([
+    ['bedrock-converse', { kind: 'bedrock-converse', modelId: HAIKU, maxTokens: 1024 }, undefined, { kind: 'bedrock-converse', modelId: HAIKU, allowInferenceProfile: false, maxTokens: 1024 }],
+    [
+      'bedrock-converse with a profile',
+      { kind: 'bedrock-converse', modelId: `us-gov.${HAIKU}` },
+      { regions: [GOV_WEST, GOV_EAST], crossRegionInference: 'within-partition', fips: true },
+      { kind: 'bedrock-converse', modelId: `us-gov.${HAIKU}`, allowInferenceProfile: true },
+    ],
+    ['sagemaker', { kind: 'sagemaker', endpointName: 'neuron-llm', stream: true, maxTokens: 2048 }, undefined, { kind: 'sagemaker', endpointName: 'neuron-llm', stream: true, maxTokens: 2048 }],
+    ['bedrock-agent', { kind: 'bedrock-agent', foundationModel: HAIKU, instruction }, undefined, { kind: 'bedrock-agent', foundationModel: HAIKU, instruction }],
+  ])('%s', (_, model, residency, expected) => {
+    // GIVEN an orchestrator in us-gov-west-1 wired to this model
+    const { template } = agentIn(GOV_WEST, model, residency);
+    for (const service of ['orchestrator', 'summarizer']) {
+      // WHEN the function parses the variable the template gives it
+      const parsed = parseModelBackendConfig(functionOf(template, service).Properties.Environment.Variables[ENV.MODEL_BACKEND] as string);
+      // THEN it gets the configured backend
+      expect(parsed).toEqual(expected);
+    }
+  });
+});
