@@ -33,3 +33,13 @@ export const FUNCTION_BUNDLING: nodejs.BundlingOptions = {
   externalModules: [],
   logLevel: nodejs.LogLevel.ERROR,
 };
+
+/** What Lambda needs to attach a function to the VPC; none supports resource-level permissions. */
+export const FUNCTION_VPC_ENI_ACTIONS = [
+  'ec2:CreateNetworkInterface',
+  'ec2:DescribeNetworkInterfaces',
+  'ec2:DescribeSubnets',
+  'ec2:DeleteNetworkInterface',
+  'ec2:AssignPrivateIpAddresses',
+  'ec2:UnassignPrivateIpAddresses',
+];

@@ -20,6 +20,7 @@ import {
   FUNCTION_RUNTIME,
   FUNCTION_TIMEOUT,
   FUNCTION_TRACING,
+  FUNCTION_VPC_ENI_ACTIONS,
 } from './platform-function-defaults';
 
 export interface PlatformFunctionProps {
@@ -89,6 +90,14 @@ export class PlatformFunction extends Construct {
       description: `Execution role of ${props.description}`,
     });
     this.role = role;
+    // A VPC function's ENIs: Lambda creates and removes them with the execution role (AWS docs:
+    // AWSLambdaVPCAccessExecutionRole), written here so the role has no AWS-managed policy.
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: FUNCTION_VPC_ENI_ACTIONS,
+        resources: ['*'],
+      }),
+    );
 
     this.function = new nodejs.NodejsFunction(this, 'Resource', {
       entry: props.entry,

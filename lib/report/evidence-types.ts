@@ -1,0 +1,302 @@
+import type { KeyDescription } from './resolve';
+
+/**
+ * The evidence of one target, as written to `evidence-<Target>.json`. The
+ * Markdown and the SVG are both rendered from this object only.
+ */
+
+export interface StackSummary {
+  readonly stackName: string;
+  /** Construct path, e.g. `GovWest/State`. */
+  readonly path: string;
+  readonly templateFile: string;
+  readonly resourceCount: number;
+  readonly dependsOn: string[];
+}
+
+export interface TargetSummary {
+  readonly target: string;
+  readonly region: string;
+  /** Every region a stack of the target names (normally one). */
+  readonly regions: string[];
+  readonly partition?: { readonly id: string; readonly name: string };
+  /** A literal account id, or `deploying account` for environment-agnostic accounts. */
+  readonly account: string;
+  readonly stacks: StackSummary[];
+}
+
+/** Where a resource lives in the templates. */
+export interface Located {
+  /** A readable name: the construct path inside its stack (`Agent/Orchestrator`). */
+  readonly title: string;
+  readonly stack: string;
+  readonly logicalId: string;
+  readonly constructPath?: string;
+}
+
+export interface Encryption {
+  /** `KMS (customer-managed key)`, `SSE-S3 (AES256)`, `none`... */
+  readonly atRest: string;
+  readonly key?: KeyDescription;
+}
+
+export interface AccessPolicy {
+  /** A Deny on `aws:SecureTransport = false` covers the store. */
+  readonly tlsOnly: boolean;
+  /** A Deny on `aws:SourceVpce` other than the named endpoint. */
+  readonly vpcEndpointOnly?: { readonly endpoint: string; readonly actions: string[] };
+  readonly publicAccessBlocked?: boolean;
+  /** Every statement of the resource policy, in words. */
+  readonly statements: string[];
+}
+
+export interface DataStore extends Located {
+  readonly kind: string;
+  readonly type: string;
+  readonly name?: string;
+  readonly region: string;
+  readonly encryption: Encryption;
+  readonly access: AccessPolicy;
+  /** Point-in-time recovery, where the service offers it. */
+  readonly pitr?: boolean;
+  /** Backups, versioning and other ways to recover. */
+  readonly recovery: string[];
+  readonly retention: string;
+  readonly deletionProtection?: boolean;
+  /** CloudFormation DeletionPolicy (`Delete` when the template sets none). */
+  readonly deletionPolicy: string;
+  readonly notes: string[];
+}
+
+export interface KeyEvidence extends Located {
+  readonly alias?: string;
+  readonly description?: string;
+  readonly rotation: boolean;
+  readonly deletionPolicy: string;
+  /** Data stores and trails encrypted under the key (`stack/logicalId`). */
+  readonly protects: string[];
+}
+
+export interface AuditTrailEvidence extends Located {
+  readonly name?: string;
+  readonly bucket: string;
+  readonly logGroup?: string;
+  readonly key?: KeyDescription;
+  readonly multiRegion: boolean;
+  readonly logFileValidation: boolean;
+  readonly selectors: string[];
+}
+
+export interface DataStoreEvidence {
+  readonly stores: DataStore[];
+  readonly keys: KeyEvidence[];
+  readonly trails: AuditTrailEvidence[];
+}
+
+export interface SubnetEvidence extends Located {
+  readonly vpc: string;
+  readonly availabilityZone?: string;
+  readonly cidr?: string;
+  readonly subnetType?: string;
+  readonly mapPublicIpOnLaunch: boolean;
+  readonly routeTable?: string;
+  /** Routes of the subnet's route table (AWS::EC2::Route), in words. */
+  readonly routes: string[];
+  /** Gateway endpoints whose prefix-list routes the route table carries. */
+  readonly gatewayEndpoints: string[];
+  readonly isolated: boolean;
+}
+
+export interface VpcEvidence extends Located {
+  readonly cidr?: string;
+  readonly flowLogs: string[];
+}
+
+/** The proof that no template opens a path to the internet. */
+export interface InternetRouteCheck {
+  /** True when nothing below was found. */
+  readonly noInternetRoute: boolean;
+  readonly templatesChecked: string[];
+  /** Count per checked resource type (0 is the evidence). */
+  readonly counts: Record<string, number>;
+  readonly routesChecked: number;
+  /** Every resource that opens a way out, with why. */
+  readonly findings: Array<Located & { readonly type: string; readonly why: string }>;
+}
+
+export interface EndpointEvidence extends Located {
+  /** `dynamodb`, `kms`, `execute-api`... */
+  readonly service: string;
+  readonly serviceName: string;
+  readonly endpointType: string;
+  readonly privateDns?: boolean;
+  readonly subnets: string[];
+  readonly securityGroups: string[];
+  readonly routeTables: string[];
+  readonly policy: string[];
+}
+
+export interface SecurityGroupRule {
+  readonly direction: 'ingress' | 'egress';
+  readonly protocol: string;
+  readonly ports: string;
+  readonly peer: string;
+  readonly description?: string;
+}
+
+export interface SecurityGroupEvidence extends Located {
+  readonly description?: string;
+  readonly vpc?: string;
+  readonly usedBy: string[];
+  readonly rules: SecurityGroupRule[];
+}
+
+export interface ApiMethodEvidence {
+  readonly method: string;
+  readonly path: string;
+  readonly authorization: string;
+  readonly integration: string;
+}
+
+export interface ApiEvidence extends Located {
+  readonly name?: string;
+  readonly description?: string;
+  readonly endpointTypes: string[];
+  readonly vpcEndpoints: string[];
+  /** `aws:SourceVpce` values the resource policy requires (Deny when not equal). */
+  readonly sourceVpce: string[];
+  readonly policy: string[];
+  readonly stages: string[];
+  readonly methods: ApiMethodEvidence[];
+}
+
+export interface FunctionEvidence extends Located {
+  readonly description?: string;
+  readonly runtime?: string;
+  readonly inVpc: boolean;
+  readonly subnets: string[];
+  readonly securityGroups: string[];
+  readonly role?: string;
+  /** `STATEHOUSE_FIPS_SERVICES`, split; undefined when the function does not set it. */
+  readonly fipsServices?: string[];
+}
+
+export interface NetworkEvidence {
+  readonly vpcs: VpcEvidence[];
+  readonly subnets: SubnetEvidence[];
+  readonly internetRoute: InternetRouteCheck;
+  readonly endpoints: EndpointEvidence[];
+  readonly securityGroups: SecurityGroupEvidence[];
+  readonly apis: ApiEvidence[];
+  readonly functions: FunctionEvidence[];
+}
+
+export interface RoleGrant {
+  readonly resource: string;
+  readonly actions: string[];
+  readonly effect: string;
+  readonly conditions: string[];
+}
+
+export interface RoleEvidence extends Located {
+  readonly description?: string;
+  readonly trust: string[];
+  /** The boundary policy's name, or undefined when the role has none. */
+  readonly boundary?: string;
+  readonly managedPolicies: string[];
+  /** Grants of AWS::IAM::Policy resources and inline `Policies`, by resource. */
+  readonly grants: RoleGrant[];
+  readonly usedBy: string[];
+}
+
+export interface StatementEvidence {
+  readonly sid?: string;
+  readonly effect: string;
+  readonly what: string;
+}
+
+export interface PolicyEvidence extends Located {
+  readonly name: string;
+  readonly statements: StatementEvidence[];
+}
+
+export interface KeyPolicyEvidence extends Located {
+  readonly alias?: string;
+  readonly statements: Array<StatementEvidence & { readonly viaService: string[]; readonly callerAccount: string[] }>;
+}
+
+export interface ResidencyEvidence {
+  readonly boundaries: PolicyEvidence[];
+  readonly keyPolicies: KeyPolicyEvidence[];
+  readonly scp?: { readonly file: string; readonly statements: StatementEvidence[] };
+  readonly fips: Array<{ readonly function: string; readonly services?: string[] }>;
+}
+
+export interface ControlMapping {
+  readonly controls: string[];
+  /** Where the mapping comes from. */
+  readonly source: string;
+}
+
+export interface FindingEvidence {
+  readonly plugin: string;
+  readonly rule: string;
+  readonly severity: string;
+  readonly description: string;
+  readonly fix?: string;
+  readonly paths: string[];
+  readonly mapping: ControlMapping;
+}
+
+export interface AcknowledgmentEvidence {
+  /** The id as acknowledged (`Annotation::AwsSolutions-IAM5[Action::logs:*]`). */
+  readonly id: string;
+  /** The rule without the annotation prefix and finding detail (`AwsSolutions-IAM5`). */
+  readonly rule: string;
+  /** The finding detail in brackets, if any (`Action::logs:*`). */
+  readonly finding?: string;
+  readonly path: string;
+  readonly stack: string;
+  readonly reason: string;
+  readonly mapping: ControlMapping;
+}
+
+export interface ComplianceEvidence {
+  readonly errors: FindingEvidence[];
+  readonly warnings: FindingEvidence[];
+  readonly acknowledgments: AcknowledgmentEvidence[];
+  /** Every rule named above, once, with its controls. */
+  readonly rules: Array<{ readonly rule: string } & ControlMapping>;
+  readonly validationReportFound: boolean;
+}
+
+export type DataPathKind = 'invoke' | 'read-write' | 'stream' | 'model' | 'workflow' | 'dead-letter' | 'audit';
+
+/** An arrow of the architecture: who calls or feeds whom, through which endpoint. */
+export interface DataPath {
+  readonly from: string;
+  readonly to: string;
+  readonly kind: DataPathKind;
+  readonly label: string;
+  /** The VPC endpoint the call goes through (logical id), if any. */
+  readonly via?: string;
+}
+
+/** A node of the architecture that is not in the sections above (model, service). */
+export interface ExternalNode {
+  readonly id: string;
+  readonly kind: 'model' | 'service';
+  readonly label: string;
+}
+
+export interface Evidence {
+  readonly summary: TargetSummary;
+  readonly dataStores: DataStoreEvidence;
+  readonly network: NetworkEvidence;
+  readonly roles: RoleEvidence[];
+  readonly residency: ResidencyEvidence;
+  readonly compliance: ComplianceEvidence;
+  readonly dataPaths: { readonly paths: DataPath[]; readonly externals: ExternalNode[] };
+  /** Files the evidence was read from, relative to the cloud assembly. */
+  readonly sources: string[];
+}

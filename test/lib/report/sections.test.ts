@@ -1,0 +1,85 @@
+import { buildEvidence } from '../../../lib/report/evidence';
+import type { CfnTemplate } from '../../../lib/report/cfn-types';
+import type { StackArtifact, TargetAssembly } from '../../../lib/report/load-assembly';
+import { parseNistR5Controls } from '../../../lib/report/nist-controls';
+import { renderSvg } from '../../../lib/report/render-svg';
+import { TargetResolver } from '../../../lib/report/resolve';
+
+/**
+ * The sections on hand-written templates, for resources the default app does
+ * not synthesize yet (a SageMaker endpoint, a queue-fed function) and for
+ * cross-stack resolution in isolation.
+ */
+
+const REGION = 'us-gov-west-1';
+
+function stack(name: string, template: CfnTemplate, dependencies: string[] = []): StackArtifact {
+  return { artifactId: name, stackName: `T-${name}`, displayName: `T/${name}`, region: REGION, template, metadata: {}, constructPaths: {}, templateFile: `${name}.template.json`, dependencies };
+}
+
+const keys = stack('Keys', {
+  Resources: {
+    Key: { Type: 'AWS::KMS::Key', Properties: { Description: 'model volumes', EnableKeyRotation: true } },
+    KeyAlias: { Type: 'AWS::KMS::Alias', Properties: { AliasName: 'alias/t-model', TargetKeyId: { 'Fn::GetAtt': ['Key', 'Arn'] } } },
+    Endpoint: { Type: 'AWS::EC2::VPCEndpoint', Properties: { ServiceName: { 'Fn::Join': ['', ['com.amazonaws.', { Ref: 'AWS::Region' }, '.sagemaker.runtime']] }, VpcEndpointType: 'Interface' } },
+  },
+  Outputs: {
+    KeyArn: { Value: { 'Fn::GetAtt': ['Key', 'Arn'] }, Export: { Name: 'T-Keys:KeyArn' } },
+  },
+});
+
+const inference = stack(
+  'Inference',
+  {
+    Resources: {
+      Config: {
+        Type: 'AWS::SageMaker::EndpointConfig',
+        Properties: { KmsKeyId: { 'Fn::ImportValue': 'T-Keys:KeyArn' }, ProductionVariants: [{ VariantName: 'main', InstanceType: 'ml.inf2.xlarge', InitialInstanceCount: 1 }] },
+      },
+      ModelEndpoint: { Type: 'AWS::SageMaker::Endpoint', Properties: { EndpointConfigName: { 'Fn::GetAtt': ['Config', 'EndpointConfigName'] } } },
+      Queue: { Type: 'AWS::SQS::Queue', Properties: {} },
+      Role: { Type: 'AWS::IAM::Role', Properties: { AssumeRolePolicyDocument: { Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: 'lambda.amazonaws.com' } }] } } },
+      RolePolicy: {
+        Type: 'AWS::IAM::Policy',
+        Properties: {
+          Roles: [{ Ref: 'Role' }],
+          PolicyDocument: { Statement: [{ Effect: 'Allow', Action: 'sagemaker:InvokeEndpoint', Resource: { Ref: 'ModelEndpoint' } }] },
+        },
+      },
+      Fn: { Type: 'AWS::Lambda::Function', Properties: { Role: { 'Fn::GetAtt': ['Role', 'Arn'] }, VpcConfig: { SubnetIds: ['subnet-1'] } } },
+      Feed: { Type: 'AWS::Lambda::EventSourceMapping', Properties: { EventSourceArn: { 'Fn::GetAtt': ['Queue', 'Arn'] }, FunctionName: { Ref: 'Fn' } } },
+    },
+  },
+  ['Keys'],
+);
+
+const target: TargetAssembly = { name: 'T', directoryName: 'assembly-T', stacks: [keys, inference], sources: [] };
+const nist = { file: 'RULES.md', version: 'test', controls: parseNistR5Controls('') };
+
+test('render resolves pseudo parameters from the stack environment and follows imports', () => {
+  const resolver = new TargetResolver(target);
+  expect(resolver.render(keys, keys.template.Resources!.Endpoint.Properties!.ServiceName)).toBe(`com.amazonaws.${REGION}.sagemaker.runtime`);
+  expect(resolver.render(inference, { 'Fn::Join': [':', [{ Ref: 'AWS::Partition' }, { Ref: 'AWS::AccountId' }]] })).toBe('aws-us-gov:${AWS::AccountId}');
+  expect(resolver.follow(inference, { 'Fn::ImportValue': 'T-Keys:KeyArn' })).toMatchObject({ logicalId: 'Key', attribute: 'Arn', stack: { displayName: 'T/Keys' } });
+});
+
+test('a SageMaker endpoint config is a data store under its key; the function reaches the endpoint through sagemaker.runtime', () => {
+  const evidence = buildEvidence(target, undefined, nist);
+  const config = evidence.dataStores.stores.find((s) => s.type === 'AWS::SageMaker::EndpointConfig')!;
+  expect(config.encryption.key).toMatchObject({ alias: 'alias/t-model', description: 'model volumes', stack: 'T/Keys' });
+  expect(config.notes).toContain('variant main: ml.inf2.xlarge x1');
+  // An SQS queue without a key still has SQS-managed encryption by default.
+  expect(evidence.dataStores.stores.find((s) => s.type === 'AWS::SQS::Queue')?.encryption.atRest).toBe('SSE-SQS (service-owned key)');
+  expect(evidence.dataPaths.paths).toEqual(
+    expect.arrayContaining([
+      { from: 'T/Inference/Fn', to: 'T/Inference/ModelEndpoint', kind: 'model', label: 'inference', via: 'T/Keys/Endpoint' },
+      { from: 'T/Inference/Queue', to: 'T/Inference/Fn', kind: 'stream', label: 'messages' },
+    ]),
+  );
+  // A role without a boundary is reported as such, and without a validation report there is no compliance evidence.
+  expect(evidence.roles[0].boundary).toBeUndefined();
+  expect(evidence.compliance.validationReportFound).toBe(false);
+  const svg = renderSvg(evidence);
+  expect(svg).toContain('SageMaker endpoint config');
+  expect(svg).toContain('>sagemaker.runtime<');
+});
