@@ -1,5 +1,8 @@
-import { INTERFACE_ENDPOINT_SERVICES } from '../residency/region-facts';
-import type { StatehouseConfig, TargetConfig } from './schema';
+import { TOOL_CATALOG } from '../../lambda/core/tools/catalog';
+import type { ToolDeclaration } from '../../lambda/core/tools/tool-declaration';
+import { checkCapability } from '../residency/capability-gate';
+import { FactStatus, INTERFACE_ENDPOINT_SERVICES } from '../residency/region-facts';
+import type { StatehouseSettings, TargetSettings } from './schema';
 
 /**
  * The default configuration: named constants a fork can audit.
@@ -8,7 +11,7 @@ import type { StatehouseConfig, TargetConfig } from './schema';
  */
 
 /** Fields every target gets unless it sets them; a new target needs only `region` and `residency`. */
-export const TARGET_DEFAULTS: Omit<TargetConfig, 'region' | 'residency'> = {
+export const TARGET_DEFAULTS: Omit<TargetSettings, 'region' | 'residency'> = {
   default: false,
   logRetentionDays: 365,
   auditRetentionDays: 2557, // seven years: a common records-schedule floor for audit logs
@@ -28,9 +31,11 @@ export const TARGET_DEFAULTS: Omit<TargetConfig, 'region' | 'residency'> = {
     ttlDays: 90,
     inlineThresholdBytes: 64 * 1024,
   },
+  // `enabled` left out: each target gets defaultEnabledTools() of its region. No per-tenant limits.
+  tools: { policy: {} },
 };
 
-export const DEFAULT_CONFIG: StatehouseConfig = {
+export const DEFAULT_CONFIG: StatehouseSettings = {
   targets: {
     Commercial: {
       ...TARGET_DEFAULTS,
@@ -52,3 +57,24 @@ export const DEFAULT_CONFIG: StatehouseConfig = {
     },
   },
 };
+
+/**
+ * The settings a tool cannot run without, by implementation: a knowledge-base
+ * tool needs the knowledge base id.
+ */
+export function missingToolSettings(tool: ToolDeclaration, tools: { readonly knowledgeBaseId?: string }): string[] {
+  return tool.implementation.kind === 'knowledge-base' && tools.knowledgeBaseId === undefined ? ['tools.knowledgeBaseId'] : [];
+}
+
+/**
+ * Tools a target runs when `tools.enabled` is not set: every catalog tool
+ * whose region capability is `available` there (not `unverified`: a default
+ * should never need a preflight check) and whose settings are given.
+ */
+export function defaultEnabledTools(region: string, tools: { readonly knowledgeBaseId?: string }): string[] {
+  return TOOL_CATALOG.filter(
+    (tool) =>
+      (tool.requiresCapability === undefined || checkCapability(tool.requiresCapability, region).status === FactStatus.AVAILABLE) &&
+      missingToolSettings(tool, tools).length === 0,
+  ).map((tool) => tool.name);
+}

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { partitionOf, SUPPORTED_REGIONS } from '../residency/region-facts';
-import { DEFAULT_CONFIG, TARGET_DEFAULTS } from './defaults';
-import { configSchema, type StatehouseConfig, type TargetConfig } from './schema';
+import { findTool } from '../../lambda/core/tools/catalog';
+import { DEFAULT_CONFIG, defaultEnabledTools, missingToolSettings, TARGET_DEFAULTS } from './defaults';
+import { configSchema, type StatehouseConfig, type StatehouseSettings, type TargetConfig, type TargetSettings } from './schema';
 
 /** One problem in a configuration: where it is, and what to do. */
 export interface ConfigProblem {
@@ -40,7 +41,7 @@ export function mergeConfig(base: Json, override: Json): Json {
 }
 
 /** Rules that need the region-facts table; zod checks the shapes first. */
-function crossFieldProblems(config: StatehouseConfig): ConfigProblem[] {
+function crossFieldProblems(config: StatehouseSettings): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   for (const [name, target] of Object.entries(config.targets)) {
     const at = `targets.${name}`;
@@ -73,8 +74,59 @@ function crossFieldProblems(config: StatehouseConfig): ConfigProblem[] {
         message: `"within-partition" lets Bedrock route between allowed regions, but residency.regions lists only "${target.region}"; list the other regions the data may reach, or set "deny".`,
       });
     }
+    problems.push(...toolProblems(at, target));
   }
   return problems;
+}
+
+/**
+ * Tool rules: every enabled tool has its settings, and the tenant policy names
+ * declared tenants and enabled tools. (A tool the region cannot run is the
+ * capability gate's to report, at synth, with the region fact's reasons.)
+ */
+function toolProblems(at: string, target: TargetSettings): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const enabled = resolveEnabledTools(target);
+  (target.tools.enabled ?? []).forEach((name, i) => {
+    const path = `${at}.tools.enabled[${i}]`;
+    if (target.tools.enabled!.indexOf(name) !== i) problems.push({ path, message: `"${name}" is listed twice; list each tool once.` });
+    for (const setting of missingToolSettings(findTool(name)!, target.tools)) {
+      problems.push({ path, message: `"${name}" needs ${setting}; set it, or remove "${name}" from tools.enabled.` });
+    }
+  });
+  for (const [tenant, names] of Object.entries(target.tools.policy)) {
+    if (!(tenant in target.tenants)) {
+      problems.push({
+        path: `${at}.tools.policy.${tenant}`,
+        message: `"${tenant}" is not a tenant of this target (tenants: ${Object.keys(target.tenants).join(', ') || 'none'}); declare it under tenants, or remove its policy.`,
+      });
+    }
+    names.forEach((name, i) => {
+      if (!enabled.includes(name)) {
+        problems.push({
+          path: `${at}.tools.policy.${tenant}[${i}]`,
+          message: `"${name}" is not enabled in this target (enabled: ${enabled.join(', ') || 'none'}); enable it under tools.enabled, or remove it from the policy.`,
+        });
+      }
+    });
+  }
+  return problems;
+}
+
+/** `tools.enabled` as written, or the region's default. */
+function resolveEnabledTools(target: TargetSettings): string[] {
+  return target.tools.enabled ?? defaultEnabledTools(target.region, target.tools);
+}
+
+/** The parsed configuration with every default that depends on the region filled in. */
+function resolve(settings: StatehouseSettings): StatehouseConfig {
+  const targets = Object.fromEntries(
+    Object.entries(settings.targets).map(([name, target]): [string, TargetConfig] => [
+      name,
+      { ...target, tools: { ...target.tools, enabled: resolveEnabledTools(target) } },
+    ]),
+  );
+  return { targets };
 }
 
 function zodProblems(error: z.ZodError): ConfigProblem[] {
@@ -109,7 +161,7 @@ export function parseConfig(overrides: Json = {}): StatehouseConfig {
   if (!parsed.success) throw new ConfigError(zodProblems(parsed.error));
   const problems = crossFieldProblems(parsed.data);
   if (problems.length > 0) throw new ConfigError(problems);
-  return parsed.data;
+  return resolve(parsed.data);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { z } from 'zod';
+import { TOOL_CATALOG } from '../../lambda/core/tools/catalog';
 import { INTERFACE_ENDPOINT_SERVICES } from '../residency/region-facts';
 
 /**
@@ -81,6 +82,35 @@ export const sessionSchema = z
   })
   .strict();
 
+const TENANT_ID = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { message: 'tenant ids are lowercase letters, digits and hyphens (max 63)' });
+
+/** Names of the tools in lambda/core/tools/catalog.ts: the only tools a target can enable. */
+export const TOOL_NAMES = TOOL_CATALOG.map((tool) => tool.name) as [string, ...string[]];
+
+const toolName = z.enum(TOOL_NAMES, {
+  error: (issue) =>
+    `${JSON.stringify(issue.input)} is not a tool of lambda/core/tools/catalog.ts; use one of ${TOOL_NAMES.map((n) => `"${n}"`).join(', ')}, or declare the tool there first.`,
+});
+
+export const toolsSchema = z
+  .object({
+    /**
+     * Tools the model may call in this target. Default: every catalog tool the
+     * region offers (its `requiresCapability` is available) whose settings are
+     * given (`search_knowledge_base` only with `knowledgeBaseId`). An enabled
+     * tool is checked by the capability gate: unavailable fails synth.
+     */
+    enabled: z.array(toolName).optional(),
+    /**
+     * Tenant id → the enabled tools that tenant may call. A tenant not listed
+     * may call every enabled tool.
+     */
+    policy: z.record(TENANT_ID, z.array(toolName)),
+    /** Bedrock knowledge base id (10 letters or digits) the `search_knowledge_base` tool retrieves from. */
+    knowledgeBaseId: z.string().regex(/^[0-9a-zA-Z]{10}$/, { message: 'must be a Bedrock knowledge base id: 10 letters or digits, e.g. "KB12345678"' }).optional(),
+  })
+  .strict();
+
 export const targetSchema = z
   .object({
     /**
@@ -131,10 +161,12 @@ export const targetSchema = z
      * always comes from the caller's identity, never from a request body.
      */
     tenants: z.record(
-      z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { message: 'tenant ids are lowercase letters, digits and hyphens (max 63)' }),
+      TENANT_ID,
       z.array(z.string().regex(/^arn:[a-z-]+:iam::\d{12}:role\/[\w+=,.@\/-]+$/, { message: 'must be an IAM role ARN' })).min(1),
     ),
     session: sessionSchema,
+    /** The tools of lambda/core/tools/catalog.ts this target runs, and who may call them. */
+    tools: toolsSchema,
     /**
      * Zone names for the isolated subnets. Default: the first `maxAzs` of
      * `{region}a`, `{region}b`, `{region}c` (no context lookup at synth).
@@ -148,7 +180,18 @@ export const targetSchema = z
       .max(3, { message: 'must be at most 3' }),
   })
   .strict();
-export type TargetConfig = z.infer<typeof targetSchema>;
+/** A target as written: `tools.enabled` may be left to the region's default. */
+export type TargetSettings = z.infer<typeof targetSchema>;
+
+/** The tools of a parsed target: `enabled` resolved to a list. */
+export interface ToolsConfig extends z.infer<typeof toolsSchema> {
+  readonly enabled: string[];
+}
+
+/** A parsed, validated target (what `parseConfig` returns). */
+export interface TargetConfig extends Omit<TargetSettings, 'tools'> {
+  readonly tools: ToolsConfig;
+}
 
 export const configSchema = z
   .object({
@@ -162,4 +205,10 @@ export const configSchema = z
       .refine((targets) => Object.keys(targets).length > 0, { message: 'must declare at least one target' }),
   })
   .strict();
-export type StatehouseConfig = z.infer<typeof configSchema>;
+/** A configuration as written (the defaults, or a user's file). */
+export type StatehouseSettings = z.infer<typeof configSchema>;
+
+/** A parsed, validated configuration. */
+export interface StatehouseConfig {
+  readonly targets: Record<string, TargetConfig>;
+}

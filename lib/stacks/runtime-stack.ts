@@ -1,24 +1,30 @@
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { findTool } from '../../lambda/core/tools/catalog';
+import type { ToolDeclaration } from '../../lambda/core/tools/tool-declaration';
 import type { TargetConfig } from '../config/schema';
 import { AgentOrchestrator } from '../constructs/agent-orchestrator/agent-orchestrator';
 import { modelWiring } from '../constructs/agent-orchestrator/model-wiring';
 import { SessionApi } from '../constructs/session-api/session-api';
+import { ToolWorkflow } from '../constructs/tool-workflow/tool-workflow';
 import { fipsHostServices } from '../residency/region-facts';
 import type { FoundationStack } from './foundation-stack';
 import type { StateStack } from './state-stack';
 
 export interface RuntimeStackProps extends StackProps {
   readonly target: TargetConfig;
+  /** Prefix of the runtime's named resources (the tool state machines). */
+  readonly namePrefix: string;
   readonly foundation: FoundationStack;
   readonly state: StateStack;
   readonly logRetention: logs.RetentionDays;
 }
 
-/** Stateless compute of one target: orchestrator, summarizer and the session API (DESTROY; redeploy freely). */
+/** Stateless compute of one target: orchestrator, summarizer, tool workflows and the session API (DESTROY; redeploy freely). */
 export class RuntimeStack extends Stack {
   public readonly agent: AgentOrchestrator;
+  public readonly tools: ToolWorkflow;
   public readonly api: SessionApi;
 
   constructor(scope: Construct, id: string, props: RuntimeStackProps) {
@@ -29,6 +35,7 @@ export class RuntimeStack extends Stack {
     const tenants: Record<string, string> = {};
     for (const [tenant, roles] of Object.entries(target.tenants)) for (const role of roles) tenants[role] = tenant;
 
+    const fipsServices = target.residency.fips ? fipsHostServices(target.region) : [];
     this.agent = new AgentOrchestrator(this, 'Agent', {
       sessions: state.sessions,
       vpc: network.vpc,
@@ -39,8 +46,27 @@ export class RuntimeStack extends Stack {
       model: modelWiring(this, target.model, target.residency),
       tenants,
       settings: target.session,
-      fipsServices: target.residency.fips ? fipsHostServices(target.region) : [],
+      fipsServices,
     });
+
+    this.tools = new ToolWorkflow(this, 'Tools', {
+      tools: target.tools.enabled.map((name): ToolDeclaration => findTool(name)!),
+      policy: target.tools.policy,
+      knowledgeBaseId: target.tools.knowledgeBaseId,
+      namePrefix: props.namePrefix,
+      resumeTarget: this.agent.orchestrator.function,
+      sessions: state.sessions,
+      sessionEnvironment: this.agent.sessionEnvironment,
+      referenceData: state.referenceData,
+      vpc: network.vpc,
+      subnets: network.subnets,
+      logsKey: foundation.keys.logs,
+      dataKey: foundation.keys.data,
+      logRetention: props.logRetention,
+      fipsServices,
+    });
+    this.agent.addEnvironment(this.tools.orchestratorEnvironment);
+    this.tools.grantOrchestration(this.agent.orchestrator.grantPrincipal);
 
     const endpoint = network.interfaceEndpoints['execute-api'];
     if (!endpoint) {

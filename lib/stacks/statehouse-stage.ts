@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { Stage, Validations, type StageProps } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { dataResourcePrefix, trailName } from '../config/naming';
+import { dataResourcePrefix, targetPrefix, trailName } from '../config/naming';
 import type { TargetConfig } from '../config/schema';
 import { serviceControlPolicy } from '../residency/policies';
 import { ResidencyGuard } from '../residency/residency-guard';
@@ -46,16 +46,17 @@ export class StatehouseStage extends Stage {
       dataKey: this.foundation.keys.data,
       s3Endpoint: this.foundation.network.s3Endpoint,
       accessLogsBucket: this.foundation.audit.accessLogsBucket,
-      description: `Statehouse ${id}: session table and payload bucket (RETAIN)`,
+      description: `Statehouse ${id}: session table, payload bucket and reference table (RETAIN)`,
       terminationProtection: true,
     });
 
     this.runtime = new RuntimeStack(this, 'Runtime', {
       target,
+      namePrefix: targetPrefix(id),
       foundation: this.foundation,
       state: this.state,
       logRetention,
-      description: `Statehouse ${id}: orchestrator, summarizer and session API (stateless)`,
+      description: `Statehouse ${id}: orchestrator, summarizer, tool workflows and session API (stateless)`,
     });
 
     this.foundation.boundary.applyTo(this);

@@ -29,8 +29,11 @@ test.each(['Orchestrator', 'Summarizer'])('the %s bundle loads and exports its h
 
   // WHEN a fresh Node process requires it, with the function's own environment
   const env = { ...process.env, ...functions[logicalId].Properties.Environment.Variables, AWS_REGION: 'us-gov-west-1' };
-  // Values that are CloudFormation references (table name, bucket, key) get placeholders.
-  for (const [key, value] of Object.entries(env)) if (typeof value !== 'string') env[key] = `placeholder-${key.toLowerCase()}`;
+  // Values that are CloudFormation references (table name, bucket, key) get placeholders; values joined
+  // from pseudo parameters only (the tool state machine ARNs) are resolved, so they still parse as ARNs.
+  for (const [key, value] of Object.entries(env)) {
+    if (typeof value !== 'string') env[key] = withPseudoParameters(value) ?? `placeholder-${key.toLowerCase()}`;
+  }
   const run = spawnSync(process.execPath, ['-e', `process.stdout.write(typeof require(${JSON.stringify(bundle)}).handler)`], {
     env,
     encoding: 'utf8',
@@ -40,3 +43,13 @@ test.each(['Orchestrator', 'Summarizer'])('the %s bundle loads and exports its h
   expect(run.stderr).not.toMatch(/Error/);
   expect(run.stdout).toBe('function');
 });
+
+const PSEUDO_PARAMETERS: Record<string, string> = { 'AWS::AccountId': '123456789012', 'AWS::Partition': 'aws-us-gov', 'AWS::Region': 'us-gov-west-1' };
+
+/** A `Fn::Join` of literals and pseudo parameters, as CloudFormation would resolve it; undefined for anything else. */
+function withPseudoParameters(value: unknown): string | undefined {
+  const join = (value as { 'Fn::Join'?: [string, unknown[]] } | null)?.['Fn::Join'];
+  if (!join) return undefined;
+  const parts = join[1].map((part) => (typeof part === 'string' ? part : PSEUDO_PARAMETERS[(part as { Ref?: string }).Ref ?? '']));
+  return parts.every((part) => part !== undefined) ? parts.join(join[0]) : undefined;
+}

@@ -55,6 +55,12 @@ export interface AgentOrchestratorProps {
 export class AgentOrchestrator extends Construct {
   public readonly orchestrator: PlatformFunction;
   public readonly summarizer: PlatformFunction;
+  /**
+   * The session settings every session function reads (table, bucket, limits,
+   * model, FIPS services), so a function outside this construct that works on
+   * sessions (the tool workflow's approval wait) starts from the same values.
+   */
+  public readonly sessionEnvironment: Readonly<Record<string, string>>;
 
   constructor(scope: Construct, id: string, props: AgentOrchestratorProps) {
     super(scope, id);
@@ -78,6 +84,7 @@ export class AgentOrchestrator extends Construct {
       [ENV.MODEL_BACKEND]: JSON.stringify(props.model.config),
       [ENV.FIPS_SERVICES]: props.fipsServices.join(','),
     };
+    this.sessionEnvironment = environment;
 
     this.orchestrator = new PlatformFunction(this, 'Orchestrator', {
       ...common,
@@ -124,5 +131,10 @@ export class AgentOrchestrator extends Construct {
         ],
       }),
     );
+  }
+
+  /** Settings for the orchestrator only, e.g. the tool workflows it starts (ToolWorkflow.orchestratorEnvironment). */
+  public addEnvironment(variables: Readonly<Record<string, string>>): void {
+    for (const [name, value] of Object.entries(variables)) this.orchestrator.function.addEnvironment(name, value);
   }
 }

@@ -29,6 +29,7 @@ export interface SessionApiProps {
  *   DELETE /sessions/{sessionId}          delete a session
  *   POST   /sessions/{sessionId}/turns    send a turn
  *   GET    /sessions/{sessionId}/verify   recompute the event hash chain
+ *   POST   /sessions/{sessionId}/approvals  approve or deny a pending tool call (resumes the tool workflow)
  */
 export class SessionApi extends Construct {
   public readonly api: apigw.RestApi;
@@ -90,6 +91,7 @@ export class SessionApi extends Construct {
     method(session, 'DELETE');
     method(session.addResource('turns'), 'POST');
     method(session.addResource('verify'), 'GET');
+    method(session.addResource('approvals'), 'POST');
 
     const privateOnly = 'Private API: reachable only through the VPC execute-api endpoint (resource policy denies any other source), so there is no internet-facing surface for a WAF to filter.';
     acknowledge(this.api, 'AwsSolutions-APIG3', privateOnly);

@@ -48,6 +48,8 @@ export class SessionStore extends Construct {
   public readonly table: dynamodb.Table;
   public readonly payloadBucket: s3.Bucket;
   public readonly dataKey: kms.IKey;
+  /** CP-9: the daily backup plan; other platform tables join it (see ReferenceData). */
+  public readonly backupPlan: backup.BackupPlan;
   /** The payload bucket's physical name: a string with pseudo-parameter tokens only. */
   public readonly payloadBucketName: string;
 
@@ -75,6 +77,7 @@ export class SessionStore extends Construct {
       removalPolicy: SESSION_REMOVAL_POLICY,
     });
     const plan = new backup.BackupPlan(this, 'BackupPlan', { backupVault: vault });
+    this.backupPlan = plan;
     plan.addRule(
       new backup.BackupPlanRule({
         ruleName: 'Daily',

@@ -87,12 +87,13 @@ describe('SessionApi', () => {
 
   test('serves exactly the session routes', () => {
     // WHEN the methods' paths are rebuilt from the resources
-    // THEN they are the five session routes
+    // THEN they are the six session routes
     expect(routesOf(f.template, restApiId)).toEqual([
       'DELETE /sessions/{sessionId}',
       'GET /sessions/{sessionId}',
       'GET /sessions/{sessionId}/verify',
       'POST /sessions',
+      'POST /sessions/{sessionId}/approvals',
       'POST /sessions/{sessionId}/turns',
     ]);
   });

@@ -1,0 +1,68 @@
+import { Duration } from 'aws-cdk-lib';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+
+/** Secure defaults of ToolWorkflow, named so a fork can audit them. */
+
+/**
+ * Fixed state machine names: the orchestrator's environment and IAM policy
+ * name the machines by ARN built from these names, while the Standard machine
+ * invokes the orchestrator. Names instead of references break that cycle.
+ */
+export function fastToolsMachineName(namePrefix: string): string {
+  return `${namePrefix}-tools-fast`;
+}
+
+export function slowToolsMachineName(namePrefix: string): string {
+  return `${namePrefix}-tools-slow`;
+}
+
+/** AU-2/AU-12: every state transition, with its input and output, in the encrypted log group. */
+export const WORKFLOW_LOG_LEVEL = sfn.LogLevel.ALL;
+export const WORKFLOW_INCLUDE_EXECUTION_DATA = true;
+/** SI-4: X-Ray traces every execution. */
+export const WORKFLOW_TRACING = true;
+
+/** Tool functions are small: a date computation, one PutItem, one Retrieve. */
+export const TOOL_FUNCTION_MEMORY_MB = 512;
+/** SC-5: one runaway tool cannot take the account's concurrency. */
+export const TOOL_FUNCTION_RESERVED_CONCURRENCY = 20;
+/** Storing a task token is one DynamoDB write. */
+export const APPROVAL_WAIT_TIMEOUT = Duration.seconds(10);
+
+/** Lambda's own transient errors; a tool's errors are never retried (a retry could repeat a side effect). */
+export const LAMBDA_SERVICE_ERRORS = [
+  'Lambda.ClientExecutionTimeoutException',
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+];
+
+/** A fast tool runs inside a turn the caller is waiting for: one quick retry, no more. */
+export const FAST_TOOL_RETRY: sfn.RetryProps = {
+  errors: LAMBDA_SERVICE_ERRORS,
+  interval: Duration.seconds(1),
+  maxAttempts: 1,
+  backoffRate: 2,
+};
+
+/** Slow tools and the resume call: nobody waits on the line, so retry longer. */
+export const SLOW_RETRY: sfn.RetryProps = {
+  errors: LAMBDA_SERVICE_ERRORS,
+  interval: Duration.seconds(2),
+  maxAttempts: 6,
+  backoffRate: 2,
+};
+
+/**
+ * Which tool handlers touch the reference table, and how. A handler not
+ * listed gets no data access at all (AC-6).
+ */
+export const TOOL_HANDLER_REFERENCE_ACCESS: Readonly<Record<string, 'read' | 'record'>> = {
+  'release-records': 'record',
+};
+
+/** The Lambda handler folder of the knowledge-base tools. */
+export const KNOWLEDGE_BASE_HANDLER = 'kb-retrieve';
+/** The Lambda handler folder of the approval wait (stores the task token in the session). */
+export const APPROVAL_WAIT_HANDLER = 'approval-wait';
