@@ -112,6 +112,7 @@ const PROBES: Array<[RegExp, Probe]> = [
   [/^apigateway:private-rest-api$/, (_a, c, ctx) => vpcEndpointService('execute-api', c, ctx)],
   [/^bedrock:model-list$/, bedrockModels],
   [/^lambda:runtime:(.+)$/, lambdaRuntime],
+  [/^vpce-gateway:(.+)$/, manual('from a function in the VPC, resolve and call the -fips host; it must answer through the gateway endpoint')],
   [/^lambda:arm64$/, manual('create an arm64 test function in a sandbox account of this region, then delete it')],
   [/^states:express$/, manual('create an EXPRESS state machine in a sandbox account of this region, then delete it')],
 ];

@@ -268,6 +268,23 @@ export const CAPABILITY_FACTS: readonly CapabilityFact[] = [
       source: `VPC interface endpoint services per GovCloud region: ${NO_SOURCE} (ec2 describe-vpc-endpoint-services)`,
     }),
   ),
+  // FIPS endpoint services: what the functions reach when residency.fips is on.
+  ...(['kms', 'lambda', 'bedrock-runtime', 'states'] as const).map(
+    (service): CapabilityFact => ({
+      capability: `vpce:${service}-fips`,
+      regions: [...ALL_GOV, 'us-east-1', 'us-east-2', 'us-west-1', 'us-west-2'],
+      status: FactStatus.UNVERIFIED,
+      source: `a PrivateLink endpoint service for the ${service}-fips host: ${NO_SOURCE} (ec2 describe-vpc-endpoint-services)`,
+    }),
+  ),
+  ...(['dynamodb', 's3'] as const).map(
+    (service): CapabilityFact => ({
+      capability: `vpce-gateway:${service}-fips`,
+      regions: [...ALL_GOV, 'us-east-1', 'us-east-2', 'us-west-1', 'us-west-2'],
+      status: FactStatus.UNVERIFIED,
+      source: `whether the ${service} gateway endpoint's prefix list covers the ${service}-fips host: ${NO_SOURCE} (resolve the host from inside the VPC)`,
+    }),
+  ),
   { capability: 'apigateway:private-rest-api', regions: COMMERCIAL, status: FactStatus.AVAILABLE, source: 'docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-private-apis.html' },
   { capability: 'apigateway:private-rest-api', regions: ALL_GOV, status: FactStatus.UNVERIFIED, source: `Private REST APIs in GovCloud: ${NO_SOURCE}` },
 

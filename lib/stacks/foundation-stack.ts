@@ -8,6 +8,7 @@ import { PlatformKeys } from '../constructs/platform-keys/platform-keys';
 import { PrivateNetwork } from '../constructs/private-network/private-network';
 import { ResidencyBoundary } from '../constructs/residency-boundary/residency-boundary';
 import { requireCapability } from '../residency/capability-gate';
+import { fipsHostServices } from '../residency/region-facts';
 
 export interface FoundationStackProps extends StackProps {
   readonly targetName: string;
@@ -40,6 +41,7 @@ export class FoundationStack extends Stack {
       cidr: target.vpcCidr,
       maxAzs: this.zones.length,
       interfaceEndpoints: target.interfaceEndpoints,
+      fipsServices: target.residency.fips ? fipsHostServices(target.region) : [],
       logsKey: this.keys.logs,
       logRetention: props.logRetention,
     });

@@ -19,6 +19,13 @@ export interface PrivateNetworkProps {
   readonly maxAzs: number;
   /** Interface endpoint services (suffix after `com.amazonaws.{region}.`), checked by the capability gate. */
   readonly interfaceEndpoints: readonly string[];
+  /**
+   * Services whose SDK clients use a separate `-fips` host here (residency.fips).
+   * Their interface endpoint is the `<service>-fips` endpoint service, so the
+   * private DNS answers for the host the functions call.
+   * @default none
+   */
+  readonly fipsServices?: readonly string[];
   /** Key of the flow-log group. */
   readonly logsKey: kms.IKey;
   readonly logRetention: logs.RetentionDays;
@@ -95,13 +102,19 @@ export class PrivateNetwork extends Construct {
     };
     this.dynamoDbEndpoint = gateway('DynamoDb', ec2.GatewayVpcEndpointAwsService.DYNAMODB);
     this.s3Endpoint = gateway('S3', ec2.GatewayVpcEndpointAwsService.S3);
+    const fips = new Set(props.fipsServices ?? []);
+    for (const service of ['dynamodb', 's3'].filter((s) => fips.has(s))) {
+      requireCapability(this, `vpce-gateway:${service}-fips`, `the ${service} gateway endpoint (FIPS host)`);
+    }
 
     const endpoints: Record<string, ec2.InterfaceVpcEndpoint> = {};
     for (const service of props.interfaceEndpoints) {
-      const check = requireCapability(this, `vpce:${service}`, `the ${service} interface endpoint`);
+      // SC-13: with FIPS on, the endpoint must answer for the -fips host the SDK calls.
+      const endpointService = fips.has(service) ? `${service}-fips` : service;
+      const check = requireCapability(this, `vpce:${endpointService}`, `the ${endpointService} interface endpoint`);
       if (check.status === FactStatus.UNAVAILABLE) continue;
-      const endpoint = vpc.addInterfaceEndpoint(endpointId(service), {
-        service: new ec2.InterfaceVpcEndpointAwsService(service),
+      const endpoint = vpc.addInterfaceEndpoint(endpointId(endpointService), {
+        service: new ec2.InterfaceVpcEndpointAwsService(endpointService),
         subnets: this.subnets,
         privateDnsEnabled: INTERFACE_ENDPOINT_PRIVATE_DNS,
         open: false,

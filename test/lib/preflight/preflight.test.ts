@@ -38,7 +38,9 @@ test('preflight asks exactly the capabilities the gate marks unverified for the 
       'bedrock:model-list',
       'sagemaker:instance:ml.trn1.32xlarge',
       'vpce:bedrock-agent-runtime',
-      'vpce:bedrock-runtime',
+      'vpce:bedrock-runtime-fips',
+      'vpce:kms-fips',
+      'vpce-gateway:dynamodb-fips',
       'vpce:execute-api',
       'vpce:sagemaker.runtime',
     ]),
@@ -55,7 +57,10 @@ test('GovWest against the emulated account: endpoint services pass, Trainium fai
   const result = await runPreflight(cdkJsonContext(), NEEDS_TRAINIUM, 'GovWest', clientsFor);
   const byCapability = Object.fromEntries(result.outcomes.map((o) => [o.capability, o]));
   // THEN each answer is the emulator's
-  expect(byCapability['vpce:bedrock-runtime'].result).toBe('pass');
+  expect(byCapability['vpce:bedrock-agent-runtime'].result).toBe('pass');
+  // The FIPS endpoint service the functions need with residency.fips: moto lists kms-fips.
+  expect(byCapability['vpce:kms-fips']).toMatchObject({ result: 'pass', detail: 'endpoint service *.us-gov-west-1.kms-fips offered' });
+  expect(byCapability['vpce-gateway:dynamodb-fips'].result).toBe('unknown');
   expect(byCapability['apigateway:private-rest-api'].result).toBe('pass');
   expect(byCapability['sagemaker:instance:ml.trn1.32xlarge']).toMatchObject({ result: 'fail', detail: expect.stringMatching(/does not offer trn1\.32xlarge in us-gov-west-1/) });
   expect(byCapability['bedrock:model-list']).toMatchObject({ result: 'unknown', detail: expect.stringMatching(/^could not ask/) });

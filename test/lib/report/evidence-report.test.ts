@@ -107,7 +107,7 @@ test('proves there is no route to the internet', () => {
 
 test('every network path is listed: endpoints, private API with aws:SourceVpce and IAM auth, functions in the VPC', () => {
   const services = evidence.network.endpoints.map((e) => `${e.service}/${e.endpointType}`);
-  expect(services).toEqual(expect.arrayContaining(['dynamodb/Gateway', 's3/Gateway', 'kms/Interface', 'execute-api/Interface']));
+  expect(services).toEqual(expect.arrayContaining(['dynamodb/Gateway', 's3/Gateway', 'kms-fips/Interface', 'execute-api/Interface']));
   const [api] = evidence.network.apis;
   expect(api.endpointTypes).toEqual(['PRIVATE']);
   expect(api.sourceVpce).toEqual([expect.stringMatching(/^execute-api interface endpoint/)]);
