@@ -1,15 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { ModelError, SessionBusyError, StatehouseError } from '../core/domain/errors';
+import { ModelError, SessionBusyError, StatehouseError, ToolWorkflowError } from '../core/domain/errors';
 import { resolveCaller } from '../core/http/caller';
 import { errorResponse } from '../core/http/error-body';
 import { jsonResponse } from '../core/http/json-response';
 import { printable } from '../core/http/printable';
 import { MethodNotAllowedError, RouteNotFoundError } from '../core/http/request-errors';
+import { failureIdentifiers } from './failure-identifiers';
 import type { OrchestratorDeps } from './orchestrator-deps';
 import {
   createSessionRoute,
+  decideApprovalRoute,
   deleteSessionRoute,
   readSessionRoute,
   sendTurnRoute,
@@ -28,6 +30,7 @@ const ROUTES: ReadonlyMap<string, ReadonlyMap<string, Route>> = new Map([
     ]),
   ],
   ['/sessions/{sessionId}/turns', new Map([['POST', sendTurnRoute]])],
+  ['/sessions/{sessionId}/approvals', new Map([['POST', decideApprovalRoute]])],
   ['/sessions/{sessionId}/verify', new Map([['GET', verifySessionRoute]])],
 ]);
 
@@ -83,42 +86,13 @@ function record(error: unknown, event: APIGatewayProxyEvent, statusCode: number,
       code: error.code,
       ...(deps.logContent ? { reason: error.message, cause: error.cause } : { failure: failureIdentifiers(error) }),
     });
+  } else if (error instanceof ToolWorkflowError) {
+    metrics.addMetric('ToolWorkflowErrors', MetricUnit.Count, 1);
+    logger.error('tool workflow call failed', { ...where, code: error.code, reason: error.message, failure: failureIdentifiers(error) });
   } else if (error instanceof StatehouseError) {
     logger.warn('request refused', { ...where, code: error.code, reason: error.message });
   } else {
     // Logged with its stack; the caller got only the reference.
     logger.error('request failed', { ...where, error: error instanceof Error ? error : String(error) });
   }
-}
-
-/** Identifiers only: matches error names, codes and request ids, never free text. */
-const IDENTIFIER = /^[A-Za-z0-9_.:-]{1,128}$/;
-
-interface FailureFields {
-  readonly name?: unknown;
-  readonly code?: unknown;
-  readonly cause?: unknown;
-  readonly $metadata?: { readonly httpStatusCode?: unknown; readonly attempts?: unknown; readonly requestId?: unknown };
-}
-
-/** What can be logged of a model failure without its text: the names, status and AWS request id along its cause chain. */
-function failureIdentifiers(error: unknown): Record<string, unknown>[] {
-  const chain: Record<string, unknown>[] = [];
-  for (let current = error; typeof current === 'object' && current !== null && chain.length < 4; current = (current as FailureFields).cause) {
-    const fields = current as FailureFields;
-    const identifier = (value: unknown) => (typeof value === 'string' && IDENTIFIER.test(value) ? value : undefined);
-    const number = (value: unknown) => (typeof value === 'number' && Number.isFinite(value) ? value : undefined);
-    chain.push(
-      Object.fromEntries(
-        Object.entries({
-          name: identifier(fields.name),
-          code: identifier(fields.code),
-          httpStatusCode: number(fields.$metadata?.httpStatusCode),
-          attempts: number(fields.$metadata?.attempts),
-          awsRequestId: identifier(fields.$metadata?.requestId),
-        }).filter(([, value]) => value !== undefined),
-      ),
-    );
-  }
-  return chain;
 }

@@ -1,15 +1,21 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { createModelBackend } from '../core/adapters/model/backend-config';
 import { systemClock } from '../core/adapters/system-clock';
+import type { ResumeOutcome } from '../core/domain/resume-turn';
 import { parseTenantMap } from '../core/http/caller';
 import { ENV } from '../core/env-names';
-import { createHandler } from './handler';
 import { readRuntimeEnv } from '../core/wiring/runtime-env';
 import { sessionRepositoryFromEnv } from '../core/wiring/session-store-wiring';
+import { readToolEnv, toolsFromEnv } from '../core/wiring/tool-wiring';
+import { createHandler } from './handler';
+import type { OrchestratorDeps } from './orchestrator-deps';
+import { createResumeHandler, isResumeTurnEvent } from './resume-handler';
 
 export { createHandler } from './handler';
+export { createResumeHandler } from './resume-handler';
 export type { OrchestratorDeps, OrchestratorLimits } from './orchestrator-deps';
 
 /**
@@ -25,7 +31,7 @@ const metrics = new Metrics();
 const tracer = new Tracer();
 const env = readRuntimeEnv(process.env);
 
-export const handler = createHandler({
+const deps: OrchestratorDeps = {
   sessions: sessionRepositoryFromEnv(env, tracer),
   model: createModelBackend(env.modelBackend, {
     region: env.region,
@@ -41,7 +47,22 @@ export const handler = createHandler({
     sessionTokenBudget: env.sessionTokenBudget,
     ttlSeconds: env.ttlSeconds,
   },
+  tools: toolsFromEnv(readToolEnv(process.env), env, tracer),
   logContent: env.logContent,
   logger,
   metrics,
-});
+};
+
+const api = createHandler(deps);
+const resume = createResumeHandler(deps);
+
+/**
+ * Two callers: API Gateway (a proxy event, answered with an HTTP response)
+ * and the Standard tool workflow (a ResumeTurnEvent, answered with a summary
+ * or a thrown `Statehouse.<code>` error). Told apart by shape.
+ */
+export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult>;
+export async function handler(event: unknown): Promise<APIGatewayProxyResult | ResumeOutcome>;
+export async function handler(event: unknown): Promise<APIGatewayProxyResult | ResumeOutcome> {
+  return isResumeTurnEvent(event) ? resume(event) : api(event as APIGatewayProxyEvent);
+}

@@ -2,8 +2,9 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { TenantMap } from '../core/http/caller';
 import type { Clock } from '../core/ports/clock';
-import type { ModelBackend, ToolSpec } from '../core/ports/model-backend';
+import type { ModelBackend } from '../core/ports/model-backend';
 import type { SessionRepository } from '../core/ports/session-repository';
+import type { OrchestratorTools } from '../core/wiring/tool-wiring';
 
 /** Session limits of this deployment, from the environment (see lambda/core/wiring/runtime-env.ts). */
 export interface OrchestratorLimits {
@@ -26,6 +27,6 @@ export interface OrchestratorDeps {
   readonly metrics: Metrics;
   /** Log prompts and model output (ENV.LOG_CONTENT). @default false */
   readonly logContent?: boolean;
-  /** Tools the model may call. @default none */
-  readonly tools?: readonly ToolSpec[];
+  /** The tools the model may call, their workflows, and the approvals' decision sender. @default none */
+  readonly tools?: OrchestratorTools;
 }

@@ -2,12 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { createSession } from '../core/domain/create-session';
-import { ForbiddenError, SessionNotFoundError } from '../core/domain/errors';
+import { decideApproval } from '../core/domain/decide-approval';
+import { ForbiddenError, NoPendingApprovalError, SessionNotFoundError } from '../core/domain/errors';
 import { runTurn } from '../core/domain/run-turn';
 import { isExpired, type SessionHeader } from '../core/domain/session-header';
 import type { Caller } from '../core/http/caller';
 import { assertNoBody, parsePart, pathOf, queryOf, readJsonBody } from '../core/http/parse-request';
 import {
+  approvalBodySchema,
   createSessionBodySchema,
   DEFAULT_PAGE_EVENTS,
   MAX_MESSAGE_BYTES,
@@ -17,11 +19,12 @@ import {
   turnBodySchema,
 } from '../core/http/request-schemas';
 import type { OrchestratorDeps } from './orchestrator-deps';
+import { turnLimitsOf } from './turn-limits-of';
 import { eventView, sessionView } from './session-view';
 import { verifySession } from './verify-session';
 
 /**
- * The five routes of the session API. Each parses every part of its request
+ * The six routes of the session API. Each parses every part of its request
  * (path, query, body) before it reads anything, so a malformed request never
  * reaches storage, then calls the domain and shapes the answer.
  */
@@ -97,12 +100,7 @@ export const sendTurnRoute: Route = async (event, caller, deps) => {
       model: deps.model,
       clock: deps.clock,
       tools: deps.tools,
-      limits: {
-        historyEvents: deps.limits.contextEvents,
-        contextTokens: deps.limits.contextTokens,
-        maxMessageBytes: MAX_MESSAGE_BYTES,
-        sessionTtlSeconds: deps.limits.ttlSeconds,
-      },
+      limits: { ...turnLimitsOf(deps), maxMessageBytes: MAX_MESSAGE_BYTES },
     },
     { tenant: caller.tenant, session: sessionId, requestId: body.requestId, actor: caller.actor, message: body.message },
   );
@@ -116,6 +114,23 @@ export const sendTurnRoute: Route = async (event, caller, deps) => {
     deps.logger.info('turn content', { sessionId, requestId: body.requestId, prompt: body.message, reply: result.reply });
   }
   return { statusCode: result.status === 'idle' ? 200 : 202, body: result };
+};
+
+/**
+ * POST /sessions/{sessionId}/approvals → 200 `{ sessionId, toolCallId, decision, replayed }`.
+ * Any mapped caller of the tenant in one of the tool's approver roles, except the requester (AC-5).
+ */
+export const decideApprovalRoute: Route = async (event, caller, deps) => {
+  const sessionId = sessionIdOf(event);
+  parsePart(noQuerySchema, queryOf(event), 'query');
+  const body = parsePart(approvalBodySchema, readJsonBody(event), 'body');
+  if (!deps.tools) throw new NoPendingApprovalError(body.toolCallId);
+  const outcome = await decideApproval(
+    { sessions: deps.sessions, clock: deps.clock, decisions: deps.tools.decisions, sessionTtlSeconds: deps.limits.ttlSeconds },
+    { tenant: caller.tenant, session: sessionId, toolCallId: body.toolCallId, approved: body.approved, reason: body.reason, approver: caller.actor },
+  );
+  if (!outcome.replayed) deps.metrics.addMetric(outcome.decision.approved ? 'ApprovalsGranted' : 'ApprovalsDenied', MetricUnit.Count, 1);
+  return { statusCode: 200, body: { sessionId, toolCallId: body.toolCallId, ...outcome } };
 };
 
 /** GET /sessions/{sessionId}/verify → 200 `{ valid, events, brokenAtSeq?, reason? }`. */

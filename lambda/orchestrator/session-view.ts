@@ -1,5 +1,5 @@
 import type { SessionEvent } from '../core/domain/session-event';
-import type { SessionHeader } from '../core/domain/session-header';
+import type { PendingTool, SessionHeader } from '../core/domain/session-header';
 
 /**
  * What the API shows of a session: allowlists, so a field added to the header
@@ -11,10 +11,26 @@ import type { SessionHeader } from '../core/domain/session-header';
 const SESSION_FIELDS = ['status', 'version', 'lastSeq', 'owner', 'summary', 'summaryUpToSeq', 'tokens', 'budget', 'createdAt', 'updatedAt'] as const;
 const EVENT_FIELDS = ['seq', 'type', 'content', 'tokens', 'actor', 'time', 'toolCallId', 'toolName'] as const;
 
+/**
+ * The pending tool call as clients see it: what waits, for whom, and whether
+ * it is decided. The task token (a bearer credential that resumes the
+ * workflow) and the execution name stay internal.
+ */
+export interface PendingToolView {
+  readonly toolCallId: string;
+  readonly tool: string;
+  readonly input: PendingTool['input'];
+  readonly requestedBy: string;
+  readonly approvalRequired: boolean;
+  readonly approverRoles?: readonly string[];
+  readonly decision?: PendingTool['decision'];
+}
+
 export type SessionView = Pick<SessionHeader, (typeof SESSION_FIELDS)[number]> & {
   readonly sessionId: string;
   /** ISO-8601, where the header keeps epoch seconds for DynamoDB TTL. */
   readonly expiresAt: string;
+  readonly pendingTool?: PendingToolView;
 };
 
 export type EventView = Pick<SessionEvent, (typeof EVENT_FIELDS)[number]>;
@@ -24,8 +40,25 @@ function pick<T extends object, K extends keyof T>(source: T, fields: readonly K
   return Object.fromEntries(fields.filter((field) => source[field] !== undefined).map((field) => [field, source[field]])) as Pick<T, K>;
 }
 
+function pendingToolView(pending: PendingTool): PendingToolView {
+  return {
+    toolCallId: pending.toolCallId,
+    tool: pending.tool,
+    input: pending.input,
+    requestedBy: pending.requestedBy,
+    approvalRequired: pending.approval !== undefined,
+    ...(pending.approval ? { approverRoles: pending.approval.approverRoles } : {}),
+    ...(pending.decision ? { decision: pending.decision } : {}),
+  };
+}
+
 export function sessionView(sessionId: string, header: SessionHeader): SessionView {
-  return { sessionId, ...pick(header, SESSION_FIELDS), expiresAt: new Date(header.expiresAt * 1000).toISOString() };
+  return {
+    sessionId,
+    ...pick(header, SESSION_FIELDS),
+    expiresAt: new Date(header.expiresAt * 1000).toISOString(),
+    ...(header.pendingTool ? { pendingTool: pendingToolView(header.pendingTool) } : {}),
+  };
 }
 
 export function eventView(event: SessionEvent): EventView {

@@ -7,10 +7,11 @@ import {
   QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
+  type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { SessionBusyError, SessionExistsError, SessionNotFoundError, ValidationError } from '../domain/errors';
 import { isResolved, type SessionEvent, type StoredEvent } from '../domain/session-event';
-import type { SessionHeader, TurnHeaderUpdate } from '../domain/session-header';
+import type { ApprovalHeaderUpdate, SessionHeader, TurnHeaderUpdate } from '../domain/session-header';
 import { eventPayloadKey, eventSk, MAX_SEQ, sessionPayloadPrefix, sessionPk } from '../domain/session-keys';
 import type { PayloadStore } from '../ports/payload-store';
 import type {
@@ -23,6 +24,7 @@ import { deleteAllKeys } from './dynamodb-batch-delete';
 import {
   eventFromItem,
   eventItem,
+  headerApprovalUpdate,
   headerFromItem,
   headerItem,
   headerKey,
@@ -132,19 +134,42 @@ export class DynamoDbSessionRepository implements SessionRepository {
     newEvents: readonly SessionEvent[],
     headerUpdate: TurnHeaderUpdate,
   ): Promise<number> {
+    return this.commit(tenant, session, expectedVersion, newEvents, headerUpdate.expiresAt, {
+      Update: headerTurnUpdate(this.tableName, tenant, session, expectedVersion, headerUpdate),
+    });
+  }
+
+  async commitApproval(
+    tenant: string,
+    session: string,
+    expectedVersion: number,
+    event: SessionEvent,
+    update: ApprovalHeaderUpdate,
+  ): Promise<number> {
+    return this.commit(tenant, session, expectedVersion, [event], update.expiresAt, {
+      Update: headerApprovalUpdate(this.tableName, tenant, session, expectedVersion, update),
+    });
+  }
+
+  /** One TransactWriteItems: a Put per new event, then the header's conditional update (always the last action). */
+  private async commit(
+    tenant: string,
+    session: string,
+    expectedVersion: number,
+    newEvents: readonly SessionEvent[],
+    expiresAt: number,
+    headerAction: NonNullable<TransactWriteCommandInput['TransactItems']>[number],
+  ): Promise<number> {
     // Payloads first: once the transaction commits, every s3Ref it wrote must resolve.
     const eventItems = await Promise.all(
-      newEvents.map(async (event) => eventItem(tenant, session, await this.offload(tenant, session, event), headerUpdate.expiresAt)),
+      newEvents.map(async (event) => eventItem(tenant, session, await this.offload(tenant, session, event), expiresAt)),
     );
     try {
       await this.documents.send(
         new TransactWriteCommand({
           // Constant across the SDK's own retries, so a retried commit that already landed is not reported as busy.
           ClientRequestToken: randomUUID(),
-          TransactItems: [
-            ...eventItems.map((item) => ({ Put: newEventPut(this.tableName, item) })),
-            { Update: headerTurnUpdate(this.tableName, tenant, session, expectedVersion, headerUpdate) },
-          ],
+          TransactItems: [...eventItems.map((item) => ({ Put: newEventPut(this.tableName, item) })), headerAction],
         }),
       );
     } catch (error) {

@@ -1,5 +1,5 @@
 import type { StoredEvent } from '../domain/session-event';
-import type { SessionHeader, TurnHeaderUpdate } from '../domain/session-header';
+import type { ApprovalHeaderUpdate, PendingTool, SessionHeader, TurnHeaderUpdate } from '../domain/session-header';
 import { eventSk, HEADER_SK, sessionPk } from '../domain/session-keys';
 import { SESSION_TABLE_SCHEMA } from './session-table-schema';
 
@@ -40,10 +40,27 @@ export function headerFromItem(item: Item): SessionHeader {
     budget: item.budget as SessionHeader['budget'],
     recentRequests: item.recentRequests as SessionHeader['recentRequests'],
     status: item.status as SessionHeader['status'],
+    ...(item.pendingTool === undefined ? {} : { pendingTool: pendingToolFromItem(item.pendingTool as Item) }),
     expiresAt: item[TTL] as number,
     createdAt: item.createdAt as string,
     updatedAt: item.updatedAt as string,
   };
+}
+
+function pendingToolFromItem(item: Item): PendingTool {
+  const pending = {
+    toolCallId: item.toolCallId as string,
+    tool: item.tool as string,
+    input: item.input as PendingTool['input'],
+    callSeq: item.callSeq as number,
+    requestId: item.requestId as string,
+    requestedBy: item.requestedBy as string,
+    approval: item.approval as PendingTool['approval'],
+    executionName: item.executionName as string,
+    taskToken: item.taskToken as string | undefined,
+    decision: item.decision as PendingTool['decision'],
+  };
+  return Object.fromEntries(Object.entries(pending).filter(([, value]) => value !== undefined)) as unknown as PendingTool;
 }
 
 /** An event item carries the session's expiry too, so TTL removes events with their header. */
@@ -96,7 +113,8 @@ export function newEventPut(tableName: string, item: Item) {
 
 /**
  * The header half of a turn's transaction: set the turn's fields and bump
- * `version`, only if the header is still at the version the turn read.
+ * `version`, only if the header is still at the version the turn read. A
+ * field given as undefined (a resolved `pendingTool`) is removed.
  */
 export function headerTurnUpdate(
   tableName: string,
@@ -106,14 +124,19 @@ export function headerTurnUpdate(
   update: TurnHeaderUpdate,
 ) {
   const { expiresAt, ...fields } = update;
-  const assignments = Object.entries({ ...fields, [TTL]: expiresAt });
+  const entries = Object.entries({ ...fields, [TTL]: expiresAt });
+  const assignments = entries.filter(([, value]) => value !== undefined);
+  const removals = entries.filter(([, value]) => value === undefined).map(([field]) => field);
   return {
     TableName: tableName,
     Key: headerKey(tenant, session),
-    UpdateExpression: `SET #version = #version + :one, ${assignments.map((_, i) => `#f${i} = :f${i}`).join(', ')}`,
+    UpdateExpression:
+      `SET #version = #version + :one, ${assignments.map((_, i) => `#f${i} = :f${i}`).join(', ')}` +
+      (removals.length > 0 ? ` REMOVE ${removals.map((_, i) => `#r${i}`).join(', ')}` : ''),
     ConditionExpression: '#version = :seen',
     ExpressionAttributeNames: {
       ...Object.fromEntries(assignments.map(([field], i) => [`#f${i}`, field])),
+      ...Object.fromEntries(removals.map((field, i) => [`#r${i}`, field])),
       '#version': 'version',
     },
     ExpressionAttributeValues: {
@@ -123,5 +146,69 @@ export function headerTurnUpdate(
     },
     // The loser learns the winner's version without another read.
     ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+  };
+}
+
+/**
+ * The header half of an approval's transaction: store the decision on the
+ * pending call, move the chain's end and bump `version`, only if the header
+ * is still at the version read and the call is pending and undecided.
+ */
+export function headerApprovalUpdate(
+  tableName: string,
+  tenant: string,
+  session: string,
+  expectedVersion: number,
+  update: ApprovalHeaderUpdate,
+) {
+  return {
+    TableName: tableName,
+    Key: headerKey(tenant, session),
+    UpdateExpression:
+      'SET #version = #version + :one, #pending.#decision = :decision, #lastSeq = :lastSeq, #lastHash = :lastHash, #updatedAt = :updatedAt, #ttl = :ttl',
+    ConditionExpression: '#version = :seen AND #pending.#toolCallId = :toolCallId AND attribute_not_exists(#pending.#decision)',
+    ExpressionAttributeNames: {
+      '#version': 'version',
+      '#pending': 'pendingTool',
+      '#decision': 'decision',
+      '#toolCallId': 'toolCallId',
+      '#lastSeq': 'lastSeq',
+      '#lastHash': 'lastHash',
+      '#updatedAt': 'updatedAt',
+      '#ttl': TTL,
+    },
+    ExpressionAttributeValues: {
+      ':one': 1,
+      ':seen': expectedVersion,
+      ':decision': update.decision,
+      ':toolCallId': update.toolCallId,
+      ':lastSeq': update.lastSeq,
+      ':lastHash': update.lastHash,
+      ':updatedAt': update.updatedAt,
+      ':ttl': update.expiresAt,
+    },
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+  };
+}
+
+/**
+ * The approval-wait task's write: the task token on the pending call, only
+ * while the session awaits approval of that call. `version` is untouched, so
+ * no turn or decision in flight is disturbed by it.
+ */
+export function taskTokenUpdate(tableName: string, tenant: string, session: string, toolCallId: string, taskToken: string) {
+  return {
+    TableName: tableName,
+    Key: headerKey(tenant, session),
+    UpdateExpression: 'SET #pending.#token = :token',
+    ConditionExpression: 'attribute_exists(#pk) AND #status = :awaiting AND #pending.#toolCallId = :toolCallId',
+    ExpressionAttributeNames: {
+      '#pk': PK,
+      '#status': 'status',
+      '#pending': 'pendingTool',
+      '#token': 'taskToken',
+      '#toolCallId': 'toolCallId',
+    },
+    ExpressionAttributeValues: { ':token': taskToken, ':awaiting': 'awaiting_approval', ':toolCallId': toolCallId },
   };
 }

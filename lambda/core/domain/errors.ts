@@ -121,3 +121,48 @@ export class ModelError extends StatehouseError {
   readonly httpStatus = 502;
   readonly code = 'ModelError';
 }
+
+/** The session does not wait for a decision on this tool call (none is pending, or the call needs no approval). */
+export class NoPendingApprovalError extends StatehouseError {
+  readonly httpStatus = 409;
+  readonly code = 'NoPendingApproval';
+
+  constructor(readonly toolCallId: string) {
+    super(`the session has no tool call ${JSON.stringify(toolCallId.slice(0, 128))} waiting for approval`);
+  }
+}
+
+/** The workflow has not reached its approval step yet (no task token is stored); retry shortly. */
+export class ApprovalNotReadyError extends StatehouseError {
+  readonly httpStatus = 409;
+  readonly code = 'ApprovalNotReady';
+
+  constructor(readonly toolCallId: string) {
+    super('the approval workflow is still starting and cannot take a decision yet; retry the same request in a few seconds');
+  }
+}
+
+/**
+ * Step Functions no longer waits for this decision: the approval timed out,
+ * or the decision was delivered already and the workflow moved on.
+ */
+export class ApprovalClosedError extends StatehouseError {
+  readonly httpStatus = 409;
+  readonly code = 'ApprovalClosed';
+
+  constructor(options?: ErrorOptions) {
+    super(
+      'the workflow no longer waits for this decision: it was delivered already, or the approval timed out; read the session to see the outcome',
+      options,
+    );
+  }
+}
+
+/**
+ * A tool workflow could not be called: the Step Functions service, not the
+ * tool, failed. A tool's own failure is never this; it reaches the model.
+ */
+export class ToolWorkflowError extends StatehouseError {
+  readonly httpStatus = 502;
+  readonly code = 'ToolWorkflowError';
+}

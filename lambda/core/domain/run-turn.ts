@@ -1,29 +1,32 @@
 import type { Clock } from '../ports/clock';
-import type { ChatMessage, ModelBackend, ModelReply, ToolSpec } from '../ports/model-backend';
+import type { ModelBackend } from '../ports/model-backend';
 import type { SessionRepository } from '../ports/session-repository';
-import { assertWithinBudget } from './budget';
-import { buildContext } from './context-builder';
-import { ForbiddenError, ModelError, SessionAwaitingError, SessionNotFoundError, StatehouseError, ValidationError } from './errors';
+import { commitStretch } from './commit-stretch';
+import { ForbiddenError, SessionAwaitingError, SessionNotFoundError, ValidationError } from './errors';
+import { startPendingTool } from './pending-tool';
 import type { SessionEvent } from './session-event';
-import { isExpired, type RecordedTurn } from './session-header';
+import { isExpired, type RecordedTurn, type SessionHeader } from './session-header';
 import { DEFAULT_TURN_LIMITS, type TurnLimits } from './turn-limits';
-import { planTurn, userEventFor } from './turn-plan';
+import { recordedTurnFor, userEventFor, type RoundsOutcome } from './turn-plan';
 import { validateTurnRequest, type TurnRequest } from './turn-request';
 import { turnResultFromEvents, type TurnResult } from './turn-result';
+import type { TurnTools } from './turn-rounds';
 
 export interface TurnDeps {
   readonly sessions: SessionRepository;
   readonly model: ModelBackend;
   readonly clock: Clock;
-  /** Tools the model may call in this deployment. */
-  readonly tools?: readonly ToolSpec[];
+  /** The deployment's tools. @default none: every tool call is refused as not_allowed */
+  readonly tools?: TurnTools;
   readonly limits?: Partial<TurnLimits>;
 }
 
 /**
- * One turn: one read, one model call, one conditional write. Whatever fails
- * before the write leaves the session untouched; a retry of a committed
- * request returns its stored result and writes nothing.
+ * One turn: one read, the model and the fast tools it calls (as many rounds
+ * as the limits allow), one conditional write. Whatever fails before the
+ * write leaves the session untouched; a retry of a committed request returns
+ * its stored result and writes nothing. A turn that calls a slow tool commits
+ * the call as pending, then starts its workflow (202).
  */
 export async function runTurn(deps: TurnDeps, request: TurnRequest): Promise<TurnResult> {
   const limits: TurnLimits = { ...DEFAULT_TURN_LIMITS, ...deps.limits };
@@ -38,40 +41,31 @@ export async function runTurn(deps: TurnDeps, request: TurnRequest): Promise<Tur
     throw new ForbiddenError(`${request.actor} is not the owner of session ${session}`);
   }
   if (Object.hasOwn(header.recentRequests, request.requestId)) {
-    return replayTurn(deps, request, header.recentRequests[request.requestId], events);
+    return replayTurn(deps, request, header, header.recentRequests[request.requestId], events);
   }
   if (header.status !== 'idle') throw new SessionAwaitingError(header.status);
 
-  const userEvent = userEventFor(header, request, now.toISOString());
-  const context = buildContext({
-    summary: header.summary,
-    summaryUpToSeq: header.summaryUpToSeq,
-    eventsNewestFirst: [userEvent, ...events],
-    maxTokens: limits.contextTokens,
-  });
-  assertWithinBudget(header, context.estimatedTokens);
-
-  const reply = await askModel(deps, context.messages);
-  const plan = planTurn(header, request, userEvent, reply, now, limits);
-  await deps.sessions.commitTurn(tenant, session, header.version, plan.events, plan.headerUpdate);
-  return plan.result;
+  const time = now.toISOString();
+  const userEvent = userEventFor(header, request, time);
+  const { outcome, record } = await commitStretch(
+    { sessions: deps.sessions, model: deps.model, tools: deps.tools, limits },
+    { tenant, session, header, loaded: events, opening: [userEvent], time, requestId: request.requestId, requestedBy: request.actor },
+    (rounds: RoundsOutcome) => ({ requestId: request.requestId, turn: recordedTurnFor(header, rounds, userEvent.seq, rounds.usage) }),
+    now,
+  );
+  return turnResultFromEvents(request.requestId, record.turn, outcome.events, false);
 }
 
-async function askModel(deps: TurnDeps, messages: readonly ChatMessage[]): Promise<ModelReply> {
-  try {
-    return await deps.model.chat(messages, deps.tools);
-  } catch (error) {
-    if (error instanceof StatehouseError) throw error;
-    throw new ModelError(`model backend failed: ${error instanceof Error ? error.message : String(error)}`, {
-      cause: error,
-    });
-  }
-}
-
-/** The turn's events are usually among those just loaded; only an older turn costs a second read. */
+/**
+ * The turn's events are usually among those just loaded; only an older turn
+ * costs a second read. A retry of the turn the session still waits on starts
+ * its workflow again (idempotent), in case the first attempt stopped between
+ * its commit and the start.
+ */
 async function replayTurn(
   deps: TurnDeps,
   request: TurnRequest,
+  header: SessionHeader,
   recorded: RecordedTurn,
   loaded: readonly SessionEvent[],
 ): Promise<TurnResult> {
@@ -89,6 +83,10 @@ async function replayTurn(
   const userEvent = events.find((event) => event.seq === turnSeq);
   if (userEvent && userEvent.content !== request.message) {
     throw new ValidationError('requestId', `"${request.requestId}" was already used for a different message`);
+  }
+  const pending = header.pendingTool;
+  if (pending && pending.requestId === request.requestId && deps.tools) {
+    await startPendingTool(deps.tools.slowTools, request.tenant, request.session, pending);
   }
   return turnResultFromEvents(request.requestId, recorded, events, true);
 }

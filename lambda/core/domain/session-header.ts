@@ -1,3 +1,6 @@
+import type { ApprovalRule } from '../tools/tool-declaration';
+import type { ApprovalDecision } from '../tools/workflow-contract';
+import type { JsonValue } from './canonical-json';
 import { genesisHash } from './hash-chain';
 import { assertSessionId, assertTenantId } from './session-keys';
 import { ValidationError } from './errors';
@@ -27,6 +30,30 @@ export interface RecordedTurn {
   readonly result: RecordedResult;
 }
 
+/**
+ * The slow tool call a session waits on (status `awaiting_tool` or
+ * `awaiting_approval`); there is at most one. Its Standard workflow execution
+ * is named after it, so starting it again is idempotent.
+ */
+export interface PendingTool {
+  readonly toolCallId: string;
+  readonly tool: string;
+  readonly input: JsonValue;
+  /** Seq of the tool_call event. */
+  readonly callSeq: number;
+  /** The turn that made the call and the caller who sent it; the approver must be someone else. */
+  readonly requestId: string;
+  readonly requestedBy: string;
+  /** The tool's approval rule when it was called (absent: no approval needed). */
+  readonly approval?: ApprovalRule;
+  /** The Standard workflow execution's name. */
+  readonly executionName: string;
+  /** Stored by the approval-wait task once the workflow waits; a bearer credential, never shown by the API. */
+  readonly taskToken?: string;
+  /** Stored with the approval event; sent to the workflow as the task's output. */
+  readonly decision?: ApprovalDecision;
+}
+
 /** The one mutable item of a session. Its `version` orders every turn. */
 export interface SessionHeader {
   readonly version: number;
@@ -42,17 +69,34 @@ export interface SessionHeader {
   /** requestId → turn, newest `RECENT_REQUESTS_KEPT` only. */
   readonly recentRequests: Readonly<Record<string, RecordedTurn>>;
   readonly status: SessionStatus;
+  /** Present exactly while `status` is not `idle`. */
+  readonly pendingTool?: PendingTool;
   /** Epoch seconds; DynamoDB TTL removes the session after it. */
   readonly expiresAt: number;
   readonly createdAt: string;
   readonly updatedAt: string;
 }
 
-/** The header fields a turn replaces. Summary fields are absent so a turn never overwrites the summarizer's work. */
+/**
+ * The header fields a turn replaces. Summary fields are absent so a turn never
+ * overwrites the summarizer's work. `pendingTool` is always given: undefined
+ * removes it, so a turn cannot leave a stale pending call behind by omission.
+ */
 export type TurnHeaderUpdate = Pick<
   SessionHeader,
   'lastSeq' | 'lastHash' | 'tokens' | 'recentRequests' | 'status' | 'expiresAt' | 'updatedAt'
->;
+> & { readonly pendingTool: PendingTool | undefined };
+
+/** What an approval decision changes on the header, besides `version`. */
+export interface ApprovalHeaderUpdate {
+  readonly lastSeq: number;
+  readonly lastHash: string;
+  /** The pending call decided; the write is refused unless it is still pending and undecided. */
+  readonly toolCallId: string;
+  readonly decision: ApprovalDecision;
+  readonly expiresAt: number;
+  readonly updatedAt: string;
+}
 
 /** Enough retries to cover a client's backoff window, few enough to keep the header small. */
 export const RECENT_REQUESTS_KEPT = 20;

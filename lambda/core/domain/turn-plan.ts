@@ -2,8 +2,16 @@ import type { ModelReply } from '../ports/model-backend';
 import { ModelError } from './errors';
 import { sealEvents } from './hash-chain';
 import { recordRequest } from './idempotency';
+import { statusWhilePending } from './pending-tool';
 import type { EventDraft, SessionEvent } from './session-event';
-import { expiresAtFrom, type RecordedTurn, type SessionHeader, type TurnHeaderUpdate } from './session-header';
+import {
+  expiresAtFrom,
+  type PendingTool,
+  type RecordedTurn,
+  type SessionHeader,
+  type TokenUsage,
+  type TurnHeaderUpdate,
+} from './session-header';
 import { estimateTokens } from './token-estimate';
 import { toolCallDraft } from './tool-call-event';
 import type { TurnLimits } from './turn-limits';
@@ -31,7 +39,7 @@ function isTokenCount(value: unknown): boolean {
 }
 
 /** A reply the session cannot store faithfully is the backend's fault (502), not the caller's. */
-function assertUsableReply(reply: ModelReply, limits: Pick<TurnLimits, 'maxToolCallsPerTurn'>): void {
+export function assertUsableReply(reply: ModelReply, limits: Pick<TurnLimits, 'maxToolCallsPerTurn'>): void {
   if (typeof reply.text !== 'string') throw new ModelError('model reply has no text');
   if (!isTokenCount(reply.usage.input) || !isTokenCount(reply.usage.output)) {
     throw new ModelError(`model reply has unusable token usage ${JSON.stringify(reply.usage)}`);
@@ -47,14 +55,76 @@ function assertUsableReply(reply: ModelReply, limits: Pick<TurnLimits, 'maxToolC
   }
 }
 
+/** A model reply as events: the assistant's text, then one event per tool call. */
+export function replyDrafts(reply: ModelReply, firstSeq: number, time: string): EventDraft[] {
+  const assistant: EventDraft = {
+    seq: firstSeq,
+    type: 'assistant',
+    content: reply.text,
+    tokens: reply.usage.output,
+    actor: MODEL_ACTOR,
+    time,
+  };
+  return [assistant, ...reply.toolCalls.map((call, index) => toolCallDraft(call, firstSeq + 1 + index, MODEL_ACTOR, time))];
+}
+
+export function addUsage(a: TokenUsage, b: TokenUsage): TokenUsage {
+  return { input: a.input + b.input, output: a.output + b.output };
+}
+
+/** What a stretch of model rounds produced: new events, chained after the header, and what the session now waits on. */
+export interface RoundsOutcome {
+  readonly events: readonly SessionEvent[];
+  /** Tokens the model calls of this stretch used. */
+  readonly usage: TokenUsage;
+  readonly pending?: PendingTool;
+}
+
+function statusAfter(outcome: RoundsOutcome) {
+  return outcome.pending ? statusWhilePending(outcome.pending) : 'idle';
+}
+
+/** A request's stored result after this commit: what its retry returns. `usage` counts the whole request. */
+export function recordedTurnFor(header: SessionHeader, outcome: RoundsOutcome, turnSeq: number, usage: TokenUsage): RecordedTurn {
+  const last = outcome.events[outcome.events.length - 1];
+  return { turnSeq, result: { version: header.version + 1, lastSeq: last.seq, status: statusAfter(outcome), usage } };
+}
+
+/**
+ * The header a commit writes: the chain's new end, the tokens spent, the
+ * status and pending call, and the request's recorded result (when given).
+ */
+export function headerUpdateFor(
+  header: SessionHeader,
+  outcome: RoundsOutcome,
+  record: { readonly requestId: string; readonly turn: RecordedTurn } | undefined,
+  now: Date,
+  sessionTtlSeconds: number,
+): TurnHeaderUpdate {
+  const last = outcome.events[outcome.events.length - 1];
+  return {
+    lastSeq: last.seq,
+    lastHash: last.hash,
+    tokens: addUsage(header.tokens, outcome.usage),
+    recentRequests: record ? recordRequest(header.recentRequests, record.requestId, record.turn) : header.recentRequests,
+    status: statusAfter(outcome),
+    expiresAt: expiresAtFrom(now, sessionTtlSeconds),
+    updatedAt: now.toISOString(),
+    pendingTool: outcome.pending,
+  };
+}
+
 export interface TurnPlan {
-  /** The user event, the assistant event, then one event per tool call, chained. */
+  /** The user event, then the assistant event, chained. */
   readonly events: SessionEvent[];
   readonly headerUpdate: TurnHeaderUpdate;
   readonly result: TurnResult;
 }
 
-/** Everything a turn writes, decided from what was read and what the model said. */
+/**
+ * Everything a turn writes when the model answers in one reply without
+ * calling a tool (runTurn runs the tools a reply calls; see turn-rounds.ts).
+ */
 export function planTurn(
   header: SessionHeader,
   request: TurnRequest,
@@ -64,39 +134,10 @@ export function planTurn(
   limits: Pick<TurnLimits, 'maxToolCallsPerTurn' | 'sessionTtlSeconds'>,
 ): TurnPlan {
   assertUsableReply(reply, limits);
-  const time = userEvent.time;
-  const assistant: EventDraft = {
-    seq: userEvent.seq + 1,
-    type: 'assistant',
-    content: reply.text,
-    tokens: reply.usage.output,
-    actor: MODEL_ACTOR,
-    time,
-  };
-  const toolCalls = reply.toolCalls.map((call, index) => toolCallDraft(call, assistant.seq + 1 + index, MODEL_ACTOR, time));
-  const events = [userEvent, ...sealEvents([assistant, ...toolCalls], userEvent.hash)];
-  const last = events[events.length - 1];
-
-  const recorded: RecordedTurn = {
-    turnSeq: userEvent.seq,
-    result: {
-      version: header.version + 1,
-      lastSeq: last.seq,
-      status: toolCalls.length > 0 ? 'awaiting_tool' : 'idle',
-      usage: reply.usage,
-    },
-  };
-  const headerUpdate: TurnHeaderUpdate = {
-    lastSeq: last.seq,
-    lastHash: last.hash,
-    tokens: {
-      input: header.tokens.input + reply.usage.input,
-      output: header.tokens.output + reply.usage.output,
-    },
-    recentRequests: recordRequest(header.recentRequests, request.requestId, recorded),
-    status: recorded.result.status,
-    expiresAt: expiresAtFrom(now, limits.sessionTtlSeconds),
-    updatedAt: now.toISOString(),
-  };
-  return { events, headerUpdate, result: turnResultFromEvents(request.requestId, recorded, events, false) };
+  if (reply.toolCalls.length > 0) throw new Error('planTurn plans a reply without tool calls; runTurn runs the tools a reply calls');
+  const events = [userEvent, ...sealEvents(replyDrafts(reply, userEvent.seq + 1, userEvent.time), userEvent.hash)];
+  const outcome: RoundsOutcome = { events, usage: reply.usage };
+  const turn = recordedTurnFor(header, outcome, userEvent.seq, reply.usage);
+  const headerUpdate = headerUpdateFor(header, outcome, { requestId: request.requestId, turn }, now, limits.sessionTtlSeconds);
+  return { events, headerUpdate, result: turnResultFromEvents(request.requestId, turn, events, false) };
 }

@@ -11,7 +11,9 @@ export interface TurnResult {
   readonly turnSeq: number;
   /** Seq of the turn's last event. */
   readonly lastSeq: number;
+  /** The model's last answer in the turn (after any tool rounds). */
   readonly reply: string;
+  /** Every tool call of the turn, in order: those that ran, were refused, or are pending. */
   readonly toolCalls: readonly ToolCall[];
   readonly status: SessionStatus;
   readonly usage: TokenUsage;
@@ -34,7 +36,7 @@ export function turnResultFromEvents(
     if (!event) throw new Error(`turn of request ${requestId} lacks event ${seq}`);
     turnEvents.push(event);
   }
-  const assistant = turnEvents.find((event) => event.type === 'assistant');
+  const assistant = turnEvents.filter((event) => event.type === 'assistant').pop();
   if (!assistant) throw new Error(`turn of request ${requestId} has no assistant event`);
   return {
     requestId,

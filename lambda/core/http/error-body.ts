@@ -1,6 +1,8 @@
 import {
+  ApprovalNotReadyError,
   BudgetExceededError,
   ModelError,
+  NoPendingApprovalError,
   PayloadTooLargeError,
   SessionAwaitingError,
   SessionBusyError,
@@ -29,6 +31,9 @@ export interface ErrorResponse {
  */
 export const MODEL_ERROR_MESSAGE = 'the model backend failed to answer; nothing was written, so the request can be retried';
 
+/** Seconds a client should wait before asking again for a decision the workflow is not ready for. */
+export const APPROVAL_RETRY_AFTER_SECONDS = 2;
+
 /**
  * Maps any error to its HTTP response. Typed errors keep their status and
  * code; anything else is a 500 whose message says nothing about its cause
@@ -48,6 +53,7 @@ export function errorResponse(error: unknown, reference: string): ErrorResponse 
     statusCode: error.httpStatus,
     body: { error: { code: error.code, message, ...(details ? { details } : {}) } },
     ...(error instanceof MethodNotAllowedError ? { headers: { Allow: error.allowed.join(', ') } } : {}),
+    ...(error instanceof ApprovalNotReadyError ? { headers: { 'Retry-After': String(APPROVAL_RETRY_AFTER_SECONDS) } } : {}),
   };
 }
 
@@ -57,6 +63,7 @@ function detailsOf(error: StatehouseError): Record<string, unknown> | undefined 
     return { seenVersion: error.seenVersion, ...(error.currentVersion === undefined ? {} : { currentVersion: error.currentVersion }) };
   }
   if (error instanceof SessionAwaitingError) return { status: error.status };
+  if (error instanceof NoPendingApprovalError || error instanceof ApprovalNotReadyError) return { toolCallId: error.toolCallId };
   if (error instanceof PayloadTooLargeError) {
     return { field: error.field, sizeBytes: error.sizeBytes, limitBytes: error.limitBytes };
   }

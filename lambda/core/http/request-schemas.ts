@@ -70,3 +70,21 @@ export type ReadSessionQuery = z.infer<typeof readSessionQuerySchema>;
 export const noQuerySchema = z.strictObject({});
 
 export const sessionPathSchema = z.strictObject({ sessionId: idSchema });
+
+/** Tool-call ids are the model's: printable ASCII without spaces, bounded. */
+const TOOL_CALL_ID_PATTERN = /^[\x21-\x7e]{1,256}$/;
+/** Room for a justification an auditor can read; small enough for the approval event and the task output. */
+export const MAX_REASON_CHARS = 2000;
+
+/** `POST /sessions/{sessionId}/approvals`. */
+export const approvalBodySchema = z.strictObject({
+  toolCallId: z.string().regex(TOOL_CALL_ID_PATTERN, { message: 'must be the id of the pending tool call (1 to 256 printable characters, no spaces)' }),
+  approved: z.boolean({ message: 'must be true or false' }),
+  reason: z
+    .string()
+    .min(1, { message: 'must not be empty' })
+    .max(MAX_REASON_CHARS, { message: `must be at most ${MAX_REASON_CHARS} characters` })
+    .refine((text) => text.trim().length > 0, { message: 'must say why' })
+    .refine((text) => !LONE_SURROGATE.test(text), { message: 'must be valid Unicode (it holds a lone surrogate)' }),
+});
+export type ApprovalBody = z.infer<typeof approvalBodySchema>;

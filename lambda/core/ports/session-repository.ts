@@ -1,5 +1,5 @@
 import type { SessionEvent, StoredEvent } from '../domain/session-event';
-import type { SessionHeader, TurnHeaderUpdate } from '../domain/session-header';
+import type { ApprovalHeaderUpdate, SessionHeader, TurnHeaderUpdate } from '../domain/session-header';
 
 export interface LoadedSession<E extends StoredEvent = StoredEvent> {
   readonly header: SessionHeader;
@@ -46,6 +46,20 @@ export interface SessionRepository {
     expectedVersion: number,
     newEvents: readonly SessionEvent[],
     headerUpdate: TurnHeaderUpdate,
+  ): Promise<number>;
+
+  /**
+   * Appends an approval event and stores the decision on the pending tool
+   * call in one atomic write, only if the header is still at
+   * `expectedVersion` and the call is pending and undecided. Returns the new
+   * version; throws SessionBusyError when another writer got there first.
+   */
+  commitApproval(
+    tenant: string,
+    session: string,
+    expectedVersion: number,
+    event: SessionEvent,
+    update: ApprovalHeaderUpdate,
   ): Promise<number>;
 
   readEvents(tenant: string, session: string, options: ReadEventsOptions & { resolvePayloads: true }): Promise<EventPage<SessionEvent>>;

@@ -368,22 +368,27 @@ describe('session API: verify', () => {
 });
 
 describe('session API: tool calls and server faults', () => {
-  test('a turn that ends in a tool call is 202; the session then refuses turns with 409 SessionAwaiting, writing nothing', async () => {
-    const send = harness.handlerWith(
-      ScriptedModel.answering(reply('Let me look that up.', [{ id: 'call-1', name: 'lookup_case', input: { caseId: 12 } }])),
+  test('a tool call the deployment does not offer is not run: the model is told, answers, and the session stays idle', async () => {
+    // No tools are configured here (tool-turns.test.ts covers them): the call is refused as not_allowed, not left pending.
+    const model = ScriptedModel.answering(
+      reply('Let me look that up.', [{ id: 'call-1', name: 'lookup_case', input: { caseId: 12 } }]),
+      reply('I cannot look cases up here.'),
     );
+    const send = harness.handlerWith(model);
     const sessionId = nextId('tooling');
     await send(api.create({ sessionId }));
 
-    const pending = await send(api.turn(sessionId, { requestId: 'r-1', message: 'status of case 12?' }));
-    expect(pending).toMatchObject({
-      statusCode: 202,
-      body: { status: 'awaiting_tool', toolCalls: [{ id: 'call-1', name: 'lookup_case', input: { caseId: 12 } }] },
+    const turn = await send(api.turn(sessionId, { requestId: 'r-1', message: 'status of case 12?' }));
+
+    expect(turn).toMatchObject({
+      statusCode: 200,
+      body: { status: 'idle', reply: 'I cannot look cases up here.', toolCalls: [{ id: 'call-1', name: 'lookup_case', input: { caseId: 12 } }] },
     });
-    const before = await harness.snapshot();
-    const refused = await send(api.turn(sessionId, { requestId: 'r-2', message: 'and case 13?' }));
-    expect(refused).toMatchObject({ statusCode: 409, body: { error: { code: 'SessionAwaiting', details: { status: 'awaiting_tool' } } } });
-    expect(await harness.snapshot()).toBe(before);
+    const events = (await send(api.read(sessionId))).body.events;
+    expect(events.map((event: { type: string }) => event.type)).toEqual(['user', 'assistant', 'tool_call', 'tool_result', 'assistant']);
+    expect(JSON.parse(events[3].content)).toEqual({ ok: false, error: 'not_allowed', message: 'tool "lookup_case" is not available in this session' });
+    expect(model.toolLists[0]).toBeUndefined();
+    expect((await send(api.read(sessionId))).body.session).toMatchObject({ status: 'idle', lastSeq: 5 });
   });
 
   test('an unexpected failure is a 500 with a reference and nothing about its cause; the log has the stack', async () => {

@@ -4,6 +4,7 @@ import { sessionPk } from '../../../lambda/core/domain/session-keys';
 import { ENV } from '../../../lambda/core/env-names';
 import { readRuntimeEnv, RuntimeEnvError } from '../../../lambda/core/wiring/runtime-env';
 import { sessionClients } from '../../../lambda/core/wiring/session-store-wiring';
+import { readToolEnv, stepFunctionsClient, toolsFromEnv } from '../../../lambda/core/wiring/tool-wiring';
 import { queueEndpointResults } from '../core/adapters/model/support/moto-endpoint-results';
 import { startMotoSessions, type MotoSessions } from '../core/support/moto-sessions';
 import { streamEventFor } from '../summarizer/support/stream-records';
@@ -48,6 +49,46 @@ describe('runtime environment', () => {
     await expect(dynamodb.config.useFipsEndpoint()).resolves.toBe(true);
     await expect(s3.config.useFipsEndpoint()).resolves.toBe(false);
     await expect(dynamodb.config.region()).resolves.toBe('us-gov-west-1');
+  });
+});
+
+describe('tool environment', () => {
+  const FAST_ARN = 'arn:aws-us-gov:states:us-gov-west-1:111122223333:stateMachine:statehouse-fast-tools';
+  const SLOW_ARN = 'arn:aws-us-gov:states:us-gov-west-1:111122223333:stateMachine:statehouse-slow-tools';
+  const TOOLS_ENV = {
+    [ENV.TOOLS]: '["compute_deadline","release_records"]',
+    [ENV.FAST_TOOLS_STATE_MACHINE]: FAST_ARN,
+    [ENV.SLOW_TOOLS_STATE_MACHINE]: SLOW_ARN,
+    [ENV.TOOL_POLICY]: '{"agency-b":["compute_deadline"]}',
+  };
+
+  test('no STATEHOUSE_TOOLS means no tools; a valid setting names catalog tools, their workflows and the policy', () => {
+    expect(readToolEnv({})).toEqual({ enabled: [], policy: {}, fastStateMachineArn: undefined, slowStateMachineArn: undefined });
+    expect(toolsFromEnv(readToolEnv({}), { region: 'us-gov-west-1', fipsServices: new Set() }, new Tracer({ enabled: false }))).toBeUndefined();
+    const tools = readToolEnv(TOOLS_ENV);
+    expect(tools.enabled.map((tool) => tool.name)).toEqual(['compute_deadline', 'release_records']);
+    expect(tools).toMatchObject({ policy: { 'agency-b': ['compute_deadline'] }, fastStateMachineArn: FAST_ARN, slowStateMachineArn: SLOW_ARN });
+    const wired = toolsFromEnv(tools, { region: 'us-gov-west-1', fipsServices: new Set() }, new Tracer({ enabled: false }));
+    expect(wired?.policy.specsFor('agency-b').map((spec) => spec.name)).toEqual(['compute_deadline']);
+  });
+
+  test.each<[string, Record<string, string>, string]>([
+    ['a list that is not JSON', { [ENV.TOOLS]: 'compute_deadline' }, `${ENV.TOOLS} is not JSON`],
+    ['a tool outside the catalog', { [ENV.TOOLS]: '["drop_tables"]' }, '"drop_tables", which is not a tool'],
+    ['a slow tool without its workflow', { ...TOOLS_ENV, [ENV.SLOW_TOOLS_STATE_MACHINE]: '' }, `"release_records" is enabled but ${ENV.SLOW_TOOLS_STATE_MACHINE} is not set`],
+    ['a workflow that is not a state machine ARN', { ...TOOLS_ENV, [ENV.FAST_TOOLS_STATE_MACHINE]: 'fast-tools' }, 'not a state machine ARN'],
+    ['a policy naming a tool not enabled', { ...TOOLS_ENV, [ENV.TOOLS]: '["compute_deadline"]', [ENV.TOOL_POLICY]: '{"agency-b":["release_records"]}' }, 'not enabled'],
+    ['a policy keyed by something not a tenant id', { ...TOOLS_ENV, [ENV.TOOL_POLICY]: '{"a/b":[]}' }, ENV.TOOL_POLICY],
+  ])('%s fails the cold start, naming the setting', (_case, env, message) => {
+    expect(() => readToolEnv(env)).toThrow(message);
+  });
+
+  test('the Step Functions client uses its FIPS endpoint only when `states` is listed', async () => {
+    const tools = readToolEnv(TOOLS_ENV);
+    const fips = stepFunctionsClient(tools, { region: 'us-gov-west-1', fipsServices: new Set(['states']) }, new Tracer({ enabled: false }));
+    const plain = stepFunctionsClient(tools, { region: 'us-gov-west-1', fipsServices: new Set(['dynamodb']) }, new Tracer({ enabled: false }));
+    await expect(fips.config.useFipsEndpoint()).resolves.toBe(true);
+    await expect(plain.config.useFipsEndpoint()).resolves.toBe(false);
   });
 });
 
@@ -118,5 +159,20 @@ describe('module-scope handlers wired from the environment', () => {
     expect(read.body.session).toMatchObject({ version: 3, lastSeq: 6, summary: 'the first two turns, folded', summaryUpToSeq: 4 });
     expect((await send(api.verify('wired'))).body).toEqual({ valid: true, events: 6 });
     expect((await send(api.delete('wired'))).statusCode).toBe(200);
+  });
+
+  test('the orchestrator tells a workflow resume from an API event; resume failures are Statehouse.<code> task errors', async () => {
+    const orchestrator = load<(event: unknown) => Promise<unknown>>('../../../lambda/orchestrator/index');
+    const resume = { kind: 'statehouse.resume', tenant: 'agency-a', session: 'gone', toolCallId: 'call-1', result: { ok: false, error: 'denied', message: 'no' } };
+    await expect(orchestrator(resume)).resolves.toEqual({ resumed: false, reason: 'session_gone' });
+    await expect(orchestrator({ kind: 'statehouse.resume', tenant: 'agency-a' })).rejects.toMatchObject({ name: 'Statehouse.ValidationError' });
+    expect(await orchestrator(api.read('gone'))).toMatchObject({ statusCode: 404 });
+  });
+
+  test('the approval-wait task stores tokens only for a call awaiting approval', async () => {
+    const approvalWait = load<(event: unknown) => Promise<unknown>>('../../../lambda/tools/approval-wait/index');
+    await expect(approvalWait({ taskToken: 'AQ-1', tenant: 'agency-a', session: 'gone', toolCallId: 'call-1' })).rejects.toMatchObject({
+      name: 'Statehouse.NoPendingApproval',
+    });
   });
 });

@@ -46,6 +46,7 @@ function append(header: SessionHeader, drafts: Omit<EventDraft, 'seq' | 'time' |
     status: 'idle',
     expiresAt: header.expiresAt,
     updatedAt: TIME,
+    pendingTool: undefined,
   };
   const next: SessionHeader = { ...header, ...update, version: header.version + 1 };
   return { events, update, next };

@@ -4,7 +4,6 @@ import {
   BudgetExceededError,
   ForbiddenError,
   ModelError,
-  SessionAwaitingError,
   ValidationError,
 } from '../../../../lambda/core/domain/errors';
 import { genesisHash, verifyChain } from '../../../../lambda/core/domain/hash-chain';
@@ -161,18 +160,20 @@ describe('runTurn on DynamoDB and S3', () => {
     expect(await store.countItems()).toBe(itemsBefore);
   });
 
-  test('a turn that calls a tool leaves the session awaiting it; its retry still answers', async () => {
+  test('a tool call without tools configured is refused as a tool result; the model answers and its retry replays the whole turn', async () => {
     const ids = await newSession();
     const call = { id: 'call-1', name: 'search_records', input: { query: 'FY25 budget' } };
-    const model = ScriptedModel.answering(reply('Let me look that up.', [call]));
+    const model = ScriptedModel.answering(reply('Let me look that up.', [call]), reply('I have no search tool here.'));
     const first = await runTurn(deps(model), turn(ids, 'r-1', 'What was the FY25 budget?'));
 
-    expect(first).toMatchObject({ status: 'awaiting_tool', toolCalls: [call], lastSeq: 3 });
-    await expect(runTurn(deps(model), turn(ids, 'r-2', 'hello?'))).rejects.toThrow(SessionAwaitingError);
-    await expect(runTurn(deps(model), turn(ids, 'r-1', 'What was the FY25 budget?'))).resolves.toEqual({
-      ...first,
-      replayed: true,
+    expect(first).toMatchObject({ status: 'idle', toolCalls: [call], lastSeq: 5, reply: 'I have no search tool here.', usage: { input: 20, output: 10 } });
+    expect(model.prompts[1].at(-1)).toEqual({
+      role: 'tool',
+      toolCallId: 'call-1',
+      content: '{"error":"not_allowed","message":"tool \\"search_records\\" is not available in this session","ok":false}',
     });
+    await expect(runTurn(deps(model), turn(ids, 'r-1', 'What was the FY25 budget?'))).resolves.toEqual({ ...first, replayed: true });
+    await expect(runTurn(deps(ScriptedModel.echoing()), turn(ids, 'r-2', 'hello?'))).resolves.toMatchObject({ status: 'idle' });
   });
 
   test('only the owner may take turns or read stored results', async () => {

@@ -2,7 +2,7 @@ import { ModelError, PayloadTooLargeError, ValidationError } from '../../../../l
 import { genesisHash, verifyChain } from '../../../../lambda/core/domain/hash-chain';
 import { newSessionHeader, type SessionHeader } from '../../../../lambda/core/domain/session-header';
 import { DEFAULT_TURN_LIMITS } from '../../../../lambda/core/domain/turn-limits';
-import { MODEL_ACTOR, planTurn, userEventFor } from '../../../../lambda/core/domain/turn-plan';
+import { MODEL_ACTOR, planTurn, replyDrafts, userEventFor } from '../../../../lambda/core/domain/turn-plan';
 import { validateTurnRequest, type TurnRequest } from '../../../../lambda/core/domain/turn-request';
 import type { ModelReply } from '../../../../lambda/core/ports/model-backend';
 
@@ -48,14 +48,9 @@ describe('planTurn', () => {
     });
   });
 
-  test('tool calls become events after the reply and leave the session awaiting the tool', () => {
+  test('a reply with tool calls is not planned here: runTurn runs its tools first', () => {
     const call = { id: 'call-1', name: 'lookup', input: { q: 'budget', n: 2 } };
-    const { events, headerUpdate, result } = plan({ text: '', toolCalls: [call], usage: { input: 1, output: 1 } });
-
-    expect(events.map((event) => event.type)).toEqual(['user', 'assistant', 'tool_call']);
-    expect(events[2]).toMatchObject({ seq: 3, toolCallId: 'call-1', toolName: 'lookup', content: '{"n":2,"q":"budget"}' });
-    expect(headerUpdate.status).toBe('awaiting_tool');
-    expect(result.toolCalls).toEqual([call]);
+    expect(() => plan({ text: '', toolCalls: [call], usage: { input: 1, output: 1 } })).toThrow(/runTurn runs the tools/);
   });
 
   test('a later turn chains after the header and adds to its token totals', () => {
@@ -92,6 +87,19 @@ describe('planTurn', () => {
     ],
   ])('a reply with %s is a ModelError (502)', (_case, reply) => {
     expect(() => plan(reply)).toThrow(ModelError);
+  });
+});
+
+describe('replyDrafts', () => {
+  test('tool calls become events after the reply, their input stored as canonical JSON', () => {
+    const call = { id: 'call-1', name: 'lookup', input: { q: 'budget', n: 2 } };
+    const drafts = replyDrafts({ text: 'Looking.', toolCalls: [call], usage: { input: 1, output: 4 } }, 7, NOW.toISOString());
+    expect(drafts.map((draft) => [draft.seq, draft.type, draft.actor])).toEqual([
+      [7, 'assistant', MODEL_ACTOR],
+      [8, 'tool_call', MODEL_ACTOR],
+    ]);
+    expect(drafts[0].tokens).toBe(4);
+    expect(drafts[1]).toMatchObject({ toolCallId: 'call-1', toolName: 'lookup', content: '{"n":2,"q":"budget"}' });
   });
 });
 

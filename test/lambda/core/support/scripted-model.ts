@@ -4,6 +4,8 @@ import type { ChatMessage, ModelBackend, ModelReply, ToolCall, ToolSpec } from '
 export class ScriptedModel implements ModelBackend {
   /** Every prompt the model was sent, in order. */
   readonly prompts: (readonly ChatMessage[])[] = [];
+  /** The tool list sent with each prompt (undefined when none was offered). */
+  readonly toolLists: (readonly ToolSpec[] | undefined)[] = [];
 
   private constructor(private readonly respond: (messages: readonly ChatMessage[], call: number) => ModelReply | Error) {}
 
@@ -24,8 +26,9 @@ export class ScriptedModel implements ModelBackend {
     });
   }
 
-  async chat(messages: readonly ChatMessage[], _tools?: readonly ToolSpec[]): Promise<ModelReply> {
+  async chat(messages: readonly ChatMessage[], tools?: readonly ToolSpec[]): Promise<ModelReply> {
     this.prompts.push(messages);
+    this.toolLists.push(tools);
     const step = this.respond(messages, this.prompts.length - 1);
     if (step instanceof Error) throw step;
     return step;

@@ -13,12 +13,24 @@ export const ROLE_B = `arn:aws-us-gov:iam::${ACCOUNT}:role/apps/AgencyBApp`;
 /** A commercial-partition caller of a third tenant. */
 export const ROLE_C = 'arn:aws:iam::444455556666:role/AgencyCApp';
 
-export const TENANT_MAP_JSON = JSON.stringify({ [ROLE_A]: 'agency-a', [ROLE_B]: 'agency-b', [ROLE_C]: 'agency-c' });
+/** Agency A's records officers: the approvers of release_records. */
+export const ROLE_OFFICER = `arn:aws-us-gov:iam::${ACCOUNT}:role/RecordsOfficer`;
+
+export const TENANT_MAP_JSON = JSON.stringify({
+  [ROLE_A]: 'agency-a',
+  [ROLE_B]: 'agency-b',
+  [ROLE_C]: 'agency-c',
+  [ROLE_OFFICER]: 'agency-a',
+});
 
 export const ALICE = `arn:aws-us-gov:sts::${ACCOUNT}:assumed-role/AgencyAApp/alice`;
 /** Same role, another role session: same tenant, another actor. */
 export const ALVIN = `arn:aws-us-gov:sts::${ACCOUNT}:assumed-role/AgencyAApp/alvin`;
 export const BOB = `arn:aws-us-gov:sts::${ACCOUNT}:assumed-role/AgencyBApp/bob`;
+/** A records officer of agency A. */
+export const OLIVIA = `arn:aws-us-gov:sts::${ACCOUNT}:assumed-role/RecordsOfficer/olivia`;
+/** Alice herself, in the records-officer role: the same person as the requester. */
+export const ALICE_AS_OFFICER = `arn:aws-us-gov:sts::${ACCOUNT}:assumed-role/RecordsOfficer/alice`;
 
 export interface ApiRequest {
   readonly method: string;
@@ -106,7 +118,7 @@ export function apiEvent(request: ApiRequest): APIGatewayProxyEvent {
   };
 }
 
-/** The five routes, as a client calls them. */
+/** The six routes, as a client calls them. */
 export const api = {
   create: (body?: unknown, caller?: string | null) => apiEvent({ method: 'POST', resource: '/sessions', body, caller }),
   read: (sessionId: string, query?: Record<string, string>, caller?: string | null) =>
@@ -117,4 +129,6 @@ export const api = {
     apiEvent({ method: 'GET', resource: '/sessions/{sessionId}/verify', pathParameters: { sessionId }, caller }),
   delete: (sessionId: string, caller?: string | null) =>
     apiEvent({ method: 'DELETE', resource: '/sessions/{sessionId}', pathParameters: { sessionId }, caller }),
+  approve: (sessionId: string, body: unknown, caller?: string | null) =>
+    apiEvent({ method: 'POST', resource: '/sessions/{sessionId}/approvals', pathParameters: { sessionId }, body, caller }),
 };

@@ -1,0 +1,40 @@
+import type { SessionRepository } from '../ports/session-repository';
+import { startPendingTool } from './pending-tool';
+import type { RecordedTurn, TurnHeaderUpdate } from './session-header';
+import { headerUpdateFor, type RoundsOutcome } from './turn-plan';
+import { runModelRounds, type RoundsDeps, type RoundsInput } from './turn-rounds';
+
+export interface StretchDeps extends RoundsDeps {
+  readonly sessions: SessionRepository;
+}
+
+/** The request a stretch is recorded under, so its retry returns the stored result; undefined records none. */
+export type StretchRecord = { readonly requestId: string; readonly turn: RecordedTurn } | undefined;
+
+export interface CommittedStretch<R extends StretchRecord> {
+  readonly outcome: RoundsOutcome;
+  readonly record: R;
+  readonly headerUpdate: TurnHeaderUpdate;
+  readonly version: number;
+}
+
+/**
+ * A stretch of a turn, from its opening events to the session's next state:
+ * the model rounds, ONE commit of everything they produced, and then (only
+ * then, so no workflow runs for a call the log does not hold) the start of
+ * the workflow of a slow call left pending. A crash between the commit and
+ * the start is healed by the retry of the request, which starts it again.
+ */
+export async function commitStretch<R extends StretchRecord>(
+  deps: StretchDeps,
+  input: RoundsInput,
+  recordOf: (outcome: RoundsOutcome) => R,
+  now: Date,
+): Promise<CommittedStretch<R>> {
+  const outcome = await runModelRounds(deps, input);
+  const record = recordOf(outcome);
+  const headerUpdate = headerUpdateFor(input.header, outcome, record, now, deps.limits.sessionTtlSeconds);
+  const version = await deps.sessions.commitTurn(input.tenant, input.session, input.header.version, outcome.events, headerUpdate);
+  if (outcome.pending && deps.tools) await startPendingTool(deps.tools.slowTools, input.tenant, input.session, outcome.pending);
+  return { outcome, record, headerUpdate, version };
+}

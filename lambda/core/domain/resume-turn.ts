@@ -1,0 +1,79 @@
+import type { ResumeTurnEvent } from '../tools/workflow-contract';
+import { commitStretch } from './commit-stretch';
+import { SessionNotFoundError } from './errors';
+import { sealEvents } from './hash-chain';
+import type { EventDraft, SessionEvent } from './session-event';
+import { isExpired, type SessionStatus } from './session-header';
+import { approvalDraft, ORCHESTRATOR_ACTOR, toolActor, toolResultDraft } from './tool-events';
+import { DEFAULT_TURN_LIMITS, type TurnLimits } from './turn-limits';
+import type { TurnDeps } from './run-turn';
+import { addUsage, recordedTurnFor, type RoundsOutcome } from './turn-plan';
+
+/** What a resumed turn needs is what a turn needs. */
+export type ResumeDeps = TurnDeps;
+
+export type ResumeOutcome =
+  | { readonly resumed: true; readonly status: SessionStatus; readonly version: number; readonly lastSeq: number }
+  /** Nothing to do: the call was resumed already (a retried or repeated invocation), or the session is gone. */
+  | { readonly resumed: false; readonly reason: 'not_pending' | 'session_gone' };
+
+/**
+ * The end of a slow tool call: the Standard workflow reports the tool's
+ * result (or why there is none: denied, approval timeout, failure), and the
+ * turn goes on where it stopped. The result is appended, the model answers
+ * (running fast tools again if it calls them), and the session is idle again,
+ * all in one commit; a session whose budget is spent gets the result without
+ * an answer, never stays stuck. Idempotent: a call no longer pending is left alone.
+ */
+export async function resumeTurn(deps: ResumeDeps, event: ResumeTurnEvent): Promise<ResumeOutcome> {
+  const limits: TurnLimits = { ...DEFAULT_TURN_LIMITS, ...deps.limits };
+  const { tenant, session, toolCallId } = event;
+  const loaded = await deps.sessions.load(tenant, session, limits.historyEvents, { resolvePayloads: true }).catch((error: unknown) => {
+    if (error instanceof SessionNotFoundError) return undefined;
+    throw error;
+  });
+  const now = deps.clock.now();
+  if (!loaded || isExpired(loaded.header, now)) return { resumed: false, reason: 'session_gone' };
+  const { header, events } = loaded;
+  const pending = header.pendingTool;
+  if (!pending || pending.toolCallId !== toolCallId) return { resumed: false, reason: 'not_pending' };
+  const answered = (candidate: SessionEvent) =>
+    candidate.type === 'tool_result' && candidate.toolCallId === toolCallId && candidate.seq > pending.callSeq;
+  if (events.some(answered)) return { resumed: false, reason: 'not_pending' };
+
+  const time = now.toISOString();
+  const call = { id: pending.toolCallId, name: pending.tool };
+  const drafts: EventDraft[] = [];
+  // A decision sent to the workflow some other way than the approvals route still belongs in the log.
+  if (event.decision && pending.approval && !pending.decision) {
+    drafts.push(approvalDraft(call, event.decision, header.lastSeq + 1, time));
+  }
+  // The tool's own outcome is the tool's; a refusal (denied, approval timeout) is the workflow's, on the orchestrator's behalf.
+  const ran = event.result.ok || event.result.error === 'tool_failed' || event.result.error === 'timeout';
+  const resultActor = ran ? toolActor(pending.tool) : ORCHESTRATOR_ACTOR;
+  drafts.push(toolResultDraft(call, event.result, header.lastSeq + 1 + drafts.length, resultActor, time));
+
+  // The request that made the call now returns the finished turn on a retry.
+  const earlier = Object.hasOwn(header.recentRequests, pending.requestId) ? header.recentRequests[pending.requestId] : undefined;
+  const recordOf = (outcome: RoundsOutcome) =>
+    earlier && {
+      requestId: pending.requestId,
+      turn: recordedTurnFor(header, outcome, earlier.turnSeq, addUsage(earlier.result.usage, outcome.usage)),
+    };
+  const { headerUpdate, version } = await commitStretch(
+    { sessions: deps.sessions, model: deps.model, tools: deps.tools, limits },
+    {
+      tenant,
+      session,
+      header,
+      loaded: events,
+      opening: sealEvents(drafts, header.lastHash),
+      time,
+      requestId: pending.requestId,
+      requestedBy: pending.requestedBy,
+    },
+    recordOf,
+    now,
+  );
+  return { resumed: true, status: headerUpdate.status, version, lastSeq: headerUpdate.lastSeq };
+}

@@ -1,0 +1,140 @@
+import { SFNClient } from '@aws-sdk/client-sfn';
+import type { Tracer } from '@aws-lambda-powertools/tracer';
+import { StepFunctionsDecisionSender } from '../adapters/step-functions/decision-sender';
+import { StepFunctionsSlowToolStarter } from '../adapters/step-functions/slow-tool-starter';
+import { StepFunctionsToolRunner } from '../adapters/step-functions/sync-tool-runner';
+import { assertTenantId } from '../domain/session-keys';
+import { ToolConfigError, ToolPolicy } from '../domain/tool-policy';
+import type { TurnTools } from '../domain/turn-rounds';
+import { ENV } from '../env-names';
+import type { DecisionSender, SlowToolStarter, ToolRunner } from '../ports/tool-workflows';
+import { findTool } from '../tools/catalog';
+import type { ToolDeclaration } from '../tools/tool-declaration';
+import type { RuntimeEnv } from './runtime-env';
+
+/** The orchestrator's tools: the turn's (policy and workflows) and the approvals route's (the decision sender). */
+export interface OrchestratorTools extends TurnTools {
+  readonly decisions: DecisionSender;
+}
+
+/** The tool settings of the orchestrator's environment, validated at cold start. */
+export interface ToolEnv {
+  readonly enabled: readonly ToolDeclaration[];
+  readonly policy: Readonly<Record<string, readonly string[]>>;
+  readonly fastStateMachineArn?: string;
+  readonly slowStateMachineArn?: string;
+}
+
+/** Seconds the client waits for a fast tool beyond the slowest tool's own timeout, for the workflow's own overhead. */
+const SYNC_EXECUTION_SLACK_SECONDS = 5;
+
+function parseJson(name: string, value: string | undefined, fallback: unknown): unknown {
+  if (value === undefined || value === '') return fallback;
+  try {
+    return JSON.parse(value);
+  } catch {
+    throw new ToolConfigError(`${name} is not JSON`);
+  }
+}
+
+function isStateMachineArn(value: string): boolean {
+  return /^arn:[a-z0-9-]+:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]{1,80}$/.test(value);
+}
+
+function optionalArn(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const value = env[name];
+  if (value === undefined || value === '') return undefined;
+  if (!isStateMachineArn(value)) throw new ToolConfigError(`${name} is "${value}", not a state machine ARN`);
+  return value;
+}
+
+/**
+ * ENV.TOOLS (JSON array of catalog tool names), ENV.TOOL_POLICY (JSON
+ * `{ tenant: [tool, ...] }`) and the two workflow ARNs. A tool that is
+ * enabled needs the workflow that runs it; a policy may name only enabled
+ * tools. Unset ENV.TOOLS means no tools.
+ */
+export function readToolEnv(env: NodeJS.ProcessEnv): ToolEnv {
+  const names = parseJson(ENV.TOOLS, env[ENV.TOOLS], []);
+  if (!Array.isArray(names) || names.some((name) => typeof name !== 'string')) {
+    throw new ToolConfigError(`${ENV.TOOLS} must be a JSON array of tool names`);
+  }
+  const enabled = (names as string[]).map((name) => {
+    const tool = findTool(name);
+    if (!tool) throw new ToolConfigError(`${ENV.TOOLS} names "${name}", which is not a tool of lambda/core/tools/catalog.ts`);
+    return tool;
+  });
+  const policy = parseJson(ENV.TOOL_POLICY, env[ENV.TOOL_POLICY], {});
+  if (typeof policy !== 'object' || policy === null || Array.isArray(policy)) {
+    throw new ToolConfigError(`${ENV.TOOL_POLICY} must be a JSON object { "<tenant>": ["<tool>", ...] }`);
+  }
+  for (const [tenant, tools] of Object.entries(policy)) {
+    try {
+      assertTenantId(tenant);
+    } catch (error) {
+      throw new ToolConfigError(`${ENV.TOOL_POLICY}: ${(error as Error).message}`);
+    }
+    if (!Array.isArray(tools) || tools.some((tool) => typeof tool !== 'string')) {
+      throw new ToolConfigError(`${ENV.TOOL_POLICY} of tenant "${tenant}" must be an array of tool names`);
+    }
+  }
+  const toolEnv: ToolEnv = {
+    enabled,
+    policy: policy as Record<string, string[]>,
+    fastStateMachineArn: optionalArn(env, ENV.FAST_TOOLS_STATE_MACHINE),
+    slowStateMachineArn: optionalArn(env, ENV.SLOW_TOOLS_STATE_MACHINE),
+  };
+  for (const tool of enabled) {
+    const slow = tool.mode === 'slow' || tool.approval !== undefined;
+    const [name, arn] = slow
+      ? [ENV.SLOW_TOOLS_STATE_MACHINE, toolEnv.slowStateMachineArn]
+      : [ENV.FAST_TOOLS_STATE_MACHINE, toolEnv.fastStateMachineArn];
+    if (arn === undefined) throw new ToolConfigError(`"${tool.name}" is enabled but ${name} is not set`);
+  }
+  // Checks the policy against the enabled tools as well.
+  ToolPolicy.of(enabled, toolEnv.policy);
+  return toolEnv;
+}
+
+/**
+ * The Step Functions client, built once per execution environment and
+ * traced. SC-13: the FIPS endpoint when the region facts list `states` in
+ * ENV.FIPS_SERVICES. Its request timeout covers the slowest enabled fast
+ * tool, so a hung workflow ends as a tool timeout rather than a hung turn.
+ */
+export function stepFunctionsClient(toolEnv: ToolEnv, env: Pick<RuntimeEnv, 'region' | 'fipsServices'>, tracer: Tracer): SFNClient {
+  const slowest = Math.max(0, ...toolEnv.enabled.filter((tool) => tool.mode === 'fast').map((tool) => tool.timeoutSeconds));
+  return tracer.captureAWSv3Client(
+    new SFNClient({
+      region: env.region,
+      useFipsEndpoint: env.fipsServices.has('states'),
+      requestHandler: { requestTimeout: (slowest + SYNC_EXECUTION_SLACK_SECONDS) * 1000 },
+    }),
+  );
+}
+
+/** The orchestrator's tools from its environment, or undefined when ENV.TOOLS enables none. */
+export function toolsFromEnv(
+  toolEnv: ToolEnv,
+  env: Pick<RuntimeEnv, 'region' | 'fipsServices'>,
+  tracer: Tracer,
+): OrchestratorTools | undefined {
+  if (toolEnv.enabled.length === 0) return undefined;
+  const client = stepFunctionsClient(toolEnv, env, tracer);
+  return {
+    policy: ToolPolicy.of(toolEnv.enabled, toolEnv.policy),
+    runner: toolEnv.fastStateMachineArn ? new StepFunctionsToolRunner({ client, stateMachineArn: toolEnv.fastStateMachineArn }) : noWorkflow('fast'),
+    slowTools: toolEnv.slowStateMachineArn
+      ? new StepFunctionsSlowToolStarter({ client, stateMachineArn: toolEnv.slowStateMachineArn })
+      : noWorkflow('slow'),
+    decisions: new StepFunctionsDecisionSender({ client }),
+  };
+}
+
+/** readToolEnv refuses a tool without its workflow, so this stands in only where no enabled tool needs it. */
+function noWorkflow(kind: 'fast' | 'slow'): ToolRunner & SlowToolStarter {
+  const refuse = async (): Promise<never> => {
+    throw new ToolConfigError(`no ${kind} tool workflow is configured`);
+  };
+  return { run: refuse, start: refuse };
+}
