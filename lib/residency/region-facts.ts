@@ -98,6 +98,8 @@ export const INTERFACE_ENDPOINT_SERVICES = [
   'sts',
   'monitoring',
   'states',
+  // StartSyncExecution (Express workflows) is served from its own host, sync-states.
+  'sync-states',
   'lambda',
   'xray',
   'bedrock-runtime',
@@ -260,7 +262,7 @@ export const CAPABILITY_FACTS: readonly CapabilityFact[] = [
       source: 'docs.aws.amazon.com/govcloud-us/latest/UserGuide/using-govcloud-vpc-endpoints.html',
     }),
   ),
-  ...(['bedrock-runtime', 'bedrock-agent-runtime', 'sagemaker.runtime', 'execute-api'] as const).map(
+  ...(['bedrock-runtime', 'bedrock-agent-runtime', 'sagemaker.runtime', 'execute-api', 'sync-states'] as const).map(
     (service): CapabilityFact => ({
       capability: `vpce:${service}`,
       regions: ALL_GOV,

@@ -136,6 +136,16 @@ export class SessionStore extends Construct {
     return this.grantSessions(grantee, [...SESSION_READ_ACTIONS, ...SESSION_WRITE_ACTIONS], [...PAYLOAD_READ_ACTIONS, ...PAYLOAD_WRITE_ACTIONS], [...KEY_DECRYPT_ACTIONS, ...KEY_ENCRYPT_ACTIONS]);
   }
 
+  /**
+   * Header-only updates that never touch a turn's events or payloads (the
+   * approval wait storing its task token): UpdateItem on the table and the key.
+   */
+  public grantUpdateSessionHeaders(grantee: iam.IGrantable): iam.Grant {
+    const grant = iam.Grant.addToPrincipal({ grantee, actions: ['dynamodb:UpdateItem'], resourceArns: [this.table.tableArn] });
+    iam.Grant.addToPrincipal({ grantee, actions: [...KEY_DECRYPT_ACTIONS, ...KEY_ENCRYPT_ACTIONS], resourceArns: [this.dataKey.keyArn] });
+    return grant;
+  }
+
   /** Read-only access to sessions and payloads (e.g. a chain verifier or an auditor's role). */
   public grantReadSessions(grantee: iam.IGrantable): iam.Grant {
     return this.grantSessions(grantee, SESSION_READ_ACTIONS, PAYLOAD_READ_ACTIONS, KEY_DECRYPT_ACTIONS);

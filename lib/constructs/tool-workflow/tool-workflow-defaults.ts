@@ -54,6 +54,15 @@ export const SLOW_RETRY: sfn.RetryProps = {
   backoffRate: 2,
 };
 
+/** Transient failures the orchestrator reports when resuming (lambda/core/workflow/task-error.ts). */
+export const RESUME_RETRY: sfn.RetryProps = {
+  errors: ['Statehouse.ModelError', 'Statehouse.SessionBusy', 'Statehouse.ToolWorkflowError'],
+  interval: Duration.seconds(30),
+  maxAttempts: 10,
+  backoffRate: 2,
+  maxDelay: Duration.minutes(30),
+};
+
 /**
  * Which tool handlers touch the reference table, and how. A handler not
  * listed gets no data access at all (AC-6).

@@ -21,6 +21,7 @@ import {
   FAST_TOOL_RETRY,
   fastToolsMachineName,
   KNOWLEDGE_BASE_HANDLER,
+  RESUME_RETRY,
   SLOW_RETRY,
   slowToolsMachineName,
   TOOL_FUNCTION_MEMORY_MB,
@@ -119,7 +120,8 @@ export class ToolWorkflow extends Construct {
       timeout: APPROVAL_WAIT_TIMEOUT,
       environment: { ...props.sessionEnvironment },
     });
-    props.sessions.grantReadWriteSessions(this.approvalWait.grantPrincipal);
+    // AC-6: one conditional UpdateItem on the header; no events, no payloads.
+    props.sessions.grantUpdateSessionHeaders(this.approvalWait.grantPrincipal);
 
     const targetOf = (tool: ToolDeclaration): ToolTarget => ({ function: functions[tool.name]?.function, table: props.referenceData.table });
 
@@ -152,6 +154,17 @@ export class ToolWorkflow extends Construct {
   public grantOrchestration(grantee: iam.IGrantable): void {
     iam.Grant.addToPrincipal({ grantee, actions: ['states:StartSyncExecution'], resourceArns: [this.fastMachineArn] });
     iam.Grant.addToPrincipal({ grantee, actions: ['states:StartExecution'], resourceArns: [this.slowMachineArn] });
+    // A retried turn asks whether its execution already ran.
+    const executions = Stack.of(this).formatArn({
+      service: 'states',
+      resource: 'execution',
+      resourceName: `${slowToolsMachineName(this.props.namePrefix)}:*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    iam.Grant.addToPrincipal({ grantee, actions: ['states:DescribeExecution'], resourceArns: [executions] });
+    if (Construct.isConstruct(grantee.grantPrincipal)) {
+      acknowledgeWildcardResource(grantee.grantPrincipal, executions, 'Executions of this one state machine; their names are made per tool call at run time.');
+    }
     iam.Grant.addToPrincipal({ grantee, actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'], resourceArns: [this.slowMachineArn] });
     // SC-28: starting or answering an execution of a machine under a customer-managed key uses that key, for that machine only.
     iam.Grant.addToPrincipal({
@@ -197,7 +210,11 @@ export class ToolWorkflow extends Construct {
       // The execution's output is the event it delivered (the raw input's `resume`), not the orchestrator's answer.
       resultPath: sfn.JsonPath.DISCARD,
       outputPath: '$.resume',
-    }).addRetry(SLOW_RETRY);
+    })
+      .addRetry(SLOW_RETRY)
+      // The orchestrator's transient failures (model down, a concurrent writer, the tool
+      // workflow API) are retried for hours, so a session never stays awaiting for good.
+      .addRetry(RESUME_RETRY);
     const resumeEvent = (id: string, withDecision: boolean) =>
       new sfn.Pass(scope, id, {
         parameters: {

@@ -169,12 +169,13 @@ describe.each(TARGETS)('target %s', (targetName) => {
     expect(env[ENV.KNOWLEDGE_BASE_ID]).toBeUndefined();
   });
 
-  test('the orchestrator may start the fast machine synchronously, start the slow one and answer its task tokens: nothing more of Step Functions', () => {
+  test('the orchestrator may start the fast machine synchronously, start the slow one, look up its executions and answer its task tokens: nothing more of Step Functions', () => {
     const [, orchestrator] = functionOf(template, 'orchestrator');
     const statements = statementsOf(template, orchestrator.Properties.Role['Fn::GetAtt'][0]).filter((s) => actionsOf(s).some((a) => a.startsWith('states:')));
     const grants = statements.flatMap((s) => actionsOf(s).map((action) => `${action} ${resolve(s.Resource)}`)).sort();
     expect(grants).toEqual(
       [
+        `states:DescribeExecution ${machineArn(slowToolsMachineName(prefix)).replace(':stateMachine:', ':execution:')}:*`,
         `states:SendTaskFailure ${machineArn(slowToolsMachineName(prefix))}`,
         `states:SendTaskSuccess ${machineArn(slowToolsMachineName(prefix))}`,
         `states:StartExecution ${machineArn(slowToolsMachineName(prefix))}`,

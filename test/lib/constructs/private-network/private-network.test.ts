@@ -9,7 +9,7 @@ import { COMMERCIAL, GOV_EAST, GOV_WEST, logicalIdOf, synthFailure, targetStack,
 const CIDR = '10.40.0.0/16';
 
 /** Interface endpoint services the region facts mark unverified in GovCloud. */
-const UNVERIFIED_IN_GOVCLOUD = ['bedrock-runtime', 'bedrock-agent-runtime', 'sagemaker.runtime', 'execute-api'];
+const UNVERIFIED_IN_GOVCLOUD = ['bedrock-runtime', 'bedrock-agent-runtime', 'sagemaker.runtime', 'execute-api', 'sync-states'];
 
 interface NetworkFixture extends TargetStackFixture {
   readonly network: PrivateNetwork;
@@ -135,6 +135,7 @@ describe('PrivateNetwork', () => {
       'bedrock-agent-runtime': 'BedrockAgentRuntime',
       'sagemaker.runtime': 'SagemakerRuntime',
       'execute-api': 'ExecuteApi',
+      'sync-states': 'SyncStates',
     });
   });
 
