@@ -1,3 +1,4 @@
+import type { ReportedViolation } from '../compliance/validation-report';
 import type { KeyDescription } from './resolve';
 
 /**
@@ -238,13 +239,8 @@ export interface ControlMapping {
   readonly source: string;
 }
 
-export interface FindingEvidence {
-  readonly plugin: string;
-  readonly rule: string;
-  readonly severity: string;
-  readonly description: string;
-  readonly fix?: string;
-  readonly paths: string[];
+/** A finding from the validation report, with the NIST controls it maps to. */
+export interface FindingEvidence extends ReportedViolation {
   readonly mapping: ControlMapping;
 }
 
