@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 /**
  * Monthly cost estimate, one table per target:
- *   npx ts-node --transpile-only bin/cost.ts [-c targets=GovWest,Commercial] [-c statehouse=<json|file>]
- * Without `-c targets`, every default target. Prices and assumptions: lib/cost/.
+ *   npm run cost -- [-c targets=GovWest,Commercial] [-c statehouse=<json|file>]
+ * Without `-c targets`, every default target. The configuration is the one
+ * `cdk synth` reads: a target's `neuron` endpoint is priced per instance-hour
+ * as its schedule runs it; a target without one has no endpoint line (Bedrock
+ * is billed per token and not estimated). Prices and assumptions: lib/cost/.
  */
 import { parseContextArgs } from '../lib/cli/context-args';
 import { ConfigError, parseConfig, selectTargets } from '../lib/config/load';

@@ -1,8 +1,9 @@
 import { TOOL_CATALOG } from '../../lambda/core/tools/catalog';
 import type { ToolDeclaration } from '../../lambda/core/tools/tool-declaration';
+import type { ModelServer } from '../constructs/neuron-endpoint/serving-image';
 import { checkCapability } from '../residency/capability-gate';
 import { FactStatus, INTERFACE_ENDPOINT_SERVICES } from '../residency/region-facts';
-import type { StatehouseSettings, TargetSettings } from './schema';
+import type { NeuronSchedule, StatehouseSettings, TargetSettings } from './schema';
 
 /**
  * The default configuration: named constants a fork can audit.
@@ -33,6 +34,18 @@ export const TARGET_DEFAULTS: Omit<TargetSettings, 'region' | 'residency'> = {
   },
   // `enabled` left out: each target gets defaultEnabledTools() of its region. No per-tenant limits.
   tools: { policy: {} },
+};
+
+/**
+ * What a target's `neuron` object gets unless it says otherwise (the endpoint
+ * name defaults to `neuronEndpointName(target)`, lib/config/naming.ts). No
+ * target has a Neuron endpoint by default: Bedrock only.
+ */
+export const NEURON_DEFAULTS: { readonly server: ModelServer; readonly schedule: NeuronSchedule } = {
+  // LMI accepts the OpenAI chat-completions body the orchestrator sends (FACTS.md "Neuron serving images").
+  server: 'lmi',
+  // Scale down outside working hours: a Neuron instance costs dollars an hour (lib/cost).
+  schedule: 'working-hours',
 };
 
 export const DEFAULT_CONFIG: StatehouseSettings = {

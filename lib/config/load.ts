@@ -1,8 +1,17 @@
 import { z } from 'zod';
 import { partitionOf, SUPPORTED_REGIONS } from '../residency/region-facts';
 import { findTool } from '../../lambda/core/tools/catalog';
-import { DEFAULT_CONFIG, defaultEnabledTools, missingToolSettings, TARGET_DEFAULTS } from './defaults';
-import { configSchema, type StatehouseConfig, type StatehouseSettings, type TargetConfig, type TargetSettings } from './schema';
+import { DEFAULT_CONFIG, defaultEnabledTools, missingToolSettings, NEURON_DEFAULTS, TARGET_DEFAULTS } from './defaults';
+import { neuronEndpointName } from './naming';
+import {
+  configSchema,
+  type ModelConfig,
+  type NeuronConfig,
+  type StatehouseConfig,
+  type StatehouseSettings,
+  type TargetConfig,
+  type TargetSettings,
+} from './schema';
 
 /** One problem in a configuration: where it is, and what to do. */
 export interface ConfigProblem {
@@ -75,8 +84,57 @@ function crossFieldProblems(config: StatehouseSettings): ConfigProblem[] {
       });
     }
     problems.push(...toolProblems(at, target));
+    problems.push(...modelProblems(name, target), ...neuronProblems(at, target));
   }
   return problems;
+}
+
+/** The interface endpoint a model of this kind is reached through from the isolated subnets. */
+const SAGEMAKER_RUNTIME_ENDPOINT = 'sagemaker.runtime';
+
+/**
+ * Model rules: `neuron` means this target's Neuron endpoint, so the target
+ * must declare one; a SageMaker model is reached through the SageMaker
+ * runtime interface endpoint (the subnets have no other way out).
+ */
+function modelProblems(name: string, target: TargetSettings): ConfigProblem[] {
+  const at = `targets.${name}`;
+  const problems: ConfigProblem[] = [];
+  const models: Array<[string, ModelConfig | undefined]> = [
+    ['model', target.model],
+    ['summarizerModel', target.summarizerModel],
+  ];
+  for (const [field, model] of models) {
+    if (model?.kind === 'neuron' && target.neuron === undefined) {
+      problems.push({
+        path: `${at}.${field}.kind`,
+        message:
+          `"neuron" means this target's own Neuron endpoint, but ${at}.neuron is not set. ` +
+          `Add it (e.g. "neuron": {"instanceType": "ml.inf2.xlarge", "weightsPrefix": "llama-3-8b/"}), or use kind "bedrock-converse", or "sagemaker" with the endpointName of an endpoint deployed elsewhere.`,
+      });
+    }
+    if ((model?.kind === 'neuron' || model?.kind === 'sagemaker') && !target.interfaceEndpoints.includes(SAGEMAKER_RUNTIME_ENDPOINT)) {
+      problems.push({
+        path: `${at}.interfaceEndpoints`,
+        message: `${field} calls a SageMaker endpoint, which the isolated subnets reach only through the "${SAGEMAKER_RUNTIME_ENDPOINT}" interface endpoint; add "${SAGEMAKER_RUNTIME_ENDPOINT}" to interfaceEndpoints.`,
+      });
+    }
+  }
+  return problems;
+}
+
+/** Neuron rules the schema cannot express alone (ranges are the NeuronEndpoint construct's to check). */
+function neuronProblems(at: string, target: TargetSettings): ConfigProblem[] {
+  const neuron = target.neuron;
+  if (neuron?.workingHours !== undefined && (neuron.schedule ?? NEURON_DEFAULTS.schedule) === 'always-on') {
+    return [
+      {
+        path: `${at}.neuron.workingHours`,
+        message: 'is set, but schedule is "always-on", which keeps one set of bounds all week; remove workingHours, or set schedule to "working-hours".',
+      },
+    ];
+  }
+  return [];
 }
 
 /**
@@ -118,12 +176,24 @@ function resolveEnabledTools(target: TargetSettings): string[] {
   return target.tools.enabled ?? defaultEnabledTools(target.region, target.tools);
 }
 
-/** The parsed configuration with every default that depends on the region filled in. */
+/** A target's Neuron endpoint with its name, server and schedule filled in. */
+function resolveNeuron(name: string, target: TargetSettings): NeuronConfig | undefined {
+  const neuron = target.neuron;
+  if (neuron === undefined) return undefined;
+  return {
+    ...neuron,
+    endpointName: neuron.endpointName ?? neuronEndpointName(name),
+    server: neuron.server ?? NEURON_DEFAULTS.server,
+    schedule: neuron.schedule ?? NEURON_DEFAULTS.schedule,
+  };
+}
+
+/** The parsed configuration with every default that depends on the region or the target's name filled in. */
 function resolve(settings: StatehouseSettings): StatehouseConfig {
   const targets = Object.fromEntries(
     Object.entries(settings.targets).map(([name, target]): [string, TargetConfig] => [
       name,
-      { ...target, tools: { ...target.tools, enabled: resolveEnabledTools(target) } },
+      { ...target, tools: { ...target.tools, enabled: resolveEnabledTools(target) }, neuron: resolveNeuron(name, target) },
     ]),
   );
   return { targets };

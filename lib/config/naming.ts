@@ -21,3 +21,8 @@ export function trailName(targetName: string): string {
 export function permissionsBoundaryName(targetName: string): string {
   return `${targetPrefix(targetName)}-permissions-boundary`;
 }
+
+/** `statehouse-govwest-llm`: the default name of a target's Neuron endpoint (and of its log group). */
+export function neuronEndpointName(targetName: string): string {
+  return `${targetPrefix(targetName)}-llm`;
+}

@@ -1,7 +1,9 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { z } from 'zod';
 import { TOOL_CATALOG } from '../../lambda/core/tools/catalog';
-import { INTERFACE_ENDPOINT_SERVICES } from '../residency/region-facts';
+import type { ModelServer } from '../constructs/neuron-endpoint/serving-image';
+import { MODEL_SIZES } from '../cost/neuron-throughput';
+import { INTERFACE_ENDPOINT_SERVICES, NEURON_INSTANCE_TYPES } from '../residency/region-facts';
 
 /**
  * The typed Statehouse configuration. This file only describes shapes and
@@ -44,28 +46,121 @@ export const residencySchema = z
 export type ResidencyConfig = z.infer<typeof residencySchema>;
 
 const modelId = z.string().min(1, { message: 'must name a model' }).max(256);
+const maxTokens = z.number().int().positive().max(32768);
+/** SageMaker endpoint names (CreateEndpoint). */
+const endpointName = z.string().regex(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/, {
+  message: 'must be a SageMaker endpoint name: 1 to 63 letters, digits and single hyphens, starting and ending with a letter or digit',
+});
+
+const MODEL_KINDS = ['bedrock-converse', 'sagemaker', 'bedrock-agent', 'neuron'] as const;
 
 /**
- * The model backend of a target. Inference profiles (`us.`, `us-gov.` ids)
- * are accepted only with residency.crossRegionInference = within-partition.
+ * A model backend. Inference profiles (`us.`, `us-gov.` ids) are accepted
+ * only with residency.crossRegionInference = within-partition. `neuron` is
+ * this target's own Neuron endpoint (the `neuron` field), valid only when
+ * that field is set.
  */
 export const modelSchema = z.discriminatedUnion(
   'kind',
   [
-    z.object({ kind: z.literal('bedrock-converse'), modelId, maxTokens: z.number().int().positive().max(32768).optional() }).strict(),
-    z.object({
-      kind: z.literal('sagemaker'),
-      endpointName: z.string().regex(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/, { message: 'must be a SageMaker endpoint name' }),
-      stream: z.boolean().optional(),
-      maxTokens: z.number().int().positive().max(32768).optional(),
-    }).strict(),
+    z.object({ kind: z.literal('bedrock-converse'), modelId, maxTokens: maxTokens.optional() }).strict(),
+    z.object({ kind: z.literal('sagemaker'), endpointName, stream: z.boolean().optional(), maxTokens: maxTokens.optional() }).strict(),
     z.object({ kind: z.literal('bedrock-agent'), foundationModel: modelId, instruction: z.string().min(40).max(4000) }).strict(),
+    z.object({ kind: z.literal('neuron'), stream: z.boolean().optional(), maxTokens: maxTokens.optional() }).strict(),
   ],
-  { message: 'kind must be one of "bedrock-converse", "sagemaker", "bedrock-agent"' },
+  { message: `kind must be one of ${MODEL_KINDS.map((k) => `"${k}"`).join(', ')}` },
 );
 export type ModelConfig = z.infer<typeof modelSchema>;
 
+/** The model server of the Neuron serving image (ServingImage.lmiNeuronx / tgiNeuronx). */
+export const NEURON_SERVERS = ['lmi', 'tgi'] as const satisfies readonly ModelServer[];
+/** `working-hours`: full capacity on workdays, the off-hours bounds otherwise; `always-on`: one set of bounds all week. */
+export const NEURON_SCHEDULES = ['working-hours', 'always-on'] as const;
+export type NeuronSchedule = (typeof NEURON_SCHEDULES)[number];
+
+const oneOf = (values: readonly string[]) => `must be one of ${values.map((v) => `"${v}"`).join(', ')}`;
 const positiveInt = (what: string) => z.number({ message: `must be a number (${what})` }).int({ message: 'must be a whole number' }).positive({ message: 'must be positive' });
+const wholeHour = z.number({ message: 'must be a number (an hour of the day)' }).int({ message: 'must be a whole hour' });
+
+/** The same rule ServingImage applies: an ECR tag, and a Neuron one. */
+const ECR_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+/** S3 key characters AWS calls safe; a prefix, so no leading "/". */
+const S3_PREFIX = /^[A-Za-z0-9!_.*'()-][A-Za-z0-9!_.*'()\/-]{0,1023}$/;
+
+function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * When the endpoint runs at full capacity: the options of NeuronEndpoint's
+ * ScalingSchedule.workingHours(), which checks their ranges (hours, days,
+ * capacities) and reports each problem with this field's name.
+ */
+export const workingHoursSchema = z
+  .object({
+    /** IANA time zone of the working hours. @default America/New_York */
+    timeZone: z.string().refine(isTimeZone, { message: 'must be an IANA time zone such as "America/New_York" or "America/Denver"' }).optional(),
+    /** Hour (0-23) the working-hours capacity starts. @default 8 */
+    startHour: wholeHour.optional(),
+    /** Hour (1-23) the off-hours capacity starts. @default 18 */
+    endHour: wholeHour.optional(),
+    /** Cron day names and ranges, e.g. "MON-FRI" or "MON,WED,FRI". @default "MON-FRI" */
+    workdays: z.string({ message: 'must be cron day names and ranges such as "MON-FRI"' }).optional(),
+    /** Instances outside working hours. @default 1 (a real-time endpoint cannot scale to zero) */
+    offHoursMinCapacity: positiveInt('instances').optional(),
+    /** @default 1 */
+    offHoursMaxCapacity: positiveInt('instances').optional(),
+  })
+  .strict();
+
+/**
+ * This target's Neuron endpoint (SageMaker real-time endpoint on Trainium or
+ * Inferentia, DESIGN.md "Inference on Trainium / Inferentia"). Setting it adds
+ * the weights bucket to the State stack and the Inference stack; a model of
+ * kind `neuron` then calls it. Serving settings left out take the instance
+ * size's defaults (lib/constructs/neuron-endpoint/neuron-endpoint-defaults.ts).
+ */
+export const neuronSchema = z
+  .object({
+    /** @default `statehouse-<target lowercase>-llm` */
+    endpointName: endpointName.optional(),
+    instanceType: z.enum(NEURON_INSTANCE_TYPES, { message: `${oneOf(NEURON_INSTANCE_TYPES)} (lib/residency/region-facts.ts NEURON_INSTANCE_TYPES)` }),
+    /** @default `lmi` */
+    server: z.enum(NEURON_SERVERS, { message: `${oneOf(NEURON_SERVERS)} (DJL LMI or Hugging Face TGI, both for Neuron)` }).optional(),
+    /** Serving image tag. @default the newest Neuron tag the kit knows for the server */
+    imageTag: z
+      .string()
+      .regex(ECR_TAG, { message: 'must be an image tag: up to 128 letters, digits, "_", "." and "-", not starting with "." or "-"' })
+      .refine((tag) => tag.includes('neuronx'), { message: 'must be a Neuron image tag (it contains "neuronx", e.g. "0.29.0-neuronx-sdk2.19.1"); GPU images cannot run on Trainium or Inferentia' })
+      .optional(),
+    /** Key prefix of the staged weights in the kit's weights bucket (State stack), e.g. `llama-3-8b/`. */
+    weightsPrefix: z.string({ message: 'must be the S3 key prefix of the staged weights in the weights bucket, e.g. "llama-3-8b/"' }).regex(S3_PREFIX, {
+      message: 'must be an S3 key prefix without a leading "/", of letters, digits and !_.*\'()-/ (at most 1024), e.g. "llama-3-8b/"',
+    }),
+    /** Model size for the cost per output token (benchmarks exist for Llama 3 8B and 70B). @default 8B in the estimate */
+    modelSize: z.enum(MODEL_SIZES, { message: `${oneOf(MODEL_SIZES)} (the Llama 3 sizes with Neuron benchmarks)` }).optional(),
+    /** NeuronCores one model copy is sharded over. @default per instance size */
+    tensorParallelDegree: positiveInt('NeuronCores').optional(),
+    /** Longest sequence, prompt and answer together. @default per instance size */
+    maxSequenceLength: positiveInt('tokens').optional(),
+    /** Requests batched together. @default per instance size */
+    maxBatchSize: positiveInt('requests').optional(),
+    /** Instances during working hours (all week with `always-on`). @default 1 */
+    minCapacity: positiveInt('instances').optional(),
+    /** @default 2 */
+    maxCapacity: positiveInt('instances').optional(),
+    /** @default `working-hours` */
+    schedule: z.enum(NEURON_SCHEDULES, { message: oneOf(NEURON_SCHEDULES) }).optional(),
+    /** Only with `schedule: working-hours`. @default Monday to Friday 08:00-18:00 America/New_York, one instance otherwise */
+    workingHours: workingHoursSchema.optional(),
+  })
+  .strict();
+export type NeuronSettings = z.infer<typeof neuronSchema>;
 
 export const sessionSchema = z
   .object({
@@ -155,7 +250,12 @@ export const targetSchema = z
         message: 'must be a capability id such as "sagemaker:hosting" or "sagemaker:instance:ml.inf2.xlarge" (see lib/residency/region-facts.ts)',
       }),
     ),
+    /** The orchestrator's model backend (and the summarizer's, unless summarizerModel is set). */
     model: modelSchema,
+    /** The summarizer's model backend, e.g. Neuron for the summaries while the orchestrator runs on Bedrock. @default model */
+    summarizerModel: modelSchema.optional(),
+    /** This target's Neuron endpoint. @default none: no weights bucket, no Inference stack */
+    neuron: neuronSchema.optional(),
     /**
      * Tenants: tenant id → IAM role ARNs whose callers act for it. The tenant
      * always comes from the caller's identity, never from a request body.
@@ -188,9 +288,17 @@ export interface ToolsConfig extends z.infer<typeof toolsSchema> {
   readonly enabled: string[];
 }
 
+/** The Neuron endpoint of a parsed target: name, server and schedule resolved. */
+export interface NeuronConfig extends NeuronSettings {
+  readonly endpointName: string;
+  readonly server: ModelServer;
+  readonly schedule: NeuronSchedule;
+}
+
 /** A parsed, validated target (what `parseConfig` returns). */
-export interface TargetConfig extends Omit<TargetSettings, 'tools'> {
+export interface TargetConfig extends Omit<TargetSettings, 'tools' | 'neuron'> {
   readonly tools: ToolsConfig;
+  readonly neuron?: NeuronConfig;
 }
 
 export const configSchema = z

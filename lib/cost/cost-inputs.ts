@@ -1,13 +1,11 @@
-import { ConfigError } from '../config/load';
-import type { TargetConfig } from '../config/schema';
-import { ScalingSchedule } from '../constructs/neuron-endpoint/endpoint-scaling';
-import { MAX_CAPACITY, OFF_HOURS_MAX_CAPACITY } from '../constructs/neuron-endpoint/neuron-endpoint-defaults';
-import { NeuronInstanceType } from '../constructs/neuron-endpoint/neuron-instance-type';
+import type { ModelConfig, NeuronConfig, TargetConfig } from '../config/schema';
+import { neuronConfigError, neuronEndpointSettings, type NeuronEndpointSettings } from '../constructs/neuron-endpoint/neuron-config';
+import { MAX_CAPACITY } from '../constructs/neuron-endpoint/neuron-endpoint-defaults';
 import { FUNCTION_ARCHITECTURE, FUNCTION_MEMORY_MB } from '../constructs/platform-function/platform-function-defaults';
 import { checkCapability } from '../residency/capability-gate';
 import { FactStatus } from '../residency/region-facts';
 import type { CostInput, EndpointUsage, TurnUsage } from './estimate';
-import { MODEL_SIZES, type ModelSize } from './neuron-throughput';
+import type { ModelSize } from './neuron-throughput';
 
 /**
  * Usage assumptions of the estimate, named so a reader can check each one.
@@ -38,30 +36,6 @@ export const TRANSITIONS_PER_APPROVAL_WORKFLOW = 10;
 /** Benchmarks exist for Llama-3 8B and 70B; 8B is what a one-chip inf2 size serves. */
 export const DEFAULT_MODEL_SIZE: ModelSize = '8B';
 
-/**
- * The endpoint the kit plans for a target that does not configure one: the
- * smallest Inferentia2 size under NeuronEndpoint's default scaling, at its
- * working-hours maximum (an upper bound) and its off-hours instance count.
- */
-export const DEFAULT_ENDPOINT: EndpointUsage = {
-  instanceType: NeuronInstanceType.INF2_XLARGE.name,
-  workingHoursInstances: MAX_CAPACITY,
-  offHoursInstances: OFF_HOURS_MAX_CAPACITY,
-  workingHoursPerWeek: ScalingSchedule.workingHours().workingHoursPerWeek,
-};
-
-/**
- * The `neuron` field a target may carry once the configuration has one. The
- * config schema does not declare it yet; this is what the estimate reads.
- */
-export interface NeuronCostFields {
-  readonly instanceType?: string;
-  readonly workingHoursInstances?: number;
-  readonly offHoursInstances?: number;
-  readonly workingHoursPerWeek?: number;
-  readonly modelSize?: ModelSize;
-}
-
 /** Per-turn usage from what the target's configuration says (context size) and the assumptions above. */
 export function turnUsage(target: TargetConfig, turnsPerMonth: number = DEFAULT_TURNS_PER_MONTH): TurnUsage {
   const readKb = AVERAGE_HEADER_KB + target.session.contextEvents * AVERAGE_EVENT_KB;
@@ -78,52 +52,81 @@ export function turnUsage(target: TargetConfig, turnsPerMonth: number = DEFAULT_
   };
 }
 
-function neuronFields(targetName: string, target: TargetConfig): NeuronCostFields | undefined {
-  const raw = (target as TargetConfig & { neuron?: unknown }).neuron;
-  if (raw === undefined) return undefined;
-  const at = `targets.${targetName}.neuron`;
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError([{ path: at, message: 'must be an object' }]);
-  const fields = raw as Record<string, unknown>;
-  const problems: Array<{ path: string; message: string }> = [];
-  if (fields.instanceType !== undefined && typeof fields.instanceType !== 'string') problems.push({ path: `${at}.instanceType`, message: 'must be a SageMaker instance type such as "ml.inf2.xlarge"' });
-  for (const key of ['workingHoursInstances', 'offHoursInstances', 'workingHoursPerWeek'] as const) {
-    if (fields[key] !== undefined && typeof fields[key] !== 'number') problems.push({ path: `${at}.${key}`, message: 'must be a number' });
+/**
+ * The endpoint's instances over a week, as the target's `neuron` configuration
+ * schedules them: `maxCapacity` during working hours (an upper bound: target
+ * tracking may run fewer), the schedule's off-hours maximum the rest of the
+ * week; `always-on` runs `maxCapacity` all 168 hours. Unset fields take the
+ * NeuronEndpoint defaults, as the Inference stack does.
+ */
+export function neuronEndpointUsage(targetName: string, neuron: NeuronConfig): EndpointUsage {
+  let settings: NeuronEndpointSettings;
+  try {
+    settings = neuronEndpointSettings(neuron);
+  } catch (e) {
+    throw neuronConfigError(e, `targets.${targetName}.neuron`);
   }
-  if (fields.modelSize !== undefined && !MODEL_SIZES.includes(fields.modelSize as ModelSize)) {
-    problems.push({ path: `${at}.modelSize`, message: `must be one of ${MODEL_SIZES.map((s) => `"${s}"`).join(', ')}` });
+  const workingHoursInstances = settings.maxCapacity ?? MAX_CAPACITY;
+  const schedule = settings.scalingSchedule;
+  return {
+    instanceType: neuron.instanceType,
+    workingHoursInstances,
+    offHoursInstances: schedule.offHours?.maxCapacity ?? workingHoursInstances,
+    workingHoursPerWeek: schedule.workingHoursPerWeek,
+  };
+}
+
+const isBedrock = (model: ModelConfig | undefined) => model?.kind === 'bedrock-converse' || model?.kind === 'bedrock-agent';
+
+/** What the estimate leaves out about the target's models, in words. */
+function modelNotes(targetName: string, target: TargetConfig): string[] {
+  const at = `targets.${targetName}`;
+  const models: Array<[string, ModelConfig | undefined]> = [
+    ['model', target.model],
+    ['summarizerModel', target.summarizerModel],
+  ];
+  const bedrock = models.filter(([, m]) => isBedrock(m)).map(([field, m]) => `${field}: ${m!.kind}`);
+  const notes = [
+    target.neuron === undefined
+      ? `${at}: no Neuron endpoint configured${bedrock.length > 0 ? '; Bedrock is billed per token and not estimated' : ''}.`
+      : bedrock.length > 0
+        ? `Bedrock is billed per token and not estimated (${bedrock.join(', ')}).`
+        : undefined,
+  ];
+  for (const [field, model] of models) {
+    if (model?.kind === 'sagemaker') notes.push(`${at}.${field} calls SageMaker endpoint "${model.endpointName}", which this kit does not deploy: not estimated.`);
   }
-  if (problems.length > 0) throw new ConfigError(problems);
-  return fields as NeuronCostFields;
+  return notes.filter((n): n is string => n !== undefined);
 }
 
 /**
- * What the estimate needs for one target, read from its configuration as it
- * is today: the region, an optional `neuron` field, the session settings, and
- * the named usage assumptions. Notes say what was assumed.
+ * What the estimate needs for one target, read from its configuration: the
+ * region, the `neuron` endpoint (none without it), the session settings, and
+ * the named usage assumptions. Notes say what was assumed and left out.
+ * @throws ConfigError when the `neuron` working hours cannot run.
  */
 export function costInputsForTarget(targetName: string, target: TargetConfig, turnsPerMonth?: number): { input: CostInput; notes: string[] } {
-  const notes: string[] = [];
-  const neuron = neuronFields(targetName, target);
-  const hosting = checkCapability('sagemaker:hosting', target.region);
+  const notes = modelNotes(targetName, target);
+  const neuron = target.neuron;
   let endpoint: EndpointUsage | undefined;
-  if (hosting.status === FactStatus.UNAVAILABLE) {
-    notes.push(`No endpoint: SageMaker hosting is unavailable in ${target.region} (${hosting.fact?.source}).`);
-  } else if (neuron) {
-    endpoint = {
-      instanceType: neuron.instanceType ?? DEFAULT_ENDPOINT.instanceType,
-      workingHoursInstances: neuron.workingHoursInstances ?? DEFAULT_ENDPOINT.workingHoursInstances,
-      offHoursInstances: neuron.offHoursInstances ?? DEFAULT_ENDPOINT.offHoursInstances,
-      workingHoursPerWeek: neuron.workingHoursPerWeek ?? DEFAULT_ENDPOINT.workingHoursPerWeek,
-    };
-    notes.push(`Endpoint from targets.${targetName}.neuron, the rest from the kit's defaults.`);
-  } else {
-    endpoint = DEFAULT_ENDPOINT;
-    notes.push(
-      `targets.${targetName} configures no Neuron endpoint: the endpoint line plans the kit's default (${DEFAULT_ENDPOINT.instanceType}, ` +
-        `${DEFAULT_ENDPOINT.workingHoursInstances} instances for ${DEFAULT_ENDPOINT.workingHoursPerWeek} working hours a week, ${DEFAULT_ENDPOINT.offHoursInstances} otherwise).`,
-    );
+  let modelSize: ModelSize | undefined;
+  if (neuron) {
+    const hosting = checkCapability('sagemaker:hosting', target.region);
+    if (hosting.status === FactStatus.UNAVAILABLE) {
+      notes.unshift(`No endpoint line: SageMaker hosting is unavailable in ${target.region} (${hosting.fact?.source}), so synth of targets.${targetName}.neuron fails.`);
+    } else {
+      endpoint = neuronEndpointUsage(targetName, neuron);
+      modelSize = neuron.modelSize ?? DEFAULT_MODEL_SIZE;
+      const hours =
+        neuron.schedule === 'always-on'
+          ? `${endpoint.workingHoursInstances} (maxCapacity) all week (always-on)`
+          : `${endpoint.workingHoursInstances} (maxCapacity) for ${endpoint.workingHoursPerWeek} working hours a week, ${endpoint.offHoursInstances} (off-hours maximum) otherwise`;
+      notes.unshift(
+        `Endpoint from targets.${targetName}.neuron: ${endpoint.instanceType}, ${hours}; an upper bound, target tracking may run fewer.` +
+          (neuron.modelSize === undefined ? ` Cost per token for Llama 3 ${DEFAULT_MODEL_SIZE} (neuron.modelSize not set).` : ''),
+      );
+    }
   }
-  if (target.model.kind !== 'sagemaker') notes.push(`The target's model backend is ${target.model.kind}: its model charges are not in this estimate (no price in FACTS.md).`);
   const usage = turnUsage(target, turnsPerMonth);
   notes.push(
     `Usage: ${usage.turnsPerMonth.toLocaleString('en-US')} turns a month; per turn ${usage.dynamoReadUnitsPerTurn} read units (header + ${target.session.contextEvents} events), ` +
@@ -135,7 +138,7 @@ export function costInputsForTarget(targetName: string, target: TargetConfig, tu
       region: target.region,
       endpoint,
       usage,
-      modelSize: neuron?.modelSize ?? DEFAULT_MODEL_SIZE,
+      modelSize,
       lambdaArchitecture: FUNCTION_ARCHITECTURE.name === 'arm64' ? 'arm64' : 'x86_64',
     },
     notes,

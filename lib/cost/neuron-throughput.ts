@@ -4,8 +4,8 @@
  * (instance, model size) has none, and the estimate says so.
  */
 
-export type ModelSize = '8B' | '70B';
-export const MODEL_SIZES: readonly ModelSize[] = ['8B', '70B'];
+export const MODEL_SIZES = ['8B', '70B'] as const;
+export type ModelSize = (typeof MODEL_SIZES)[number];
 
 export interface ThroughputFigure {
   readonly instanceType: string;

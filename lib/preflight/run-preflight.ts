@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { buildApp } from '../app';
-import type { StatehouseConfig } from '../config/schema';
+import type { ModelConfig, StatehouseConfig } from '../config/schema';
 import { capabilityRecords, type CapabilityRecord } from '../residency/capability-gate';
 import { FactStatus } from '../residency/region-facts';
 import { probeCapability, type PreflightClients, type ProbeOutcome } from './probes';
@@ -41,8 +41,10 @@ export async function runPreflight(
 ): Promise<PreflightTarget> {
   const { config, records } = unverifiedCapabilities(context, overrides, target);
   const targetConfig = config.targets[target];
-  const model = targetConfig.model;
-  const modelIds = model.kind === 'bedrock-converse' ? [model.modelId] : model.kind === 'bedrock-agent' ? [model.foundationModel] : [];
+  // The Bedrock models of the orchestrator and, when it has its own, the summarizer.
+  const bedrockModelId = (model: ModelConfig | undefined) =>
+    model?.kind === 'bedrock-converse' ? [model.modelId] : model?.kind === 'bedrock-agent' ? [model.foundationModel] : [];
+  const modelIds = [...new Set([...bedrockModelId(targetConfig.model), ...bedrockModelId(targetConfig.summarizerModel)])];
   const clients = clientsFor(targetConfig.region);
   const outcomes: ProbeOutcome[] = [];
   for (const record of records) outcomes.push(await probeCapability(record, clients, { region: targetConfig.region, modelIds }));

@@ -6,6 +6,7 @@ import type { ToolDeclaration } from '../../lambda/core/tools/tool-declaration';
 import type { TargetConfig } from '../config/schema';
 import { AgentOrchestrator } from '../constructs/agent-orchestrator/agent-orchestrator';
 import { modelWiring } from '../constructs/agent-orchestrator/model-wiring';
+import type { INeuronEndpoint } from '../constructs/neuron-endpoint/neuron-endpoint';
 import { SessionApi } from '../constructs/session-api/session-api';
 import { ToolWorkflow } from '../constructs/tool-workflow/tool-workflow';
 import { fipsHostServices } from '../residency/region-facts';
@@ -18,6 +19,8 @@ export interface RuntimeStackProps extends StackProps {
   readonly namePrefix: string;
   readonly foundation: FoundationStack;
   readonly state: StateStack;
+  /** The target's Neuron endpoint (Inference stack), for models of kind `neuron`. @default none */
+  readonly neuronEndpoint?: INeuronEndpoint;
   readonly logRetention: logs.RetentionDays;
 }
 
@@ -43,7 +46,8 @@ export class RuntimeStack extends Stack {
       logsKey: foundation.keys.logs,
       dataKey: foundation.keys.data,
       logRetention: props.logRetention,
-      model: modelWiring(this, target.model, target.residency),
+      model: modelWiring(this, target.model, target.residency, props.neuronEndpoint),
+      summarizerModel: target.summarizerModel && modelWiring(this, target.summarizerModel, target.residency, props.neuronEndpoint),
       tenants,
       settings: target.session,
       fipsServices,

@@ -3,6 +3,7 @@ import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
+import { ModelWeights } from '../constructs/model-weights/model-weights';
 import { ReferenceData } from '../constructs/reference-data/reference-data';
 import { SessionStore } from '../constructs/session-store/session-store';
 
@@ -11,12 +12,16 @@ export interface StateStackProps extends StackProps {
   readonly dataKey: kms.IKey;
   readonly s3Endpoint: ec2.IGatewayVpcEndpoint;
   readonly accessLogsBucket: s3.IBucket;
+  /** Add the bucket the Neuron endpoint loads its weights from (the target has `neuron`). @default false */
+  readonly modelWeights?: boolean;
 }
 
-/** Data of one target: the session table, the payload bucket and the tools' reference table (RETAIN). */
+/** Data of one target: the session table, the payload bucket, the tools' reference table and, with a Neuron endpoint, the model weights (RETAIN). */
 export class StateStack extends Stack {
   public readonly sessions: SessionStore;
   public readonly referenceData: ReferenceData;
+  /** Only when `modelWeights` is set. */
+  public readonly weights?: ModelWeights;
 
   constructor(scope: Construct, id: string, props: StateStackProps) {
     super(scope, id, props);
@@ -31,5 +36,12 @@ export class StateStack extends Stack {
       dataKey: props.dataKey,
       backupPlan: this.sessions.backupPlan,
     });
+    if (props.modelWeights) {
+      this.weights = new ModelWeights(this, 'Weights', {
+        namePrefix: props.namePrefix,
+        dataKey: props.dataKey,
+        accessLogsBucket: props.accessLogsBucket,
+      });
+    }
   }
 }

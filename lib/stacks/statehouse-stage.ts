@@ -8,6 +8,7 @@ import type { TargetConfig } from '../config/schema';
 import { serviceControlPolicy } from '../residency/policies';
 import { ResidencyGuard } from '../residency/residency-guard';
 import { FoundationStack } from './foundation-stack';
+import { InferenceStack } from './inference-stack';
 import { RuntimeStack } from './runtime-stack';
 import { StateStack } from './state-stack';
 
@@ -21,11 +22,13 @@ export const SCP_FILE_NAME = 'residency-scp.json';
 /**
  * One deployment target (`Commercial`, `GovWest`, ...): its stacks, the
  * permissions boundary on every role, and the residency guard on every
- * template.
+ * template. The Inference stack exists only when the target sets `neuron`.
  */
 export class StatehouseStage extends Stage {
   public readonly foundation: FoundationStack;
   public readonly state: StateStack;
+  /** The target's Neuron endpoint; only when it sets `neuron`. */
+  public readonly inference?: InferenceStack;
   public readonly runtime: RuntimeStack;
 
   constructor(scope: Construct, id: string, props: StatehouseStageProps) {
@@ -46,18 +49,35 @@ export class StatehouseStage extends Stage {
       dataKey: this.foundation.keys.data,
       s3Endpoint: this.foundation.network.s3Endpoint,
       accessLogsBucket: this.foundation.audit.accessLogsBucket,
-      description: `Statehouse ${id}: session table, payload bucket and reference table (RETAIN)`,
+      modelWeights: target.neuron !== undefined,
+      description: `Statehouse ${id}: session table, payload bucket${target.neuron ? ', reference table and model weights bucket' : ' and reference table'} (RETAIN)`,
       terminationProtection: true,
     });
+
+    if (target.neuron && this.state.weights) {
+      this.inference = new InferenceStack(this, 'Inference', {
+        targetName: id,
+        neuron: target.neuron,
+        foundation: this.foundation,
+        weightsBucketName: this.state.weights.bucketName,
+        logRetention,
+        description: `Statehouse ${id}: Neuron inference endpoint ${target.neuron.endpointName} on ${target.neuron.instanceType} (stateless)`,
+      });
+      // The endpoint names the bucket rather than referencing it: deploy the bucket first.
+      this.inference.addStackDependency(this.state, 'the endpoint loads its weights from the State stack\'s bucket');
+    }
 
     this.runtime = new RuntimeStack(this, 'Runtime', {
       target,
       namePrefix: targetPrefix(id),
       foundation: this.foundation,
       state: this.state,
+      neuronEndpoint: this.inference?.endpoint,
       logRetention,
       description: `Statehouse ${id}: orchestrator, summarizer, tool workflows and session API (stateless)`,
     });
+    // The orchestrator's grant names the endpoint without a reference to it: deploy the endpoint first.
+    if (this.inference) this.runtime.addStackDependency(this.inference, 'the orchestrator calls the Neuron endpoint');
 
     this.foundation.boundary.applyTo(this);
     Validations.of(this).addPlugins(new ResidencyGuard(target.residency));

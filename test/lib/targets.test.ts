@@ -28,6 +28,11 @@ describe.each(TARGETS)('target %s', (targetName) => {
     }
   });
 
+  test('the default configuration is Bedrock only: no Neuron endpoint, so no Inference stack and no weights bucket', () => {
+    expect(stacksOf(stage()).map((s) => s.node.id)).toEqual(['Foundation', 'State', 'Runtime']);
+    expect([stage().inference, stage().state.weights]).toEqual([undefined, undefined]);
+  });
+
   test('cdk-nag (AwsSolutions, NIST 800-53 R5) and the residency guard report zero unacknowledged findings', () => {
     const { errors } = readValidationReport(synth.assembly.directory);
     const mine = errors.filter((e) => e.paths.some((p) => p.startsWith(`${targetName}/`)));

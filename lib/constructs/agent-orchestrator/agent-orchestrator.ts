@@ -39,7 +39,14 @@ export interface AgentOrchestratorProps {
   readonly logsKey: kms.IKey;
   readonly dataKey: kms.IKey;
   readonly logRetention: logs.RetentionDays;
+  /** The orchestrator's model (and the tool workflow's, through sessionEnvironment). */
   readonly model: ModelWiring;
+  /**
+   * The summarizer's model, e.g. a Neuron endpoint for the summaries while the
+   * orchestrator runs on Bedrock. Each function is granted only its own model.
+   * @default model
+   */
+  readonly summarizerModel?: ModelWiring;
   /** IAM role ARN → tenant id. A caller whose role is not listed is refused (403). */
   readonly tenants: Record<string, string>;
   readonly settings: SessionSettings;
@@ -98,6 +105,7 @@ export class AgentOrchestrator extends Construct {
     sessions.grantReadWriteSessions(this.orchestrator.grantPrincipal);
     props.model.grant(this.orchestrator.grantPrincipal);
 
+    const summarizerModel = props.summarizerModel ?? props.model;
     this.summarizer = new PlatformFunction(this, 'Summarizer', {
       ...common,
       entry: path.join(LAMBDA_DIR, 'summarizer', 'index.ts'),
@@ -105,10 +113,10 @@ export class AgentOrchestrator extends Construct {
       serviceName: 'summarizer',
       timeout: Duration.minutes(2),
       reservedConcurrentExecutions: 10,
-      environment,
+      environment: { ...environment, [ENV.MODEL_BACKEND]: JSON.stringify(summarizerModel.config) },
     });
     sessions.grantReadWriteSessions(this.summarizer.grantPrincipal);
-    props.model.grant(this.summarizer.grantPrincipal);
+    summarizerModel.grant(this.summarizer.grantPrincipal);
     // The stream's on-failure destination: CDK grants the queue key's encrypt actions with wildcards.
     for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
       acknowledge(this.summarizer.role, `AwsSolutions-IAM5[Action::${action}]`, 'CDK grant for sending failed stream batches to the encrypted dead-letter queue; limited to that queue\'s key.');

@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type { IConstruct } from 'constructs';
 import type { ModelConfig, ResidencyConfig } from '../../config/schema';
 import { requireCapability } from '../../residency/capability-gate';
+import type { INeuronEndpoint } from '../neuron-endpoint/neuron-endpoint';
 import type { ModelWiring } from './agent-orchestrator';
 
 /** Geographic inference-profile prefixes: such an id routes between regions. */
@@ -15,9 +16,11 @@ export function isInferenceProfileId(modelId: string): boolean {
 /**
  * Turn a target's model configuration into the orchestrator's wiring: the
  * capability checks, the JSON the Lambda adapter reads, and least-privilege
- * grants on exactly the model or endpoint configured.
+ * grants on exactly the model or endpoint configured. A `neuron` model is
+ * `neuronEndpoint`, the target's own endpoint (its construct runs the
+ * capability gate).
  */
-export function modelWiring(scope: IConstruct, model: ModelConfig, residency: ResidencyConfig): ModelWiring {
+export function modelWiring(scope: IConstruct, model: ModelConfig, residency: ResidencyConfig, neuronEndpoint?: INeuronEndpoint): ModelWiring {
   const stack = Stack.of(scope);
   const foundationModelArns = (modelId: string, regions: readonly string[]) =>
     regions.map((region) =>
@@ -60,6 +63,22 @@ export function modelWiring(scope: IConstruct, model: ModelConfig, residency: Re
         grant: (grantee) => {
           // InvokeEndpointWithResponseStream is authorized by sagemaker:InvokeEndpoint.
           iam.Grant.addToPrincipal({ grantee, actions: ['sagemaker:InvokeEndpoint'], resourceArns: [endpointArn] });
+        },
+      };
+    }
+    case 'neuron': {
+      if (!neuronEndpoint) {
+        throw new Error(
+          `${scope.node.path}: a model of kind "neuron" calls the target's Neuron endpoint, but none was given; ` +
+            'pass the NeuronEndpoint (the target\'s `neuron` configuration creates it in the Inference stack), or use kind "sagemaker" with an endpoint name.',
+        );
+      }
+      // The Lambda adapter speaks to it as any SageMaker endpoint: the OpenAI chat body LMI and TGI accept.
+      return {
+        // Unset settings are left out of the JSON (JSON.stringify drops undefined).
+        config: { kind: 'sagemaker', endpointName: neuronEndpoint.endpointName, stream: model.stream, maxTokens: model.maxTokens },
+        grant: (grantee) => {
+          neuronEndpoint.grantInvoke(grantee);
         },
       };
     }

@@ -80,6 +80,14 @@ export interface WorkingHoursOptions {
   readonly offHoursMaxCapacity?: number;
 }
 
+/** Working-hours options the schedule cannot run; lists every problem at once, each naming its option. */
+export class ScalingScheduleError extends Error {
+  constructor(public readonly problems: readonly string[]) {
+    super(`ScalingSchedule.workingHours: ${problems.join(' ')}`);
+    this.name = 'ScalingScheduleError';
+  }
+}
+
 /** One scheduled change of the capacity bounds. */
 export interface ScheduledBounds {
   readonly id: string;
@@ -120,7 +128,7 @@ export class ScalingSchedule {
     if (!Token.isUnresolved(offMin) && !Token.isUnresolved(offMax) && offMax < offMin) {
       problems.push(`offHoursMaxCapacity (${offMax}) is below offHoursMinCapacity (${offMin}); raise it to at least ${offMin}.`);
     }
-    if (problems.length > 0) throw new Error(`ScalingSchedule.workingHours: ${problems.join(' ')}`);
+    if (problems.length > 0) throw new ScalingScheduleError(problems);
     return new ScalingSchedule({
       timeZone: options.timeZone ?? WORKING_HOURS_TIME_ZONE,
       startHour,

@@ -10,6 +10,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { SESSION_TABLE_SCHEMA } from '../../../lambda/core/adapters/session-table-schema';
 import { acknowledge, acknowledgeWildcardResource } from '../../compliance/acknowledge';
+import { dataBucketDefaults } from '../data-bucket/data-bucket-defaults';
 import {
   BACKUP_RETENTION,
   PAYLOAD_EXPIRATION,
@@ -94,17 +95,13 @@ export class SessionStore extends Construct {
 
     this.payloadBucketName = `${props.namePrefix}-payloads-${Stack.of(this).account}`;
     this.payloadBucket = new s3.Bucket(this, 'Payloads', {
-      bucketName: this.payloadBucketName,
-      encryption: s3.BucketEncryption.KMS,
-      encryptionKey: props.dataKey,
-      bucketKeyEnabled: true,
-      enforceSSL: true,
-      versioned: true,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      serverAccessLogsBucket: props.accessLogsBucket,
-      serverAccessLogsPrefix: 'payload-bucket/',
-      removalPolicy: SESSION_REMOVAL_POLICY,
+      ...dataBucketDefaults({
+        bucketName: this.payloadBucketName,
+        dataKey: props.dataKey,
+        accessLogsBucket: props.accessLogsBucket,
+        accessLogsPrefix: 'payload-bucket/',
+        removalPolicy: SESSION_REMOVAL_POLICY,
+      }),
       lifecycleRules: [
         {
           expiration: PAYLOAD_EXPIRATION,

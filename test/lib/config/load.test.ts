@@ -101,4 +101,123 @@ describe('configuration', () => {
   test('a non-object configuration is refused', () => {
     expect(problemsOf([1, 2])).toEqual(['(root): must be a JSON object such as {"targets": {...}}']);
   });
+
+});
+
+describe('the neuron field and the neuron model kind', () => {
+  const NEURON = { instanceType: 'ml.trn1.32xlarge', weightsPrefix: 'llama-3-8b/' };
+
+  test('no target has a Neuron endpoint by default: Bedrock only', () => {
+    const config = parseConfig();
+    for (const target of Object.values(config.targets)) {
+      expect(target.neuron).toBeUndefined();
+      expect(target.summarizerModel).toBeUndefined();
+      expect(target.model.kind).toBe('bedrock-converse');
+    }
+  });
+
+  test('a neuron object needs only instanceType and weightsPrefix; name, server and schedule take their defaults', () => {
+    // GIVEN the smallest neuron object and a model of kind neuron WHEN parsed
+    const target = parseConfig({ targets: { GovWest: { neuron: NEURON, model: { kind: 'neuron' } } } }).targets.GovWest;
+    // THEN the endpoint is named after the target, serves LMI, scales down outside working hours
+    expect(target.neuron).toEqual({ ...NEURON, endpointName: 'statehouse-govwest-llm', server: 'lmi', schedule: 'working-hours' });
+    // AND the kind switch replaced the default Bedrock model instead of merging into it
+    expect(target.model).toEqual({ kind: 'neuron' });
+  });
+
+  test('every field of the neuron object as written, and a summarizer on another backend ("both")', () => {
+    const neuron = {
+      ...NEURON,
+      endpointName: 'Agency-Llm',
+      server: 'tgi',
+      imageTag: '2.7.0-optimum3.3.6-neuronx-py310-ubuntu22.04',
+      modelSize: '70B',
+      tensorParallelDegree: 16,
+      maxSequenceLength: 8192,
+      maxBatchSize: 2,
+      minCapacity: 1,
+      maxCapacity: 3,
+      schedule: 'working-hours',
+      workingHours: { timeZone: 'America/Denver', startHour: 7, endHour: 19, workdays: 'MON-SAT', offHoursMinCapacity: 1, offHoursMaxCapacity: 2 },
+    };
+    const target = parseConfig({
+      targets: { Commercial: { neuron, model: { kind: 'neuron', stream: true, maxTokens: 1024 }, summarizerModel: { kind: 'bedrock-converse', modelId: 'meta.llama3-8b-instruct-v1:0' } } },
+    }).targets.Commercial;
+    expect(target.neuron).toEqual(neuron);
+    expect(target.model).toEqual({ kind: 'neuron', stream: true, maxTokens: 1024 });
+    expect(target.summarizerModel).toEqual({ kind: 'bedrock-converse', modelId: 'meta.llama3-8b-instruct-v1:0' });
+  });
+
+  test('a bad neuron object lists every problem at once, each with its field and the fix', () => {
+    const problems = problemsOf({
+      targets: {
+        GovWest: {
+          neuron: {
+            instanceType: 'ml.g5.2xlarge',
+            server: 'vllm',
+            weightsPrefix: '/models/llama',
+            imageTag: '0.29.0-lmi11.0.0-cu124',
+            modelSize: '13B',
+            tensorParallelDegree: 0,
+            maxCapacity: 1.5,
+            schedule: 'nights',
+            workingHours: { timeZone: 'Mars/Olympus_Mons', startHour: 'eight' },
+            endpointName: 'llm_1',
+            colour: 'blue',
+          },
+        },
+      },
+    });
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^targets\.GovWest\.neuron\.instanceType: must be one of "ml\.trn1\.2xlarge", "ml\.trn1\.32xlarge", "ml\.trn2\.48xlarge", "ml\.inf2\.xlarge", .* \(lib\/residency\/region-facts\.ts NEURON_INSTANCE_TYPES\)$/),
+        'targets.GovWest.neuron.server: must be one of "lmi", "tgi" (DJL LMI or Hugging Face TGI, both for Neuron)',
+        expect.stringMatching(/^targets\.GovWest\.neuron\.weightsPrefix: must be an S3 key prefix without a leading "\/"/),
+        expect.stringMatching(/^targets\.GovWest\.neuron\.imageTag: must be a Neuron image tag \(it contains "neuronx"/),
+        'targets.GovWest.neuron.modelSize: must be one of "8B", "70B" (the Llama 3 sizes with Neuron benchmarks)',
+        'targets.GovWest.neuron.tensorParallelDegree: must be positive',
+        'targets.GovWest.neuron.maxCapacity: must be a whole number',
+        'targets.GovWest.neuron.schedule: must be one of "working-hours", "always-on"',
+        'targets.GovWest.neuron.workingHours.timeZone: must be an IANA time zone such as "America/New_York" or "America/Denver"',
+        'targets.GovWest.neuron.workingHours.startHour: must be a number (an hour of the day)',
+        expect.stringMatching(/^targets\.GovWest\.neuron\.endpointName: must be a SageMaker endpoint name: 1 to 63 letters, digits and single hyphens/),
+        expect.stringMatching(/^targets\.GovWest\.neuron: unknown field "colour"; remove it/),
+      ]),
+    );
+    expect(problems).toHaveLength(12);
+  });
+
+  test('instanceType and weightsPrefix are required, and say what to give', () => {
+    expect(problemsOf({ targets: { GovWest: { neuron: {} } } })).toEqual([
+      expect.stringMatching(/^targets\.GovWest\.neuron\.instanceType: must be one of "ml\.trn1\.2xlarge"/),
+      'targets.GovWest.neuron.weightsPrefix: must be the S3 key prefix of the staged weights in the weights bucket, e.g. "llama-3-8b/"',
+    ]);
+  });
+
+  test('kind "neuron" without a neuron object is refused, for the model and for the summarizer', () => {
+    const problems = problemsOf({ targets: { GovWest: { model: { kind: 'neuron' }, summarizerModel: { kind: 'neuron', maxTokens: 512 } } } });
+    expect(problems).toEqual([
+      expect.stringMatching(/^targets\.GovWest\.model\.kind: "neuron" means this target's own Neuron endpoint, but targets\.GovWest\.neuron is not set\. Add it \(e\.g\. "neuron": \{"instanceType": "ml\.inf2\.xlarge", "weightsPrefix": "llama-3-8b\/"\}\), or use kind "bedrock-converse"/),
+      expect.stringMatching(/^targets\.GovWest\.summarizerModel\.kind: "neuron" means this target's own Neuron endpoint, but targets\.GovWest\.neuron is not set/),
+    ]);
+  });
+
+  test('a model on a SageMaker endpoint needs the sagemaker.runtime interface endpoint', () => {
+    const problems = problemsOf({ targets: { GovWest: { neuron: NEURON, summarizerModel: { kind: 'neuron' }, interfaceEndpoints: ['kms', 'logs', 'execute-api'] } } });
+    expect(problems).toEqual([
+      'targets.GovWest.interfaceEndpoints: summarizerModel calls a SageMaker endpoint, which the isolated subnets reach only through the "sagemaker.runtime" interface endpoint; add "sagemaker.runtime" to interfaceEndpoints.',
+    ]);
+  });
+
+  test('workingHours with an always-on schedule is refused', () => {
+    expect(problemsOf({ targets: { GovWest: { neuron: { ...NEURON, schedule: 'always-on', workingHours: { startHour: 7 } } } } })).toEqual([
+      'targets.GovWest.neuron.workingHours: is set, but schedule is "always-on", which keeps one set of bounds all week; remove workingHours, or set schedule to "working-hours".',
+    ]);
+  });
+
+  test('the model kind union names the new kind', () => {
+    expect(problemsOf({ targets: { GovWest: { model: { kind: 'openai' } } } })).toEqual([
+      'targets.GovWest.model.kind: kind must be one of "bedrock-converse", "sagemaker", "bedrock-agent", "neuron"',
+    ]);
+  });
 });

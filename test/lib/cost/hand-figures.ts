@@ -1,7 +1,8 @@
 import type { CostInput, TurnUsage } from '../../../lib/cost/estimate';
 
 /**
- * The hand computation both cost tests check against. Every figure below is worked out
+ * The hand computation the estimate tests check against; USAGE is also the
+ * default configuration's usage (cost-cli.test.ts). Every figure below is worked out
  * in the comments from FACTS.md "Cost inputs", not from the code.
  *
  * Input: ml.inf2.xlarge, 2 instances for 50 h a week and 1 instance the rest

@@ -4,6 +4,7 @@ import { TARGET_DEFAULTS } from '../../../../lib/config/defaults';
 import type { ModelConfig, ResidencyConfig } from '../../../../lib/config/schema';
 import { AgentOrchestrator } from '../../../../lib/constructs/agent-orchestrator/agent-orchestrator';
 import { modelWiring } from '../../../../lib/constructs/agent-orchestrator/model-wiring';
+import { NeuronEndpoint } from '../../../../lib/constructs/neuron-endpoint/neuron-endpoint';
 import { SessionStore } from '../../../../lib/constructs/session-store/session-store';
 import { fipsHostServices, partitionOf } from '../../../../lib/residency/region-facts';
 import type { StatehouseStage } from '../../../../lib/stacks/statehouse-stage';
@@ -28,6 +29,8 @@ import {
 } from '../construct-test-stacks';
 
 const HAIKU = 'anthropic.claude-3-haiku-20240307-v1:0';
+/** The target's Neuron endpoint that a model of kind `neuron` means (deployed by the Inference stack; imported here by name). */
+const NEURON_ENDPOINT = 'Statehouse-Test-Llm';
 const SETTINGS = TARGET_DEFAULTS.session;
 
 const denyIn = (region: string): ResidencyConfig => ({ regions: [region], crossRegionInference: 'deny', fips: false });
@@ -55,10 +58,11 @@ function runtimeEnvironment(fn: FunctionResource, region: string): NodeJS.Proces
 const bedrockStatements = (statements: Statement[]) => statements.filter((s) => listOf(s.Action).some((a) => a.startsWith('bedrock:')));
 const sagemakerStatements = (statements: Statement[]) => statements.filter((s) => listOf(s.Action).some((a) => a.startsWith('sagemaker:')));
 
-/** An orchestrator with its own session store and foundation, wired to `model`. */
-function agentIn(region: string, model: ModelConfig, residency: ResidencyConfig = denyIn(region)) {
+/** An orchestrator with its own session store and foundation, wired to `model` (and the summarizer to `summarizerModel`). */
+function agentIn(region: string, model: ModelConfig, residency: ResidencyConfig = denyIn(region), summarizerModel?: ModelConfig) {
   const fixture = targetStack(region);
   const foundation = testFoundation(fixture.stack);
+  const neuron = NeuronEndpoint.fromEndpointAttributes(fixture.stack, 'Llm', { endpointName: NEURON_ENDPOINT });
   const sessions = new SessionStore(fixture.stack, 'Sessions', {
     namePrefix: 'statehouse-test-data',
     dataKey: foundation.dataKey,
@@ -72,7 +76,8 @@ function agentIn(region: string, model: ModelConfig, residency: ResidencyConfig 
     logsKey: foundation.logsKey,
     dataKey: foundation.dataKey,
     logRetention: foundation.logRetention,
-    model: modelWiring(fixture.stack, model, residency),
+    model: modelWiring(fixture.stack, model, residency, neuron),
+    summarizerModel: summarizerModel && modelWiring(fixture.stack, summarizerModel, residency, neuron),
     tenants: { [`arn:${partitionOf(region)!.id}:iam::${TEST_ACCOUNT}:role/agency-app`]: 'agency' },
     settings: SETTINGS,
     fipsServices: [],
@@ -241,6 +246,53 @@ describe('model wiring', () => {
     );
   });
 
+  test('kind "neuron" in us-east-1: the target\'s endpoint, through NeuronEndpoint.grantInvoke on exactly its ARN', () => {
+    // GIVEN an orchestrator on the target's Neuron endpoint
+    const { template, agent } = agentIn(COMMERCIAL, { kind: 'neuron', stream: true });
+    // THEN both functions may invoke that endpoint only (ARNs carry the name in lower case), and no Bedrock model
+    for (const fn of [agent.orchestrator, agent.summarizer]) {
+      const statements = roleStatements(template, logicalIdOf(fn.role));
+      expect(sagemakerStatements(statements)).toEqual([
+        { Effect: 'Allow', Action: 'sagemaker:InvokeEndpoint', Resource: `arn:aws:sagemaker:${COMMERCIAL}:${TEST_ACCOUNT}:endpoint/statehouse-test-llm` },
+      ]);
+      expect(bedrockStatements(statements)).toEqual([]);
+    }
+  });
+
+  test('kind "neuron" without the endpoint is a construct error that says what to pass', () => {
+    const { stack } = targetStack(GOV_WEST);
+    expect(() => modelWiring(stack, { kind: 'neuron' }, denyIn(GOV_WEST))).toThrow(
+      /Target\/Test: a model of kind "neuron" calls the target's Neuron endpoint, but none was given; pass the NeuronEndpoint/,
+    );
+  });
+
+  test('summarizerModel: each function gets its own backend in its environment and a grant on its own model only', () => {
+    // GIVEN the orchestrator on Bedrock and the summarizer on the Neuron endpoint ("both")
+    const { template, agent } = agentIn(GOV_WEST, { kind: 'bedrock-converse', modelId: HAIKU }, undefined, { kind: 'neuron', maxTokens: 512 });
+    // THEN the orchestrator reads and may call Bedrock only
+    const orchestrator = roleStatements(template, logicalIdOf(agent.orchestrator.role));
+    expect(bedrockStatements(orchestrator)).toHaveLength(1);
+    expect(sagemakerStatements(orchestrator)).toEqual([]);
+    expect(parseModelBackendConfig(functionOf(template, 'orchestrator').Properties.Environment.Variables[ENV.MODEL_BACKEND] as string)).toEqual({
+      kind: 'bedrock-converse',
+      modelId: HAIKU,
+      allowInferenceProfile: false,
+    });
+    // AND the summarizer reads and may call the endpoint only
+    const summarizer = roleStatements(template, logicalIdOf(agent.summarizer.role));
+    expect(bedrockStatements(summarizer)).toEqual([]);
+    expect(sagemakerStatements(summarizer)).toEqual([
+      { Effect: 'Allow', Action: 'sagemaker:InvokeEndpoint', Resource: `arn:aws-us-gov:sagemaker:${GOV_WEST}:${TEST_ACCOUNT}:endpoint/statehouse-test-llm` },
+    ]);
+    expect(parseModelBackendConfig(functionOf(template, 'summarizer').Properties.Environment.Variables[ENV.MODEL_BACKEND] as string)).toEqual({
+      kind: 'sagemaker',
+      endpointName: NEURON_ENDPOINT,
+      maxTokens: 512,
+    });
+    // AND the session environment other session functions start from keeps the orchestrator's model
+    expect(JSON.parse(agent.sessionEnvironment[ENV.MODEL_BACKEND])).toMatchObject({ kind: 'bedrock-converse' });
+  });
+
   test('the wiring grants through any grantee, not only the orchestrator\'s functions', () => {
     // GIVEN a bare role and the Converse wiring in us-gov-west-1
     const { stack } = targetStack(GOV_WEST);
@@ -263,6 +315,9 @@ describe('ENV.MODEL_BACKEND: what the wiring writes, the Lambda parser reads (dr
     ],
     ['sagemaker', { kind: 'sagemaker', endpointName: 'neuron-llm', stream: true, maxTokens: 2048 }, undefined, { kind: 'sagemaker', endpointName: 'neuron-llm', stream: true, maxTokens: 2048 }],
     ['bedrock-agent', { kind: 'bedrock-agent', foundationModel: HAIKU, instruction }, undefined, { kind: 'bedrock-agent', foundationModel: HAIKU, instruction }],
+    // The target's Neuron endpoint is a SageMaker endpoint to the Lambda adapter: its name, and the settings given.
+    ['neuron', { kind: 'neuron', stream: true, maxTokens: 2048 }, undefined, { kind: 'sagemaker', endpointName: NEURON_ENDPOINT, stream: true, maxTokens: 2048 }],
+    ['neuron, no settings', { kind: 'neuron' }, undefined, { kind: 'sagemaker', endpointName: NEURON_ENDPOINT }],
   ])('%s', (_, model, residency, expected) => {
     // GIVEN an orchestrator in us-gov-west-1 wired to this model
     const { template } = agentIn(GOV_WEST, model, residency);
