@@ -17,7 +17,7 @@ export function acknowledge(scope: IConstruct, id: string, reason: string): void
 
 /**
  * Acknowledge AwsSolutions-IAM5 for one wildcard resource ARN. cdk-nag 3 names
- * each finding by the flattened resource (`arn:aws:s3:::bucket-<AWS::AccountId>/*`);
+ * each finding by the flattened resource (`arn:<partition>:s3:::bucket-<AWS::AccountId>/*`);
  * the id is computed with cdk-nag's own flattening, in the stack of `scope`,
  * so it matches whatever tokens the ARN carries.
  */

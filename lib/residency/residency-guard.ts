@@ -99,7 +99,7 @@ interface Finding {
 const RULES: Record<string, { description: string; fix: string }> = {
   'PartitionLiteral': {
     description: 'The template holds a literal ARN of another partition; it would point outside this partition or fail to deploy.',
-    fix: 'Build ARNs with Stack.formatArn / Aws.PARTITION, or iam.ServicePrincipal; never write "arn:aws:".',
+    fix: `Build ARNs with Stack.formatArn / Aws.PARTITION, or iam.ServicePrincipal; never write "${PARTITIONS.aws.arnPrefix}".`,
   },
   'RegionOutsideResidency': {
     description: 'The template names a region outside residency.regions.',
