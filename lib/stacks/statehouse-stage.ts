@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Stage, Validations, type StageProps } from 'aws-cdk-lib';
+import { Annotations, Stage, Validations, type StageProps } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { dataResourcePrefix, targetPrefix, trailName } from '../config/naming';
@@ -65,6 +65,14 @@ export class StatehouseStage extends Stage {
       });
       // The endpoint names the bucket rather than referencing it: deploy the bucket first.
       this.inference.addStackDependency(this.state, 'the endpoint loads its weights from the State stack\'s bucket');
+      const used = [target.model, target.summarizerModel].some((m) => m?.kind === 'neuron');
+      if (!used) {
+        // An endpoint bills by the hour whether or not anything calls it.
+        Annotations.of(this.inference).addWarningV2(
+          'statehouse:neuron-endpoint-unused',
+          `targets.${id}.neuron deploys endpoint ${target.neuron.endpointName}, but neither model nor summarizerModel has kind "neuron": it would run (and bill) unused. Set model or summarizerModel to {"kind":"neuron"}, or remove neuron.`,
+        );
+      }
     }
 
     this.runtime = new RuntimeStack(this, 'Runtime', {

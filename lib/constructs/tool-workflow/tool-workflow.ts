@@ -118,7 +118,11 @@ export class ToolWorkflow extends Construct {
       description: 'Statehouse approval wait: records a pending approval and its task token in the session',
       serviceName: 'approval-wait',
       timeout: APPROVAL_WAIT_TIMEOUT,
-      environment: { ...props.sessionEnvironment },
+      // AC-6: only what storing a token needs; no model settings, no payload bucket or key.
+      environment: {
+        [ENV.SESSION_TABLE]: props.sessionEnvironment[ENV.SESSION_TABLE],
+        [ENV.FIPS_SERVICES]: props.sessionEnvironment[ENV.FIPS_SERVICES],
+      },
     });
     // AC-6: one conditional UpdateItem on the header; no events, no payloads.
     props.sessions.grantUpdateSessionHeaders(this.approvalWait.grantPrincipal);

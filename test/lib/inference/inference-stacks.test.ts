@@ -188,3 +188,20 @@ describe('what a target cannot run, or the endpoint refuses, fails with the reas
     expect(Object.values(inference.findResources('AWS::ApplicationAutoScaling::ScalableTarget'))[0].Properties.ScheduledActions).toBeUndefined();
   });
 });
+
+describe('an endpoint nothing calls', () => {
+  test('warns that it would run and bill unused; used endpoints do not warn', () => {
+    // GIVEN a Neuron endpoint while both models stay on Bedrock
+    const unused = synthStatehouse({
+      targets: 'Commercial',
+      overrides: { targets: { Commercial: { neuron: { instanceType: 'ml.inf2.xlarge', weightsPrefix: 'llama-3-8b/' } } } },
+    });
+    const rule = 'Annotation::statehouse:neuron-endpoint-unused';
+    // THEN synth warns at the Inference stack, naming the fix
+    const warning = readValidationReport(unused.assembly.directory).warnings.find((w) => w.rule === rule);
+    expect(warning?.paths).toEqual(['Commercial/Inference']);
+    expect(warning?.description).toMatch(/neither model nor summarizerModel has kind "neuron".*Set model or summarizerModel to \{"kind":"neuron"\}/);
+    // AND the configured targets above, which use their endpoints, do not
+    expect(readValidationReport(synth.assembly.directory).warnings.filter((w) => w.rule === rule)).toEqual([]);
+  });
+});
