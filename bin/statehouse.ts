@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-import * as fs from 'node:fs';
 import { App } from 'aws-cdk-lib';
 import { buildApp, CONTEXT_CONFIG, CONTEXT_TARGETS } from '../lib/app';
 import { formatViolations, readValidationReport } from '../lib/compliance/validation-report';
+import { parseOverrides } from '../lib/cli/context-args';
 import { ConfigError } from '../lib/config/load';
 
 /**
@@ -11,20 +11,10 @@ import { ConfigError } from '../lib/config/load';
  *   -c statehouse='{"targets":{...}}'    overrides, as JSON
  *   -c statehouse=./my-config.json       overrides, from a file
  */
-function readOverrides(app: App): unknown {
-  const raw: unknown = app.node.tryGetContext(CONTEXT_CONFIG);
-  if (typeof raw !== 'string') return raw ?? {};
-  const text = raw.trim().startsWith('{') ? raw : fs.readFileSync(raw, 'utf8');
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new ConfigError([{ path: `-c ${CONTEXT_CONFIG}`, message: `is not valid JSON (${(e as Error).message}).` }]);
-  }
-}
 
 const app = new App();
 try {
-  buildApp(app, { overrides: readOverrides(app), targets: app.node.tryGetContext(CONTEXT_TARGETS) });
+  buildApp(app, { overrides: parseOverrides(app.node.tryGetContext(CONTEXT_CONFIG)), targets: app.node.tryGetContext(CONTEXT_TARGETS) });
 } catch (e) {
   if (e instanceof ConfigError) {
     console.error(e.message);

@@ -1,4 +1,16 @@
 import * as fs from 'node:fs';
+import { ConfigError } from '../config/load';
+
+/** The `statehouse` context value: overrides as JSON, or the path of a JSON file. */
+export function parseOverrides(raw: unknown): unknown {
+  if (typeof raw !== 'string') return raw ?? {};
+  const text = raw.trim().startsWith('{') ? raw : fs.readFileSync(raw, 'utf8');
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError([{ path: '-c statehouse', message: `is not valid JSON (${(e as Error).message}).` }]);
+  }
+}
 
 /**
  * `-c key=value` arguments, read the way the CDK CLI reads them, for the
@@ -15,7 +27,5 @@ export function parseContextArgs(argv: readonly string[]): { targets?: string; o
     if (eq <= 0) throw new Error(`context argument "${value}" must look like key=value`);
     context[value.slice(0, eq)] = value.slice(eq + 1);
   }
-  const raw = context.statehouse;
-  const overrides = raw === undefined ? {} : JSON.parse(raw.trim().startsWith('{') ? raw : fs.readFileSync(raw, 'utf8'));
-  return { targets: context.targets, overrides };
+  return { targets: context.targets, overrides: parseOverrides(context.statehouse) };
 }
