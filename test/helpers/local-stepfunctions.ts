@@ -61,9 +61,9 @@ const TIMEOUT_FIELD = '__localStepFunctionsTimeoutSeconds';
 /**
  * aws-local-stepfunctions 3 targets Node 22 and calls `Promise.withResolvers`
  * (Node 22+) in every Task state; these machines run Node 20. A faithful
- * polyfill, installed only where it is missing, and only by this test helper.
+ * polyfill, installed only where it is missing, and only by the test helpers.
  */
-function installPromiseWithResolvers(): void {
+export function installPromiseWithResolvers(): void {
   const promise = Promise as unknown as { withResolvers?: unknown };
   if (typeof promise.withResolvers === 'function') return;
   promise.withResolvers = function withResolvers<T>() {

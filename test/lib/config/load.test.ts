@@ -1,14 +1,5 @@
-import { ConfigError, parseConfig, selectTargets } from '../../../lib/config/load';
-
-function problemsOf(overrides: unknown): string[] {
-  try {
-    parseConfig(overrides);
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return (e as ConfigError).problems.map((p) => `${p.path}: ${p.message}`);
-  }
-  throw new Error('expected a ConfigError');
-}
+import { parseConfig, selectTargets } from '../../../lib/config/load';
+import { problemsOf } from '../../helpers/config-problems';
 
 describe('configuration', () => {
   test('the defaults declare Commercial and GovWest as default targets and GovEast on request', () => {

@@ -6,23 +6,8 @@ import type { StateMachineDefinition } from 'aws-local-stepfunctions';
  * between that interpreter and AWS Step Functions, not a change to the workflow.
  */
 
-/**
- * aws-local-stepfunctions 3.0 calls Promise.withResolvers (Node 22); the dev
- * and CI machines run Node 20.
- */
-export function installPromiseWithResolvers(): void {
-  const promise = Promise as unknown as { withResolvers?: () => unknown };
-  if (promise.withResolvers) return;
-  promise.withResolvers = () => {
-    let resolve!: (value: unknown) => void;
-    let reject!: (reason?: unknown) => void;
-    const p = new Promise((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    return { promise: p, resolve, reject };
-  };
-}
+// The Node 20 polyfill lives with the local Step Functions endpoint; re-exported for the tests that use this file.
+export { installPromiseWithResolvers } from '../../helpers/local-stepfunctions';
 
 /** The field the adaptation below copies a dynamic timeout into. */
 const LOCAL_TIMEOUT_FIELD = 'localTimeoutSeconds';

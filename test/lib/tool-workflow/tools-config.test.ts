@@ -1,22 +1,13 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { ENV } from '../../../lambda/core/env-names';
-import { ConfigError, parseConfig } from '../../../lib/config/load';
+import { parseConfig } from '../../../lib/config/load';
+import { problemsOf } from '../../helpers/config-problems';
 import { synthStatehouse } from '../../helpers/synth';
 
 /** The `tools` setting of a target: defaults per region, every mistake listed, and the capability gate at synth. */
 
 const KB_ID = 'KB12345678';
 const AGENCY_ROLE = 'arn:aws-us-gov:iam::123456789012:role/agency-app';
-
-function problemsOf(overrides: unknown): string[] {
-  try {
-    parseConfig(overrides);
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return (e as ConfigError).problems.map((p) => `${p.path}: ${p.message}`);
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('tools configuration', () => {
   test('by default every target runs the catalog tools its region offers and that need no missing setting', () => {
