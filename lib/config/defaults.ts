@@ -18,6 +18,8 @@ export const TARGET_DEFAULTS: Omit<TargetSettings, 'region' | 'residency'> = {
   auditRetentionDays: 2557, // seven years: a common records-schedule floor for audit logs
   vpcCidr: '10.20.0.0/16',
   maxAzs: 2,
+  // Foundation and State hold keys, audit logs and sessions: a stray `cdk destroy` must not reach them.
+  terminationProtection: true,
   // Every service the runtime calls; the capability gate checks each per region.
   interfaceEndpoints: [...INTERFACE_ENDPOINT_SERVICES],
   requiredCapabilities: [],

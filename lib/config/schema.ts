@@ -272,6 +272,12 @@ export const targetSchema = z
      * `{region}a`, `{region}b`, `{region}c` (no context lookup at synth).
      */
     availabilityZones: z.array(z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/, { message: 'must be zone names such as "us-gov-west-1a"' })).min(2).optional(),
+    /**
+     * CloudFormation termination protection on the stacks that hold data
+     * (Foundation and State). Turn it off only for a throwaway account or the
+     * emulator (`npm run deploy:local`, which cannot set it).
+     */
+    terminationProtection: z.boolean({ message: 'must be true or false' }),
     /** Availability zones the isolated subnets span. */
     maxAzs: z
       .number({ message: 'must be a number' })

@@ -41,7 +41,7 @@ export class StatehouseStage extends Stage {
       target,
       logRetention,
       description: `Statehouse ${id}: keys, isolated network, audit trail, permissions boundary (RETAIN)`,
-      terminationProtection: true,
+      terminationProtection: target.terminationProtection,
     });
 
     this.state = new StateStack(this, 'State', {
@@ -51,7 +51,7 @@ export class StatehouseStage extends Stage {
       accessLogsBucket: this.foundation.audit.accessLogsBucket,
       modelWeights: target.neuron !== undefined,
       description: `Statehouse ${id}: session table, payload bucket${target.neuron ? ', reference table and model weights bucket' : ' and reference table'} (RETAIN)`,
-      terminationProtection: true,
+      terminationProtection: target.terminationProtection,
     });
 
     if (target.neuron && this.state.weights) {

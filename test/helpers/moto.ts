@@ -1,8 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { Agent } from 'node:http';
-import { createServer } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   CreateTableCommand,
   DynamoDBClient,
@@ -10,80 +6,14 @@ import {
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { startMotoServer, type MotoServer } from '../../lib/emulator/moto-server';
 import { SESSION_TABLE_SCHEMA } from '../../lambda/core/adapters/session-table-schema';
 
-/**
- * moto_server as a real AWS endpoint for adapter tests: one per test file,
- * on a free port of 127.0.0.1, so files can run in parallel.
- */
-export interface MotoServer {
-  readonly endpoint: string;
-  readonly port: number;
-  stop(): Promise<void>;
-}
+export type { MotoServer } from '../../lib/emulator/moto-server';
 
-const READY_TIMEOUT_MS = 30_000;
-const STOP_TIMEOUT_MS = 5_000;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  await once(server, 'close');
-  if (address === null || typeof address === 'string') throw new Error('could not find a free port');
-  return address.port;
-}
-
-async function waitUntilAnswering(endpoint: string, child: ChildProcess, output: () => string): Promise<void> {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) {
-      throw new Error(`moto_server exited with code ${child.exitCode}:\n${output()}`);
-    }
-    try {
-      const response = await fetch(`${endpoint}/moto-api/`);
-      if (response.ok) return;
-    } catch {
-      // Not listening yet: poll again.
-    }
-    await sleep(100);
-  }
-  throw new Error(`moto_server did not answer at ${endpoint} within ${READY_TIMEOUT_MS} ms:\n${output()}`);
-}
-
-/** SIGTERM, then SIGKILL if moto has not gone within the grace period; resolves once its pipes have closed. */
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const closed = once(child, 'close');
-  child.kill('SIGTERM');
-  const escalation = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-  try {
-    await closed;
-  } finally {
-    clearTimeout(escalation);
-  }
-}
-
-export async function startMoto(): Promise<MotoServer> {
-  const port = await freePort();
-  const endpoint = `http://127.0.0.1:${port}`;
-  const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const collect = (chunk: Buffer): void => {
-    // Only the tail matters for a start-up failure; moto logs every request.
-    output = (output + chunk.toString()).slice(-4000);
-  };
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
-  try {
-    await waitUntilAnswering(endpoint, child, () => output);
-  } catch (error) {
-    await stopProcess(child);
-    throw error;
-  }
-  return { endpoint, port, stop: () => stopProcess(child) };
+/** One moto_server per test file, on a free port of 127.0.0.1, so files can run in parallel. */
+export function startMoto(): Promise<MotoServer> {
+  return startMotoServer();
 }
 
 /** Explicit region and dummy credentials, so no test ever reads the developer's AWS configuration. */

@@ -1,0 +1,167 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { createInterface } from 'node:readline';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { CustomResourceResponder, type AnsweredResource } from './custom-resources';
+import type { MotoServer } from './moto-server';
+
+/** The CDK CLI's whole output, next to the cloud assembly. */
+export const CLI_LOG = 'cdk-cli.log';
+
+/** moto accepts any keys; these never leave loopback. */
+export const EMULATOR_CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' } as const;
+
+export interface EmulatedDeployOptions {
+  readonly moto: MotoServer;
+  /** The target to deploy, e.g. `GovWest`. */
+  readonly target: string;
+  readonly region: string;
+  /** The `-c statehouse` overrides the stacks are synthesized with. */
+  readonly overrides: unknown;
+  /** The repository root (cdk.json, node_modules/.bin/cdk). */
+  readonly repoRoot: string;
+  /** The CLI's `--output`: a cloud assembly of its own, so the user's cdk.out is left alone. */
+  readonly outputDir: string;
+  /** Every line the CLI prints, and the responder's. */
+  readonly log: (line: string) => void;
+}
+
+export interface DeployedStack {
+  readonly stackName: string;
+  readonly status: string;
+  readonly outputs: Readonly<Record<string, string>>;
+}
+
+export interface EmulatedDeployment {
+  readonly account: string;
+  /** The target's stacks in deploy order, as moto describes them. */
+  readonly stacks: readonly DeployedStack[];
+  readonly customResources: readonly AnsweredResource[];
+  /** Seconds `cdk bootstrap` and `cdk deploy` took. */
+  readonly seconds: { readonly bootstrap: number; readonly deploy: number };
+}
+
+/**
+ * The environment of the CDK CLI and of every SDK client pointed at the
+ * emulator: moto's endpoint for every service, dummy keys, the target region,
+ * and nothing of the user's own AWS configuration (profile, SSO, metadata).
+ * The host is `localhost` (what the CLI's S3 asset publishing needs).
+ */
+export function emulatorEnvironment(moto: MotoServer, region: string): NodeJS.ProcessEnv {
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_') && !name.startsWith('CDK_')));
+  return {
+    ...inherited,
+    AWS_ENDPOINT_URL: `http://localhost:${moto.port}`,
+    AWS_ACCESS_KEY_ID: EMULATOR_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: EMULATOR_CREDENTIALS.secretAccessKey,
+    AWS_REGION: region,
+    AWS_DEFAULT_REGION: region,
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_CONFIG_FILE: '/dev/null',
+    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+  };
+}
+
+/** CLI lines worth a line of the transcript: stack events, stack results, outputs and errors. The rest goes to the log file. */
+const PROGRESS_LINE = /\|\s*\d+(\/\d+)?\s*\|.*(_COMPLETE|_FAILED|_IN_PROGRESS)|deploying\.\.\.|bootstrapped|\u2705|\u274c|Outputs:|^\s*\S+\.\S+ = |Stack ARN|[Ee]rror|failed/;
+
+async function runCdk(args: readonly string[], options: EmulatedDeployOptions, env: NodeJS.ProcessEnv, stop?: () => Error | undefined): Promise<void> {
+  const cli = path.join(options.repoRoot, 'node_modules', '.bin', 'cdk');
+  const child = spawn(cli, args, { cwd: options.repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const transcript = fs.createWriteStream(path.join(options.outputDir, CLI_LOG), { flags: 'a' });
+  transcript.write(`$ cdk ${args.join(' ')}\n`);
+  for (const stream of [child.stdout, child.stderr]) {
+    createInterface({ input: stream }).on('line', (line) => {
+      transcript.write(`${line}\n`);
+      if (PROGRESS_LINE.test(line)) options.log(`  ${line.trim()}`);
+    });
+  }
+  const watchdog = stop
+    ? setInterval(() => {
+        if (stop()) child.kill('SIGTERM');
+      }, 250)
+    : undefined;
+  const [code, signal] = (await once(child, 'close')) as [number | null, NodeJS.Signals | null];
+  if (watchdog) clearInterval(watchdog);
+  transcript.end();
+  const failure = stop?.();
+  if (failure) throw failure;
+  if (code !== 0) throw new Error(`cdk ${args[0]} exited with ${code ?? signal}; its whole output is in ${path.join(options.outputDir, CLI_LOG)}`);
+}
+
+/**
+ * `cdk bootstrap` and `cdk deploy` of every stack of one target into moto,
+ * with the real CDK CLI. Two CLI options differ from a deploy to AWS, both
+ * because of the emulator and neither touching a template:
+ * - `--method=direct` (CreateStack): moto's change sets create no stack
+ *   Outputs, so the next stack's Fn::ImportValue would fail;
+ * - termination protection off (`overrides`): moto has no
+ *   UpdateTerminationProtection.
+ * While the deploy runs, a CustomResourceResponder runs the custom resources'
+ * real handlers, which moto could only run in Docker.
+ */
+export async function deployToEmulator(options: EmulatedDeployOptions): Promise<EmulatedDeployment> {
+  const env = emulatorEnvironment(options.moto, options.region);
+  const clientConfig = { region: options.region, endpoint: env.AWS_ENDPOINT_URL, credentials: EMULATOR_CREDENTIALS };
+  const sts = new STSClient(clientConfig);
+  const { Account: account } = await sts.send(new GetCallerIdentityCommand({}));
+  sts.destroy();
+  if (!account) throw new Error('moto did not say which account it emulates');
+
+  fs.mkdirSync(options.outputDir, { recursive: true });
+  fs.rmSync(path.join(options.outputDir, CLI_LOG), { force: true });
+  // Notices are off in cdk.json too; the flag keeps the CLI off the internet whatever the user's ~/.cdk.json says.
+  const context = ['--no-notices', '-c', `targets=${options.target}`, '-c', `statehouse=${JSON.stringify(options.overrides)}`];
+  const started = process.hrtime.bigint();
+  await runCdk(['bootstrap', `aws://${account}/${options.region}`, '--output', options.outputDir, ...context], options, env);
+  const bootstrapped = process.hrtime.bigint();
+
+  const responder = new CustomResourceResponder({
+    endpoint: env.AWS_ENDPOINT_URL!,
+    region: options.region,
+    assemblyDir: options.outputDir,
+    credentials: EMULATOR_CREDENTIALS,
+    lambdaEnvironment: {
+      AWS_REGION: options.region,
+      AWS_ENDPOINT_URL: env.AWS_ENDPOINT_URL!,
+      AWS_ACCESS_KEY_ID: EMULATOR_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: EMULATOR_CREDENTIALS.secretAccessKey,
+    },
+    log: (line) => options.log(`  [custom resource] ${line}`),
+  });
+  responder.start();
+  try {
+    await runCdk(
+      ['deploy', `${options.target}/*`, '--method=direct', '--require-approval', 'never', '--progress', 'events', '--output', options.outputDir, ...context],
+      options,
+      env,
+      () => responder.error,
+    );
+  } finally {
+    await responder.stop();
+  }
+  const deployed = process.hrtime.bigint();
+
+  const cfn = new CloudFormationClient(clientConfig);
+  try {
+    const { Stacks = [] } = await cfn.send(new DescribeStacksCommand({}));
+    const stacks = Stacks.filter((s) => s.StackName?.startsWith(`${options.target}-`))
+      .sort((a, b) => (a.CreationTime?.getTime() ?? 0) - (b.CreationTime?.getTime() ?? 0))
+      .map((s) => ({
+        stackName: s.StackName!,
+        status: s.StackStatus!,
+        outputs: Object.fromEntries((s.Outputs ?? []).map((o) => [o.OutputKey!, o.OutputValue ?? ''])),
+      }));
+    return {
+      account,
+      stacks,
+      customResources: responder.answered,
+      seconds: { bootstrap: Number(bootstrapped - started) / 1e9, deploy: Number(deployed - bootstrapped) / 1e9 },
+    };
+  } finally {
+    cfn.destroy();
+  }
+}
