@@ -103,14 +103,22 @@ async function runCdk(args: readonly string[], options: EmulatedDeployOptions, e
  * While the deploy runs, a CustomResourceResponder runs the custom resources'
  * real handlers, which moto could only run in Docker.
  */
+/** The account moto emulates (its default, 123456789012, unless moto was told otherwise). */
+export async function emulatedAccount(moto: MotoServer, region: string): Promise<string> {
+  const sts = new STSClient({ region, endpoint: moto.endpoint, credentials: EMULATOR_CREDENTIALS });
+  try {
+    const { Account } = await sts.send(new GetCallerIdentityCommand({}));
+    if (!Account) throw new Error('moto did not say which account it emulates');
+    return Account;
+  } finally {
+    sts.destroy();
+  }
+}
+
 export async function deployToEmulator(options: EmulatedDeployOptions): Promise<EmulatedDeployment> {
   const env = emulatorEnvironment(options.moto, options.region);
   const clientConfig = { region: options.region, endpoint: env.AWS_ENDPOINT_URL, credentials: EMULATOR_CREDENTIALS };
-  const sts = new STSClient(clientConfig);
-  const { Account: account } = await sts.send(new GetCallerIdentityCommand({}));
-  sts.destroy();
-  if (!account) throw new Error('moto did not say which account it emulates');
-
+  const account = await emulatedAccount(options.moto, options.region);
   fs.mkdirSync(options.outputDir, { recursive: true });
   fs.rmSync(path.join(options.outputDir, CLI_LOG), { force: true });
   // Notices are off in cdk.json too; the flag keeps the CLI off the internet whatever the user's ~/.cdk.json says.

@@ -1,4 +1,4 @@
-import { Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { findTool } from '../../lambda/core/tools/catalog';
@@ -84,5 +84,13 @@ export class RuntimeStack extends Stack {
       logsKey: foundation.keys.logs,
       logRetention: props.logRetention,
     });
+
+    // What an operator (and `npm run deploy:local`) needs to find the runtime: logs, test invocations, executions.
+    new CfnOutput(this, 'OrchestratorFunctionName', {
+      value: this.agent.orchestrator.function.functionName,
+      description: 'The orchestrator function: its environment names the session table, payload bucket and workflows',
+    });
+    new CfnOutput(this, 'FastToolsStateMachineArn', { value: this.tools.fastMachineArn, description: 'Express workflow of fast tools' });
+    new CfnOutput(this, 'SlowToolsStateMachineArn', { value: this.tools.slowMachineArn, description: 'Standard workflow of slow and approval-gated tools' });
   }
 }

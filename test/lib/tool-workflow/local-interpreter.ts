@@ -7,7 +7,7 @@ import type { StateMachineDefinition } from 'aws-local-stepfunctions';
  */
 
 // The Node 20 polyfill lives with the local Step Functions endpoint; re-exported for the tests that use this file.
-export { installPromiseWithResolvers } from '../../helpers/local-stepfunctions';
+export { asSdkTask, installPromiseWithResolvers } from '../../helpers/local-stepfunctions';
 
 /** The field the adaptation below copies a dynamic timeout into. */
 const LOCAL_TIMEOUT_FIELD = 'localTimeoutSeconds';
@@ -51,21 +51,3 @@ export function asLambdaTask(handler: (event: unknown) => Promise<unknown>): (pa
   };
 }
 
-/**
- * An AWS SDK integration task as Step Functions runs it: the API response
- * without the SDK's `$metadata` is the task result; an error is named
- * `<Service>.<ExceptionName>` (e.g. `DynamoDb.ResourceNotFoundException`).
- */
-export function asSdkTask(service: string, call: (parameters: any) => Promise<Record<string, unknown>>): (parameters: any) => Promise<any> {
-  return async (parameters) => {
-    try {
-      const { $metadata: _metadata, ...response } = await call(parameters);
-      return response;
-    } catch (error) {
-      const e = error instanceof Error ? error : new Error(String(error));
-      const failure = new Error(e.message);
-      failure.name = `${service}.${e.name}`;
-      throw failure;
-    }
-  };
-}

@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { apiGatewayEvent, type ApiRequest as GatewayRequest } from '../../../../lib/emulator/api-gateway-event';
 
 /**
  * API Gateway (REST, Lambda proxy, IAM auth) events as the gateway builds
@@ -32,90 +33,16 @@ export const OLIVIA = `arn:aws-us-gov:sts::${ACCOUNT}:assumed-role/RecordsOffice
 /** Alice herself, in the records-officer role: the same person as the requester. */
 export const ALICE_AS_OFFICER = `arn:aws-us-gov:sts::${ACCOUNT}:assumed-role/RecordsOfficer/alice`;
 
-export interface ApiRequest {
-  readonly method: string;
-  readonly resource: string;
-  readonly pathParameters?: Record<string, string> | null;
-  readonly query?: Record<string, string | string[]> | null;
-  /** An object is sent as JSON; a string is sent as is. */
-  readonly body?: unknown;
-  /** @default { 'Content-Type': 'application/json' } when there is a body */
-  readonly headers?: Record<string, string> | null;
+/** A test request: the caller defaults to ALICE, the account to ACCOUNT. */
+export interface ApiRequest extends Omit<GatewayRequest, 'caller' | 'accountId' | 'requestId'> {
   /** The SigV4-verified caller; null for an event without one. @default ALICE */
   readonly caller?: string | null;
-  readonly isBase64Encoded?: boolean;
 }
 
 let serial = 0;
 
-/** As the client sent it; a lone surrogate has no percent-encoding, so it stays as is. */
-function encodePathSegment(value: string): string {
-  try {
-    return encodeURIComponent(value);
-  } catch {
-    return value;
-  }
-}
-
 export function apiEvent(request: ApiRequest): APIGatewayProxyEvent {
-  const body =
-    request.body === undefined ? null : typeof request.body === 'string' ? request.body : JSON.stringify(request.body);
-  const headers =
-    request.headers !== undefined ? request.headers : body === null ? {} : { 'Content-Type': 'application/json' };
-  const query = request.query ?? null;
-  const path = Object.entries(request.pathParameters ?? {}).reduce(
-    (resource, [name, value]) => resource.replace(`{${name}}`, encodePathSegment(value)),
-    request.resource,
-  );
-  const caller = request.caller === undefined ? ALICE : request.caller;
-  const requestId = `api-${++serial}`;
-  return {
-    resource: request.resource,
-    path,
-    httpMethod: request.method,
-    headers: headers as APIGatewayProxyEvent['headers'],
-    multiValueHeaders: headers ? Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])) : {},
-    queryStringParameters: query
-      ? Object.fromEntries(Object.entries(query).map(([k, v]) => [k, Array.isArray(v) ? v[v.length - 1] : v]))
-      : null,
-    multiValueQueryStringParameters: query
-      ? Object.fromEntries(Object.entries(query).map(([k, v]) => [k, Array.isArray(v) ? v : [v]]))
-      : null,
-    pathParameters: request.pathParameters ?? null,
-    stageVariables: null,
-    body,
-    isBase64Encoded: request.isBase64Encoded ?? false,
-    requestContext: {
-      accountId: ACCOUNT,
-      apiId: 'a1b2c3d4e5',
-      authorizer: null,
-      protocol: 'HTTP/1.1',
-      httpMethod: request.method,
-      path: `/v1${path}`,
-      stage: 'v1',
-      requestId,
-      requestTimeEpoch: 0,
-      resourceId: 'abc123',
-      resourcePath: request.resource,
-      identity: {
-        accessKey: 'ASIAEXAMPLE',
-        accountId: ACCOUNT,
-        apiKey: null,
-        apiKeyId: null,
-        caller: caller ?? null,
-        clientCert: null,
-        cognitoAuthenticationProvider: null,
-        cognitoAuthenticationType: null,
-        cognitoIdentityId: null,
-        cognitoIdentityPoolId: null,
-        principalOrgId: null,
-        sourceIp: '10.0.1.17',
-        user: caller ?? null,
-        userAgent: 'statehouse-test',
-        userArn: caller,
-      },
-    },
-  };
+  return apiGatewayEvent({ ...request, caller: request.caller === undefined ? ALICE : request.caller, accountId: ACCOUNT, requestId: `api-${++serial}` });
 }
 
 /** The six routes, as a client calls them. */

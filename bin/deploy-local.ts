@@ -1,0 +1,108 @@
+#!/usr/bin/env node
+/**
+ * Deploy a target into moto and hold a conversation with what was deployed.
+ *   npm run deploy:local [-- --target GovWest] [--keep] [--summary <file.json>] [-c statehouse=<json|file>]
+ * Starts moto_server on 127.0.0.1 (a free port), runs the real `cdk bootstrap`
+ * and `cdk deploy` of every stack of the target against it, then runs the
+ * deployed orchestrator in this process: a turn, a tool call, a retry,
+ * concurrent turns, an approval. Stops moto at the end unless `--keep`.
+ * Exits 1 when any step does not do what it should. No AWS account is used.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseContextArgs } from '../lib/cli/context-args';
+import { mergeConfig, parseConfig } from '../lib/config/load';
+import { runConversation } from '../lib/emulator/conversation';
+import { deployToEmulator, emulatedAccount } from '../lib/emulator/deploy';
+import { startMotoServer } from '../lib/emulator/moto-server';
+import { partitionOf } from '../lib/residency/region-facts';
+
+const REPO_ROOT = path.resolve(__dirname, '..');
+/** A cloud assembly of its own: `npx cdk synth`'s cdk.out is left as it was. */
+const OUTPUT_DIR = path.join(REPO_ROOT, 'cdk.out.local');
+
+interface Args {
+  readonly target: string;
+  readonly keep: boolean;
+  readonly summary?: string;
+  readonly overrides: unknown;
+}
+
+function parseArgs(argv: readonly string[]): Args {
+  const valueOf = (flag: string): string | undefined => {
+    const at = argv.indexOf(flag);
+    if (at < 0) return undefined;
+    const value = argv[at + 1];
+    if (value === undefined || value.startsWith('-')) throw new Error(`${flag} needs a value`);
+    return value;
+  };
+  const known = new Set(['--target', '--keep', '--summary', '-c', '--context']);
+  for (let i = 0; i < argv.length; i++) {
+    if (!known.has(argv[i])) throw new Error(`unknown argument "${argv[i]}"; use --target <Name>, --keep, --summary <file>, -c statehouse=<json|file>`);
+    if (argv[i] !== '--keep') i++;
+  }
+  return { target: valueOf('--target') ?? 'GovWest', keep: argv.includes('--keep'), summary: valueOf('--summary'), overrides: parseContextArgs(argv).overrides };
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const args = parseArgs(process.argv.slice(2));
+  const target = parseConfig(args.overrides as never).targets[args.target];
+  if (!target) throw new Error(`no target "${args.target}" in the configuration`);
+  const { region } = target;
+  const log = (line: string): void => console.log(line);
+
+  log(`deploy:local ${args.target} (${region}) into moto: no AWS account, no internet`);
+  const moto = await startMotoServer({ detached: args.keep });
+  log(`moto_server ${moto.endpoint} (pid ${moto.pid})`);
+  let keep = false;
+  try {
+    const account = await emulatedAccount(moto, region);
+    const partition = partitionOf(region)!.id;
+    const role = (name: string) => `arn:${partition}:iam::${account}:role/${name}`;
+    const assumed = (name: string, session: string) => `arn:${partition}:sts::${account}:assumed-role/${name}/${session}`;
+    // The emulator's own settings, over the user's: moto cannot set termination protection, and the
+    // conversation needs a tenant with a user and a records officer (release_records' approver role).
+    const overrides = mergeConfig(args.overrides as never, {
+      targets: { [args.target]: { terminationProtection: false, tenants: { 'agency-demo': [role('AgencyDemoApp'), role('RecordsOfficer')] } } },
+    } as never);
+
+    log('');
+    log(`1. cdk bootstrap aws://${account}/${region} and cdk deploy ${args.target}/* (CLI output: ${path.relative(process.cwd(), OUTPUT_DIR)}/cdk-cli.log)`);
+    const deployment = await deployToEmulator({ moto, target: args.target, region, overrides, repoRoot: REPO_ROOT, outputDir: OUTPUT_DIR, log });
+    log(`   bootstrap ${deployment.seconds.bootstrap.toFixed(1)} s, deploy ${deployment.seconds.deploy.toFixed(1)} s`);
+    for (const stack of deployment.stacks) log(`   ${stack.stackName}: ${stack.status}, ${Object.keys(stack.outputs).length} outputs`);
+    const runtime = deployment.stacks.find((s) => s.stackName === `${args.target}-Runtime`);
+    if (!runtime) throw new Error(`${args.target}-Runtime was not deployed`);
+
+    log('');
+    log('2. A conversation with the deployed runtime (the model is the one scripted double)');
+    const conversation = await runConversation({
+      moto,
+      region,
+      account,
+      runtime,
+      assemblyDir: OUTPUT_DIR,
+      callers: { requester: assumed('AgencyDemoApp', 'alice'), officer: assumed('RecordsOfficer', 'olivia') },
+      log,
+    });
+
+    const seconds = (Date.now() - started) / 1000;
+    if (args.summary) fs.writeFileSync(args.summary, JSON.stringify({ target: args.target, region, account, moto: { endpoint: moto.endpoint, pid: moto.pid }, deployment, conversation, seconds }, null, 2));
+    log('');
+    log(`deploy:local ${args.target}: every step did what it should, in ${seconds.toFixed(1)} s`);
+    keep = args.keep;
+  } finally {
+    if (keep) {
+      log(`moto_server keeps running at http://localhost:${moto.port} (pid ${moto.pid}); stop it with: kill ${moto.pid}`);
+      log(`  e.g. AWS_ENDPOINT_URL=http://localhost:${moto.port} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing aws --region ${region} cloudformation describe-stacks`);
+    } else {
+      await moto.stop();
+    }
+  }
+}
+
+main().catch((error) => {
+  console.error(`deploy:local failed: ${error instanceof Error ? error.message : String(error)}`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,84 @@
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * The language model of `npm run deploy:local`: a Bedrock Converse endpoint
+ * on 127.0.0.1 that answers from rules, not a model. It is the kit's one
+ * test double; everything it talks to is real. The deployed orchestrator's
+ * own Bedrock runtime client reaches it through AWS_ENDPOINT_URL_BEDROCK_RUNTIME.
+ *
+ * Rules, on the last message of the request:
+ * - a tool result: a sentence that quotes it;
+ * - a user message that mentions a deadline: a `compute_deadline` call;
+ * - a user message that asks to release records: a `release_records` call;
+ * - anything else: an answer that repeats the message.
+ */
+export interface ScriptedConverseModel {
+  readonly endpoint: string;
+  /** Converse requests answered so far. */
+  readonly calls: number;
+  stop(): Promise<void>;
+}
+
+interface ConverseMessage {
+  role: string;
+  content: { text?: string; toolResult?: { toolUseId: string; content: { text?: string }[] } }[];
+}
+
+/** The tool inputs the rules ask for; valid against lambda/core/tools/catalog.ts. */
+export const SCRIPTED_TOOL_INPUTS = {
+  compute_deadline: { startDate: '2026-11-20', businessDays: 10 },
+  release_records: { caseId: 'FOIA-4411', recordIds: ['REC-1', 'REC-2'], justification: 'The requester asked for their own case file.' },
+} as const;
+
+function answer(messages: ConverseMessage[], serial: number): unknown {
+  const last = messages.at(-1)?.content ?? [];
+  const result = last.find((block) => block.toolResult)?.toolResult;
+  const text = last.map((block) => block.text ?? '').join('');
+  const usage = { inputTokens: 40 + JSON.stringify(messages).length / 4, outputTokens: 20, totalTokens: 0 };
+  usage.inputTokens = Math.round(usage.inputTokens);
+  usage.totalTokens = usage.inputTokens + usage.outputTokens;
+  const reply = (content: unknown[], stopReason: string) => ({ output: { message: { role: 'assistant', content } }, stopReason, usage, metrics: { latencyMs: 1 } });
+  if (result) return reply([{ text: `The tool answered: ${result.content.map((c) => c.text ?? '').join('')}` }], 'end_turn');
+  const tool = /deadline/i.test(text) ? 'compute_deadline' : /release/i.test(text) ? 'release_records' : undefined;
+  if (tool) {
+    return reply(
+      [{ text: `Calling ${tool}.` }, { toolUse: { toolUseId: `call-${serial}`, name: tool, input: SCRIPTED_TOOL_INPUTS[tool] } }],
+      'tool_use',
+    );
+  }
+  return reply([{ text: `You said: ${text}` }], 'end_turn');
+}
+
+export async function startScriptedConverseModel(): Promise<ScriptedConverseModel> {
+  let calls = 0;
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const path = decodeURIComponent((request.url ?? '').split('?')[0]);
+      if (request.method !== 'POST' || !/^\/model\/[^/]+\/converse$/.test(path)) {
+        response.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ message: `the scripted model answers only Converse, not ${request.method} ${path}` }));
+        return;
+      }
+      calls++;
+      const { messages } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { messages: ConverseMessage[] };
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer(messages, calls)));
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    get calls() {
+      return calls;
+    },
+    async stop() {
+      server.closeAllConnections();
+      server.close();
+      await once(server, 'close');
+    },
+  };
+}
