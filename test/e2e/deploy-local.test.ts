@@ -1,0 +1,160 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { DynamoDBClient, GetItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { DescribeSecurityGroupsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { ListStateMachinesCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { headerKey } from '../../lambda/core/adapters/session-items';
+import { REFERENCE_TABLE_SCHEMA } from '../../lambda/tools/reference-table-schema';
+import type { ConversationReport } from '../../lib/emulator/conversation';
+import type { EmulatedDeployment } from '../../lib/emulator/deploy';
+import { REPO_ROOT } from '../helpers/synth';
+
+/**
+ * `npm run deploy:local` exactly as a user runs it (a child process, the real
+ * CDK CLI, moto_server on a free port), kept running with `--keep` so this
+ * test can then look at what was deployed with its own SDK clients. No
+ * assertion is about time.
+ */
+interface Summary {
+  readonly region: string;
+  readonly account: string;
+  readonly moto: { endpoint: string; pid: number };
+  readonly deployment: EmulatedDeployment;
+  readonly conversation: ConversationReport;
+}
+
+const TENANT = 'agency-demo';
+let run: { code: number | null; stdout: string; stderr: string };
+let summary: Summary;
+let clientConfig: { region: string; endpoint: string; credentials: { accessKeyId: string; secretAccessKey: string } };
+
+async function npmRun(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn('npm', ['run', '-s', 'deploy:local', '--', ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const [code] = (await once(child, 'close')) as [number | null];
+  return { code, stdout, stderr };
+}
+
+beforeAll(async () => {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'deploy-local-')), 'summary.json');
+  // WHEN a user runs npm run deploy:local (GovWest, the default target), keeping moto
+  run = await npmRun(['--keep', '--summary', file]);
+  if (run.code !== 0) throw new Error(`deploy:local exited ${run.code}:\n${run.stdout}\n${run.stderr}`);
+  summary = JSON.parse(fs.readFileSync(file, 'utf8')) as Summary;
+  clientConfig = { region: summary.region, endpoint: summary.moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
+}, 300_000);
+
+afterAll(() => {
+  if (summary) process.kill(summary.moto.pid, 'SIGTERM');
+});
+
+describe('npm run deploy:local', () => {
+  test('prints each step and says every step did what it should', () => {
+    for (const step of [
+      /✅ {2}Environment aws:\/\/\d{12}\/us-gov-west-1 bootstrapped/,
+      /✅ {2}GovWest\/Foundation/,
+      /\[custom resource\] GovWest-Foundation\/\S+ \(Custom::VpcRestrictDefaultSG\): SUCCESS/,
+      /✅ {2}GovWest\/State/,
+      /✅ {2}GovWest\/Runtime/,
+      /POST \/sessions → 201/,
+      /turn "Hello\.\.\." → 200/,
+      /tool call compute_deadline → Express statehouse-govwest-tools-fast SUCCEEDED → 200/,
+      /retry of turn-2 \(same requestId\) → 200, replayed, same reply; items (\d+) → \1/,
+      /3 concurrent turns → \d × 200, \d × 409/,
+      /tool call release_records → 202 awaiting_approval/,
+      /approval by the requester → 403: the requester cannot approve their own request/,
+      /approval by \S+RecordsOfficer#olivia → 200; execution SUCCEEDED/,
+      /hash chain verifies/,
+      /deploy:local GovWest: every step did what it should/,
+      /moto_server keeps running at http:\/\/localhost:\d+ \(pid \d+\)/,
+    ]) {
+      expect(run.stdout).toMatch(step);
+    }
+  });
+
+  test('moto holds the three stacks, created with GovCloud ARNs, and the custom resource did its work', async () => {
+    const cfn = new CloudFormationClient(clientConfig);
+    const ec2 = new EC2Client(clientConfig);
+    try {
+      const { Stacks = [] } = await cfn.send(new DescribeStacksCommand({}));
+      expect(Object.fromEntries(Stacks.map((s) => [s.StackName, s.StackStatus]))).toEqual({
+        CDKToolkit: 'CREATE_COMPLETE',
+        'GovWest-Foundation': 'CREATE_COMPLETE',
+        'GovWest-State': 'CREATE_COMPLETE',
+        'GovWest-Runtime': 'CREATE_COMPLETE',
+      });
+      const runtime = summary.deployment.stacks.find((s) => s.stackName === 'GovWest-Runtime')!;
+      expect(runtime.outputs.SlowToolsStateMachineArn).toMatch(/^arn:aws-us-gov:states:us-gov-west-1:\d{12}:stateMachine:statehouse-govwest-tools-slow$/);
+      expect(summary.deployment.customResources).toEqual([expect.objectContaining({ stackName: 'GovWest-Foundation', type: 'Custom::VpcRestrictDefaultSG', status: 'SUCCESS' })]);
+
+      // CDK's real handler revoked every rule of the VPC's default security group, in moto.
+      const vpcId = Object.entries(summary.deployment.stacks[0].outputs).find(([key]) => key.startsWith('ExportsOutputRefNetwork6'))?.[1];
+      const { SecurityGroups = [] } = await ec2.send(
+        new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId!] }, { Name: 'group-name', Values: ['default'] }] }),
+      );
+      expect(SecurityGroups).toHaveLength(1);
+      expect(SecurityGroups[0]).toMatchObject({ IpPermissions: [], IpPermissionsEgress: [] });
+    } finally {
+      cfn.destroy();
+      ec2.destroy();
+    }
+  });
+
+  test('the conversation left its session, its release record and its workflows in the deployed resources', async () => {
+    const { conversation } = summary;
+    const dynamodb = new DynamoDBClient(clientConfig);
+    const sfn = new SFNClient(clientConfig);
+    try {
+      // The log in the order the code writes it: hello, the tool turn, the concurrent winners, the approved release.
+      const winners = conversation.concurrent.ok;
+      expect(conversation.concurrent).toEqual({ ok: winners, conflicts: 3 - winners });
+      expect(winners).toBeGreaterThanOrEqual(1);
+      expect(winners).toBeLessThanOrEqual(2);
+      expect(conversation.events.map((e) => e.type)).toEqual([
+        'user', 'assistant',
+        'user', 'assistant', 'tool_call', 'tool_result', 'assistant',
+        ...Array.from({ length: winners }, () => ['user', 'assistant']).flat(),
+        'user', 'assistant', 'tool_call', 'approval', 'tool_result', 'assistant',
+      ]);
+      expect(conversation.events.find((e) => e.type === 'approval')?.actor).toMatch(/^arn:aws-us-gov:iam::\d{12}:role\/RecordsOfficer#olivia$/);
+      expect(conversation.verified).toEqual({ valid: true, events: conversation.events.length });
+      expect(conversation.executions.map((e) => e.status)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+
+      // The header in the deployed session table says the same.
+      const state = summary.deployment.stacks.find((s) => s.stackName === 'GovWest-State')!.outputs;
+      const sessionTable = Object.entries(state).find(([key]) => key.startsWith('ExportsOutputRefSessions') && !key.includes('Payloads'))![1];
+      const { Item } = await dynamodb.send(
+        new GetItemCommand({ TableName: sessionTable, Key: marshall(headerKey(TENANT, conversation.sessionId)) as Record<string, AttributeValue>, ConsistentRead: true }),
+      );
+      expect(unmarshall(Item!)).toMatchObject({ status: 'idle', lastSeq: conversation.events.length });
+
+      // release-records wrote its record to the deployed reference table.
+      const referenceTable = Object.entries(state).find(([key]) => key.startsWith('ExportsOutputRefReference'))![1];
+      expect(conversation.releaseRecord).toMatchObject({ releasedCaseId: 'FOIA-4411', recordIds: ['REC-1', 'REC-2'], tenant: TENANT });
+      const key = { [REFERENCE_TABLE_SCHEMA.partitionKey.name]: { S: String(conversation.releaseRecord![REFERENCE_TABLE_SCHEMA.partitionKey.name]) } };
+      expect((await dynamodb.send(new GetItemCommand({ TableName: referenceTable, Key: key, ConsistentRead: true }))).Item).toBeDefined();
+
+      // Both workflows are deployed state machines in moto (which stores them; the local endpoint ran them).
+      const { stateMachines = [] } = await sfn.send(new ListStateMachinesCommand({}));
+      expect(stateMachines.map((m) => m.name).sort()).toEqual(['statehouse-govwest-tools-fast', 'statehouse-govwest-tools-slow']);
+    } finally {
+      dynamodb.destroy();
+      sfn.destroy();
+    }
+  });
+
+  test('a target the configuration does not have: exit 1, the reason, and no emulator left behind', async () => {
+    const refused = await npmRun(['--target', 'Nowhere']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('deploy:local failed: no target "Nowhere" in the configuration');
+    expect(refused.stdout).not.toContain('moto_server');
+  });
+});
