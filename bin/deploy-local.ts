@@ -71,7 +71,10 @@ async function main(): Promise<void> {
     log(`1. cdk bootstrap aws://${account}/${region} and cdk deploy ${args.target}/* (CLI output: ${path.relative(process.cwd(), OUTPUT_DIR)}/cdk-cli.log)`);
     const deployment = await deployToEmulator({ moto, target: args.target, region, overrides, repoRoot: REPO_ROOT, outputDir: OUTPUT_DIR, log });
     log(`   bootstrap ${deployment.seconds.bootstrap.toFixed(1)} s, deploy ${deployment.seconds.deploy.toFixed(1)} s`);
-    for (const stack of deployment.stacks) log(`   ${stack.stackName}: ${stack.status}, ${Object.keys(stack.outputs).length} outputs`);
+    for (const stack of deployment.stacks) {
+      const skipped = Object.entries(stack.notCreated).map(([type, n]) => `${type} ×${n}`);
+      log(`   ${stack.stackName}: ${stack.status}, ${Object.keys(stack.outputs).length} outputs${skipped.length ? `; moto lists without a physical id: ${skipped.join(', ')}` : ''}`);
+    }
     const runtime = deployment.stacks.find((s) => s.stackName === `${args.target}-Runtime`);
     if (!runtime) throw new Error(`${args.target}-Runtime was not deployed`);
 

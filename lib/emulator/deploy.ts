@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DescribeStackResourcesCommand, DescribeStacksCommand, GetTemplateCommand } from '@aws-sdk/client-cloudformation';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { CustomResourceResponder, type AnsweredResource } from './custom-resources';
 import type { MotoServer } from './moto-server';
@@ -33,6 +33,13 @@ export interface DeployedStack {
   readonly stackName: string;
   readonly status: string;
   readonly outputs: Readonly<Record<string, string>>;
+  /**
+   * Resources of the template moto lists without a physical id, as `Type: count`:
+   * types its CloudFormation has no model for (skipped, yet the stack says
+   * CREATE_COMPLETE), and a few it models without one (Lambda permissions,
+   * API Gateway methods and deployments).
+   */
+  readonly notCreated: Readonly<Record<string, number>>;
 }
 
 export interface EmulatedDeployment {
@@ -103,6 +110,19 @@ async function runCdk(args: readonly string[], options: EmulatedDeployOptions, e
  * While the deploy runs, a CustomResourceResponder runs the custom resources'
  * real handlers, which moto could only run in Docker.
  */
+/** The template's resources that moto lists without a physical id (DeployedStack.notCreated). */
+async function notCreated(cfn: CloudFormationClient, stackName: string): Promise<Record<string, number>> {
+  const { TemplateBody } = await cfn.send(new GetTemplateCommand({ StackName: stackName }));
+  const resources = (JSON.parse(TemplateBody ?? '{}') as { Resources?: Record<string, { Type: string }> }).Resources ?? {};
+  const { StackResources = [] } = await cfn.send(new DescribeStackResourcesCommand({ StackName: stackName }));
+  const created = new Set(StackResources.filter((r) => r.PhysicalResourceId && r.PhysicalResourceId !== 'None').map((r) => r.LogicalResourceId));
+  const counts: Record<string, number> = {};
+  for (const [logicalId, { Type }] of Object.entries(resources)) {
+    if (!created.has(logicalId)) counts[Type] = (counts[Type] ?? 0) + 1;
+  }
+  return counts;
+}
+
 /** The account moto emulates (its default, 123456789012, unless moto was told otherwise). */
 export async function emulatedAccount(moto: MotoServer, region: string): Promise<string> {
   const sts = new STSClient({ region, endpoint: moto.endpoint, credentials: EMULATOR_CREDENTIALS });
@@ -156,13 +176,16 @@ export async function deployToEmulator(options: EmulatedDeployOptions): Promise<
   const cfn = new CloudFormationClient(clientConfig);
   try {
     const { Stacks = [] } = await cfn.send(new DescribeStacksCommand({}));
-    const stacks = Stacks.filter((s) => s.StackName?.startsWith(`${options.target}-`))
-      .sort((a, b) => (a.CreationTime?.getTime() ?? 0) - (b.CreationTime?.getTime() ?? 0))
-      .map((s) => ({
-        stackName: s.StackName!,
-        status: s.StackStatus!,
-        outputs: Object.fromEntries((s.Outputs ?? []).map((o) => [o.OutputKey!, o.OutputValue ?? ''])),
-      }));
+    const stacks: DeployedStack[] = [];
+    const ours = Stacks.filter((s) => s.StackName?.startsWith(`${options.target}-`)).sort((a, b) => (a.CreationTime?.getTime() ?? 0) - (b.CreationTime?.getTime() ?? 0));
+    for (const stack of ours) {
+      stacks.push({
+        stackName: stack.StackName!,
+        status: stack.StackStatus!,
+        outputs: Object.fromEntries((stack.Outputs ?? []).map((o) => [o.OutputKey!, o.OutputValue ?? ''])),
+        notCreated: await notCreated(cfn, stack.StackName!),
+      });
+    }
     return {
       account,
       stacks,
