@@ -50,6 +50,17 @@ async function main(): Promise<void> {
   const target = parseConfig(args.overrides as never).targets[args.target];
   if (!target) throw new Error(`no target "${args.target}" in the configuration`);
   const { region } = target;
+  // Fail before anything starts when the emulator cannot run what the target asks for.
+  if (target.neuron) {
+    throw new Error(
+      `targets.${args.target}.neuron: deploy:local cannot deploy the Inference stack. Why: moto's SageMaker instance-type list predates Trainium and Inferentia 2, and moto runs no model server. Instead: run deploy:local without neuron in this target's configuration, and check the endpoint's instance type with npm run preflight against the real account.`,
+    );
+  }
+  if (target.model.kind !== 'bedrock-converse') {
+    throw new Error(
+      `targets.${args.target}.model.kind is "${target.model.kind}": deploy:local's scripted model speaks only the Bedrock Converse API. Instead: run deploy:local with the default model ({"kind":"bedrock-converse"}); the other backends are tested against their wire formats in test/lambda/core/adapters/model.`,
+    );
+  }
   const log = (line: string): void => console.log(line);
 
   log(`deploy:local ${args.target} (${region}) into moto: no AWS account, no internet`);
@@ -72,7 +83,7 @@ async function main(): Promise<void> {
     const deployment = await deployToEmulator({ moto, target: args.target, region, overrides, repoRoot: REPO_ROOT, outputDir: OUTPUT_DIR, log });
     log(`   bootstrap ${deployment.seconds.bootstrap.toFixed(1)} s, deploy ${deployment.seconds.deploy.toFixed(1)} s`);
     for (const stack of deployment.stacks) {
-      const skipped = Object.entries(stack.notCreated).map(([type, n]) => `${type} ×${n}`);
+      const skipped = Object.entries(stack.withoutPhysicalId).map(([type, n]) => `${type} ×${n}`);
       log(`   ${stack.stackName}: ${stack.status}, ${Object.keys(stack.outputs).length} outputs${skipped.length ? `; moto lists without a physical id: ${skipped.join(', ')}` : ''}`);
     }
     const runtime = deployment.stacks.find((s) => s.stackName === `${args.target}-Runtime`);

@@ -39,7 +39,7 @@ export interface DeployedStack {
    * CREATE_COMPLETE), and a few it models without one (Lambda permissions,
    * API Gateway methods and deployments).
    */
-  readonly notCreated: Readonly<Record<string, number>>;
+  readonly withoutPhysicalId: Readonly<Record<string, number>>;
 }
 
 export interface EmulatedDeployment {
@@ -110,8 +110,8 @@ async function runCdk(args: readonly string[], options: EmulatedDeployOptions, e
  * While the deploy runs, a CustomResourceResponder runs the custom resources'
  * real handlers, which moto could only run in Docker.
  */
-/** The template's resources that moto lists without a physical id (DeployedStack.notCreated). */
-async function notCreated(cfn: CloudFormationClient, stackName: string): Promise<Record<string, number>> {
+/** The template's resources that moto lists without a physical id (DeployedStack.withoutPhysicalId). */
+async function withoutPhysicalId(cfn: CloudFormationClient, stackName: string): Promise<Record<string, number>> {
   const { TemplateBody } = await cfn.send(new GetTemplateCommand({ StackName: stackName }));
   const resources = (JSON.parse(TemplateBody ?? '{}') as { Resources?: Record<string, { Type: string }> }).Resources ?? {};
   const { StackResources = [] } = await cfn.send(new DescribeStackResourcesCommand({ StackName: stackName }));
@@ -183,7 +183,7 @@ export async function deployToEmulator(options: EmulatedDeployOptions): Promise<
         stackName: stack.StackName!,
         status: stack.StackStatus!,
         outputs: Object.fromEntries((stack.Outputs ?? []).map((o) => [o.OutputKey!, o.OutputValue ?? ''])),
-        notCreated: await notCreated(cfn, stack.StackName!),
+        withoutPhysicalId: await withoutPhysicalId(cfn, stack.StackName!),
       });
     }
     return {

@@ -157,4 +157,12 @@ describe('npm run deploy:local', () => {
     expect(refused.stderr).toContain('deploy:local failed: no target "Nowhere" in the configuration');
     expect(refused.stdout).not.toContain('moto_server');
   });
+
+  test('a target with a Neuron endpoint: refused up front with what, why and what instead', async () => {
+    const neuron = JSON.stringify({ targets: { GovWest: { neuron: { instanceType: 'ml.trn1.32xlarge', weightsPrefix: 'llama-3-8b/' } } } });
+    const refused = await npmRun(['-c', `statehouse=${neuron}`]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/targets\.GovWest\.neuron: deploy:local cannot deploy the Inference stack\. Why: moto's SageMaker .* Instead: run deploy:local without neuron/);
+    expect(refused.stdout).not.toContain('moto_server');
+  });
 });
