@@ -48,7 +48,7 @@ export interface ConversationOptions {
   readonly runtime: DeployedStack;
   /** The cloud assembly the stacks were deployed from. */
   readonly assemblyDir: string;
-  /** Assumed-role ARNs of the callers: a tenant's user, another user of it, and a records officer. */
+  /** Assumed-role ARNs of the callers: a user of the tenant, and a records officer of the same tenant (the approver). */
   readonly callers: { readonly requester: string; readonly officer: string };
   readonly log: (line: string) => void;
 }
