@@ -59,6 +59,12 @@ export interface AnsweredResource {
 
 type Template = { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> };
 
+/** Consecutive failed polls of moto's CloudFormation before the responder gives up (about 10 s). */
+const MAX_UNREADABLE_POLLS = 20;
+
+/** A custom resource this responder cannot answer, or whose provider failed: the deploy cannot finish. */
+class UnanswerableResource extends Error {}
+
 const CUSTOM_TYPE = /^(Custom::|AWS::CloudFormation::CustomResource$)/;
 const IN_PROGRESS = new Set(['CREATE_IN_PROGRESS', 'UPDATE_IN_PROGRESS']);
 
@@ -93,11 +99,20 @@ export class CustomResourceResponder {
   start(): void {
     this.running = true;
     this.loop = (async () => {
+      let unreadable = 0;
       while (this.running && !this.failure) {
         try {
           await this.answerPending();
+          unreadable = 0;
         } catch (error) {
-          this.failure = error as Error;
+          if (error instanceof UnanswerableResource) this.failure = error;
+          // moto sometimes answers a Describe* with a body the SDK cannot parse while another
+          // thread is creating a stack; that is worth another poll, not a failed deploy.
+          else {
+            const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+            this.options.log(`moto answered a poll with HTTP ${status ?? '?'} (${(error as Error).message.split('\n')[0]}); polling again`);
+            if (++unreadable >= MAX_UNREADABLE_POLLS) this.failure = new Error(`moto's CloudFormation failed ${unreadable} polls in a row: ${(error as Error).message}`);
+          }
         }
         await sleep(this.options.pollMs ?? 500);
       }
@@ -131,7 +146,11 @@ export class CustomResourceResponder {
       const resolver = new DeployedValues(stack.StackId!, stack.StackName!, template, StackResources, this.lambda, this.ec2);
       for (const resource of pending) {
         this.seen.add(`${stack.StackId}/${resource.LogicalResourceId}`);
-        await this.create(stack.StackName!, resource, template, resolver);
+        try {
+          await this.create(stack.StackName!, resource, template, resolver);
+        } catch (error) {
+          throw error instanceof UnanswerableResource ? error : new UnanswerableResource((error as Error).message);
+        }
       }
     }
   }

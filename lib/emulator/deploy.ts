@@ -110,6 +110,18 @@ async function runCdk(args: readonly string[], options: EmulatedDeployOptions, e
  * While the deploy runs, a CustomResourceResponder runs the custom resources'
  * real handlers, which moto could only run in Docker.
  */
+/** moto now and then answers a Describe* with a body the SDK cannot parse (see CustomResourceResponder): try again. */
+async function withRetries<T>(call: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      if (attempt >= attempts) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+    }
+  }
+}
+
 /** The template's resources that moto lists without a physical id (DeployedStack.withoutPhysicalId). */
 async function withoutPhysicalId(cfn: CloudFormationClient, stackName: string): Promise<Record<string, number>> {
   const { TemplateBody } = await cfn.send(new GetTemplateCommand({ StackName: stackName }));
@@ -175,7 +187,7 @@ export async function deployToEmulator(options: EmulatedDeployOptions): Promise<
 
   const cfn = new CloudFormationClient(clientConfig);
   try {
-    const { Stacks = [] } = await cfn.send(new DescribeStacksCommand({}));
+    const { Stacks = [] } = await withRetries(() => cfn.send(new DescribeStacksCommand({})));
     const stacks: DeployedStack[] = [];
     const ours = Stacks.filter((s) => s.StackName?.startsWith(`${options.target}-`)).sort((a, b) => (a.CreationTime?.getTime() ?? 0) - (b.CreationTime?.getTime() ?? 0));
     for (const stack of ours) {
@@ -183,7 +195,7 @@ export async function deployToEmulator(options: EmulatedDeployOptions): Promise<
         stackName: stack.StackName!,
         status: stack.StackStatus!,
         outputs: Object.fromEntries((stack.Outputs ?? []).map((o) => [o.OutputKey!, o.OutputValue ?? ''])),
-        withoutPhysicalId: await withoutPhysicalId(cfn, stack.StackName!),
+        withoutPhysicalId: await withRetries(() => withoutPhysicalId(cfn, stack.StackName!)),
       });
     }
     return {
