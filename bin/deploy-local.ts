@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * Deploy a target into moto and hold a conversation with what was deployed.
- *   npm run deploy:local [-- --target GovWest] [--keep] [--summary <file.json>] [-c statehouse=<json|file>]
+ *   npm run deploy:local [-- --target GovWest | -c targets=GovWest] [--keep] [--summary <file.json>] [-c statehouse=<json|file>]
  * Starts moto_server on 127.0.0.1 (a free port), runs the real `cdk bootstrap`
  * and `cdk deploy` of every stack of the target against it, then runs the
  * deployed orchestrator in this process: a turn, a tool call, a retry,
@@ -41,7 +41,10 @@ function parseArgs(argv: readonly string[]): Args {
     if (!known.has(argv[i])) throw new Error(`unknown argument "${argv[i]}"; use --target <Name>, --keep, --summary <file>, -c statehouse=<json|file>`);
     if (argv[i] !== '--keep') i++;
   }
-  return { target: valueOf('--target') ?? 'GovWest', keep: argv.includes('--keep'), summary: valueOf('--summary'), overrides: parseContextArgs(argv).overrides };
+  const context = parseContextArgs(argv);
+  if (context.targets?.includes(',')) throw new Error(`deploy:local deploys one target at a time; got -c targets=${context.targets}`);
+  // `-c targets=<Name>` as the kit's other commands take it, or --target.
+  return { target: valueOf('--target') ?? context.targets ?? 'GovWest', keep: argv.includes('--keep'), summary: valueOf('--summary'), overrides: context.overrides };
 }
 
 async function main(): Promise<void> {
