@@ -160,8 +160,8 @@ export async function runConversation(options: ConversationOptions): Promise<Con
     const tasks = [...taskStates(definitions.fast), ...taskStates(definitions.slow)];
     const handlers: Record<string, TaskHandler> = {};
     // lookup_case: the dynamodb:getItem SDK integration, on moto. Keyed by the resource as deployed: moto
-    // resolves AWS::Partition to "aws" in every region (moto/cloudformation/parsing.py), so in a GovCloud
-    // target the deployed definition says arn:aws:states:::aws-sdk:... where AWS would say arn:aws-us-gov:.
+    // resolves AWS::Partition to the commercial partition in every region (moto/cloudformation/parsing.py),
+    // so in a GovCloud target the deployed definition names the commercial partition where AWS would not.
     for (const resource of new Set(tasks.map((task) => String(task.Resource)).filter((r) => /^arn:[^:]+:states:::aws-sdk:dynamodb:getItem$/.test(r)))) {
       handlers[resource] = asSdkTask('DynamoDb', (parameters) => dynamodb.send(new GetItemCommand(parameters)) as never);
     }
