@@ -97,7 +97,7 @@ export async function runConversation(options: ConversationOptions): Promise<Con
   const cfn = new CloudFormationClient(config);
   const lambda = new LambdaClient(config);
   const motoSfn = new SFNClient(config);
-  const dynamodb = new DynamoDBClient({ ...config });
+  const dynamodb = new DynamoDBClient(config);
   const stopping: (() => Promise<void> | void)[] = [() => cfn.destroy(), () => lambda.destroy(), () => motoSfn.destroy(), () => dynamodb.destroy()];
   const savedEnv = { ...process.env };
   try {

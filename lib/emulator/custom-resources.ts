@@ -20,7 +20,8 @@ import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-l
  * can only do in Docker; without Docker the stack stays in progress for ever,
  * waiting for the response a handler posts to
  * `/cloudformation_<region>/cfnresponse` (moto/cloudformation/custom_model.py).
- * This responder does what Lambda would: it builds the Create event from the
+ * This responder waits until the CLI's CreateStack call for a stack has
+ * returned (`stackCreated`), then does what Lambda would: it builds the Create event from the
  * deployed template (properties resolved against the deployed resources),
  * loads the provider's code from the cloud assembly asset the function was
  * deployed from (its S3 key is the asset hash), runs it with the environment
@@ -84,6 +85,7 @@ export class CustomResourceResponder {
   private readonly lambda: LambdaClient;
   private readonly ec2: EC2Client;
   private readonly seen = new Set<string>();
+  private readonly created = new Set<string>();
   private running = false;
   private loop?: Promise<void>;
   private failure?: Error;
@@ -132,8 +134,23 @@ export class CustomResourceResponder {
     this.ec2.destroy();
   }
 
+  /**
+   * The CLI's CreateStack call for this stack has returned. moto creates a
+   * stack's resources inside that call and builds each one lazily on first
+   * read, so describing the stack any earlier (its outputs or its resources)
+   * builds resources in a second thread, racing the first: under load the
+   * stack could end up half-built and never complete.
+   */
+  stackCreated(stackName: string): void {
+    this.created.add(stackName);
+  }
+
   private async answerPending(): Promise<void> {
-    const { Stacks = [] } = await this.cfn.send(new DescribeStacksCommand({}));
+    for (const stackName of this.created) await this.answerStack(stackName);
+  }
+
+  private async answerStack(stackName: string): Promise<void> {
+    const { Stacks = [] } = await this.cfn.send(new DescribeStacksCommand({ StackName: stackName }));
     for (const stack of Stacks) {
       if (!IN_PROGRESS.has(stack.StackStatus ?? '')) continue;
       const { StackResources = [] } = await this.cfn.send(new DescribeStackResourcesCommand({ StackName: stack.StackId }));

@@ -75,7 +75,21 @@ export function emulatorEnvironment(moto: MotoServer, region: string): NodeJS.Pr
 /** CLI lines worth a line of the transcript: stack events, stack results, outputs and errors. The rest goes to the log file. */
 const PROGRESS_LINE = /\|\s*\d+(\/\d+)?\s*\|.*(_COMPLETE|_FAILED|_IN_PROGRESS)|deploying\.\.\.|bootstrapped|\u2705|\u274c|Outputs:|^\s*\S+\.\S+ = |Stack ARN|[Ee]rror|failed/;
 
-async function runCdk(args: readonly string[], options: EmulatedDeployOptions, env: NodeJS.ProcessEnv, stop?: () => Error | undefined): Promise<void> {
+/**
+ * The first event the CLI prints for a stack it creates, once its CreateStack call has returned:
+ * `GovWest-State |   0 | 8:34:28 AM | CREATE_IN_PROGRESS | AWS::CloudFormation::Stack | GovWest-State User Initiated`.
+ */
+const STACK_CREATED_LINE = /^\s*(\S+) \|.*\| CREATE_IN_PROGRESS\s+\| AWS::CloudFormation::Stack\s+\| \1 User Initiated/;
+
+interface CdkWatch {
+  /** Stops the CLI when it returns an error. */
+  readonly stop?: () => Error | undefined;
+  /** Every line the CLI prints. */
+  readonly onLine?: (line: string) => void;
+}
+
+async function runCdk(args: readonly string[], options: EmulatedDeployOptions, env: NodeJS.ProcessEnv, watch: CdkWatch = {}): Promise<void> {
+  const { stop } = watch;
   const cli = path.join(options.repoRoot, 'node_modules', '.bin', 'cdk');
   const child = spawn(cli, args, { cwd: options.repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const transcript = fs.createWriteStream(path.join(options.outputDir, CLI_LOG), { flags: 'a' });
@@ -83,6 +97,7 @@ async function runCdk(args: readonly string[], options: EmulatedDeployOptions, e
   for (const stream of [child.stdout, child.stderr]) {
     createInterface({ input: stream }).on('line', (line) => {
       transcript.write(`${line}\n`);
+      watch.onLine?.(line);
       if (PROGRESS_LINE.test(line)) options.log(`  ${line.trim()}`);
     });
   }
@@ -178,7 +193,13 @@ export async function deployToEmulator(options: EmulatedDeployOptions): Promise<
       ['deploy', `${options.target}/*`, '--method=direct', '--require-approval', 'never', '--progress', 'events', '--output', options.outputDir, ...context],
       options,
       env,
-      () => responder.error,
+      {
+        stop: () => responder.error,
+        onLine: (line) => {
+          const created = STACK_CREATED_LINE.exec(line);
+          if (created) responder.stackCreated(created[1]);
+        },
+      },
     );
   } finally {
     await responder.stop();

@@ -1,7 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import {
   ExecutionAbortedError,
   ExecutionError,
@@ -11,6 +9,7 @@ import {
   type StateMachineDefinition,
   type StateMachineOptions,
 } from 'aws-local-stepfunctions';
+import { listenOnLoopback } from './loopback-server';
 
 /**
  * A local Step Functions endpoint, for `npm run deploy:local` and for the
@@ -624,9 +623,8 @@ export async function startLocalStepFunctions(): Promise<LocalStepFunctions> {
   const server = createServer((request, response) => {
     void handle(request, response);
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const listening = await listenOnLoopback(server);
+  const { endpoint } = listening;
 
   return {
     endpoint,
@@ -662,9 +660,7 @@ export async function startLocalStepFunctions(): Promise<LocalStepFunctions> {
       const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), STOP_GRACE_MS)));
       if ((await Promise.race([ended, late])) === 'late') for (const execution of running) execution.abort?.();
       clearTimeout(timer);
-      server.closeAllConnections();
-      server.close();
-      await once(server, 'close');
+      await listening.close();
     },
   };
 }

@@ -1,6 +1,5 @@
-import { once } from 'node:events';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './loopback-server';
 
 /**
  * The language model of `npm run deploy:local`: a Bedrock Converse endpoint
@@ -36,9 +35,9 @@ function answer(messages: ConverseMessage[], serial: number): unknown {
   const last = messages.at(-1)?.content ?? [];
   const result = last.find((block) => block.toolResult)?.toolResult;
   const text = last.map((block) => block.text ?? '').join('');
-  const usage = { inputTokens: 40 + JSON.stringify(messages).length / 4, outputTokens: 20, totalTokens: 0 };
-  usage.inputTokens = Math.round(usage.inputTokens);
-  usage.totalTokens = usage.inputTokens + usage.outputTokens;
+  // About four characters a token, as budgets estimate; enough for the session's token accounting.
+  const inputTokens = 40 + Math.round(JSON.stringify(messages).length / 4);
+  const usage = { inputTokens, outputTokens: 20, totalTokens: inputTokens + 20 };
   const reply = (content: unknown[], stopReason: string) => ({ output: { message: { role: 'assistant', content } }, stopReason, usage, metrics: { latencyMs: 1 } });
   if (result) return reply([{ text: `The tool answered: ${result.content.map((c) => c.text ?? '').join('')}` }], 'end_turn');
   const tool = /deadline/i.test(text) ? 'compute_deadline' : /release/i.test(text) ? 'release_records' : undefined;
@@ -67,18 +66,12 @@ export async function startScriptedConverseModel(): Promise<ScriptedConverseMode
       response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer(messages, calls)));
     });
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
+  const listening = await listenOnLoopback(server);
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint: listening.endpoint,
     get calls() {
       return calls;
     },
-    async stop() {
-      server.closeAllConnections();
-      server.close();
-      await once(server, 'close');
-    },
+    stop: listening.close,
   };
 }

@@ -1,6 +1,5 @@
-import { once } from 'node:events';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './loopback-server';
 
 /**
  * An HTTP proxy on 127.0.0.1 that forwards one request at a time.
@@ -43,15 +42,6 @@ export async function startSerialProxy(target: string): Promise<SerialProxy> {
       queue = queue.then(forward, forward);
     });
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    async stop() {
-      server.closeAllConnections();
-      server.close();
-      await once(server, 'close');
-    },
-  };
+  const listening = await listenOnLoopback(server);
+  return { endpoint: listening.endpoint, stop: listening.close };
 }

@@ -1,5 +1,5 @@
-import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { listenOnLoopback } from '../../../../../../lib/emulator/loopback-server';
 import type { ModelClientOptions } from '../../../../../../lambda/core/adapters/model/client-settings';
 
 /**
@@ -77,13 +77,10 @@ export async function startScriptedEndpoint(): Promise<ScriptedEndpoint> {
       pendingTimers.add(timer);
     });
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('scripted endpoint has no port');
+  const listening = await listenOnLoopback(server);
 
   return {
-    endpoint: `http://127.0.0.1:${address.port}`,
+    endpoint: listening.endpoint,
     requests,
     answer: (...responses) => void queue.push(...responses),
     answerAlways: (response) => {
@@ -96,9 +93,7 @@ export async function startScriptedEndpoint(): Promise<ScriptedEndpoint> {
     },
     async stop() {
       for (const timer of pendingTimers) clearTimeout(timer);
-      server.closeAllConnections();
-      server.close();
-      await once(server, 'close');
+      await listening.close();
     },
   };
 }
