@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildSync } from 'esbuild';
-import { ENV } from '../lambda/core/env-names';
+import { ENV } from '../lib/contract/env-names';
 import { FUNCTION_BUNDLING } from '../lib/constructs/platform-function/platform-function-defaults';
 
 const FUNCTIONS = ['orchestrator', 'summarizer'];

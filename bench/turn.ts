@@ -19,7 +19,7 @@ import { eventItem, headerItem } from '../lambda/core/adapters/session-items';
 import { runTurn } from '../lambda/core/domain/run-turn';
 import type { SessionEvent } from '../lambda/core/domain/session-event';
 import { newSessionHeader, type SessionHeader } from '../lambda/core/domain/session-header';
-import { DEFAULT_TURN_LIMITS } from '../lambda/core/domain/turn-limits';
+import { DEFAULT_SESSION_LIMITS } from '../lib/contract/session-limits';
 import { planTurn, userEventFor } from '../lambda/core/domain/turn-plan';
 import type { ModelBackend } from '../lambda/core/ports/model-backend';
 import { createBucket, createSessionTable, motoDynamoDbClient, motoS3Client, startMoto } from '../test/helpers/moto';
@@ -73,7 +73,7 @@ async function seedSession(client: DynamoDBClient, table: string, session: strin
   for (let t = 1; t <= turns; t++) {
     const request = { tenant: 'bench', session, requestId: `seed${t}`, actor: owner, message: MESSAGE };
     const user = userEventFor(header, request, now.toISOString());
-    const plan = planTurn(header, request, user, await echo.chat([{ role: 'user', content: MESSAGE }]), now, DEFAULT_TURN_LIMITS);
+    const plan = planTurn(header, request, user, await echo.chat([{ role: 'user', content: MESSAGE }]), now, DEFAULT_SESSION_LIMITS);
     events.push(...plan.events);
     header = { ...header, ...plan.headerUpdate, version: header.version + 1 };
   }

@@ -6,7 +6,7 @@ import { createModelBackend } from '../core/adapters/model/backend-config';
 import { systemClock } from '../core/adapters/system-clock';
 import type { ResumeOutcome } from '../core/domain/resume-turn';
 import { parseTenantMap } from '../core/http/caller';
-import { ENV } from '../core/env-names';
+import { ENV } from '../../lib/contract/env-names';
 import { readRuntimeEnv } from '../core/wiring/runtime-env';
 import { sessionRepositoryFromEnv } from '../core/wiring/session-store-wiring';
 import { readToolEnv, toolsFromEnv } from '../core/wiring/tool-wiring';
@@ -16,7 +16,7 @@ import { createResumeHandler, isResumeTurnEvent } from './resume-handler';
 
 export { createHandler } from './handler';
 export { createResumeHandler } from './resume-handler';
-export type { OrchestratorDeps, OrchestratorLimits } from './orchestrator-deps';
+export type { OrchestratorDeps } from './orchestrator-deps';
 
 /**
  * API Gateway's integration gives up after 29 s; the model call gets 25 s
@@ -41,12 +41,7 @@ const deps: OrchestratorDeps = {
   }),
   clock: systemClock,
   tenants: parseTenantMap(process.env[ENV.TENANT_MAP]),
-  limits: {
-    contextEvents: env.contextEvents,
-    contextTokens: env.contextTokens,
-    sessionTokenBudget: env.sessionTokenBudget,
-    ttlSeconds: env.ttlSeconds,
-  },
+  limits: env.limits,
   tools: toolsFromEnv(readToolEnv(process.env), env, tracer),
   logContent: env.logContent,
   logger,

@@ -6,7 +6,6 @@ import { resumeTurn, type ResumeOutcome } from '../core/domain/resume-turn';
 import { asTaskError } from '../core/workflow/task-error';
 import { failureIdentifiers } from './failure-identifiers';
 import type { OrchestratorDeps } from './orchestrator-deps';
-import { turnLimitsOf } from './turn-limits-of';
 
 /**
  * The Standard tool workflow invokes the orchestrator directly (not through
@@ -33,7 +32,7 @@ export function createResumeHandler(deps: OrchestratorDeps) {
       const { tenant, session, toolCallId } = parsed.data;
       logger.appendKeys({ tenant, sessionId: session, toolCallId });
       const outcome = await resumeTurn(
-        { sessions: deps.sessions, model: deps.model, clock: deps.clock, tools: deps.tools, limits: turnLimitsOf(deps) },
+        { sessions: deps.sessions, model: deps.model, clock: deps.clock, tools: deps.tools, limits: deps.limits },
         parsed.data,
       );
       if (outcome.resumed) metrics.addMetric('TurnsResumed', MetricUnit.Count, 1);

@@ -12,14 +12,13 @@ import {
   approvalBodySchema,
   createSessionBodySchema,
   DEFAULT_PAGE_EVENTS,
-  MAX_MESSAGE_BYTES,
   noQuerySchema,
   readSessionQuerySchema,
   sessionPathSchema,
   turnBodySchema,
 } from '../core/http/request-schemas';
 import type { OrchestratorDeps } from './orchestrator-deps';
-import { turnLimitsOf } from './turn-limits-of';
+import { ttlSecondsOf } from '../../lib/contract/session-limits';
 import { eventView, sessionView } from './session-view';
 import { verifySession } from './verify-session';
 
@@ -50,7 +49,7 @@ async function liveHeader(deps: OrchestratorDeps, tenant: string, session: strin
 /** POST /sessions → 201 `{ session }`. */
 export const createSessionRoute: Route = async (event, caller, deps) => {
   parsePart(noQuerySchema, queryOf(event), 'query');
-  const body = parsePart(createSessionBodySchema(deps.limits.sessionTokenBudget), readJsonBody(event, {}), 'body');
+  const body = parsePart(createSessionBodySchema(deps.limits.tokenBudget), readJsonBody(event, {}), 'body');
   const sessionId = body.sessionId ?? randomUUID();
   const header = await createSession(
     { sessions: deps.sessions, clock: deps.clock },
@@ -58,8 +57,8 @@ export const createSessionRoute: Route = async (event, caller, deps) => {
       tenant: caller.tenant,
       session: sessionId,
       owner: caller.actor,
-      maxTokens: body.maxTokens ?? deps.limits.sessionTokenBudget,
-      ttlSeconds: deps.limits.ttlSeconds,
+      maxTokens: body.maxTokens ?? deps.limits.tokenBudget,
+      ttlSeconds: ttlSecondsOf(deps.limits),
     },
   );
   return { statusCode: 201, body: { session: sessionView(sessionId, header) } };
@@ -100,7 +99,7 @@ export const sendTurnRoute: Route = async (event, caller, deps) => {
       model: deps.model,
       clock: deps.clock,
       tools: deps.tools,
-      limits: { ...turnLimitsOf(deps), maxMessageBytes: MAX_MESSAGE_BYTES },
+      limits: deps.limits,
     },
     { tenant: caller.tenant, session: sessionId, requestId: body.requestId, actor: caller.actor, message: body.message },
   );
@@ -126,7 +125,7 @@ export const decideApprovalRoute: Route = async (event, caller, deps) => {
   const body = parsePart(approvalBodySchema, readJsonBody(event), 'body');
   if (!deps.tools) throw new NoPendingApprovalError(body.toolCallId);
   const outcome = await decideApproval(
-    { sessions: deps.sessions, clock: deps.clock, decisions: deps.tools.decisions, sessionTtlSeconds: deps.limits.ttlSeconds },
+    { sessions: deps.sessions, clock: deps.clock, decisions: deps.tools.decisions, sessionTtlSeconds: ttlSecondsOf(deps.limits) },
     { tenant: caller.tenant, session: sessionId, toolCallId: body.toolCallId, approved: body.approved, reason: body.reason, approver: caller.actor },
   );
   if (!outcome.replayed) deps.metrics.addMetric(outcome.decision.approved ? 'ApprovalsGranted' : 'ApprovalsDenied', MetricUnit.Count, 1);

@@ -22,9 +22,9 @@ export const handler = createHandler({
   model: createModelBackend(env.modelBackend, { region: env.region, fipsServices: env.fipsServices }),
   clock: systemClock,
   settings: {
-    contextEvents: env.contextEvents,
-    threshold: 2 * env.contextEvents,
-    maxFoldTokens: env.contextTokens,
+    contextEvents: env.limits.contextEvents,
+    threshold: 2 * env.limits.contextEvents,
+    maxFoldTokens: env.limits.contextTokens,
   },
   logger,
   metrics,

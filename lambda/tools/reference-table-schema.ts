@@ -1,5 +1,5 @@
-import { TOOL_CATALOG } from '../core/tools/catalog';
-import type { ToolDeclaration } from '../core/tools/tool-declaration';
+import { TOOL_CATALOG } from '../../lib/tools/catalog';
+import type { ToolDeclaration } from '../../lib/contract/tool-declaration';
 
 /**
  * The reference table's shape, shared by the CDK construct that creates it

@@ -1,5 +1,5 @@
 import type { JsonValue } from '../core/domain/canonical-json';
-import { WORKFLOW_ERRORS } from '../core/tools/workflow-contract';
+import { WORKFLOW_ERRORS } from '../../lib/contract/workflow-contract';
 
 /**
  * What a tool Lambda receives from a workflow Task (lib/constructs/tool-workflow

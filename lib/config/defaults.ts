@@ -1,5 +1,5 @@
-import { TOOL_CATALOG } from '../../lambda/core/tools/catalog';
-import type { ToolDeclaration } from '../../lambda/core/tools/tool-declaration';
+import { TOOL_CATALOG } from '../tools/catalog';
+import type { ToolDeclaration } from '../contract/tool-declaration';
 import type { ModelServer } from '../constructs/neuron-endpoint/serving-image';
 import { checkCapability } from '../residency/capability-gate';
 import { FactStatus, INTERFACE_ENDPOINT_SERVICES } from '../residency/region-facts';

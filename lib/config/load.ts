@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { partitionOf, SUPPORTED_REGIONS } from '../residency/region-facts';
-import { findTool } from '../../lambda/core/tools/catalog';
+import { findTool } from '../tools/catalog';
 import { DEFAULT_CONFIG, defaultEnabledTools, missingToolSettings, NEURON_DEFAULTS, TARGET_DEFAULTS } from './defaults';
 import { neuronEndpointName } from './naming';
 import {

@@ -1,6 +1,6 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { z } from 'zod';
-import { TOOL_CATALOG } from '../../lambda/core/tools/catalog';
+import { TOOL_CATALOG } from '../tools/catalog';
 import type { ModelServer } from '../constructs/neuron-endpoint/serving-image';
 import { MODEL_SIZES } from '../cost/neuron-throughput';
 import { INTERFACE_ENDPOINT_SERVICES, NEURON_INSTANCE_TYPES } from '../residency/region-facts';
@@ -179,12 +179,12 @@ export const sessionSchema = z
 
 const TENANT_ID = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { message: 'tenant ids are lowercase letters, digits and hyphens (max 63)' });
 
-/** Names of the tools in lambda/core/tools/catalog.ts: the only tools a target can enable. */
+/** Names of the tools in lib/tools/catalog.ts: the only tools a target can enable. */
 export const TOOL_NAMES = TOOL_CATALOG.map((tool) => tool.name) as [string, ...string[]];
 
 const toolName = z.enum(TOOL_NAMES, {
   error: (issue) =>
-    `${JSON.stringify(issue.input)} is not a tool of lambda/core/tools/catalog.ts; use one of ${TOOL_NAMES.map((n) => `"${n}"`).join(', ')}, or declare the tool there first.`,
+    `${JSON.stringify(issue.input)} is not a tool of lib/tools/catalog.ts; use one of ${TOOL_NAMES.map((n) => `"${n}"`).join(', ')}, or declare the tool there first.`,
 });
 
 export const toolsSchema = z
@@ -265,7 +265,7 @@ export const targetSchema = z
       z.array(z.string().regex(/^arn:[a-z-]+:iam::\d{12}:role\/[\w+=,.@\/-]+$/, { message: 'must be an IAM role ARN' })).min(1),
     ),
     session: sessionSchema,
-    /** The tools of lambda/core/tools/catalog.ts this target runs, and who may call them. */
+    /** The tools of lib/tools/catalog.ts this target runs, and who may call them. */
     tools: toolsSchema,
     /**
      * Zone names for the isolated subnets. Default: the first `maxAzs` of

@@ -9,7 +9,7 @@ import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-l
 import { DescribeStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { ENV } from '../../lambda/core/env-names';
+import { ENV } from '../contract/env-names';
 import { REFERENCE_TABLE_SCHEMA } from '../../lambda/tools/reference-table-schema';
 import { apiGatewayEvent, type ApiRequest } from './api-gateway-event';
 import { EMULATOR_CREDENTIALS, type DeployedStack } from './deploy';

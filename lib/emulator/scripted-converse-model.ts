@@ -25,7 +25,7 @@ interface ConverseMessage {
   content: { text?: string; toolResult?: { toolUseId: string; content: { text?: string }[] } }[];
 }
 
-/** The tool inputs the rules ask for; valid against lambda/core/tools/catalog.ts. */
+/** The tool inputs the rules ask for; valid against lib/tools/catalog.ts. */
 export const SCRIPTED_TOOL_INPUTS = {
   compute_deadline: { startDate: '2026-11-20', businessDays: 10 },
   release_records: { caseId: 'FOIA-4411', recordIds: ['REC-1', 'REC-2'], justification: 'The requester asked for their own case file.' },

@@ -1,8 +1,8 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { findTool } from '../../lambda/core/tools/catalog';
-import type { ToolDeclaration } from '../../lambda/core/tools/tool-declaration';
+import { findTool } from '../tools/catalog';
+import type { ToolDeclaration } from '../contract/tool-declaration';
 import type { TargetConfig } from '../config/schema';
 import { AgentOrchestrator } from '../constructs/agent-orchestrator/agent-orchestrator';
 import { modelWiring } from '../constructs/agent-orchestrator/model-wiring';

@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { startMotoServer, type MotoServer } from '../../lib/emulator/moto-server';
-import { SESSION_TABLE_SCHEMA } from '../../lambda/core/adapters/session-table-schema';
+import { SESSION_TABLE_SCHEMA } from '../../lib/contract/session-table';
 
 export type { MotoServer } from '../../lib/emulator/moto-server';
 

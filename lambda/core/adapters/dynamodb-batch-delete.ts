@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BatchWriteCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { SESSION_TABLE_SCHEMA } from './session-table-schema';
+import { SESSION_TABLE_SCHEMA } from '../../../lib/contract/session-table';
 
 const PK = SESSION_TABLE_SCHEMA.partitionKey.name;
 const SK = SESSION_TABLE_SCHEMA.sortKey.name;

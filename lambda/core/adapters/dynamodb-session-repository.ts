@@ -32,7 +32,7 @@ import {
   isHeaderItem,
   newEventPut,
 } from './session-items';
-import { SESSION_TABLE_SCHEMA } from './session-table-schema';
+import { SESSION_TABLE_SCHEMA } from '../../../lib/contract/session-table';
 
 /** Content above this many UTF-8 bytes goes to the payload store. */
 export const DEFAULT_PAYLOAD_THRESHOLD_BYTES = 64 * 1024;

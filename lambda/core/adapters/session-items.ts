@@ -1,7 +1,7 @@
 import type { StoredEvent } from '../domain/session-event';
 import type { ApprovalHeaderUpdate, PendingTool, SessionHeader, TurnHeaderUpdate } from '../domain/session-header';
 import { eventSk, HEADER_SK, sessionPk } from '../domain/session-keys';
-import { SESSION_TABLE_SCHEMA } from './session-table-schema';
+import { SESSION_TABLE_SCHEMA } from '../../../lib/contract/session-table';
 
 /**
  * The mapping between domain objects and DynamoDB items. Fields are copied by

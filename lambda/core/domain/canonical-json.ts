@@ -1,5 +1,6 @@
-/** A value that survives JSON (and DynamoDB) round trips unchanged. */
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+import type { JsonValue } from '../../../lib/contract/json';
+
+export type { JsonValue };
 
 /**
  * Deterministic JSON: object keys sorted by code unit, no whitespace,

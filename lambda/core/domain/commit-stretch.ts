@@ -1,3 +1,4 @@
+import { ttlSecondsOf } from '../../../lib/contract/session-limits';
 import type { SessionRepository } from '../ports/session-repository';
 import { startPendingTool } from './pending-tool';
 import type { RecordedTurn, TurnHeaderUpdate } from './session-header';
@@ -33,7 +34,7 @@ export async function commitStretch<R extends StretchRecord>(
 ): Promise<CommittedStretch<R>> {
   const outcome = await runModelRounds(deps, input);
   const record = recordOf(outcome);
-  const headerUpdate = headerUpdateFor(input.header, outcome, record, now, deps.limits.sessionTtlSeconds);
+  const headerUpdate = headerUpdateFor(input.header, outcome, record, now, ttlSecondsOf(deps.limits));
   const version = await deps.sessions.commitTurn(input.tenant, input.session, input.header.version, outcome.events, headerUpdate);
   if (outcome.pending && deps.tools) await startPendingTool(deps.tools.slowTools, input.tenant, input.session, outcome.pending);
   return { outcome, record, headerUpdate, version };

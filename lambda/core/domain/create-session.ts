@@ -1,7 +1,7 @@
 import type { Clock } from '../ports/clock';
 import type { SessionRepository } from '../ports/session-repository';
 import { newSessionHeader, type SessionHeader } from './session-header';
-import { DEFAULT_TURN_LIMITS } from './turn-limits';
+import { DEFAULT_SESSION_LIMITS, ttlSecondsOf } from '../../../lib/contract/session-limits';
 
 export interface CreateSessionDeps {
   readonly sessions: SessionRepository;
@@ -22,7 +22,7 @@ export interface CreateSessionRequest {
 export async function createSession(deps: CreateSessionDeps, request: CreateSessionRequest): Promise<SessionHeader> {
   const header = newSessionHeader({
     ...request,
-    ttlSeconds: request.ttlSeconds ?? DEFAULT_TURN_LIMITS.sessionTtlSeconds,
+    ttlSeconds: request.ttlSeconds ?? ttlSecondsOf(DEFAULT_SESSION_LIMITS),
     now: deps.clock.now(),
   });
   await deps.sessions.create(request.tenant, request.session, header);

@@ -1,7 +1,7 @@
 import type { Clock } from '../ports/clock';
 import type { SessionRepository } from '../ports/session-repository';
 import type { DecisionSender } from '../ports/tool-workflows';
-import type { ApprovalDecision } from '../tools/workflow-contract';
+import type { ApprovalDecision } from '../../../lib/contract/workflow-contract';
 import { actorIdentity, isSameParty } from './actor';
 import { ApprovalNotReadyError, ForbiddenError, NoPendingApprovalError, SessionNotFoundError } from './errors';
 import { sealEvents } from './hash-chain';

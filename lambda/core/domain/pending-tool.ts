@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { SlowToolStarter } from '../ports/tool-workflows';
 import type { ToolCall } from '../ports/model-backend';
-import type { ToolDeclaration } from '../tools/tool-declaration';
-import type { SlowToolRunInput } from '../tools/workflow-contract';
+import type { ToolDeclaration } from '../../../lib/contract/tool-declaration';
+import type { SlowToolRunInput } from '../../../lib/contract/workflow-contract';
 import { StatehouseError, ToolWorkflowError } from './errors';
 import type { PendingTool, SessionStatus } from './session-header';
 

@@ -1,11 +1,11 @@
-import type { ResumeTurnEvent } from '../tools/workflow-contract';
+import type { ResumeTurnEvent } from '../../../lib/contract/workflow-contract';
 import { commitStretch } from './commit-stretch';
 import { SessionNotFoundError } from './errors';
 import { sealEvents } from './hash-chain';
 import type { EventDraft, SessionEvent } from './session-event';
 import { isExpired, type SessionStatus } from './session-header';
 import { approvalDraft, ORCHESTRATOR_ACTOR, toolActor, toolResultDraft } from './tool-events';
-import { DEFAULT_TURN_LIMITS, type TurnLimits } from './turn-limits';
+import { DEFAULT_SESSION_LIMITS, type SessionLimits } from '../../../lib/contract/session-limits';
 import type { TurnDeps } from './run-turn';
 import { addUsage, recordedTurnFor, type RoundsOutcome } from './turn-plan';
 
@@ -26,9 +26,9 @@ export type ResumeOutcome =
  * an answer, never stays stuck. Idempotent: a call no longer pending is left alone.
  */
 export async function resumeTurn(deps: ResumeDeps, event: ResumeTurnEvent): Promise<ResumeOutcome> {
-  const limits: TurnLimits = { ...DEFAULT_TURN_LIMITS, ...deps.limits };
+  const limits: SessionLimits = { ...DEFAULT_SESSION_LIMITS, ...deps.limits };
   const { tenant, session, toolCallId } = event;
-  const loaded = await deps.sessions.load(tenant, session, limits.historyEvents, { resolvePayloads: true }).catch((error: unknown) => {
+  const loaded = await deps.sessions.load(tenant, session, limits.contextEvents, { resolvePayloads: true }).catch((error: unknown) => {
     if (error instanceof SessionNotFoundError) return undefined;
     throw error;
   });

@@ -6,7 +6,7 @@ import { ForbiddenError, SessionAwaitingError, SessionNotFoundError, ValidationE
 import { startPendingTool } from './pending-tool';
 import type { SessionEvent } from './session-event';
 import { isExpired, type RecordedTurn, type SessionHeader } from './session-header';
-import { DEFAULT_TURN_LIMITS, type TurnLimits } from './turn-limits';
+import { DEFAULT_SESSION_LIMITS, type SessionLimits } from '../../../lib/contract/session-limits';
 import { recordedTurnFor, userEventFor, type RoundsOutcome } from './turn-plan';
 import { validateTurnRequest, type TurnRequest } from './turn-request';
 import { turnResultFromEvents, type TurnResult } from './turn-result';
@@ -18,7 +18,7 @@ export interface TurnDeps {
   readonly clock: Clock;
   /** The deployment's tools. @default none: every tool call is refused as not_allowed */
   readonly tools?: TurnTools;
-  readonly limits?: Partial<TurnLimits>;
+  readonly limits?: Partial<SessionLimits>;
 }
 
 /**
@@ -29,11 +29,11 @@ export interface TurnDeps {
  * the call as pending, then starts its workflow (202).
  */
 export async function runTurn(deps: TurnDeps, request: TurnRequest): Promise<TurnResult> {
-  const limits: TurnLimits = { ...DEFAULT_TURN_LIMITS, ...deps.limits };
+  const limits: SessionLimits = { ...DEFAULT_SESSION_LIMITS, ...deps.limits };
   validateTurnRequest(request, limits);
   const { tenant, session } = request;
 
-  const { header, events } = await deps.sessions.load(tenant, session, limits.historyEvents, { resolvePayloads: true });
+  const { header, events } = await deps.sessions.load(tenant, session, limits.contextEvents, { resolvePayloads: true });
   const now = deps.clock.now();
   if (isExpired(header, now)) throw new SessionNotFoundError(tenant, session);
   // AC-3: checked before the replay, so another principal cannot read a stored result either.

@@ -1,5 +1,5 @@
-import type { ApprovalRule } from '../tools/tool-declaration';
-import type { ApprovalDecision } from '../tools/workflow-contract';
+import type { ApprovalRule } from '../../../lib/contract/tool-declaration';
+import type { ApprovalDecision } from '../../../lib/contract/workflow-contract';
 import type { JsonValue } from './canonical-json';
 import { genesisHash } from './hash-chain';
 import { assertSessionId, assertTenantId } from './session-keys';

@@ -5,7 +5,7 @@ import { ModelError, SessionNotFoundError, StatehouseError } from './errors';
 import type { SessionEvent } from './session-event';
 import { isExpired, type SessionHeader, type TokenUsage } from './session-header';
 import { estimateTokens } from './token-estimate';
-import { DEFAULT_TURN_LIMITS } from './turn-limits';
+import { DEFAULT_SESSION_LIMITS } from '../../../lib/contract/session-limits';
 
 /**
  * The rolling summary: events older than the newest `contextEvents` are
@@ -34,7 +34,7 @@ export interface SummarizeSettings {
 }
 
 /** About a turn's context budget: a fold costs no more than a turn. */
-export const DEFAULT_FOLD_TOKENS = DEFAULT_TURN_LIMITS.contextTokens;
+export const DEFAULT_FOLD_TOKENS = DEFAULT_SESSION_LIMITS.contextTokens;
 /** About 2,000 tokens: sent with every turn, so it must stay a small part of the context. */
 export const DEFAULT_SUMMARY_CHARS = 8_000;
 const PAGE_SIZE = 100;

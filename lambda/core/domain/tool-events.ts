@@ -1,4 +1,4 @@
-import type { ApprovalDecision, ToolRunOutput } from '../tools/workflow-contract';
+import type { ApprovalDecision, ToolRunOutput } from '../../../lib/contract/workflow-contract';
 import { canonicalJson } from './canonical-json';
 import type { EventDraft } from './session-event';
 import { estimateTokens } from './token-estimate';

@@ -1,7 +1,7 @@
 import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
-import { TOOL_CATALOG } from '../tools/catalog';
-import type { ToolDeclaration } from '../tools/tool-declaration';
+import { TOOL_CATALOG } from '../../../lib/tools/catalog';
+import type { ToolDeclaration } from '../../../lib/contract/tool-declaration';
 
 /**
  * Tool input is checked against the tool's JSON schema before any run

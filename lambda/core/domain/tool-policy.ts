@@ -1,6 +1,6 @@
 import type { ToolCall, ToolSpec } from '../ports/model-backend';
-import type { ToolDeclaration } from '../tools/tool-declaration';
-import type { ToolRunOutput } from '../tools/workflow-contract';
+import type { ToolDeclaration } from '../../../lib/contract/tool-declaration';
+import type { ToolRunOutput } from '../../../lib/contract/workflow-contract';
 import { toolInputProblems, validatorFor } from './tool-input';
 
 /** Thrown at start-up for a tool configuration the function cannot use; the deployment is misconfigured. */

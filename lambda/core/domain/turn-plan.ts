@@ -14,7 +14,7 @@ import {
 } from './session-header';
 import { estimateTokens } from './token-estimate';
 import { toolCallDraft } from './tool-call-event';
-import type { TurnLimits } from './turn-limits';
+import { ttlSecondsOf, type SessionLimits } from '../../../lib/contract/session-limits';
 import type { TurnRequest } from './turn-request';
 import { turnResultFromEvents, type TurnResult } from './turn-result';
 
@@ -39,7 +39,7 @@ function isTokenCount(value: unknown): boolean {
 }
 
 /** A reply the session cannot store faithfully is the backend's fault (502), not the caller's. */
-export function assertUsableReply(reply: ModelReply, limits: Pick<TurnLimits, 'maxToolCallsPerTurn'>): void {
+export function assertUsableReply(reply: ModelReply, limits: Pick<SessionLimits, 'maxToolCallsPerTurn'>): void {
   if (typeof reply.text !== 'string') throw new ModelError('model reply has no text');
   if (!isTokenCount(reply.usage.input) || !isTokenCount(reply.usage.output)) {
     throw new ModelError(`model reply has unusable token usage ${JSON.stringify(reply.usage)}`);
@@ -131,13 +131,13 @@ export function planTurn(
   userEvent: SessionEvent,
   reply: ModelReply,
   now: Date,
-  limits: Pick<TurnLimits, 'maxToolCallsPerTurn' | 'sessionTtlSeconds'>,
+  limits: Pick<SessionLimits, 'maxToolCallsPerTurn' | 'ttlDays'>,
 ): TurnPlan {
   assertUsableReply(reply, limits);
   if (reply.toolCalls.length > 0) throw new Error('planTurn plans a reply without tool calls; runTurn runs the tools a reply calls');
   const events = [userEvent, ...sealEvents(replyDrafts(reply, userEvent.seq + 1, userEvent.time), userEvent.hash)];
   const outcome: RoundsOutcome = { events, usage: reply.usage };
   const turn = recordedTurnFor(header, outcome, userEvent.seq, reply.usage);
-  const headerUpdate = headerUpdateFor(header, outcome, { requestId: request.requestId, turn }, now, limits.sessionTtlSeconds);
+  const headerUpdate = headerUpdateFor(header, outcome, { requestId: request.requestId, turn }, now, ttlSecondsOf(limits));
   return { events, headerUpdate, result: turnResultFromEvents(request.requestId, turn, events, false) };
 }

@@ -1,6 +1,6 @@
 import { PayloadTooLargeError, ValidationError } from './errors';
 import { assertSessionId, assertTenantId } from './session-keys';
-import type { TurnLimits } from './turn-limits';
+import type { SessionLimits } from '../../../lib/contract/session-limits';
 
 export interface TurnRequest {
   /** From the authenticated caller, never from the request body. */
@@ -16,7 +16,7 @@ export interface TurnRequest {
 /** Request ids are header map keys; the same safe charset as other ids keeps them printable and unambiguous. */
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
-export function validateTurnRequest(request: TurnRequest, limits: Pick<TurnLimits, 'maxMessageBytes'>): void {
+export function validateTurnRequest(request: TurnRequest, limits: Pick<SessionLimits, 'maxMessageBytes'>): void {
   assertTenantId(request.tenant);
   assertSessionId(request.session);
   if (!REQUEST_ID_PATTERN.test(request.requestId)) {

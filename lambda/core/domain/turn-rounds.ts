@@ -1,7 +1,7 @@
 import type { ChatMessage, ModelBackend, ModelReply, ToolCall, ToolSpec } from '../ports/model-backend';
 import type { SlowToolStarter, ToolRunner } from '../ports/tool-workflows';
-import type { ToolDeclaration } from '../tools/tool-declaration';
-import type { ToolRunOutput } from '../tools/workflow-contract';
+import type { ToolDeclaration } from '../../../lib/contract/tool-declaration';
+import type { ToolRunOutput } from '../../../lib/contract/workflow-contract';
 import { assertWithinBudget } from './budget';
 import { buildContext } from './context-builder';
 import { BudgetExceededError, ModelError, StatehouseError } from './errors';
@@ -11,7 +11,7 @@ import type { EventDraft, SessionEvent } from './session-event';
 import type { PendingTool, SessionHeader, TokenUsage } from './session-header';
 import { ORCHESTRATOR_ACTOR, toolActor, toolResultDraft } from './tool-events';
 import { refused, ToolPolicy } from './tool-policy';
-import type { TurnLimits } from './turn-limits';
+import type { SessionLimits } from '../../../lib/contract/session-limits';
 import { addUsage, assertUsableReply, replyDrafts, type RoundsOutcome } from './turn-plan';
 
 /** The tools of a deployment: who may call what, and the workflows that run them. */
@@ -25,7 +25,7 @@ export interface RoundsDeps {
   readonly model: ModelBackend;
   /** @default no tools: every call the model makes is refused as not_allowed */
   readonly tools?: TurnTools;
-  readonly limits: TurnLimits;
+  readonly limits: SessionLimits;
 }
 
 export interface RoundsInput {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_SESSION_LIMITS } from '../../../lib/contract/session-limits';
 import { MAX_SEQ } from '../domain/session-keys';
 
 /**
@@ -9,8 +10,8 @@ import { MAX_SEQ } from '../domain/session-keys';
 
 /** Largest request body, in bytes; API Gateway itself allows 10 MB. */
 export const MAX_BODY_BYTES = 256 * 1024;
-/** Largest user message, in UTF-8 bytes: about 8k tokens, well inside one DynamoDB item. */
-export const MAX_MESSAGE_BYTES = 32 * 1024;
+/** Largest user message, in UTF-8 bytes (SessionLimits.maxMessageBytes). */
+export const MAX_MESSAGE_BYTES = DEFAULT_SESSION_LIMITS.maxMessageBytes;
 /** Events per page of a session read. */
 export const MAX_PAGE_EVENTS = 100;
 export const DEFAULT_PAGE_EVENTS = 100;

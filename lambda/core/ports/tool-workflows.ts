@@ -1,4 +1,4 @@
-import type { ApprovalDecision, SlowToolRunInput, ToolRunInput, ToolRunOutput } from '../tools/workflow-contract';
+import type { ApprovalDecision, SlowToolRunInput, ToolRunInput, ToolRunOutput } from '../../../lib/contract/workflow-contract';
 
 /**
  * The tool workflows as ports: the Express workflow that runs a fast tool

@@ -1,8 +1,14 @@
 import { z } from 'zod';
 import { parseFipsServices, parseModelBackendConfig, type ModelBackendConfig } from '../adapters/model/backend-config';
 import { describeZodIssues } from '../adapters/model/zod-issues';
-import { DEFAULT_TURN_LIMITS } from '../domain/turn-limits';
-import { ENV } from '../env-names';
+import {
+  CONFIGURABLE_SESSION_LIMITS,
+  DEFAULT_SESSION_LIMITS,
+  SESSION_LIMIT_BOUNDS,
+  type ConfigurableSessionLimit,
+  type SessionLimits,
+} from '../../../lib/contract/session-limits';
+import { ENV } from '../../../lib/contract/env-names';
 
 /**
  * The settings the session functions (orchestrator and summarizer) read from
@@ -16,39 +22,40 @@ export interface RuntimeEnv {
   readonly bucket: string;
   /** SSE-KMS key of payload objects. @default the bucket's default encryption */
   readonly payloadKeyId?: string;
-  /** @default the repository's DEFAULT_PAYLOAD_THRESHOLD_BYTES */
-  readonly inlineThresholdBytes?: number;
-  /** Newest events a turn reads with the header (K). */
-  readonly contextEvents: number;
-  readonly contextTokens: number;
-  /** Default and ceiling of a session's lifetime token budget. */
-  readonly sessionTokenBudget: number;
-  readonly ttlSeconds: number;
+  /** The deployment's session limits: the configured ones from the environment, the kit's defaults for the rest. */
+  readonly limits: SessionLimits;
   readonly fipsServices: ReadonlySet<string>;
   readonly modelBackend: ModelBackendConfig;
   /** Prompts and model output in logs; off unless ENV.LOG_CONTENT is exactly 'true'. */
   readonly logContent: boolean;
 }
 
-const SECONDS_PER_DAY = 24 * 60 * 60;
-const DEFAULT_TTL_DAYS = DEFAULT_TURN_LIMITS.sessionTtlSeconds / SECONDS_PER_DAY;
+/** A configurable limit's variable: a whole number within the bounds the configuration checks too. */
+function limitVariable(limit: ConfigurableSessionLimit) {
+  const { min, max } = SESSION_LIMIT_BOUNDS[limit];
+  return z
+    .string()
+    .regex(/^\d{1,13}$/, { message: 'must be a whole number' })
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max))
+    .optional();
+}
 
-const positiveInteger = z
-  .string()
-  .regex(/^\d{1,12}$/, { message: 'must be a whole number' })
-  .transform(Number)
-  .pipe(z.number().int().positive());
+/** The variable that carries each configurable limit (set by AgentOrchestrator from the same SessionLimits). */
+export const LIMIT_VARIABLES: Readonly<Record<ConfigurableSessionLimit, string>> = {
+  contextEvents: ENV.CONTEXT_EVENTS,
+  contextTokens: ENV.CONTEXT_TOKENS,
+  tokenBudget: ENV.SESSION_TOKEN_BUDGET,
+  ttlDays: ENV.SESSION_TTL_DAYS,
+  inlineThresholdBytes: ENV.INLINE_THRESHOLD_BYTES,
+};
 
 const envSchema = z.object({
   AWS_REGION: z.string().min(1),
   [ENV.SESSION_TABLE]: z.string().min(1),
   [ENV.PAYLOAD_BUCKET]: z.string().min(1),
   [ENV.PAYLOAD_KEY]: z.string().min(1).optional(),
-  [ENV.INLINE_THRESHOLD_BYTES]: z.string().regex(/^\d{1,12}$/).transform(Number).optional(),
-  [ENV.CONTEXT_EVENTS]: positiveInteger.optional(),
-  [ENV.CONTEXT_TOKENS]: positiveInteger.optional(),
-  [ENV.SESSION_TOKEN_BUDGET]: positiveInteger,
-  [ENV.SESSION_TTL_DAYS]: positiveInteger.optional(),
+  ...Object.fromEntries(CONFIGURABLE_SESSION_LIMITS.map((limit) => [LIMIT_VARIABLES[limit], limitVariable(limit)])),
   [ENV.FIPS_SERVICES]: z.string().optional(),
   [ENV.LOG_CONTENT]: z.string().optional(),
 });
@@ -66,16 +73,18 @@ export function readRuntimeEnv(env: NodeJS.ProcessEnv): RuntimeEnv {
   const parsed = envSchema.safeParse(present);
   if (!parsed.success) throw new RuntimeEnvError(describeZodIssues(parsed.error));
   const vars = parsed.data;
+  const configured = Object.fromEntries(
+    CONFIGURABLE_SESSION_LIMITS.flatMap((limit) => {
+      const value = (vars as Record<string, unknown>)[LIMIT_VARIABLES[limit]];
+      return value === undefined ? [] : [[limit, value as number]];
+    }),
+  );
   return {
     region: vars.AWS_REGION,
     tableName: vars[ENV.SESSION_TABLE],
     bucket: vars[ENV.PAYLOAD_BUCKET],
     payloadKeyId: vars[ENV.PAYLOAD_KEY],
-    inlineThresholdBytes: vars[ENV.INLINE_THRESHOLD_BYTES],
-    contextEvents: vars[ENV.CONTEXT_EVENTS] ?? DEFAULT_TURN_LIMITS.historyEvents,
-    contextTokens: vars[ENV.CONTEXT_TOKENS] ?? DEFAULT_TURN_LIMITS.contextTokens,
-    sessionTokenBudget: vars[ENV.SESSION_TOKEN_BUDGET],
-    ttlSeconds: (vars[ENV.SESSION_TTL_DAYS] ?? DEFAULT_TTL_DAYS) * SECONDS_PER_DAY,
+    limits: { ...DEFAULT_SESSION_LIMITS, ...configured },
     fipsServices: parseFipsServices(vars[ENV.FIPS_SERVICES]),
     modelBackend: parseModelBackendConfig(env[ENV.MODEL_BACKEND]),
     logContent: vars[ENV.LOG_CONTENT] === 'true',

@@ -29,6 +29,6 @@ export function sessionRepositoryFromEnv(env: RuntimeEnv, tracer: Tracer): Dynam
     client: dynamodb,
     tableName: env.tableName,
     payloads: new S3PayloadStore({ client: s3, bucket: env.bucket, kmsKeyId: env.payloadKeyId }),
-    payloadThresholdBytes: env.inlineThresholdBytes,
+    payloadThresholdBytes: env.limits.inlineThresholdBytes,
   });
 }

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { parseFipsServices } from '../adapters/model/backend-config';
 import { describeZodIssues } from '../adapters/model/zod-issues';
 import { DynamoDbTaskTokenStore } from '../adapters/dynamodb-task-token-store';
-import { ENV } from '../env-names';
+import { ENV } from '../../../lib/contract/env-names';
 import { RuntimeEnvError } from './runtime-env';
 
 const envSchema = z.object({

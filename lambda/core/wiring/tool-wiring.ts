@@ -6,10 +6,10 @@ import { StepFunctionsToolRunner } from '../adapters/step-functions/sync-tool-ru
 import { assertTenantId } from '../domain/session-keys';
 import { ToolConfigError, ToolPolicy } from '../domain/tool-policy';
 import type { TurnTools } from '../domain/turn-rounds';
-import { ENV } from '../env-names';
+import { ENV } from '../../../lib/contract/env-names';
 import type { DecisionSender, SlowToolStarter, ToolRunner } from '../ports/tool-workflows';
-import { findTool } from '../tools/catalog';
-import type { ToolDeclaration } from '../tools/tool-declaration';
+import { findTool } from '../../../lib/tools/catalog';
+import type { ToolDeclaration } from '../../../lib/contract/tool-declaration';
 import type { RuntimeEnv } from './runtime-env';
 
 /** The orchestrator's tools: the turn's (policy and workflows) and the approvals route's (the decision sender). */
@@ -61,7 +61,7 @@ export function readToolEnv(env: NodeJS.ProcessEnv): ToolEnv {
   }
   const enabled = (names as string[]).map((name) => {
     const tool = findTool(name);
-    if (!tool) throw new ToolConfigError(`${ENV.TOOLS} names "${name}", which is not a tool of lambda/core/tools/catalog.ts`);
+    if (!tool) throw new ToolConfigError(`${ENV.TOOLS} names "${name}", which is not a tool of lib/tools/catalog.ts`);
     return tool;
   });
   const policy = parseJson(ENV.TOOL_POLICY, env[ENV.TOOL_POLICY], {});

@@ -1,8 +1,6 @@
 import { ModelError, StatehouseError } from '../domain/errors';
+import { taskErrorName } from '../../../lib/contract/workflow-contract';
 import { MODEL_ERROR_MESSAGE } from '../http/error-body';
-
-/** Prefix of every error name a Statehouse task raises, as WORKFLOW_ERRORS names the tools' own. */
-export const TASK_ERROR_PREFIX = 'Statehouse.';
 
 /**
  * An error as a Step Functions task reports it. Lambda turns a thrown
@@ -16,6 +14,6 @@ export const TASK_ERROR_PREFIX = 'Statehouse.';
 export function asTaskError(error: unknown): unknown {
   if (!(error instanceof StatehouseError)) return error;
   const task = new Error(error instanceof ModelError ? MODEL_ERROR_MESSAGE : error.message);
-  task.name = `${TASK_ERROR_PREFIX}${error.code}`;
+  task.name = taskErrorName(error.code);
   return task;
 }

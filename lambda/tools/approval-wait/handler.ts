@@ -4,7 +4,7 @@ import { describeZodIssues } from '../../core/adapters/model/zod-issues';
 import { StatehouseError, ValidationError } from '../../core/domain/errors';
 import { assertSessionId, assertTenantId } from '../../core/domain/session-keys';
 import type { TaskTokenStore } from '../../core/ports/tool-workflows';
-import type { PendingApproval } from '../../core/tools/workflow-contract';
+import type { PendingApproval } from '../../../lib/contract/workflow-contract';
 import { asTaskError } from '../../core/workflow/task-error';
 
 export interface ApprovalWaitDeps {

@@ -4,7 +4,7 @@ import { Tracer } from '@aws-lambda-powertools/tracer';
 import { parseFipsServices } from '../../core/adapters/model/backend-config';
 import { modelClientConfig } from '../../core/adapters/model/client-settings';
 import { KnowledgeBaseRetriever, type RetrievedPassage } from '../../core/adapters/model/knowledge-base-retriever';
-import { ENV } from '../../core/env-names';
+import { ENV } from '../../../lib/contract/env-names';
 import { inputObject, parseToolTask, ToolFailedError } from '../tool-task';
 
 /**

@@ -4,7 +4,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { parseFipsServices } from '../../core/adapters/model/backend-config';
 import { systemClock } from '../../core/adapters/system-clock';
-import { ENV } from '../../core/env-names';
+import { ENV } from '../../../lib/contract/env-names';
 import { parseToolTask } from '../tool-task';
 import { parseReleaseInput, recordRelease, type ReleaseOutput } from './release';
 

@@ -7,7 +7,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { ENV } from '../../../lambda/core/env-names';
+import { ENV } from '../../contract/env-names';
 import { acknowledge } from '../../compliance/acknowledge';
 import { PlatformFunction } from '../platform-function/platform-function';
 import type { SessionStore } from '../session-store/session-store';

@@ -7,7 +7,7 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ENV } from '../../../lambda/core/env-names';
+import { ENV } from '../../contract/env-names';
 import { acknowledge } from '../../compliance/acknowledge';
 import { requireCapability } from '../../residency/capability-gate';
 import { servicePrincipalName } from '../../residency/region-facts';

@@ -8,7 +8,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { SESSION_TABLE_SCHEMA } from '../../../lambda/core/adapters/session-table-schema';
+import { SESSION_TABLE_SCHEMA } from '../../contract/session-table';
 import { acknowledge, acknowledgeWildcardResource } from '../../compliance/acknowledge';
 import { dataBucketDefaults } from '../data-bucket/data-bucket-defaults';
 import {

@@ -4,8 +4,8 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
-import type { ToolDeclaration } from '../../../lambda/core/tools/tool-declaration';
-import { WORKFLOW_ERRORS, type ToolErrorCode } from '../../../lambda/core/tools/workflow-contract';
+import type { ToolDeclaration } from '../../contract/tool-declaration';
+import { WORKFLOW_ERRORS, type ToolErrorCode } from '../../contract/workflow-contract';
 
 /**
  * The states both tool workflows share: the Task that runs one tool and the

@@ -1,3 +1,4 @@
+import { WORKFLOW_ERRORS } from '../../contract/workflow-contract';
 import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 
@@ -54,9 +55,9 @@ export const SLOW_RETRY: sfn.RetryProps = {
   backoffRate: 2,
 };
 
-/** Transient failures the orchestrator reports when resuming (lambda/core/workflow/task-error.ts). */
+/** Transient failures the orchestrator reports when resuming (asTaskError in lambda/core/workflow/task-error.ts). */
 export const RESUME_RETRY: sfn.RetryProps = {
-  errors: ['Statehouse.ModelError', 'Statehouse.SessionBusy', 'Statehouse.ToolWorkflowError'],
+  errors: [...WORKFLOW_ERRORS.RESUME_TRANSIENT],
   interval: Duration.seconds(30),
   maxAttempts: 10,
   backoffRate: 2,

@@ -8,8 +8,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { ENV } from '../../../lambda/core/env-names';
-import type { ToolDeclaration } from '../../../lambda/core/tools/tool-declaration';
+import { ENV } from '../../contract/env-names';
+import type { ToolDeclaration } from '../../contract/tool-declaration';
 import { acknowledge, acknowledgeWildcardResource } from '../../compliance/acknowledge';
 import { requireCapability } from '../../residency/capability-gate';
 import { PlatformFunction } from '../platform-function/platform-function';
@@ -37,7 +37,7 @@ import { failureOutput, ToolFailureStates, toolTask, type ToolTarget } from './t
 const TOOLS_DIR = path.join(__dirname, '..', '..', '..', 'lambda', 'tools');
 
 export interface ToolWorkflowProps {
-  /** The tools this target runs (declarations from lambda/core/tools/catalog.ts). */
+  /** The tools this target runs (declarations from lib/tools/catalog.ts). */
   readonly tools: readonly ToolDeclaration[];
   /** Tenant → the tools it may call; passed to the orchestrator, which enforces it. */
   readonly policy: Readonly<Record<string, readonly string[]>>;
@@ -103,7 +103,7 @@ export class ToolWorkflow extends Construct {
       // The Express workflow has no approval wait: an approval-gated tool there would run unapproved.
       if (tool.approval && tool.mode !== 'slow') {
         throw new Error(
-          `${this.node.path}: tool "${tool.name}" has an approval rule but mode "${tool.mode}"; a tool that needs approval must be declared mode "slow" (lambda/core/tools/catalog.ts).`,
+          `${this.node.path}: tool "${tool.name}" has an approval rule but mode "${tool.mode}"; a tool that needs approval must be declared mode "slow" (lib/tools/catalog.ts).`,
         );
       }
       if (tool.requiresCapability) requireCapability(this, tool.requiresCapability, `tool "${tool.name}"`);

@@ -1,4 +1,4 @@
-import { ENV } from '../../../lambda/core/env-names';
+import { ENV } from '../../contract/env-names';
 import type {
   ApiEvidence,
   EndpointEvidence,

@@ -12,7 +12,7 @@ import { StepFunctionsSlowToolStarter } from '../../../lambda/core/adapters/step
 import { StepFunctionsToolRunner } from '../../../lambda/core/adapters/step-functions/sync-tool-runner';
 import { systemClock } from '../../../lambda/core/adapters/system-clock';
 import { ToolPolicy } from '../../../lambda/core/domain/tool-policy';
-import { ENV } from '../../../lambda/core/env-names';
+import { ENV } from '../../../lib/contract/env-names';
 import { parseTenantMap } from '../../../lambda/core/http/caller';
 import type { ModelBackend } from '../../../lambda/core/ports/model-backend';
 import { readRuntimeEnv } from '../../../lambda/core/wiring/runtime-env';
@@ -198,7 +198,7 @@ export async function startSynthesizedRuntime(target = 'GovWest'): Promise<Synth
       client: sessionsClient,
       tableName: settings.tableName,
       payloads: new S3PayloadStore({ client: s3, bucket: settings.bucket }),
-      payloadThresholdBytes: settings.inlineThresholdBytes,
+      payloadThresholdBytes: settings.limits.inlineThresholdBytes,
     });
     const tenants = parseTenantMap(orchestratorEnv[ENV.TENANT_MAP]);
     let current: ((event: unknown) => Promise<unknown>) | undefined;
@@ -259,12 +259,7 @@ export async function startSynthesizedRuntime(target = 'GovWest'): Promise<Synth
           model,
           clock: systemClock,
           tenants,
-          limits: {
-            contextEvents: settings.contextEvents,
-            contextTokens: settings.contextTokens,
-            sessionTokenBudget: settings.sessionTokenBudget,
-            ttlSeconds: settings.ttlSeconds,
-          },
+          limits: settings.limits,
           ...quietTelemetry(),
           tools: {
             policy: ToolPolicy.of(toolEnv.enabled, toolEnv.policy),

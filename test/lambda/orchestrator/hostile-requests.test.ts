@@ -193,7 +193,7 @@ function corpus(): Case[] {
     ['maxTokens []', { maxTokens: [] }],
     ['maxTokens 1e20', { maxTokens: 1e20 }],
     ['maxTokens 2^53+1', { maxTokens: 9007199254740993 }],
-    ['maxTokens over the deployment budget', { maxTokens: TEST_LIMITS.sessionTokenBudget + 1 }],
+    ['maxTokens over the deployment budget', { maxTokens: TEST_LIMITS.tokenBudget + 1 }],
     ['sessionId of an existing session', { sessionId: VICTIM }],
     ['sessionId 42', { sessionId: 42 }],
   ] as const) {

@@ -1,7 +1,7 @@
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { sessionPk } from '../../../lambda/core/domain/session-keys';
-import { ENV } from '../../../lambda/core/env-names';
+import { ENV } from '../../../lib/contract/env-names';
 import { readRuntimeEnv, RuntimeEnvError } from '../../../lambda/core/wiring/runtime-env';
 import { sessionClients } from '../../../lambda/core/wiring/session-store-wiring';
 import { readToolEnv, stepFunctionsClient, toolsFromEnv } from '../../../lambda/core/wiring/tool-wiring';

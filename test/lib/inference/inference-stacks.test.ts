@@ -5,7 +5,7 @@ import { buildApp } from '../../../lib/app';
 import { readValidationReport } from '../../../lib/compliance/validation-report';
 import { ConfigError } from '../../../lib/config/load';
 import { parseModelBackendConfig } from '../../../lambda/core/adapters/model/backend-config';
-import { ENV } from '../../../lambda/core/env-names';
+import { ENV } from '../../../lib/contract/env-names';
 import { cfnLint, cfnLintAvailable, cfnLintOptedOut } from '../../helpers/cfn-lint';
 import { cdkJsonContext, normaliseTemplate, readTemplate, stacksOf, synthStatehouse, templatePath, type Synthesized } from '../../helpers/synth';
 import { listOf, logicalIdOf, roleStatements } from '../constructs/construct-test-stacks';

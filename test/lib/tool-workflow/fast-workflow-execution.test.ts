@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
-import type { ToolRunInput, ToolRunOutput } from '../../../lambda/core/tools/workflow-contract';
+import type { ToolRunInput, ToolRunOutput } from '../../../lib/contract/workflow-contract';
 import { motoDynamoDbClient, startMoto, type MotoServer } from '../../helpers/moto';
 import { stacksOf, synthStatehouse } from '../../helpers/synth';
 import { asLambdaTask, asSdkTask, installPromiseWithResolvers } from './local-interpreter';

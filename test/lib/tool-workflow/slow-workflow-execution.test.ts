@@ -1,10 +1,10 @@
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
-import { findTool } from '../../../lambda/core/tools/catalog';
-import { ENV } from '../../../lambda/core/env-names';
-import type { ToolDeclaration } from '../../../lambda/core/tools/tool-declaration';
-import type { ApprovalDecision, PendingApproval, ResumeTurnEvent, SlowToolRunInput } from '../../../lambda/core/tools/workflow-contract';
+import { findTool } from '../../../lib/tools/catalog';
+import { ENV } from '../../../lib/contract/env-names';
+import type { ToolDeclaration } from '../../../lib/contract/tool-declaration';
+import type { ApprovalDecision, PendingApproval, ResumeTurnEvent, SlowToolRunInput } from '../../../lib/contract/workflow-contract';
 import { ReferenceData } from '../../../lib/constructs/reference-data/reference-data';
 import { SessionStore } from '../../../lib/constructs/session-store/session-store';
 import { ToolWorkflow } from '../../../lib/constructs/tool-workflow/tool-workflow';

@@ -1,6 +1,6 @@
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
-import { findTool, TOOL_CATALOG } from '../../../lambda/core/tools/catalog';
-import { ENV } from '../../../lambda/core/env-names';
+import { findTool, TOOL_CATALOG } from '../../../lib/tools/catalog';
+import { ENV } from '../../../lib/contract/env-names';
 import { REFERENCE_TABLE_SCHEMA } from '../../../lambda/tools/reference-table-schema';
 import { readValidationReport } from '../../../lib/compliance/validation-report';
 import { fastToolsMachineName, slowToolsMachineName } from '../../../lib/constructs/tool-workflow/tool-workflow-defaults';

@@ -1,5 +1,5 @@
 import { Template } from 'aws-cdk-lib/assertions';
-import { ENV } from '../../../lambda/core/env-names';
+import { ENV } from '../../../lib/contract/env-names';
 import { parseConfig } from '../../../lib/config/load';
 import { problemsOf } from '../../helpers/config-problems';
 import { synthStatehouse } from '../../helpers/synth';

@@ -3,7 +3,7 @@ import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { z } from 'zod';
 import { ValidationError } from '../../domain/errors';
-import { ENV } from '../../env-names';
+import { ENV } from '../../../../lib/contract/env-names';
 import type { ModelBackend } from '../../ports/model-backend';
 import { BedrockInlineAgentBackend } from './bedrock-agent-backend';
 import { BedrockConverseBackend } from './bedrock-converse-backend';

@@ -2,7 +2,7 @@ import { SendTaskSuccessCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { canonicalJson } from '../../domain/canonical-json';
 import { ApprovalClosedError, ToolWorkflowError } from '../../domain/errors';
 import type { DecisionSender } from '../../ports/tool-workflows';
-import type { ApprovalDecision } from '../../tools/workflow-contract';
+import type { ApprovalDecision } from '../../../../lib/contract/workflow-contract';
 import { errorNameOf, printableErrorName } from './execution-errors';
 
 /** What Step Functions answers for a token nobody waits on any more. */

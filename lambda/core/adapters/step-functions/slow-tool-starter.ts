@@ -2,7 +2,7 @@ import { DescribeExecutionCommand, StartExecutionCommand, type SFNClient } from 
 import { canonicalJson } from '../../domain/canonical-json';
 import { ToolWorkflowError } from '../../domain/errors';
 import type { SlowToolStarter } from '../../ports/tool-workflows';
-import type { SlowToolRunInput } from '../../tools/workflow-contract';
+import type { SlowToolRunInput } from '../../../../lib/contract/workflow-contract';
 import { errorNameOf, executionArnOf, printableErrorName } from './execution-errors';
 
 export interface StepFunctionsSlowToolStarterProps {

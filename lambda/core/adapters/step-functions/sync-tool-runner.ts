@@ -2,7 +2,7 @@ import { StartSyncExecutionCommand, type SFNClient, type StartSyncExecutionComma
 import { canonicalJson } from '../../domain/canonical-json';
 import { ToolWorkflowError } from '../../domain/errors';
 import type { ToolRunner } from '../../ports/tool-workflows';
-import { WORKFLOW_ERRORS, type ToolErrorCode, type ToolRunInput, type ToolRunOutput } from '../../tools/workflow-contract';
+import { WORKFLOW_ERRORS, type ToolErrorCode, type ToolRunInput, type ToolRunOutput } from '../../../../lib/contract/workflow-contract';
 import { errorNameOf, printableErrorName } from './execution-errors';
 import { toolRunOutputSchema } from './workflow-schemas';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { JsonValue } from '../../domain/canonical-json';
-import type { ApprovalDecision, ResumeTurnEvent, ToolErrorCode, ToolRunOutput } from '../../tools/workflow-contract';
+import type { ApprovalDecision, ResumeTurnEvent, ToolErrorCode, ToolRunOutput } from '../../../../lib/contract/workflow-contract';
 
 /**
  * What the tool workflows hand back to the orchestrator, checked before it is

@@ -88,7 +88,7 @@ describe('runTurn on DynamoDB and S3', () => {
     const model = ScriptedModel.echoing();
     for (let i = 1; i <= 8; i++) {
       store.calls.reset();
-      await runTurn(deps(model, { historyEvents: 4 }), turn(ids, `r-${i}`, `message ${i}`));
+      await runTurn(deps(model, { contextEvents: 4 }), turn(ids, `r-${i}`, `message ${i}`));
       expect(store.calls.counts).toEqual({ Query: 1, TransactWriteItems: 1 });
     }
   });
@@ -111,7 +111,7 @@ describe('runTurn on DynamoDB and S3', () => {
   test('a retry of a turn older than the loaded window reads its events back, still writing nothing', async () => {
     const ids = await newSession();
     const model = ScriptedModel.echoing();
-    const limits = { historyEvents: 2 };
+    const limits = { contextEvents: 2 };
     const first = await runTurn(deps(model, limits), turn(ids, 'r-1', 'early'));
     for (let i = 2; i <= 4; i++) await runTurn(deps(model, limits), turn(ids, `r-${i}`, `later ${i}`));
     const itemsBefore = await store.countItems();

@@ -3,7 +3,7 @@ import { StepFunctionsDecisionSender } from '../../../../lambda/core/adapters/st
 import { StepFunctionsSlowToolStarter } from '../../../../lambda/core/adapters/step-functions/slow-tool-starter';
 import { StepFunctionsToolRunner } from '../../../../lambda/core/adapters/step-functions/sync-tool-runner';
 import { ApprovalClosedError, ToolWorkflowError } from '../../../../lambda/core/domain/errors';
-import type { SlowToolRunInput, ToolRunInput } from '../../../../lambda/core/tools/workflow-contract';
+import type { SlowToolRunInput, ToolRunInput } from '../../../../lib/contract/workflow-contract';
 import { startLocalStepFunctions, type LocalStepFunctions, type TaskHandler } from '../../../helpers/local-stepfunctions';
 import { fastToolsDefinition, FUNCTIONS, LAMBDA_INVOKE, stateMachineArn } from '../support/tool-workflows';
 

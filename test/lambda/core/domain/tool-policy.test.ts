@@ -2,8 +2,8 @@ import { actorIdentity, isSameParty } from '../../../../lambda/core/domain/actor
 import { executionNameFor, pendingToolFor, slowToolRunInput, statusWhilePending } from '../../../../lambda/core/domain/pending-tool';
 import { toolInputProblems } from '../../../../lambda/core/domain/tool-input';
 import { ToolConfigError, ToolPolicy } from '../../../../lambda/core/domain/tool-policy';
-import { findTool, TOOL_CATALOG } from '../../../../lambda/core/tools/catalog';
-import type { ToolDeclaration } from '../../../../lambda/core/tools/tool-declaration';
+import { findTool, TOOL_CATALOG } from '../../../../lib/tools/catalog';
+import type { ToolDeclaration } from '../../../../lib/contract/tool-declaration';
 
 const tool = (name: string): ToolDeclaration => {
   const found = findTool(name);

@@ -1,7 +1,7 @@
 import { ModelError, PayloadTooLargeError, ValidationError } from '../../../../lambda/core/domain/errors';
 import { genesisHash, verifyChain } from '../../../../lambda/core/domain/hash-chain';
 import { newSessionHeader, type SessionHeader } from '../../../../lambda/core/domain/session-header';
-import { DEFAULT_TURN_LIMITS } from '../../../../lambda/core/domain/turn-limits';
+import { DEFAULT_SESSION_LIMITS } from '../../../../lib/contract/session-limits';
 import { MODEL_ACTOR, planTurn, replyDrafts, userEventFor } from '../../../../lambda/core/domain/turn-plan';
 import { validateTurnRequest, type TurnRequest } from '../../../../lambda/core/domain/turn-request';
 import type { ModelReply } from '../../../../lambda/core/ports/model-backend';
@@ -19,7 +19,7 @@ const request: TurnRequest = { tenant: 'agency-a', session: 's1', requestId: 'r-
 
 function plan(reply: ModelReply, from: SessionHeader = header) {
   const user = userEventFor(from, request, NOW.toISOString());
-  return planTurn(from, request, user, reply, NOW, DEFAULT_TURN_LIMITS);
+  return planTurn(from, request, user, reply, NOW, DEFAULT_SESSION_LIMITS);
 }
 
 describe('planTurn', () => {
@@ -81,7 +81,7 @@ describe('planTurn', () => {
       'more tool calls than one transaction can hold',
       {
         text: '',
-        toolCalls: Array.from({ length: DEFAULT_TURN_LIMITS.maxToolCallsPerTurn + 1 }, (_, i) => ({ id: `c${i}`, name: 't', input: {} })),
+        toolCalls: Array.from({ length: DEFAULT_SESSION_LIMITS.maxToolCallsPerTurn + 1 }, (_, i) => ({ id: `c${i}`, name: 't', input: {} })),
         usage: { input: 1, output: 1 },
       },
     ],
@@ -105,7 +105,7 @@ describe('replyDrafts', () => {
 
 describe('validateTurnRequest', () => {
   test('a well-formed request passes', () => {
-    expect(() => validateTurnRequest(request, DEFAULT_TURN_LIMITS)).not.toThrow();
+    expect(() => validateTurnRequest(request, DEFAULT_SESSION_LIMITS)).not.toThrow();
   });
 
   test.each<[string, Partial<TurnRequest>]>([
@@ -115,7 +115,7 @@ describe('validateTurnRequest', () => {
     ['a bad session id', { session: 'a/b' }],
     ['no actor', { actor: '' }],
   ])('%s is a ValidationError', (_case, change) => {
-    expect(() => validateTurnRequest({ ...request, ...change }, DEFAULT_TURN_LIMITS)).toThrow(ValidationError);
+    expect(() => validateTurnRequest({ ...request, ...change }, DEFAULT_SESSION_LIMITS)).toThrow(ValidationError);
   });
 
   test('a message over the byte limit is PayloadTooLarge (413), counted in UTF-8 bytes', () => {

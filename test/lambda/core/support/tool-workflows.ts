@@ -1,9 +1,9 @@
-import { findTool } from '../../../../lambda/core/tools/catalog';
-import { WORKFLOW_ERRORS } from '../../../../lambda/core/tools/workflow-contract';
+import { findTool } from '../../../../lib/tools/catalog';
+import { WORKFLOW_ERRORS } from '../../../../lib/contract/workflow-contract';
 
 /**
  * Minimal Amazon States Language definitions that follow
- * lambda/core/tools/workflow-contract.ts, for the orchestrator's tests. The
+ * lib/contract/workflow-contract.ts, for the orchestrator's tests. The
  * synthesized definitions (lib/constructs/tool-workflow) are tested by their
  * own suite through the same local endpoint; these stay small on purpose.
  *

@@ -7,16 +7,17 @@ import { systemClock } from '../../../../lambda/core/adapters/system-clock';
 import { parseTenantMap } from '../../../../lambda/core/http/caller';
 import type { ModelBackend } from '../../../../lambda/core/ports/model-backend';
 import { createHandler } from '../../../../lambda/orchestrator/handler';
-import type { OrchestratorDeps, OrchestratorLimits } from '../../../../lambda/orchestrator/orchestrator-deps';
+import type { OrchestratorDeps } from '../../../../lambda/orchestrator/orchestrator-deps';
+import { DEFAULT_SESSION_LIMITS, type SessionLimits } from '../../../../lib/contract/session-limits';
 import { motoDynamoDbClient } from '../../../helpers/moto';
 import { startMotoSessions, type MotoSessions } from '../../core/support/moto-sessions';
 import { TENANT_MAP_JSON } from './api-events';
 
-export const TEST_LIMITS: OrchestratorLimits = {
+export const TEST_LIMITS: SessionLimits = {
+  ...DEFAULT_SESSION_LIMITS,
   contextEvents: 40,
-  contextTokens: 16_000,
-  sessionTokenBudget: 1_000_000,
-  ttlSeconds: 24 * 60 * 60,
+  tokenBudget: 1_000_000,
+  ttlDays: 1,
 };
 
 /** A JSON response, parsed. */

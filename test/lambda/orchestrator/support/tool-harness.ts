@@ -12,7 +12,7 @@ import { ToolPolicy } from '../../../../lambda/core/domain/tool-policy';
 import { parseTenantMap } from '../../../../lambda/core/http/caller';
 import type { ModelBackend } from '../../../../lambda/core/ports/model-backend';
 import type { DecisionSender } from '../../../../lambda/core/ports/tool-workflows';
-import { findTool } from '../../../../lambda/core/tools/catalog';
+import { findTool } from '../../../../lib/tools/catalog';
 import type { OrchestratorTools } from '../../../../lambda/core/wiring/tool-wiring';
 import { createHandler } from '../../../../lambda/orchestrator/handler';
 import type { OrchestratorDeps } from '../../../../lambda/orchestrator/orchestrator-deps';

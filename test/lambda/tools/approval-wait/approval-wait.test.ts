@@ -4,7 +4,7 @@ import { DynamoDbTaskTokenStore } from '../../../../lambda/core/adapters/dynamod
 import { executionNameFor } from '../../../../lambda/core/domain/pending-tool';
 import { newSessionHeader, type PendingTool, type SessionHeader } from '../../../../lambda/core/domain/session-header';
 import { HEADER_SK, sessionPk } from '../../../../lambda/core/domain/session-keys';
-import { findTool } from '../../../../lambda/core/tools/catalog';
+import { findTool } from '../../../../lib/tools/catalog';
 import { createApprovalWaitHandler } from '../../../../lambda/tools/approval-wait/handler';
 import { startMotoSessions, type MotoSessions } from '../../core/support/moto-sessions';
 

@@ -10,7 +10,7 @@ import { fipsHostServices, partitionOf } from '../../../../lib/residency/region-
 import type { StatehouseStage } from '../../../../lib/stacks/statehouse-stage';
 import { parseModelBackendConfig } from '../../../../lambda/core/adapters/model/backend-config';
 import { EVENT_SK_PREFIX, eventSk, HEADER_SK } from '../../../../lambda/core/domain/session-keys';
-import { ENV } from '../../../../lambda/core/env-names';
+import { ENV } from '../../../../lib/contract/env-names';
 import { parseTenantMap } from '../../../../lambda/core/http/caller';
 import { readRuntimeEnv } from '../../../../lambda/core/wiring/runtime-env';
 import { synthStatehouse } from '../../../helpers/synth';

@@ -4,7 +4,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { SessionStore } from '../../../../lib/constructs/session-store/session-store';
 import { PARTITIONS, partitionOf } from '../../../../lib/residency/region-facts';
-import { SESSION_TABLE_SCHEMA } from '../../../../lambda/core/adapters/session-table-schema';
+import { SESSION_TABLE_SCHEMA } from '../../../../lib/contract/session-table';
 import {
   COMMERCIAL,
   GOV_WEST,

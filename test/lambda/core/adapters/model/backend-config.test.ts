@@ -9,7 +9,7 @@ import {
 } from '../../../../../lambda/core/adapters/model/backend-config';
 import { MODEL_MAX_ATTEMPTS, modelClientConfig } from '../../../../../lambda/core/adapters/model/client-settings';
 import { ValidationError } from '../../../../../lambda/core/domain/errors';
-import { ENV } from '../../../../../lambda/core/env-names';
+import { ENV } from '../../../../../lib/contract/env-names';
 import { eventStreamResponse } from './support/event-stream';
 import { jsonResponse, startScriptedEndpoint, testClientOptions, type ScriptedEndpoint } from './support/scripted-endpoint';
 

@@ -30,7 +30,7 @@ export const ENV = {
   FAST_TOOLS_STATE_MACHINE: 'STATEHOUSE_FAST_TOOLS_STATE_MACHINE',
   /** ARN of the Standard workflow that runs slow and approval-gated tools. */
   SLOW_TOOLS_STATE_MACHINE: 'STATEHOUSE_SLOW_TOOLS_STATE_MACHINE',
-  /** JSON array: names of the tools enabled in this target (subset of lambda/core/tools/catalog.ts). */
+  /** JSON array: names of the tools enabled in this target (subset of lib/tools/catalog.ts). */
   TOOLS: 'STATEHOUSE_TOOLS',
   /** JSON: { "<tenant>": ["<tool>", ...] } tools each tenant may call; a tenant not listed may call every enabled tool. */
   TOOL_POLICY: 'STATEHOUSE_TOOL_POLICY',

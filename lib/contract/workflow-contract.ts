@@ -1,4 +1,4 @@
-import type { JsonValue } from '../domain/canonical-json';
+import type { JsonValue } from './json';
 
 /**
  * The contract between the orchestrator and the tool workflows: what a
@@ -57,8 +57,27 @@ export interface ResumeTurnEvent {
   readonly decision?: ApprovalDecision;
 }
 
+/**
+ * Prefix of every error name a Statehouse task raises. Lambda turns a thrown
+ * error's `name` into the errorType that a state's Retry and Catch match, so
+ * a typed error with code `X` reaches Step Functions as `Statehouse.X`.
+ */
+export const TASK_ERROR_PREFIX = 'Statehouse.';
+
+/** The Step Functions error name of a Statehouse error code. */
+export function taskErrorName<C extends string>(code: C): `${typeof TASK_ERROR_PREFIX}${C}` {
+  return `${TASK_ERROR_PREFIX}${code}`;
+}
+
 /** Step Functions error names the workflows raise and catch. */
 export const WORKFLOW_ERRORS = {
-  TOOL_FAILED: 'Statehouse.ToolFailed',
-  INVALID_INPUT: 'Statehouse.InvalidInput',
+  /** A tool's own failure (lambda/tools/tool-task.ts): its message is shown to the model. */
+  TOOL_FAILED: taskErrorName('ToolFailed'),
+  INVALID_INPUT: taskErrorName('InvalidInput'),
+  /**
+   * The orchestrator's transient failures when it resumes a turn (the codes
+   * of ModelError, SessionBusyError and ToolWorkflowError in
+   * lambda/core/domain/errors.ts): the Standard workflow retries them.
+   */
+  RESUME_TRANSIENT: [taskErrorName('ModelError'), taskErrorName('SessionBusy'), taskErrorName('ToolWorkflowError')],
 } as const;

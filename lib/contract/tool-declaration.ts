@@ -1,4 +1,4 @@
-import type { JsonValue } from '../domain/canonical-json';
+import type { JsonValue } from './json';
 
 /**
  * A tool, declared once. The orchestrator reads it (the tool list sent to the

@@ -1,4 +1,4 @@
-import type { ToolDeclaration } from './tool-declaration';
+import type { ToolDeclaration } from '../contract/tool-declaration';
 
 /**
  * The tools this kit ships. Each shows one pattern:
