@@ -4,6 +4,8 @@ import { buildApp, CONTEXT_CONFIG, CONTEXT_TARGETS } from '../lib/app';
 import { formatViolations, readValidationReport } from '../lib/compliance/validation-report';
 import { parseOverrides } from '../lib/cli/context-args';
 import { ConfigError } from '../lib/config/load';
+import type { StatehouseStage } from '../lib/stacks/statehouse-stage';
+import { writeTargetFiles } from './target-files';
 
 /**
  * The Statehouse app. Configuration comes from CDK context only:
@@ -13,8 +15,9 @@ import { ConfigError } from '../lib/config/load';
  */
 
 const app = new App();
+let stages: StatehouseStage[] = [];
 try {
-  buildApp(app, { overrides: parseOverrides(app.node.tryGetContext(CONTEXT_CONFIG)), targets: app.node.tryGetContext(CONTEXT_TARGETS) });
+  ({ stages } = buildApp(app, { overrides: parseOverrides(app.node.tryGetContext(CONTEXT_CONFIG)), targets: app.node.tryGetContext(CONTEXT_TARGETS) }));
 } catch (e) {
   if (e instanceof ConfigError) {
     console.error(e.message);
@@ -32,6 +35,7 @@ try {
   console.error(`Statehouse synth FAILED:\n${(e as Error).message}`);
   process.exit(1);
 }
+writeTargetFiles(stages);
 const { errors, warnings } = readValidationReport(assembly.directory);
 if (warnings.length > 0) console.error(formatViolations('Statehouse synth warnings', warnings));
 if (errors.length > 0) {

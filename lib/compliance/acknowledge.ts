@@ -1,6 +1,4 @@
 import { Stack, Validations } from 'aws-cdk-lib';
-// cdk-nag's own flattening, so computed finding ids match what it reports.
-import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
 import type { IConstruct } from 'constructs';
 
 /**
@@ -16,12 +14,39 @@ export function acknowledge(scope: IConstruct, id: string, reason: string): void
 }
 
 /**
+ * A resolved CloudFormation value as cdk-nag 3 writes it in a finding id
+ * (`arn:<AWS::Partition>:s3:::bucket-<AWS::AccountId>/*`): Fn::Join joined,
+ * `${X}` of Fn::Sub and `Ref: X` as `<X>`, Fn::GetAtt as `<Resource.Attribute>`.
+ * The same rules as cdk-nag's `flattenCfnReference` (cdk-nag `src/utils/flatten-cfn-reference.ts`),
+ * which the package does not export; the compliance tests fail if the two ever disagree,
+ * as a finding acknowledged under another id stays unacknowledged.
+ */
+export function findingResourceId(value: unknown): string {
+  if (value === undefined) return '';
+  if (typeof value === 'string') return value.replace(/\$\{/g, '<').replace(/\}/g, '>');
+  if (typeof value === 'object' && value !== null) {
+    const node = value as Record<string, unknown>;
+    if (Array.isArray(node['Fn::Join'])) {
+      const [delimiter, items] = node['Fn::Join'] as [string, unknown[]];
+      return items.map(findingResourceId).join(delimiter);
+    }
+    if (node['Fn::Sub'] !== undefined) return findingResourceId(node['Fn::Sub']);
+    if (Array.isArray(node['Fn::GetAtt'])) {
+      const [resource, attribute] = node['Fn::GetAtt'] as [unknown, unknown];
+      return `<${findingResourceId(resource)}.${findingResourceId(attribute)}>`;
+    }
+    if (node['Fn::ImportValue'] !== undefined) return findingResourceId(node['Fn::ImportValue']);
+    if (node.Ref !== undefined) return `<${findingResourceId(node.Ref)}>`;
+  }
+  return JSON.stringify(value);
+}
+
+/**
  * Acknowledge AwsSolutions-IAM5 for one wildcard resource ARN. cdk-nag 3 names
- * each finding by the flattened resource (`arn:<partition>:s3:::bucket-<AWS::AccountId>/*`);
- * the id is computed with cdk-nag's own flattening, in the stack of `scope`,
- * so it matches whatever tokens the ARN carries.
+ * each finding by the flattened resource; the id is computed in the stack of
+ * `scope`, so it matches whatever tokens the ARN carries.
  */
 export function acknowledgeWildcardResource(scope: IConstruct, resourceArn: string, reason: string): void {
-  const flattened = flattenCfnReference(Stack.of(scope).resolve(resourceArn));
+  const flattened = findingResourceId(Stack.of(scope).resolve(resourceArn));
   acknowledge(scope, `AwsSolutions-IAM5[Resource::${flattened}]`, reason);
 }

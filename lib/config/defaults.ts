@@ -1,9 +1,9 @@
+import { CONFIGURABLE_SESSION_LIMITS, DEFAULT_SESSION_LIMITS } from '../contract/session-limits';
 import { TOOL_CATALOG } from '../tools/catalog';
 import type { ToolDeclaration } from '../contract/tool-declaration';
-import type { ModelServer } from '../constructs/neuron-endpoint/serving-image';
 import { checkCapability } from '../residency/capability-gate';
 import { FactStatus, INTERFACE_ENDPOINT_SERVICES } from '../residency/region-facts';
-import type { NeuronSchedule, StatehouseSettings, TargetSettings } from './schema';
+import type { NeuronSchedule, NeuronServer, StatehouseSettings, TargetSettings } from './schema';
 
 /**
  * The default configuration: named constants a fork can audit.
@@ -27,13 +27,8 @@ export const TARGET_DEFAULTS: Omit<TargetSettings, 'region' | 'residency'> = {
   model: { kind: 'bedrock-converse', modelId: 'anthropic.claude-3-haiku-20240307-v1:0' },
   // No tenants: nobody can call the API until the platform team maps roles to tenants.
   tenants: {},
-  session: {
-    contextEvents: 50,
-    contextTokens: 16000,
-    tokenBudget: 2_000_000,
-    ttlDays: 90,
-    inlineThresholdBytes: 64 * 1024,
-  },
+  // The kit's one set of session defaults, shared with the constructs and the functions.
+  session: Object.fromEntries(CONFIGURABLE_SESSION_LIMITS.map((limit) => [limit, DEFAULT_SESSION_LIMITS[limit]])) as TargetSettings['session'],
   // `enabled` left out: each target gets defaultEnabledTools() of its region. No per-tenant limits.
   tools: { policy: {} },
 };
@@ -43,7 +38,7 @@ export const TARGET_DEFAULTS: Omit<TargetSettings, 'region' | 'residency'> = {
  * name defaults to `neuronEndpointName(target)`, lib/config/naming.ts). No
  * target has a Neuron endpoint by default: Bedrock only.
  */
-export const NEURON_DEFAULTS: { readonly server: ModelServer; readonly schedule: NeuronSchedule } = {
+export const NEURON_DEFAULTS: { readonly server: NeuronServer; readonly schedule: NeuronSchedule } = {
   // LMI accepts the OpenAI chat-completions body the orchestrator sends (FACTS.md "Neuron serving images").
   server: 'lmi',
   // Scale down outside working hours: a Neuron instance costs dollars an hour (lib/cost).

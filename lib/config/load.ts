@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { partitionOf, SUPPORTED_REGIONS } from '../residency/region-facts';
+import { inferenceProfilePrefix, isInferenceProfileArn } from '../contract/model-backend-config';
+import { ANY_COMMERCIAL_REGION, INFERENCE_PROFILE_ROUTES, partitionOf, profileRoutesOutside, SUPPORTED_REGIONS } from '../residency/region-facts';
 import { findTool } from '../tools/catalog';
 import { DEFAULT_CONFIG, defaultEnabledTools, missingToolSettings, NEURON_DEFAULTS, TARGET_DEFAULTS } from './defaults';
 import { neuronEndpointName } from './naming';
@@ -83,11 +84,20 @@ function crossFieldProblems(config: StatehouseSettings): ConfigProblem[] {
         message: `"within-partition" lets Bedrock route between allowed regions, but residency.regions lists only "${target.region}"; list the other regions the data may reach, or set "deny".`,
       });
     }
+    if (!target.interfaceEndpoints.includes(EXECUTE_API_ENDPOINT)) {
+      problems.push({
+        path: `${at}.interfaceEndpoints`,
+        message: `must include "${EXECUTE_API_ENDPOINT}": the session API is private and reachable only through that interface endpoint (got ${target.interfaceEndpoints.map((e) => `"${e}"`).join(', ') || 'none'}); add "${EXECUTE_API_ENDPOINT}".`,
+      });
+    }
     problems.push(...toolProblems(at, target));
     problems.push(...modelProblems(name, target), ...neuronProblems(at, target));
   }
   return problems;
 }
+
+/** The interface endpoint the private session API is reached through (its resource policy admits only it). */
+const EXECUTE_API_ENDPOINT = 'execute-api';
 
 /** The interface endpoint a model of this kind is reached through from the isolated subnets. */
 const SAGEMAKER_RUNTIME_ENDPOINT = 'sagemaker.runtime';
@@ -95,7 +105,8 @@ const SAGEMAKER_RUNTIME_ENDPOINT = 'sagemaker.runtime';
 /**
  * Model rules: `neuron` means this target's Neuron endpoint, so the target
  * must declare one; a SageMaker model is reached through the SageMaker
- * runtime interface endpoint (the subnets have no other way out).
+ * runtime interface endpoint (the subnets have no other way out); a Bedrock
+ * inference profile may route only to residency.regions.
  */
 function modelProblems(name: string, target: TargetSettings): ConfigProblem[] {
   const at = `targets.${name}`;
@@ -119,8 +130,51 @@ function modelProblems(name: string, target: TargetSettings): ConfigProblem[] {
         message: `${field} calls a SageMaker endpoint, which the isolated subnets reach only through the "${SAGEMAKER_RUNTIME_ENDPOINT}" interface endpoint; add "${SAGEMAKER_RUNTIME_ENDPOINT}" to interfaceEndpoints.`,
       });
     }
+    if (model?.kind === 'bedrock-converse') {
+      const problem = inferenceProfileProblem(model.modelId, target);
+      if (problem) problems.push({ path: `${at}.${field}.modelId`, message: problem });
+    }
   }
   return problems;
+}
+
+/**
+ * Data residency (SC-7): an inference profile is allowed only with
+ * crossRegionInference "within-partition" and every region it can route to
+ * (the region facts' INFERENCE_PROFILE_ROUTES) in residency.regions. The
+ * ModelBackend construct applies the same rule for library users.
+ */
+function inferenceProfileProblem(modelId: string, target: TargetSettings): string | undefined {
+  const { regions, crossRegionInference } = target.residency;
+  if (isInferenceProfileArn(modelId)) {
+    return (
+      `"${modelId}" is an inference-profile ARN, whose routes cannot be checked against residency.regions (an application profile copies another profile's routes, and its ARN does not say which). ` +
+      'Use the system-defined profile id (e.g. "us-gov.anthropic.claude-3-haiku-20240307-v1:0"), whose prefix names its routes, or an in-region model id.'
+    );
+  }
+  const prefix = inferenceProfilePrefix(modelId);
+  if (prefix === undefined) return undefined;
+  const fact = INFERENCE_PROFILE_ROUTES[prefix];
+  const baseModelId = modelId.slice(prefix.length + 1);
+  const routes = fact.routes === ANY_COMMERCIAL_REGION ? 'any commercial region worldwide' : fact.routes.join(', ');
+  const what = `"${modelId}" is a cross-region inference profile: Bedrock may process its requests in ${routes} (source: ${fact.source}).`;
+  const inRegion = `use the in-region model id "${baseModelId}"`;
+  if (crossRegionInference === 'deny') {
+    return `${what} residency.crossRegionInference is "deny", so requests must stay in ${target.region}. Instead, ${inRegion}, or set crossRegionInference to "within-partition" and list every region the profile routes to in residency.regions.`;
+  }
+  if (fact.routes === ANY_COMMERCIAL_REGION) {
+    const geographic = partitionOf(target.region)?.id === 'aws-us-gov' ? 'us-gov' : 'us';
+    return (
+      `${what} No residency.regions list can hold every commercial region. ` +
+      `Instead, ${inRegion}, or a geographic profile whose routes are all in residency.regions (e.g. "${geographic}.${baseModelId}", which routes to ${profileRoutesOutside(INFERENCE_PROFILE_ROUTES[geographic], []).join(', ')}).`
+    );
+  }
+  const missing = profileRoutesOutside(fact, regions);
+  if (missing.length === 0) return undefined;
+  return (
+    `${what} residency.regions (${regions.join(', ')}) does not list ${missing.join(', ')}, so prompts and replies could be processed outside the allowed regions. ` +
+    `Instead, ${inRegion}, or add ${missing.join(', ')} to residency.regions if your rules allow the data there.`
+  );
 }
 
 /** Neuron rules the schema cannot express alone (ranges are the NeuronEndpoint construct's to check). */

@@ -1,19 +1,18 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { z } from 'zod';
+import { SAGEMAKER_ENDPOINT_NAME, SAGEMAKER_ENDPOINT_NAME_RULE } from '../contract/model-backend-config';
+import { SESSION_LIMIT_BOUNDS, type ConfigurableSessionLimit } from '../contract/session-limits';
 import { TOOL_CATALOG } from '../tools/catalog';
-import type { ModelServer } from '../constructs/neuron-endpoint/serving-image';
 import { MODEL_SIZES } from '../cost/neuron-throughput';
 import { INTERFACE_ENDPOINT_SERVICES, NEURON_INSTANCE_TYPES } from '../residency/region-facts';
+import { CROSS_REGION_INFERENCE } from '../residency/residency';
 
 /**
  * The typed Statehouse configuration. This file only describes shapes and
  * per-field rules; rules that need the region-facts table (partitions,
- * capabilities) live in `validate.ts`.
+ * capabilities) or several fields live in `load.ts`. Nothing here knows a
+ * construct: lib/stacks/target-props.ts turns a parsed target into construct props.
  */
-
-/** Where a Bedrock request may be routed. */
-export const CROSS_REGION_INFERENCE = ['deny', 'within-partition'] as const;
-export type CrossRegionInference = (typeof CROSS_REGION_INFERENCE)[number];
 
 const REGION_PATTERN = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
 const ACCOUNT_PATTERN = /^\d{12}$/;
@@ -47,33 +46,47 @@ export type ResidencyConfig = z.infer<typeof residencySchema>;
 
 const modelId = z.string().min(1, { message: 'must name a model' }).max(256);
 const maxTokens = z.number().int().positive().max(32768);
-/** SageMaker endpoint names (CreateEndpoint). */
-const endpointName = z.string().regex(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/, {
-  message: 'must be a SageMaker endpoint name: 1 to 63 letters, digits and single hyphens, starting and ending with a letter or digit',
-});
+const endpointName = z.string().regex(SAGEMAKER_ENDPOINT_NAME, { message: `must be a SageMaker endpoint name: ${SAGEMAKER_ENDPOINT_NAME_RULE}` });
 
-const MODEL_KINDS = ['bedrock-converse', 'sagemaker', 'bedrock-agent', 'neuron'] as const;
+const MODEL_KINDS = ['bedrock-converse', 'sagemaker', 'neuron'] as const;
+
+/** A kind the kit no longer offers: why it went, and what to use instead. */
+const REMOVED_MODEL_KINDS: ReadonlyMap<string, string> = new Map([
+  [
+    'bedrock-agent',
+    'Amazon Bedrock Agents (now "Agents Classic") no longer takes new customers from 2026-07-30 and runs only in us-gov-west-1 within GovCloud ' +
+    '(docs.aws.amazon.com/bedrock/latest/userguide/agents-classic-maintenance-mode.html, .../agents-supported.html), and its inline agent never called the session\'s tools. ' +
+    'Use {"kind": "bedrock-converse", "modelId": "<the foundationModel you had>"}: the orchestrator runs the tool loop itself, with the tools of tools.enabled',
+  ],
+]);
 
 /**
- * A model backend. Inference profiles (`us.`, `us-gov.` ids) are accepted
- * only with residency.crossRegionInference = within-partition. `neuron` is
- * this target's own Neuron endpoint (the `neuron` field), valid only when
- * that field is set.
+ * A model backend. An inference profile (`us.`, `us-gov.` ids) is accepted
+ * only with residency.crossRegionInference = within-partition and every
+ * region it routes to in residency.regions (load.ts). `neuron` is this
+ * target's own Neuron endpoint (the `neuron` field), valid only when that
+ * field is set.
  */
 export const modelSchema = z.discriminatedUnion(
   'kind',
   [
     z.object({ kind: z.literal('bedrock-converse'), modelId, maxTokens: maxTokens.optional() }).strict(),
     z.object({ kind: z.literal('sagemaker'), endpointName, stream: z.boolean().optional(), maxTokens: maxTokens.optional() }).strict(),
-    z.object({ kind: z.literal('bedrock-agent'), foundationModel: modelId, instruction: z.string().min(40).max(4000) }).strict(),
     z.object({ kind: z.literal('neuron'), stream: z.boolean().optional(), maxTokens: maxTokens.optional() }).strict(),
   ],
-  { message: `kind must be one of ${MODEL_KINDS.map((k) => `"${k}"`).join(', ')}` },
+  {
+    error: (issue) => {
+      const kind = (issue.input as { kind?: unknown } | undefined)?.kind;
+      const removed = typeof kind === 'string' ? REMOVED_MODEL_KINDS.get(kind) : undefined;
+      return removed ? `"${kind}" is no longer a model kind: ${removed}.` : `kind must be one of ${MODEL_KINDS.map((k) => `"${k}"`).join(', ')}`;
+    },
+  },
 );
 export type ModelConfig = z.infer<typeof modelSchema>;
 
-/** The model server of the Neuron serving image (ServingImage.lmiNeuronx / tgiNeuronx). */
-export const NEURON_SERVERS = ['lmi', 'tgi'] as const satisfies readonly ModelServer[];
+/** The model server of the Neuron serving image (lib/stacks/target-props.ts maps each to ServingImage.lmiNeuronx / tgiNeuronx). */
+export const NEURON_SERVERS = ['lmi', 'tgi'] as const;
+export type NeuronServer = (typeof NEURON_SERVERS)[number];
 /** `working-hours`: full capacity on workdays, the off-hours bounds otherwise; `always-on`: one set of bounds all week. */
 export const NEURON_SCHEDULES = ['working-hours', 'always-on'] as const;
 export type NeuronSchedule = (typeof NEURON_SCHEDULES)[number];
@@ -162,18 +175,29 @@ export const neuronSchema = z
   .strict();
 export type NeuronSettings = z.infer<typeof neuronSchema>;
 
+/** One configurable session limit, within the bounds the functions check again at cold start. */
+function sessionLimit(limit: ConfigurableSessionLimit, what: string) {
+  const { min, max, why } = SESSION_LIMIT_BOUNDS[limit];
+  return z
+    .number({ message: `must be a number (${what})` })
+    .int({ message: 'must be a whole number' })
+    .min(min, { message: `must be at least ${min}` })
+    .max(max, { message: `must be at most ${max} (${why})` });
+}
+
+/** Session limits (lib/contract/session-limits.ts SessionLimits; defaults DEFAULT_SESSION_LIMITS). */
 export const sessionSchema = z
   .object({
-    /** Newest events loaded per turn (K in DESIGN.md). */
-    contextEvents: positiveInt('events per turn').max(500, { message: 'must be at most 500 (one Query page)' }),
+    /** Newest events loaded per turn (K). */
+    contextEvents: sessionLimit('contextEvents', 'events per turn'),
     /** Token budget of the context sent to the model: summary + newest events. */
-    contextTokens: positiveInt('tokens'),
+    contextTokens: sessionLimit('contextTokens', 'tokens'),
     /** Tokens a session may spend in total before turns are refused (429). */
-    tokenBudget: positiveInt('tokens'),
+    tokenBudget: sessionLimit('tokenBudget', 'tokens'),
     /** Days after the last turn before a session expires (TTL). */
-    ttlDays: positiveInt('days').max(3650),
+    ttlDays: sessionLimit('ttlDays', 'days'),
     /** Contents above this many bytes go to the payload bucket first. */
-    inlineThresholdBytes: positiveInt('bytes').max(300 * 1024, { message: 'must be at most 307200 (DynamoDB items stop at 400 KB)' }),
+    inlineThresholdBytes: sessionLimit('inlineThresholdBytes', 'bytes'),
   })
   .strict();
 
@@ -297,7 +321,7 @@ export interface ToolsConfig extends z.infer<typeof toolsSchema> {
 /** The Neuron endpoint of a parsed target: name, server and schedule resolved. */
 export interface NeuronConfig extends NeuronSettings {
   readonly endpointName: string;
-  readonly server: ModelServer;
+  readonly server: NeuronServer;
   readonly schedule: NeuronSchedule;
 }
 

@@ -1,5 +1,5 @@
 import type { ModelConfig, NeuronConfig, TargetConfig } from '../config/schema';
-import { neuronConfigError, neuronEndpointSettings, type NeuronEndpointSettings } from '../constructs/neuron-endpoint/neuron-config';
+import { neuronConfigError, neuronEndpointSettings, type NeuronEndpointSettings } from '../stacks/target-props';
 import { MAX_CAPACITY } from '../constructs/neuron-endpoint/neuron-endpoint-defaults';
 import { FUNCTION_ARCHITECTURE, FUNCTION_MEMORY_MB } from '../constructs/platform-function/platform-function-defaults';
 import { checkCapability } from '../residency/capability-gate';

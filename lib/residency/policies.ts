@@ -1,5 +1,5 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type { ResidencyConfig } from '../config/schema';
+import type { Residency } from './residency';
 import { partitionOf } from './region-facts';
 
 /**
@@ -62,13 +62,13 @@ export const BOUNDARY_SERVICES = [
 ];
 
 export interface ResidencyPolicyProps {
-  readonly residency: ResidencyConfig;
+  readonly residency: Residency;
   readonly partition: string;
   readonly account: string;
 }
 
 /** SC-7 / AC-4: deny every regional call outside the allowed regions. */
-export function regionDenyStatement(residency: ResidencyConfig): iam.PolicyStatement {
+export function regionDenyStatement(residency: Residency): iam.PolicyStatement {
   return new iam.PolicyStatement({
     sid: 'DenyOutsideAllowedRegions',
     effect: iam.Effect.DENY,
@@ -146,7 +146,7 @@ export function permissionsBoundaryDocument(props: ResidencyPolicyProps): iam.Po
 export const KMS_VIA_SERVICES = ['dynamodb', 's3', 'lambda', 'states', 'sagemaker', 'sqs', 'ec2', 'bedrock', 'backup'];
 
 /** `{service}.{region}.{dnsSuffix}` for every allowed region. */
-export function kmsViaServiceValues(residency: ResidencyConfig, services: readonly string[] = KMS_VIA_SERVICES): string[] {
+export function kmsViaServiceValues(residency: Residency, services: readonly string[] = KMS_VIA_SERVICES): string[] {
   return residency.regions.flatMap((region) => {
     const partition = partitionOf(region);
     if (!partition) throw new Error(`residency region "${region}" has no partition in lib/residency/region-facts.ts`);

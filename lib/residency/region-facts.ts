@@ -8,6 +8,8 @@
  * asks the real account.
  */
 
+import type { InferenceProfilePrefix } from '../contract/model-backend-config';
+
 export enum FactStatus {
   AVAILABLE = 'available',
   UNAVAILABLE = 'unavailable',
@@ -293,6 +295,95 @@ export const CAPABILITY_FACTS: readonly CapabilityFact[] = [
   // --- FIPS ---------------------------------------------------------------
   { capability: 'fips:endpoints', regions: [...ALL_GOV, 'us-east-1', 'us-east-2', 'us-west-1', 'us-west-2'], status: FactStatus.AVAILABLE, source: 'botocore endpoints.json (-fips variants in US regions)' },
 ];
+
+/** Where a profile of one prefix sends its global requests: any commercial region, so no residency list can hold it. */
+export const ANY_COMMERCIAL_REGION = 'any-commercial-region';
+
+/**
+ * Where Bedrock may process a request sent to a system-defined inference
+ * profile of one prefix (its destination regions). A profile is acceptable
+ * only when every one of its routes is an allowed region.
+ */
+export interface InferenceProfileRouteFact {
+  readonly prefix: InferenceProfilePrefix;
+  /** The union over the prefix's models and source regions; ANY_COMMERCIAL_REGION for `global.`. */
+  readonly routes: readonly string[] | typeof ANY_COMMERCIAL_REGION;
+  /** `unverified`: the routes are a best guess; the profile is still accepted only when all of them are allowed, and synth warns. */
+  readonly status: FactStatus.AVAILABLE | FactStatus.UNVERIFIED;
+  readonly source: string;
+}
+
+const BEDROCK_PROFILES = 'docs.aws.amazon.com/bedrock/latest/userguide/inference-profiles-support.html';
+const BEDROCK_GEO_PROFILES = 'docs.aws.amazon.com/bedrock/latest/userguide/geographic-cross-region-inference.html';
+const CDK_BEDROCK_ALPHA = 'aws-cdk @aws-cdk/aws-bedrock-alpha CrossRegionInferenceProfileRegion ("according to the model chosen, this might include")';
+const NO_PROFILE_LIST =
+  `no complete list found (${BEDROCK_PROFILES} gives destinations per model); ask the account: ` +
+  '`aws bedrock get-inference-profile --inference-profile-identifier <id>` lists a model ARN per destination region';
+
+/** Destination regions of each inference-profile prefix (the prefixes are lib/contract/model-backend-config.ts's). */
+export const INFERENCE_PROFILE_ROUTES: Readonly<Record<InferenceProfilePrefix, InferenceProfileRouteFact>> = {
+  us: {
+    prefix: 'us',
+    routes: ['us-east-1', 'us-east-2', 'us-west-1', 'us-west-2'],
+    status: FactStatus.AVAILABLE,
+    source:
+      `${BEDROCK_GEO_PROFILES} (a request made in the US stays in the US Regions); ${BOTOCORE_PARTITIONS} (the commercial US Regions are these four); ` +
+      'us-west-1 is among the destinations of us. profiles (docs.aws.amazon.com/bedrock/latest/userguide/bda-cris.html)',
+  },
+  'us-gov': {
+    prefix: 'us-gov',
+    routes: ['us-gov-west-1', 'us-gov-east-1'],
+    status: FactStatus.AVAILABLE,
+    source: `${BEDROCK_PROFILES} (us-gov. profiles route within AWS GovCloud (US)); ${BOTOCORE_PARTITIONS} (the aws-us-gov partition has these two Regions only)`,
+  },
+  eu: {
+    prefix: 'eu',
+    routes: ['eu-central-1', 'eu-central-2', 'eu-north-1', 'eu-south-1', 'eu-south-2', 'eu-west-1', 'eu-west-2', 'eu-west-3'],
+    status: FactStatus.UNVERIFIED,
+    source: `${CDK_BEDROCK_ALPHA}; ${NO_PROFILE_LIST}`,
+  },
+  apac: {
+    prefix: 'apac',
+    routes: [
+      'ap-northeast-1',
+      'ap-northeast-2',
+      'ap-northeast-3',
+      'ap-south-1',
+      'ap-south-2',
+      'ap-southeast-1',
+      'ap-southeast-2',
+      'ap-southeast-3',
+      'ap-southeast-4',
+      'ap-southeast-5',
+      'ap-southeast-7',
+      'ap-east-2',
+      // The APAC geography includes the Middle East (UAE).
+      'me-central-1',
+    ],
+    status: FactStatus.UNVERIFIED,
+    source: `${CDK_BEDROCK_ALPHA}; ${NO_PROFILE_LIST}`,
+  },
+  jp: { prefix: 'jp', routes: ['ap-northeast-1', 'ap-northeast-3'], status: FactStatus.UNVERIFIED, source: `${CDK_BEDROCK_ALPHA}; ${NO_PROFILE_LIST}` },
+  au: { prefix: 'au', routes: ['ap-southeast-2', 'ap-southeast-4'], status: FactStatus.UNVERIFIED, source: `${CDK_BEDROCK_ALPHA}; ${NO_PROFILE_LIST}` },
+  ca: {
+    prefix: 'ca',
+    routes: ['ca-central-1', 'ca-west-1'],
+    status: FactStatus.UNVERIFIED,
+    source: `no Bedrock source found for a ca. geography; assumed to stay in Canada's Regions (${BOTOCORE_PARTITIONS}); ${NO_PROFILE_LIST}`,
+  },
+  global: {
+    prefix: 'global',
+    routes: ANY_COMMERCIAL_REGION,
+    status: FactStatus.AVAILABLE,
+    source: `${BEDROCK_PROFILES} ("the destination Regions for Global cross-Region inference profiles include all commercial Regions")`,
+  },
+};
+
+/** The routes of a profile that are not allowed regions (every one, in words, for `global.`). */
+export function profileRoutesOutside(fact: InferenceProfileRouteFact, allowedRegions: readonly string[]): readonly string[] {
+  if (fact.routes === ANY_COMMERCIAL_REGION) return ['any commercial region worldwide'];
+  return fact.routes.filter((region) => !allowedRegions.includes(region));
+}
 
 /** The first fact for a capability in a region, if any row covers it. */
 export function findFact(capability: string, region: string): CapabilityFact | undefined {

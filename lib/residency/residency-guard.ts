@@ -5,7 +5,7 @@ import type {
   PolicyValidationPluginReport,
   PolicyViolation,
 } from 'aws-cdk-lib';
-import type { ResidencyConfig } from '../config/schema';
+import type { Residency } from './residency';
 import { PARTITIONS, partitionOf } from './region-facts';
 
 /**
@@ -124,7 +124,7 @@ export class ResidencyGuard implements IPolicyValidationPlugin {
   public readonly version = '1.0.0';
   public readonly ruleIds = Object.keys(RULES);
 
-  constructor(private readonly residency: ResidencyConfig) {}
+  constructor(private readonly residency: Residency) {}
 
   public validate(context: IPolicyValidationContext): PolicyValidationPluginReport {
     const byRule = new Map<string, PolicyViolation['violatingResources'][number][]>();

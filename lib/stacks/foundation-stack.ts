@@ -1,18 +1,19 @@
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import type { TargetConfig } from '../config/schema';
-import { dataResourcePrefix, permissionsBoundaryName, targetPrefix, trailName } from '../config/naming';
 import { AuditTrail } from '../constructs/audit-trail/audit-trail';
 import { PlatformKeys } from '../constructs/platform-keys/platform-keys';
 import { PrivateNetwork } from '../constructs/private-network/private-network';
 import { ResidencyBoundary } from '../constructs/residency-boundary/residency-boundary';
 import { requireCapability } from '../residency/capability-gate';
-import { fipsHostServices } from '../residency/region-facts';
+import type { Residency } from '../residency/residency';
+import type { FoundationSettings } from './target-props';
 
 export interface FoundationStackProps extends StackProps {
-  readonly targetName: string;
-  readonly target: TargetConfig;
+  readonly settings: FoundationSettings;
+  readonly residency: Residency;
+  /** Services whose interface endpoints are the `-fips` endpoint services (the SDK clients call -fips hosts). */
+  readonly fipsServices: readonly string[];
   readonly logRetention: logs.RetentionDays;
 }
 
@@ -29,32 +30,32 @@ export class FoundationStack extends Stack {
 
   constructor(scope: Construct, id: string, props: FoundationStackProps) {
     super(scope, id, props);
-    const { target, targetName } = props;
-    this.zones = target.availabilityZones ?? ['a', 'b', 'c'].slice(0, target.maxAzs).map((letter) => `${target.region}${letter}`);
+    const { settings } = props;
+    this.zones = [...settings.availabilityZones];
 
     this.boundary = new ResidencyBoundary(this, 'Boundary', {
-      residency: target.residency,
-      managedPolicyName: permissionsBoundaryName(targetName),
+      residency: props.residency,
+      managedPolicyName: settings.permissionsBoundaryName,
     });
-    this.keys = new PlatformKeys(this, 'Keys', { residency: target.residency, aliasPrefix: targetPrefix(targetName) });
+    this.keys = new PlatformKeys(this, 'Keys', { residency: props.residency, aliasPrefix: settings.keyAliasPrefix });
     this.network = new PrivateNetwork(this, 'Network', {
-      cidr: target.vpcCidr,
+      cidr: settings.vpcCidr,
       maxAzs: this.zones.length,
-      interfaceEndpoints: target.interfaceEndpoints,
-      fipsServices: target.residency.fips ? fipsHostServices(target.region) : [],
+      interfaceEndpoints: settings.interfaceEndpoints,
+      fipsServices: props.fipsServices,
       logsKey: this.keys.logs,
       logRetention: props.logRetention,
     });
-    for (const capability of target.requiredCapabilities) {
+    for (const capability of settings.requiredCapabilities) {
       requireCapability(this, capability, 'the configuration (requiredCapabilities)');
     }
     this.audit = new AuditTrail(this, 'Audit', {
-      trailName: trailName(targetName),
+      trailName: settings.trailName,
       auditKey: this.keys.audit,
       logsKey: this.keys.logs,
       logRetention: props.logRetention,
-      retentionDays: target.auditRetentionDays,
-      dataResourcePrefix: dataResourcePrefix(targetName),
+      retentionDays: settings.auditRetentionDays,
+      dataResourcePrefix: settings.dataResourcePrefix,
     });
   }
 

@@ -2,14 +2,12 @@ import { Stack, type StackProps } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
-import type { NeuronConfig } from '../config/schema';
 import { NeuronEndpoint } from '../constructs/neuron-endpoint/neuron-endpoint';
-import { neuronConfigError, neuronEndpointSettings } from '../constructs/neuron-endpoint/neuron-config';
 import type { FoundationStack } from './foundation-stack';
+import { neuronConfigError, type InferenceSettings } from './target-props';
 
 export interface InferenceStackProps extends StackProps {
-  readonly targetName: string;
-  readonly neuron: NeuronConfig;
+  readonly settings: InferenceSettings;
   readonly foundation: FoundationStack;
   /**
    * Physical name of the State stack's weights bucket (ModelWeights.bucketName).
@@ -21,8 +19,7 @@ export interface InferenceStackProps extends StackProps {
 }
 
 /**
- * The Neuron endpoint of one target (DESIGN.md "Inference on Trainium /
- * Inferentia"): SageMaker model, endpoint configuration, endpoint and
+ * The Neuron endpoint of one target: SageMaker model, endpoint configuration, endpoint and
  * autoscaling in the isolated subnets, under the data and logs keys
  * (DESTROY: the weights live in the State stack, the container logs in a
  * retained log group). The capability gate fails synth where the target
@@ -33,13 +30,13 @@ export class InferenceStack extends Stack {
 
   constructor(scope: Construct, id: string, props: InferenceStackProps) {
     super(scope, id, props);
-    const { foundation, neuron } = props;
+    const { foundation, settings } = props;
     // SC-28: the weights rest under the data key; the endpoint's role may decrypt with it.
     const weights = s3.Bucket.fromBucketAttributes(this, 'Weights', { bucketName: props.weightsBucketName, encryptionKey: foundation.keys.data });
     try {
       this.endpoint = new NeuronEndpoint(this, 'Llm', {
-        ...neuronEndpointSettings(neuron),
-        weights: { bucket: weights, prefix: neuron.weightsPrefix },
+        ...settings.endpoint,
+        weights: { bucket: weights, prefix: settings.weightsPrefix },
         vpc: foundation.network.vpc,
         subnets: foundation.network.subnets,
         dataKey: foundation.keys.data,
@@ -48,7 +45,7 @@ export class InferenceStack extends Stack {
       });
     } catch (e) {
       // The construct names the prop, which is the configuration field: report it as a configuration problem.
-      throw neuronConfigError(e, `targets.${props.targetName}.neuron`);
+      throw neuronConfigError(e, settings.configPath);
     }
   }
 }

@@ -5,12 +5,12 @@ import { findTool } from '../tools/catalog';
 import type { ToolDeclaration } from '../contract/tool-declaration';
 import type { TargetConfig } from '../config/schema';
 import { AgentOrchestrator } from '../constructs/agent-orchestrator/agent-orchestrator';
-import { modelWiring } from '../constructs/agent-orchestrator/model-wiring';
 import type { INeuronEndpoint } from '../constructs/neuron-endpoint/neuron-endpoint';
 import { SessionApi } from '../constructs/session-api/session-api';
 import { ToolWorkflow } from '../constructs/tool-workflow/tool-workflow';
 import { fipsHostServices } from '../residency/region-facts';
 import type { FoundationStack } from './foundation-stack';
+import { modelBackendFor } from './model-props';
 import type { StateStack } from './state-stack';
 
 export interface RuntimeStackProps extends StackProps {
@@ -35,9 +35,6 @@ export class RuntimeStack extends Stack {
     const { target, foundation, state } = props;
     const network = foundation.network;
 
-    const tenants: Record<string, string> = {};
-    for (const [tenant, roles] of Object.entries(target.tenants)) for (const role of roles) tenants[role] = tenant;
-
     const fipsServices = target.residency.fips ? fipsHostServices(target.region) : [];
     this.agent = new AgentOrchestrator(this, 'Agent', {
       sessions: state.sessions,
@@ -46,10 +43,10 @@ export class RuntimeStack extends Stack {
       logsKey: foundation.keys.logs,
       dataKey: foundation.keys.data,
       logRetention: props.logRetention,
-      model: modelWiring(this, target.model, target.residency, props.neuronEndpoint),
-      summarizerModel: target.summarizerModel && modelWiring(this, target.summarizerModel, target.residency, props.neuronEndpoint),
-      tenants,
-      settings: target.session,
+      model: modelBackendFor(target.model, target.residency, props.neuronEndpoint),
+      summarizerModel: target.summarizerModel && modelBackendFor(target.summarizerModel, target.residency, props.neuronEndpoint),
+      tenants: target.tenants,
+      limits: target.session,
       fipsServices,
     });
 

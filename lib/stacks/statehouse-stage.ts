@@ -1,9 +1,7 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { Annotations, Stage, Validations, type StageProps } from 'aws-cdk-lib';
-import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Annotations, Stage, type StageProps } from 'aws-cdk-lib';
+import { Validations } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { dataResourcePrefix, targetPrefix, trailName } from '../config/naming';
+import { targetPrefix } from '../config/naming';
 import type { TargetConfig } from '../config/schema';
 import { serviceControlPolicy } from '../residency/policies';
 import { ResidencyGuard } from '../residency/residency-guard';
@@ -11,13 +9,11 @@ import { FoundationStack } from './foundation-stack';
 import { InferenceStack } from './inference-stack';
 import { RuntimeStack } from './runtime-stack';
 import { StateStack } from './state-stack';
+import { targetStacksProps, type TargetStacksProps } from './target-props';
 
 export interface StatehouseStageProps extends StageProps {
   readonly target: TargetConfig;
 }
-
-/** File written next to the target's templates for the organization admin to attach. */
-export const SCP_FILE_NAME = 'residency-scp.json';
 
 /**
  * One deployment target (`Commercial`, `GovWest`, ...): its stacks, the
@@ -30,47 +26,52 @@ export class StatehouseStage extends Stage {
   /** The target's Neuron endpoint; only when it sets `neuron`. */
   public readonly inference?: InferenceStack;
   public readonly runtime: RuntimeStack;
+  /** What the stacks were built from (lib/stacks/target-props.ts). */
+  public readonly settings: TargetStacksProps;
 
   constructor(scope: Construct, id: string, props: StatehouseStageProps) {
-    super(scope, id, { ...props, env: { account: props.target.account, region: props.target.region } });
+    const settings = targetStacksProps(id, props.target);
+    super(scope, id, { ...props, env: settings.env });
+    this.settings = settings;
     const { target } = props;
-    const logRetention = target.logRetentionDays as RetentionDays;
+    const { logRetention } = settings;
 
     this.foundation = new FoundationStack(this, 'Foundation', {
-      targetName: id,
-      target,
+      settings: settings.foundation,
+      residency: settings.residency,
+      fipsServices: settings.fipsServices,
       logRetention,
       description: `Statehouse ${id}: keys, isolated network, audit trail, permissions boundary (RETAIN)`,
-      terminationProtection: target.terminationProtection,
+      terminationProtection: settings.terminationProtection,
     });
 
     this.state = new StateStack(this, 'State', {
-      namePrefix: dataResourcePrefix(id),
+      namePrefix: settings.state.namePrefix,
       dataKey: this.foundation.keys.data,
       s3Endpoint: this.foundation.network.s3Endpoint,
       accessLogsBucket: this.foundation.audit.accessLogsBucket,
-      modelWeights: target.neuron !== undefined,
-      description: `Statehouse ${id}: session table, payload bucket${target.neuron ? ', reference table and model weights bucket' : ' and reference table'} (RETAIN)`,
-      terminationProtection: target.terminationProtection,
+      modelWeights: settings.state.modelWeights,
+      description: `Statehouse ${id}: session table, payload bucket${settings.state.modelWeights ? ', reference table and model weights bucket' : ' and reference table'} (RETAIN)`,
+      terminationProtection: settings.terminationProtection,
     });
 
-    if (target.neuron && this.state.weights) {
+    const inference = settings.inference;
+    if (inference && this.state.weights) {
+      const endpoint = inference.endpoint;
       this.inference = new InferenceStack(this, 'Inference', {
-        targetName: id,
-        neuron: target.neuron,
+        settings: inference,
         foundation: this.foundation,
         weightsBucketName: this.state.weights.bucketName,
         logRetention,
-        description: `Statehouse ${id}: Neuron inference endpoint ${target.neuron.endpointName} on ${target.neuron.instanceType} (stateless)`,
+        description: `Statehouse ${id}: Neuron inference endpoint ${endpoint.endpointName} on ${endpoint.instanceType.name} (stateless)`,
       });
       // The endpoint names the bucket rather than referencing it: deploy the bucket first.
       this.inference.addStackDependency(this.state, 'the endpoint loads its weights from the State stack\'s bucket');
-      const used = [target.model, target.summarizerModel].some((m) => m?.kind === 'neuron');
-      if (!used) {
+      if (inference.unused) {
         // An endpoint bills by the hour whether or not anything calls it.
         Annotations.of(this.inference).addWarningV2(
           'statehouse:neuron-endpoint-unused',
-          `targets.${id}.neuron deploys endpoint ${target.neuron.endpointName}, but neither model nor summarizerModel has kind "neuron": it would run (and bill) unused. Set model or summarizerModel to {"kind":"neuron"}, or remove neuron.`,
+          `${inference.configPath} deploys endpoint ${endpoint.endpointName}, but neither model nor summarizerModel has kind "neuron": it would run (and bill) unused. Set model or summarizerModel to {"kind":"neuron"}, or remove neuron.`,
         );
       }
     }
@@ -88,18 +89,20 @@ export class StatehouseStage extends Stage {
     if (this.inference) this.runtime.addStackDependency(this.inference, 'the orchestrator calls the Neuron endpoint');
 
     this.foundation.boundary.applyTo(this);
-    Validations.of(this).addPlugins(new ResidencyGuard(target.residency));
-    this.writeServiceControlPolicy(id, target);
+    Validations.of(this).addPlugins(new ResidencyGuard(settings.residency));
   }
 
-  private writeServiceControlPolicy(id: string, target: TargetConfig): void {
-    const scp = serviceControlPolicy({
-      residency: target.residency,
+  /**
+   * The SCP document for the organization's admin to attach (the kit never
+   * deploys SCPs): region deny, inference-profile deny, protection of the
+   * trail. bin/ writes it next to the templates (lib/stacks/target-files.ts).
+   */
+  public get serviceControlPolicy(): Record<string, unknown> {
+    return serviceControlPolicy({
+      residency: this.settings.residency,
       partition: this.foundation.partition,
-      account: target.account ?? '*',
-      trailName: trailName(id),
+      account: this.settings.serviceControlPolicy.account,
+      trailName: this.settings.serviceControlPolicy.trailName,
     });
-    fs.mkdirSync(this.outdir, { recursive: true });
-    fs.writeFileSync(path.join(this.outdir, SCP_FILE_NAME), JSON.stringify(scp, null, 2) + '\n');
   }
 }

@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { App, type Stack } from 'aws-cdk-lib';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
+import { writeTargetFiles } from '../../bin/target-files';
 import { buildApp, type BuildOptions } from '../../lib/app';
 import type { StatehouseStage } from '../../lib/stacks/statehouse-stage';
 
@@ -45,6 +46,8 @@ export function synthStatehouse(options: SynthOptions = {}): Synthesized {
   });
   const { stages } = buildApp(app, options);
   const assembly = app.synth();
+  // As bin/statehouse.ts does after synth: the SCP document next to each target's templates.
+  writeTargetFiles(stages);
   return { app, assembly, stages, outdir };
 }
 

@@ -8,6 +8,16 @@ import { ValidationError } from './errors';
 
 export const HEADER_SK = '~HEAD';
 export const EVENT_SK_PREFIX = 'E#';
+/**
+ * Request markers (one per request, kept as long as its turn's events). `#`
+ * (0x23) sorts below `E` (0x45): sort keys compare as UTF-8 bytes, so every
+ * marker sorts before every event and the descending Query that reads the
+ * header and the newest events never reaches one. A prefix above `E#` (such
+ * as `R`) would sort between the events and `~HEAD` and fill that Query's
+ * page with markers. Kept out of `E#` too, so the summarizer's stream filter
+ * (prefix `E#`) never wakes for one.
+ */
+export const REQUEST_SK_PREFIX = '#REQ#';
 
 const SEQ_DIGITS = 10;
 /** The largest sequence number that still sorts correctly in a 10-digit key. */
@@ -62,11 +72,22 @@ export function eventSk(seq: number): string {
   return `${EVENT_SK_PREFIX}${String(seq).padStart(SEQ_DIGITS, '0')}`;
 }
 
+/** The request marker's sort key. Request ids exclude `#`, so the key is unambiguous. */
+export function requestSk(requestId: string): string {
+  if (!REQUEST_ID_PATTERN.test(requestId)) throw new ValidationError('requestId', `"${requestId}" is not a request id`);
+  return `${REQUEST_SK_PREFIX}${requestId}`;
+}
+
 /** Where a session's large payloads live in the payload store; ids exclude '/', so prefixes never overlap. */
 export function sessionPayloadPrefix(tenant: string, session: string): string {
   assertTenantId(tenant);
   assertSessionId(session);
   return `${tenant}/${session}/`;
+}
+
+/** A request marker's large answer; the digest in the key keeps a losing attempt's answer from overwriting the winner's. */
+export function requestPayloadKey(tenant: string, session: string, requestId: string, digest: string): string {
+  return `${sessionPayloadPrefix(tenant, session)}${requestSk(requestId).slice(REQUEST_SK_PREFIX.length)}-${digest}`;
 }
 
 /** The hash in the key keeps a losing writer's payload from overwriting the winner's at the same seq. */

@@ -1,55 +1,96 @@
 import * as path from 'node:path';
 import { Duration } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as logs from 'aws-cdk-lib/aws-logs';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 import { ENV } from '../../contract/env-names';
+import { CONFIGURABLE_SESSION_LIMITS, DEFAULT_SESSION_LIMITS, type ConfigurableSessionLimit, type SessionLimits } from '../../contract/session-limits';
 import { acknowledge } from '../../compliance/acknowledge';
+import type { ModelBackend } from '../model-backend/model-backend';
 import { PlatformFunction } from '../platform-function/platform-function';
-import type { SessionStore } from '../session-store/session-store';
+import { SessionAccess, type ISessionStore } from '../session-store/session-store';
 
 /** Where the functions' handlers live. */
 const LAMBDA_DIR = path.join(__dirname, '..', '..', '..', 'lambda');
 
-/** How the orchestrator reaches its model: the JSON its adapter parses, and the IAM it needs. */
-export interface ModelWiring {
-  /** Serialized into ENV.MODEL_BACKEND; parsed by lambda/core/adapters/model/backend-config.ts. */
-  readonly config: Record<string, unknown>;
-  /** Grants exactly the model calls this configuration makes. */
-  grant(grantee: iam.IGrantable): void;
+/** The session limits a deployment sets; the rest are DEFAULT_SESSION_LIMITS (lib/contract/session-limits.ts). */
+export type DeployedSessionLimits = Pick<SessionLimits, ConfigurableSessionLimit>;
+
+/** The variable of each deployed limit; lambda/core/wiring/runtime-env.ts reads the same names. */
+const LIMIT_VARIABLES: Readonly<Record<ConfigurableSessionLimit, string>> = {
+  contextEvents: ENV.CONTEXT_EVENTS,
+  contextTokens: ENV.CONTEXT_TOKENS,
+  tokenBudget: ENV.SESSION_TOKEN_BUDGET,
+  ttlDays: ENV.SESSION_TTL_DAYS,
+  inlineThresholdBytes: ENV.INLINE_THRESHOLD_BYTES,
+};
+
+/** An agent orchestrator, created here or imported with `AgentOrchestrator.fromAgentOrchestratorAttributes`. */
+export interface IAgentOrchestrator extends IConstruct {
+  /** The function that runs turns (the session API's handler; the approval workflow resumes it). */
+  readonly orchestratorFunction: lambda.IFunction;
+  /** Invoke the orchestrator (a workflow that resumes turns, a test harness). */
+  grantInvoke(grantee: iam.IGrantable): iam.Grant;
+  /** Orchestrator invocations that failed (a 5xx reply is not a failed invocation; see its logs). */
+  metricErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** Orchestrator run time; API Gateway stops waiting at 29 s. */
+  metricDuration(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** Failed summarizer runs, when the orchestrator has one here. */
+  metricSummarizerErrors(props?: cloudwatch.MetricOptions): cloudwatch.IMetric | undefined;
 }
 
-/** Session limits, with defaults in session-settings.ts. */
-export interface SessionSettings {
-  readonly contextEvents: number;
-  readonly contextTokens: number;
-  readonly tokenBudget: number;
-  readonly ttlDays: number;
-  readonly inlineThresholdBytes: number;
+export interface AgentOrchestratorAttributes {
+  readonly orchestratorFunctionArn: string;
+}
+
+abstract class AgentOrchestratorBase extends Construct implements IAgentOrchestrator {
+  public abstract readonly orchestratorFunction: lambda.IFunction;
+
+  public grantInvoke(grantee: iam.IGrantable): iam.Grant {
+    return this.orchestratorFunction.grantInvoke(grantee);
+  }
+
+  public metricErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.orchestratorFunction.metricErrors({ period: Duration.minutes(1), ...props });
+  }
+
+  public metricDuration(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.orchestratorFunction.metricDuration({ period: Duration.minutes(1), ...props });
+  }
+
+  public metricSummarizerErrors(_props?: cloudwatch.MetricOptions): cloudwatch.IMetric | undefined {
+    return undefined;
+  }
 }
 
 export interface AgentOrchestratorProps {
-  readonly sessions: SessionStore;
+  /** Where sessions live; both functions are bound to it read-write. */
+  readonly sessions: ISessionStore;
   readonly vpc: ec2.IVpc;
   readonly subnets: ec2.SubnetSelection;
   readonly logsKey: kms.IKey;
   readonly dataKey: kms.IKey;
   readonly logRetention: logs.RetentionDays;
-  /** The orchestrator's model (and the tool workflow's, through sessionEnvironment). */
-  readonly model: ModelWiring;
+  /** The orchestrator's model (and the tool workflow's, through sessionEnvironment); bound in this construct. */
+  readonly model: ModelBackend;
   /**
    * The summarizer's model, e.g. a Neuron endpoint for the summaries while the
    * orchestrator runs on Bedrock. Each function is granted only its own model.
    * @default model
    */
-  readonly summarizerModel?: ModelWiring;
-  /** IAM role ARN → tenant id. A caller whose role is not listed is refused (403). */
-  readonly tenants: Record<string, string>;
-  readonly settings: SessionSettings;
+  readonly summarizerModel?: ModelBackend;
+  /**
+   * Tenant id → the IAM role ARNs whose callers act for that tenant (the
+   * configuration's `tenants`). A caller whose role is not listed is refused (403).
+   */
+  readonly tenants: Readonly<Record<string, readonly string[]>>;
+  /** @default DEFAULT_SESSION_LIMITS (lib/contract/session-limits.ts) */
+  readonly limits?: Partial<DeployedSessionLimits>;
   /** Services whose SDK clients must use a separate -fips host (from the region facts). */
   readonly fipsServices: readonly string[];
 }
@@ -59,19 +100,26 @@ export interface AgentOrchestratorProps {
  * TransactWriteItems per turn) and the summarizer that folds old events into
  * the session summary from the table's stream, off the turn path.
  */
-export class AgentOrchestrator extends Construct {
+export class AgentOrchestrator extends AgentOrchestratorBase {
+  /** An orchestrator deployed elsewhere: grants and metrics work on it as on one created here. */
+  public static fromAgentOrchestratorAttributes(scope: Construct, id: string, attrs: AgentOrchestratorAttributes): IAgentOrchestrator {
+    class Imported extends AgentOrchestratorBase {
+      public readonly orchestratorFunction = lambda.Function.fromFunctionArn(this, 'Orchestrator', attrs.orchestratorFunctionArn);
+    }
+    return new Imported(scope, id);
+  }
+
   public readonly orchestrator: PlatformFunction;
   public readonly summarizer: PlatformFunction;
-  /**
-   * The session settings every session function reads (table, bucket, limits,
-   * model, FIPS services), so a function outside this construct that works on
-   * sessions (the tool workflow's approval wait) starts from the same values.
-   */
+  /** The deployment's session limits: the given ones over DEFAULT_SESSION_LIMITS. */
+  public readonly limits: SessionLimits;
+  /** @deprecated The approval wait binds the session store itself; kept until the tool workflow does. */
   public readonly sessionEnvironment: Readonly<Record<string, string>>;
 
   constructor(scope: Construct, id: string, props: AgentOrchestratorProps) {
     super(scope, id);
-    const { sessions, settings } = props;
+    const { sessions } = props;
+    this.limits = { ...DEFAULT_SESSION_LIMITS, ...props.limits };
     const common = {
       vpc: props.vpc,
       subnets: props.subnets,
@@ -79,19 +127,22 @@ export class AgentOrchestrator extends Construct {
       dataKey: props.dataKey,
       logRetention: props.logRetention,
     };
+    const model = props.model.bind(this);
+    const summarizerModel = props.summarizerModel === undefined || props.summarizerModel === props.model ? model : props.summarizerModel.bind(this);
+    // Every deployed limit is written, defaults included: the function never falls back to a value nobody reviewed.
     const environment = {
-      [ENV.SESSION_TABLE]: sessions.table.tableName,
-      [ENV.PAYLOAD_BUCKET]: sessions.payloadBucket.bucketName,
-      [ENV.PAYLOAD_KEY]: sessions.dataKey.keyArn,
-      [ENV.INLINE_THRESHOLD_BYTES]: String(settings.inlineThresholdBytes),
-      [ENV.CONTEXT_EVENTS]: String(settings.contextEvents),
-      [ENV.CONTEXT_TOKENS]: String(settings.contextTokens),
-      [ENV.SESSION_TOKEN_BUDGET]: String(settings.tokenBudget),
-      [ENV.SESSION_TTL_DAYS]: String(settings.ttlDays),
-      [ENV.MODEL_BACKEND]: JSON.stringify(props.model.config),
+      ...Object.fromEntries(CONFIGURABLE_SESSION_LIMITS.map((limit) => [LIMIT_VARIABLES[limit], String(this.limits[limit])])),
+      [ENV.MODEL_BACKEND]: JSON.stringify(model.config),
       [ENV.FIPS_SERVICES]: props.fipsServices.join(','),
     };
-    this.sessionEnvironment = environment;
+    this.sessionEnvironment = {
+      ...environment,
+      [ENV.SESSION_TABLE]: sessions.tableName,
+      [ENV.PAYLOAD_BUCKET]: sessions.payloadBucketName,
+      [ENV.PAYLOAD_KEY]: sessions.dataKey.keyArn,
+    };
+    const roleToTenant: Record<string, string> = {};
+    for (const [tenant, roles] of Object.entries(props.tenants)) for (const role of roles) roleToTenant[role] = tenant;
 
     this.orchestrator = new PlatformFunction(this, 'Orchestrator', {
       ...common,
@@ -100,12 +151,12 @@ export class AgentOrchestrator extends Construct {
       serviceName: 'orchestrator',
       // API Gateway waits at most 29 s; the model call gets the rest after two DynamoDB round trips.
       timeout: Duration.seconds(29),
-      environment: { ...environment, [ENV.TENANT_MAP]: JSON.stringify(props.tenants) },
+      // The Lambda side looks a caller's role up, so the map is written role → tenant.
+      environment: { ...environment, [ENV.TENANT_MAP]: JSON.stringify(roleToTenant) },
     });
-    sessions.grantReadWriteSessions(this.orchestrator.grantPrincipal);
-    props.model.grant(this.orchestrator.grantPrincipal);
+    sessions.bind(this.orchestrator.function, SessionAccess.READ_WRITE);
+    model.grant(this.orchestrator.grantPrincipal);
 
-    const summarizerModel = props.summarizerModel ?? props.model;
     this.summarizer = new PlatformFunction(this, 'Summarizer', {
       ...common,
       entry: path.join(LAMBDA_DIR, 'summarizer', 'index.ts'),
@@ -115,7 +166,7 @@ export class AgentOrchestrator extends Construct {
       reservedConcurrentExecutions: 10,
       environment: { ...environment, [ENV.MODEL_BACKEND]: JSON.stringify(summarizerModel.config) },
     });
-    sessions.grantReadWriteSessions(this.summarizer.grantPrincipal);
+    sessions.bind(this.summarizer.function, SessionAccess.READ_WRITE);
     summarizerModel.grant(this.summarizer.grantPrincipal);
     // The stream's on-failure destination: CDK grants the queue key's encrypt actions with wildcards.
     for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
@@ -139,6 +190,14 @@ export class AgentOrchestrator extends Construct {
         ],
       }),
     );
+  }
+
+  public get orchestratorFunction(): lambda.IFunction {
+    return this.orchestrator.function;
+  }
+
+  public override metricSummarizerErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.summarizer.function.metricErrors({ period: Duration.minutes(1), ...props });
   }
 
   /** Settings for the orchestrator only, e.g. the tool workflows it starts (ToolWorkflow.orchestratorEnvironment). */

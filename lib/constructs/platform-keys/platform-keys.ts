@@ -2,7 +2,7 @@ import { ArnFormat, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import type { ResidencyConfig } from '../../config/schema';
+import type { Residency } from '../../residency/residency';
 import { kmsViaServiceValues } from '../../residency/policies';
 import { partitionOf, servicePrincipalName } from '../../residency/region-facts';
 import {
@@ -15,7 +15,7 @@ import {
 
 export interface PlatformKeysProps {
   /** Where the keys may be used (`kms:ViaService` is limited to these regions' services). */
-  readonly residency: ResidencyConfig;
+  readonly residency: Residency;
   /** Prefix of the key aliases, e.g. `statehouse-govwest`. */
   readonly aliasPrefix: string;
 }

@@ -1,12 +1,12 @@
 import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, type IConstruct } from 'constructs';
-import type { ResidencyConfig } from '../../config/schema';
+import type { Residency } from '../../residency/residency';
 import { acknowledge } from '../../compliance/acknowledge';
 import { BOUNDARY_SERVICES, permissionsBoundaryDocument } from '../../residency/policies';
 
 export interface ResidencyBoundaryProps {
-  readonly residency: ResidencyConfig;
+  readonly residency: Residency;
   /** Physical name, so an SCP or an auditor can require and find it. */
   readonly managedPolicyName: string;
 }

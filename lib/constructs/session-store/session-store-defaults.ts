@@ -4,6 +4,8 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 
 /** Session data outlives the stack (CP-9, AU-11). */
 export const SESSION_REMOVAL_POLICY = RemovalPolicy.RETAIN;
+/** A `cdk destroy` or a mistaken replacement cannot drop the table. */
+export const SESSION_DELETION_PROTECTION = true;
 /** CP-9: restore the table to any second of the last 35 days. */
 export const POINT_IN_TIME_RECOVERY = true;
 /** CP-9: a daily AWS Backup recovery point, kept this long. */

@@ -2,6 +2,7 @@ import { Tracer } from '@aws-lambda-powertools/tracer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { sessionPk } from '../../../lambda/core/domain/session-keys';
 import { ENV } from '../../../lib/contract/env-names';
+import { DEFAULT_SESSION_LIMITS } from '../../../lib/contract/session-limits';
 import { readRuntimeEnv, RuntimeEnvError } from '../../../lambda/core/wiring/runtime-env';
 import { sessionClients } from '../../../lambda/core/wiring/session-store-wiring';
 import { readToolEnv, stepFunctionsClient, toolsFromEnv } from '../../../lambda/core/wiring/tool-wiring';
@@ -27,19 +28,19 @@ describe('runtime environment', () => {
     expect(() => readRuntimeEnv({ ...BASE_ENV, [ENV.SESSION_TABLE]: '' })).toThrow(ENV.SESSION_TABLE);
     expect(() => readRuntimeEnv({ ...BASE_ENV, [ENV.SESSION_TOKEN_BUDGET]: '-5' })).toThrow(ENV.SESSION_TOKEN_BUDGET);
     expect(() => readRuntimeEnv({ ...BASE_ENV, [ENV.MODEL_BACKEND]: '{"kind":"gpt"}' })).toThrow(ENV.MODEL_BACKEND);
+    // One set of defaults: what the configuration deploys when it sets nothing (lib/contract/session-limits.ts).
     expect(readRuntimeEnv(BASE_ENV)).toMatchObject({
       region: 'us-gov-west-1',
-      contextEvents: 40,
-      contextTokens: 16_000,
-      sessionTokenBudget: 500_000,
-      ttlSeconds: 30 * 24 * 60 * 60,
+      limits: { ...DEFAULT_SESSION_LIMITS, tokenBudget: 500_000 },
       logContent: false,
       fipsServices: new Set(),
     });
     expect(readRuntimeEnv({ ...BASE_ENV, [ENV.LOG_CONTENT]: 'true', [ENV.SESSION_TTL_DAYS]: '2' })).toMatchObject({
       logContent: true,
-      ttlSeconds: 2 * 24 * 60 * 60,
+      limits: { ttlDays: 2 },
     });
+    // The bounds the configuration checks hold at cold start too.
+    expect(() => readRuntimeEnv({ ...BASE_ENV, [ENV.CONTEXT_EVENTS]: '501' })).toThrow(ENV.CONTEXT_EVENTS);
     expect(readRuntimeEnv({ ...BASE_ENV, [ENV.LOG_CONTENT]: 'yes' }).logContent).toBe(false);
   });
 

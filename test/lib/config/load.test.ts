@@ -12,9 +12,9 @@ describe('configuration', () => {
   });
 
   test('overrides deep-merge over the defaults; arrays replace', () => {
-    const config = parseConfig({ targets: { GovWest: { account: '123456789012', interfaceEndpoints: ['kms'] } } });
+    const config = parseConfig({ targets: { GovWest: { account: '123456789012', interfaceEndpoints: ['kms', 'execute-api'] } } });
     expect(config.targets.GovWest.account).toBe('123456789012');
-    expect(config.targets.GovWest.interfaceEndpoints).toEqual(['kms']);
+    expect(config.targets.GovWest.interfaceEndpoints).toEqual(['kms', 'execute-api']);
     expect(config.targets.GovWest.region).toBe('us-gov-west-1');
   });
 

@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PARTITIONS, partitionOf } from '../../../lib/residency/region-facts';
-import { SCP_FILE_NAME, type StatehouseStage } from '../../../lib/stacks/statehouse-stage';
+import { SCP_FILE } from '../../../lib/report/load-assembly';
+import type { StatehouseStage } from '../../../lib/stacks/statehouse-stage';
 import {
   arnOf,
   resolveIntrinsics,
@@ -109,7 +110,7 @@ function policiesOf(stage: StatehouseStage): TargetPolicies {
   return {
     boundary: boundary.Properties.PolicyDocument,
     dataKeyPolicy: dataKey.Properties.KeyPolicy,
-    scp: JSON.parse(fs.readFileSync(path.join(stage.outdir, SCP_FILE_NAME), 'utf8')),
+    scp: JSON.parse(fs.readFileSync(path.join(stage.outdir, SCP_FILE), 'utf8')),
     trailName: trail.Properties.TrailName,
     flowLog: {
       rolePolicy: resolveIntrinsics(rolePolicy.Properties.PolicyDocument, env) as PolicyDocument,

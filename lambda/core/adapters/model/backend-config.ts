@@ -1,20 +1,21 @@
-import { BedrockAgentRuntimeClient } from '@aws-sdk/client-bedrock-agent-runtime';
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { z } from 'zod';
 import { ValidationError } from '../../domain/errors';
 import { ENV } from '../../../../lib/contract/env-names';
+import { SAGEMAKER_ENDPOINT_NAME, SAGEMAKER_ENDPOINT_NAME_RULE, type ModelBackendConfig } from '../../../../lib/contract/model-backend-config';
 import type { ModelBackend } from '../../ports/model-backend';
-import { BedrockInlineAgentBackend } from './bedrock-agent-backend';
 import { BedrockConverseBackend } from './bedrock-converse-backend';
 import { modelClientConfig, type ModelClientOptions } from './client-settings';
 import { SageMakerChatBackend } from './sagemaker-chat-backend';
 import { describeZodIssues } from './zod-issues';
 
+export type { ModelBackendConfig };
+
 /**
  * The JSON in ENV.MODEL_BACKEND: which backend serves the model, and its
- * settings. The CDK construct that deploys the backend writes it; the
- * functions parse it once at start-up.
+ * settings. Its type is lib/contract/model-backend-config.ts's, which the
+ * CDK side (ModelBackend.bind) writes; the functions parse it once at start-up.
  */
 
 const maxTokens = z.number().int().positive();
@@ -23,7 +24,7 @@ const modelId = z.string().min(1).max(2048);
 export const modelBackendConfigSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('sagemaker'),
-    endpointName: z.string().regex(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/, { message: 'must be a SageMaker endpoint name' }),
+    endpointName: z.string().regex(SAGEMAKER_ENDPOINT_NAME, { message: `must be a SageMaker endpoint name (${SAGEMAKER_ENDPOINT_NAME_RULE})` }),
     stream: z.boolean().optional(),
     maxTokens: maxTokens.optional(),
     // OpenAI's range.
@@ -32,20 +33,26 @@ export const modelBackendConfigSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('bedrock-converse'),
     modelId,
-    /** True only where residency allows cross-region inference. */
+    /** True only where the deployment checked the profile's routes against the allowed regions. */
     allowInferenceProfile: z.boolean().optional(),
     maxTokens: maxTokens.optional(),
     // Converse's range.
     temperature: z.number().min(0).max(1).optional(),
   }),
-  z.strictObject({
-    kind: z.literal('bedrock-agent'),
-    foundationModel: modelId,
-    instruction: z.string().min(1),
-    allowInferenceProfile: z.boolean().optional(),
-  }),
 ]);
-export type ModelBackendConfig = z.infer<typeof modelBackendConfigSchema>;
+
+/** Type A and B have exactly the same members, key for key, for each `kind` (readonly aside). */
+type SameKeys<A, B> = [keyof A] extends [keyof B] ? ([keyof B] extends [keyof A] ? true : false) : false;
+type SameShape<A, B> = [A] extends [B] ? ([B] extends [A] ? SameKeys<A, B> : false) : false;
+type SamePerKind<A extends { kind: string }, B extends { kind: string }> = {
+  [K in A['kind'] | B['kind']]: SameShape<Extract<A, { kind: K }>, Extract<B, { kind: K }>>;
+}[A['kind'] | B['kind']];
+
+/**
+ * Compile-time drift check: the schema parses exactly the contract's type,
+ * kind for kind and field for field; tsc fails on this line when the two differ.
+ */
+export const SCHEMA_MATCHES_CONTRACT: false extends SamePerKind<z.infer<typeof modelBackendConfigSchema>, ModelBackendConfig> ? never : true = true;
 
 /** @throws ValidationError naming ENV.MODEL_BACKEND when the value is missing, not JSON or not a backend. */
 export function parseModelBackendConfig(json: string | undefined): ModelBackendConfig {
@@ -93,13 +100,6 @@ export function createModelBackend(config: ModelBackendConfig, options: ModelCli
         allowInferenceProfile: config.allowInferenceProfile,
         maxTokens: config.maxTokens,
         temperature: config.temperature,
-      });
-    case 'bedrock-agent':
-      return new BedrockInlineAgentBackend({
-        client: new BedrockAgentRuntimeClient(modelClientConfig('bedrock-agent-runtime', options)),
-        foundationModel: config.foundationModel,
-        instruction: config.instruction,
-        allowInferenceProfile: config.allowInferenceProfile,
       });
   }
 }

@@ -1,3 +1,4 @@
+import { DEFAULT_SESSION_LIMITS } from '../../../../lib/contract/session-limits';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { TARGET_DEFAULTS } from '../../../../lib/config/defaults';
@@ -78,8 +79,8 @@ function agentIn(region: string, model: ModelConfig, residency: ResidencyConfig 
     logRetention: foundation.logRetention,
     model: modelWiring(fixture.stack, model, residency, neuron),
     summarizerModel: summarizerModel && modelWiring(fixture.stack, summarizerModel, residency, neuron),
-    tenants: { [`arn:${partitionOf(region)!.id}:iam::${TEST_ACCOUNT}:role/agency-app`]: 'agency' },
-    settings: SETTINGS,
+    tenants: { agency: [`arn:${partitionOf(region)!.id}:iam::${TEST_ACCOUNT}:role/agency-app`] },
+    limits: SETTINGS,
     fipsServices: [],
   });
   return { ...fixture, agent, template: Template.fromStack(fixture.stack) };
@@ -121,11 +122,7 @@ describe('AgentOrchestrator in the real GovWest app', () => {
     // THEN every setting arrives with its configured value
     expect(env).toMatchObject({
       region: GOV_WEST,
-      inlineThresholdBytes: SETTINGS.inlineThresholdBytes,
-      contextEvents: SETTINGS.contextEvents,
-      contextTokens: SETTINGS.contextTokens,
-      sessionTokenBudget: SETTINGS.tokenBudget,
-      ttlSeconds: SETTINGS.ttlDays * 24 * 60 * 60,
+      limits: { ...DEFAULT_SESSION_LIMITS, ...SETTINGS },
       modelBackend: { kind: 'bedrock-converse', modelId: HAIKU, allowInferenceProfile: false },
       logContent: false,
     });

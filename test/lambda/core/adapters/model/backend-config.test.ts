@@ -10,7 +10,6 @@ import {
 import { MODEL_MAX_ATTEMPTS, modelClientConfig } from '../../../../../lambda/core/adapters/model/client-settings';
 import { ValidationError } from '../../../../../lambda/core/domain/errors';
 import { ENV } from '../../../../../lib/contract/env-names';
-import { eventStreamResponse } from './support/event-stream';
 import { jsonResponse, startScriptedEndpoint, testClientOptions, type ScriptedEndpoint } from './support/scripted-endpoint';
 
 function refusal(json: string | undefined): ValidationError {
@@ -28,7 +27,6 @@ describe('parseModelBackendConfig', () => {
     ['sagemaker', { kind: 'sagemaker', endpointName: 'statehouse-llm', stream: true, maxTokens: 512, temperature: 0.2 }],
     ['sagemaker, minimal', { kind: 'sagemaker', endpointName: 'statehouse-llm' }],
     ['bedrock-converse', { kind: 'bedrock-converse', modelId: 'anthropic.claude-3-haiku-20240307-v1:0', allowInferenceProfile: false, maxTokens: 1024, temperature: 0 }],
-    ['bedrock-agent', { kind: 'bedrock-agent', foundationModel: 'anthropic.claude-3-haiku-20240307-v1:0', instruction: 'Answer questions about benefit cases.' }],
   ])('accepts %s', (_case, config) => {
     expect(parseModelBackendConfig(JSON.stringify(config))).toEqual(config);
   });
@@ -38,6 +36,7 @@ describe('parseModelBackendConfig', () => {
     ['an empty variable', ' ', 'is not set'],
     ['text that is not JSON', '{kind: sagemaker}', 'is not JSON'],
     ['an unknown kind', JSON.stringify({ kind: 'openai', modelId: 'gpt' }), 'kind'],
+    ['the removed bedrock-agent kind', JSON.stringify({ kind: 'bedrock-agent', foundationModel: 'm', instruction: 'Answer.' }), 'kind'],
     ['a missing endpoint name', JSON.stringify({ kind: 'sagemaker' }), 'endpointName'],
     ['an invalid endpoint name', JSON.stringify({ kind: 'sagemaker', endpointName: 'bad_name!' }), 'endpointName: must be a SageMaker endpoint name'],
     ['a misspelt setting', JSON.stringify({ kind: 'bedrock-converse', modelId: 'm', allowInferenceProfiles: true }), 'allowInferenceProfiles'],
@@ -147,26 +146,11 @@ describe('createModelBackend', () => {
     expect(scripted.jsonBody(0)).toMatchObject({ inferenceConfig: { temperature: 0 } });
   });
 
-  test('bedrock-agent: the chat goes to InvokeInlineAgent with the configured instruction', async () => {
-    scripted.answer(eventStreamResponse([{ event: 'chunk', body: JSON.stringify({ bytes: Buffer.from('ok').toString('base64') }) }]));
-    const backend = createModelBackend(
-      parseModelBackendConfig(
-        JSON.stringify({ kind: 'bedrock-agent', foundationModel: 'amazon.nova-lite-v1:0', instruction: 'Answer questions about benefit cases.' }),
-      ),
-      testClientOptions(scripted.endpoint),
-    );
-
-    await expect(backend.chat([{ role: 'user', content: 'Hi' }])).resolves.toMatchObject({ text: 'ok', toolCalls: [] });
-    expect(scripted.requests[0].path).toMatch(/^\/agents\/[0-9a-f-]{36}$/);
-    expect(scripted.jsonBody(0)).toMatchObject({ foundationModel: 'amazon.nova-lite-v1:0', instruction: 'Answer questions about benefit cases.' });
-  });
-
   test('an inference profile without allowInferenceProfile fails at start-up, not at the first turn', () => {
     const modelId = 'us-gov.anthropic.claude-3-haiku-20240307-v1:0';
     const options = testClientOptions(scripted.endpoint);
 
     expect(() => createModelBackend({ kind: 'bedrock-converse', modelId }, options)).toThrow(ValidationError);
     expect(() => createModelBackend({ kind: 'bedrock-converse', modelId, allowInferenceProfile: true }, options)).not.toThrow();
-    expect(() => createModelBackend({ kind: 'bedrock-agent', foundationModel: modelId, instruction: 'Answer.' }, options)).toThrow(ValidationError);
   });
 });

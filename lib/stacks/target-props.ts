@@ -1,0 +1,163 @@
+import { TimeZone, type Environment } from 'aws-cdk-lib';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { ConfigError } from '../config/load';
+import { dataResourcePrefix, permissionsBoundaryName, targetPrefix, trailName } from '../config/naming';
+import type { NeuronConfig, NeuronServer, TargetConfig } from '../config/schema';
+import { ScalingSchedule, ScalingScheduleError } from '../constructs/neuron-endpoint/endpoint-scaling';
+import { NeuronEndpointPropsError, type NeuronEndpointProps } from '../constructs/neuron-endpoint/neuron-endpoint';
+import { NeuronInstanceType } from '../constructs/neuron-endpoint/neuron-instance-type';
+import { ServingImage } from '../constructs/neuron-endpoint/serving-image';
+import { fipsHostServices } from '../residency/region-facts';
+import type { Residency } from '../residency/residency';
+
+/**
+ * The only reader of a validated target configuration: it turns one target
+ * (lib/config, already checked by parseConfig) into the props of its stacks
+ * and constructs. Stacks and constructs never see a configuration type, so a
+ * fork that uses the constructs without the configuration loses nothing.
+ */
+
+/** The props of one target's stacks, from its configuration. */
+export interface TargetStacksProps {
+  readonly env: Environment;
+  /** Termination protection of the stacks that hold data (Foundation, State). */
+  readonly terminationProtection: boolean;
+  readonly logRetention: RetentionDays;
+  readonly residency: Residency;
+  /** Services whose SDK clients use a separate -fips host in the target region (empty without FIPS). */
+  readonly fipsServices: readonly string[];
+  readonly foundation: FoundationSettings;
+  readonly state: StateSettings;
+  /** Only when the target sets `neuron`. */
+  readonly inference?: InferenceSettings;
+  /** The organization admin's SCP document (written next to the templates by bin/). */
+  readonly serviceControlPolicy: { readonly account: string; readonly trailName: string };
+}
+
+export interface FoundationSettings {
+  readonly permissionsBoundaryName: string;
+  readonly keyAliasPrefix: string;
+  readonly vpcCidr: string;
+  /** Named zones, so synth needs no lookup. */
+  readonly availabilityZones: readonly string[];
+  readonly interfaceEndpoints: readonly string[];
+  readonly trailName: string;
+  readonly auditRetentionDays: number;
+  /** Tables and buckets under this prefix are covered by the trail's data events. */
+  readonly dataResourcePrefix: string;
+  /** Capabilities the configuration says the target's own additions need (capability gate). */
+  readonly requiredCapabilities: readonly string[];
+}
+
+export interface StateSettings {
+  readonly namePrefix: string;
+  /** Add the weights bucket of the Neuron endpoint. */
+  readonly modelWeights: boolean;
+}
+
+/**
+ * What a target's `neuron` configuration stands for in NeuronEndpoint props.
+ * Fields the configuration leaves out stay undefined, so the construct's own
+ * defaults (neuron-endpoint-defaults.ts) apply: one place for each default.
+ */
+export interface NeuronEndpointSettings
+  extends Pick<NeuronEndpointProps, 'endpointName' | 'instanceType' | 'image' | 'tensorParallelDegree' | 'maxSequenceLength' | 'maxBatchSize' | 'minCapacity' | 'maxCapacity'> {
+  readonly scalingSchedule: ScalingSchedule;
+}
+
+export interface InferenceSettings {
+  readonly endpoint: NeuronEndpointSettings;
+  /** Key prefix of the staged weights in the State stack's weights bucket. */
+  readonly weightsPrefix: string;
+  /** Where a construct's refusal is reported in the configuration (`targets.GovWest.neuron`). */
+  readonly configPath: string;
+  /** The endpoint bills by the hour: true when no model of the target calls it. */
+  readonly unused: boolean;
+}
+
+/** The props of every stack of target `name`. */
+export function targetStacksProps(name: string, target: TargetConfig): TargetStacksProps {
+  const zones = target.availabilityZones ?? ['a', 'b', 'c'].slice(0, target.maxAzs).map((letter) => `${target.region}${letter}`);
+  return {
+    env: { account: target.account, region: target.region },
+    terminationProtection: target.terminationProtection,
+    logRetention: target.logRetentionDays as RetentionDays,
+    residency: target.residency,
+    fipsServices: target.residency.fips ? fipsHostServices(target.region) : [],
+    foundation: {
+      permissionsBoundaryName: permissionsBoundaryName(name),
+      keyAliasPrefix: targetPrefix(name),
+      vpcCidr: target.vpcCidr,
+      availabilityZones: zones,
+      interfaceEndpoints: target.interfaceEndpoints,
+      trailName: trailName(name),
+      auditRetentionDays: target.auditRetentionDays,
+      dataResourcePrefix: dataResourcePrefix(name),
+      requiredCapabilities: target.requiredCapabilities,
+    },
+    state: { namePrefix: dataResourcePrefix(name), modelWeights: target.neuron !== undefined },
+    inference: target.neuron && {
+      endpoint: neuronSettingsOrConfigError(name, target.neuron),
+      weightsPrefix: target.neuron.weightsPrefix,
+      configPath: `targets.${name}.neuron`,
+      unused: ![target.model, target.summarizerModel].some((m) => m?.kind === 'neuron'),
+    },
+    serviceControlPolicy: { account: target.account ?? '*', trailName: trailName(name) },
+  };
+}
+
+/** The Neuron serving image of each server the configuration offers. */
+const SERVING_IMAGES: Readonly<Record<NeuronServer, (tag?: string) => ServingImage>> = {
+  lmi: (tag) => ServingImage.lmiNeuronx(tag),
+  tgi: (tag) => ServingImage.tgiNeuronx(tag),
+};
+
+/**
+ * The endpoint props of a target's `neuron` configuration.
+ * @throws ScalingScheduleError when the working hours cannot run (see `neuronConfigError`).
+ */
+export function neuronEndpointSettings(neuron: NeuronConfig): NeuronEndpointSettings {
+  const instanceType = NeuronInstanceType.KNOWN.find((t) => t.name === neuron.instanceType);
+  if (!instanceType) {
+    throw new Error(
+      `neuron.instanceType "${neuron.instanceType}" is in region facts' NEURON_INSTANCE_TYPES but has no NeuronInstanceType member; ` +
+        'add the member (its NeuronCores and storage, with the source) to neuron-instance-type.ts.',
+    );
+  }
+  const hours = neuron.workingHours ?? {};
+  return {
+    endpointName: neuron.endpointName,
+    instanceType,
+    image: SERVING_IMAGES[neuron.server](neuron.imageTag),
+    tensorParallelDegree: neuron.tensorParallelDegree,
+    maxSequenceLength: neuron.maxSequenceLength,
+    maxBatchSize: neuron.maxBatchSize,
+    minCapacity: neuron.minCapacity,
+    maxCapacity: neuron.maxCapacity,
+    scalingSchedule:
+      neuron.schedule === 'always-on'
+        ? ScalingSchedule.alwaysOn()
+        : ScalingSchedule.workingHours({ ...hours, timeZone: hours.timeZone === undefined ? undefined : TimeZone.of(hours.timeZone) }),
+  };
+}
+
+function neuronSettingsOrConfigError(name: string, neuron: NeuronConfig): NeuronEndpointSettings {
+  try {
+    return neuronEndpointSettings(neuron);
+  } catch (e) {
+    throw neuronConfigError(e, `targets.${name}.neuron`);
+  }
+}
+
+/**
+ * The construct's and the schedule's validation, reported against the
+ * configuration at `at` (`targets.GovWest.neuron`): their problems name the
+ * prop, which is also the field (`tensorParallelDegree`, `maxCapacity`;
+ * `startHour`, `workdays` under `workingHours`). Any other error is returned
+ * as it is.
+ */
+export function neuronConfigError(error: unknown, at: string): unknown {
+  if (error instanceof ScalingScheduleError) return new ConfigError(error.problems.map((message) => ({ path: `${at}.workingHours`, message })));
+  if (error instanceof NeuronEndpointPropsError) return new ConfigError(error.problems.map((message) => ({ path: at, message })));
+  return error;
+}

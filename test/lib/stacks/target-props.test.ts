@@ -1,0 +1,69 @@
+import { parseConfig } from '../../../lib/config/load';
+import { TARGET_DEFAULTS } from '../../../lib/config/defaults';
+import { CONFIGURABLE_SESSION_LIMITS, DEFAULT_SESSION_LIMITS } from '../../../lib/contract/session-limits';
+import { fipsHostServices } from '../../../lib/residency/region-facts';
+import { targetStacksProps } from '../../../lib/stacks/target-props';
+import { problemsOf } from '../../helpers/config-problems';
+
+/** lib/stacks/target-props.ts: the one place a validated target becomes construct props. */
+describe('target props', () => {
+  test('GovWest: named zones, FIPS services from the region facts, names from the target name', () => {
+    // GIVEN the default GovWest target WHEN turned into stack props
+    const props = targetStacksProps('GovWest', parseConfig().targets.GovWest);
+    // THEN
+    expect(props.env).toEqual({ account: undefined, region: 'us-gov-west-1' });
+    expect(props.foundation.availabilityZones).toEqual(['us-gov-west-1a', 'us-gov-west-1b']);
+    expect(props.fipsServices).toEqual(fipsHostServices('us-gov-west-1'));
+    expect(props.fipsServices.length).toBeGreaterThan(0);
+    expect(props.foundation).toMatchObject({
+      permissionsBoundaryName: 'statehouse-govwest-permissions-boundary',
+      trailName: 'statehouse-govwest-audit',
+      dataResourcePrefix: 'statehouse-govwest-data',
+    });
+    expect(props.state).toEqual({ namePrefix: 'statehouse-govwest-data', modelWeights: false });
+    expect(props.inference).toBeUndefined();
+    expect(props.serviceControlPolicy.account).toBe('*');
+  });
+
+  test('Commercial without FIPS lists no -fips services', () => {
+    expect(targetStacksProps('Commercial', parseConfig().targets.Commercial).fipsServices).toEqual([]);
+  });
+
+  test('a Neuron endpoint that no model calls is flagged unused; one that a model calls is not', () => {
+    const neuron = { instanceType: 'ml.inf2.xlarge', weightsPrefix: 'llama-3-8b/' };
+    const unused = parseConfig({ targets: { Commercial: { neuron, interfaceEndpoints: [...TARGET_DEFAULTS.interfaceEndpoints] } } });
+    expect(targetStacksProps('Commercial', unused.targets.Commercial).inference).toMatchObject({ unused: true, configPath: 'targets.Commercial.neuron' });
+    const used = parseConfig({ targets: { Commercial: { neuron, model: { kind: 'neuron' } } } });
+    expect(targetStacksProps('Commercial', used.targets.Commercial).inference?.unused).toBe(false);
+  });
+});
+
+describe('one set of session defaults', () => {
+  test('the configuration defaults are DEFAULT_SESSION_LIMITS (contextEvents 50, ttlDays 90)', () => {
+    const session = parseConfig().targets.GovWest.session;
+    expect(session).toEqual(Object.fromEntries(CONFIGURABLE_SESSION_LIMITS.map((limit) => [limit, DEFAULT_SESSION_LIMITS[limit]])));
+    expect([session.contextEvents, session.ttlDays]).toEqual([50, 90]);
+  });
+
+  test('the bounds of the contract are the configuration\'s', () => {
+    expect(problemsOf({ targets: { GovWest: { session: { contextEvents: 501 } } } })).toEqual([
+      expect.stringMatching(/^targets\.GovWest\.session\.contextEvents: must be at most 500/),
+    ]);
+    expect(problemsOf({ targets: { GovWest: { session: { inlineThresholdBytes: 200 * 1024 } } } })).toEqual([
+      expect.stringMatching(/^targets\.GovWest\.session\.inlineThresholdBytes: must be at most 131072/),
+    ]);
+  });
+});
+
+describe('configuration rules are configuration errors', () => {
+  test('a target without the execute-api endpoint is refused with the other problems, not thrown at synth', () => {
+    // GIVEN a target without the session API's endpoint and with a second mistake
+    const residency = { regions: ['us-gov-east-1'], crossRegionInference: 'deny', fips: true };
+    const problems = problemsOf({ targets: { GovWest: { interfaceEndpoints: ['kms', 'logs'], residency } } });
+    // THEN both are listed at once, each with its field
+    expect(problems).toEqual([
+      expect.stringMatching(/^targets\.GovWest\.residency\.regions: must include the target region/),
+      expect.stringMatching(/^targets\.GovWest\.interfaceEndpoints: must include "execute-api": the session API is private/),
+    ]);
+  });
+});
