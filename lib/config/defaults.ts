@@ -39,7 +39,7 @@ export const TARGET_DEFAULTS: Omit<TargetSettings, 'region' | 'residency'> = {
  * target has a Neuron endpoint by default: Bedrock only.
  */
 export const NEURON_DEFAULTS: { readonly server: NeuronServer; readonly schedule: NeuronSchedule } = {
-  // LMI accepts the OpenAI chat-completions body the orchestrator sends (FACTS.md "Neuron serving images").
+  // LMI accepts the OpenAI chat-completions body the orchestrator sends (docs.djl.ai, LMI "Chat Completions API Schema").
   server: 'lmi',
   // Scale down outside working hours: a Neuron instance costs dollars an hour (lib/cost).
   schedule: 'working-hours',
@@ -69,11 +69,11 @@ export const DEFAULT_CONFIG: StatehouseSettings = {
 };
 
 /**
- * The settings a tool cannot run without, by implementation: a knowledge-base
- * tool needs the knowledge base id.
+ * The settings a tool cannot run without, by its data access: a tool that
+ * retrieves from a knowledge base needs the knowledge base id.
  */
 export function missingToolSettings(tool: ToolDeclaration, tools: { readonly knowledgeBaseId?: string }): string[] {
-  return tool.implementation.kind === 'knowledge-base' && tools.knowledgeBaseId === undefined ? ['tools.knowledgeBaseId'] : [];
+  return tool.dataAccess?.knowledgeBase !== undefined && tools.knowledgeBaseId === undefined ? ['tools.knowledgeBaseId'] : [];
 }
 
 /**

@@ -133,7 +133,7 @@ export const workingHoursSchema = z
 
 /**
  * This target's Neuron endpoint (SageMaker real-time endpoint on Trainium or
- * Inferentia, DESIGN.md "Inference on Trainium / Inferentia"). Setting it adds
+ * Inferentia). Setting it adds
  * the weights bucket to the State stack and the Inference stack; a model of
  * kind `neuron` then calls it. Serving settings left out take the instance
  * size's defaults (lib/constructs/neuron-endpoint/neuron-endpoint-defaults.ts).

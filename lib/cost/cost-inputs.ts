@@ -9,7 +9,7 @@ import type { ModelSize } from './neuron-throughput';
 
 /**
  * Usage assumptions of the estimate, named so a reader can check each one.
- * They describe one turn as DESIGN.md draws it: one Query, one
+ * They describe one turn as the session runtime makes it (README, "The session runtime"): one Query, one
  * TransactWriteItems, the orchestrator waiting on the model, one fast tool.
  */
 

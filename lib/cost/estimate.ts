@@ -154,11 +154,11 @@ export function estimateMonthlyCost(input: CostInput): CostEstimate {
   const unconfirmed = lineItems.some((l) => l.status === 'unconfirmed');
   if (unconfirmed) {
     notes.push(
-      `GovCloud prices are UNCONFIRMED: ${region} is priced with the commercial figures of FACTS.md; GovCloud list prices differ (usually higher). Confirm with the AWS Pricing API or calculator before budgeting.`,
+      `GovCloud prices are UNCONFIRMED: ${region} is priced with the commercial figures of lib/cost/price-table.ts; GovCloud list prices differ (usually higher). Confirm with the AWS Pricing API or calculator before budgeting.`,
     );
   }
-  for (const l of unknown) notes.push(`${l.item}: no price in FACTS.md, so the total leaves it out (${l.quantity.toFixed(2)} ${l.unit}).`);
-  notes.push('Not included: Step Functions Express duration (no price in FACTS.md), model charges other than the endpoint (e.g. Bedrock), storage, logs, data transfer, VPC endpoints, KMS requests; no free tier applied.');
+  for (const l of unknown) notes.push(`${l.item}: no price in lib/cost/price-table.ts, so the total leaves it out (${l.quantity.toFixed(2)} ${l.unit}).`);
+  notes.push('Not included: Step Functions Express duration (no price in lib/cost/price-table.ts), model charges other than the endpoint (e.g. Bedrock), storage, logs, data transfer, VPC endpoints, KMS requests; no free tier applied.');
 
   let costPerMillionOutputTokens: TokenCost | undefined;
   if (endpoint && input.modelSize) {
@@ -177,7 +177,7 @@ export function estimateMonthlyCost(input: CostInput): CostEstimate {
       };
     } else {
       notes.push(
-        `Cost per million output tokens: no ${figure ? `price for ${endpoint.instanceType}` : `benchmark figure for Llama-3 ${input.modelSize} on ${endpoint.instanceType}`} in FACTS.md ` +
+        `Cost per million output tokens: no ${figure ? `price for ${endpoint.instanceType}` : `benchmark figure for Llama-3 ${input.modelSize} on ${endpoint.instanceType}`} in lib/cost ` +
           '(benchmarks exist for Llama-3 8B and 70B on ml.inf2.48xlarge and ml.trn1.32xlarge).',
       );
     }

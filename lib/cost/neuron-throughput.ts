@@ -1,6 +1,6 @@
 /**
  * Measured output throughput of Llama 3 on Neuron instances, as data with its
- * source (FACTS.md, "Cost inputs"). Only these pairs have a figure; any other
+ * source. Only these pairs have a figure; any other
  * (instance, model size) has none, and the estimate says so.
  */
 
@@ -16,7 +16,7 @@ export interface ThroughputFigure {
   readonly source: string;
 }
 
-const NEURON_BENCHMARKS = 'aws-neuron/aws-neuron-sdk about-neuron/benchmarks (Transformers-NeuronX, Neuron 2.18), via FACTS.md "Cost inputs"';
+const NEURON_BENCHMARKS = 'aws-neuron/aws-neuron-sdk about-neuron/benchmarks (Transformers-NeuronX, Neuron 2.18)';
 
 export const NEURON_THROUGHPUT: readonly ThroughputFigure[] = [
   { instanceType: 'ml.inf2.48xlarge', modelSize: '8B', model: 'Llama-3-8B', outputTokensPerSecond: { low: 859, high: 859 }, source: NEURON_BENCHMARKS },

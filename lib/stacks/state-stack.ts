@@ -36,6 +36,9 @@ export class StateStack extends Stack {
       dataKey: props.dataKey,
       backupPlan: this.sessions.backupPlan,
     });
+    // The Runtime stack imports the table's name for whichever tools use it; an export in use cannot be
+    // removed, so it stays exported even when a change of tools leaves no importer for a deploy.
+    this.exportValue(this.referenceData.tableName);
     if (props.modelWeights) {
       this.weights = new ModelWeights(this, 'Weights', {
         namePrefix: props.namePrefix,

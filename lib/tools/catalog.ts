@@ -1,11 +1,19 @@
-import type { ToolDeclaration } from '../contract/tool-declaration';
+import * as path from 'node:path';
+import { KnowledgeBaseAccess, ReferenceAccess, type ToolDeclaration } from '../contract/tool-declaration';
+
+/** The handler entry of a kit tool: `lambda/tools/<folder>/index.ts`. */
+function toolEntry(folder: string): string {
+  return path.join(__dirname, '..', '..', 'lambda', 'tools', folder, 'index.ts');
+}
 
 /**
  * The tools this kit ships. Each shows one pattern:
- * - lookup_case: an AWS SDK integration (DynamoDB GetItem), no Lambda;
- * - compute_deadline: a Lambda tool;
- * - search_knowledge_base: Bedrock knowledge-base Retrieve, only where the region offers it;
- * - release_records: a slow tool that a records officer must approve first.
+ * - lookup_case: an AWS SDK integration (DynamoDB GetItem of the caller's tenant), no Lambda;
+ * - compute_deadline: a Lambda tool with no data access;
+ * - search_knowledge_base: a Lambda tool that retrieves from a Bedrock knowledge base, only where the region offers it;
+ * - release_records: a slow Lambda tool that a records officer must approve first, and that records its action.
+ *
+ * The constructs never read this list: lib/stacks passes the enabled ones as props.
  */
 export const TOOL_CATALOG: readonly ToolDeclaration[] = [
   {
@@ -33,7 +41,7 @@ export const TOOL_CATALOG: readonly ToolDeclaration[] = [
       required: ['startDate', 'businessDays'],
       additionalProperties: false,
     },
-    implementation: { kind: 'lambda', handler: 'compute-deadline' },
+    implementation: { kind: 'lambda', entry: toolEntry('compute-deadline') },
     timeoutSeconds: 5,
     mode: 'fast',
   },
@@ -49,7 +57,8 @@ export const TOOL_CATALOG: readonly ToolDeclaration[] = [
       required: ['query'],
       additionalProperties: false,
     },
-    implementation: { kind: 'knowledge-base' },
+    implementation: { kind: 'lambda', entry: toolEntry('kb-retrieve') },
+    dataAccess: { knowledgeBase: KnowledgeBaseAccess.RETRIEVE },
     timeoutSeconds: 15,
     mode: 'fast',
     requiresCapability: 'bedrock:knowledge-bases',
@@ -67,7 +76,8 @@ export const TOOL_CATALOG: readonly ToolDeclaration[] = [
       required: ['caseId', 'recordIds', 'justification'],
       additionalProperties: false,
     },
-    implementation: { kind: 'lambda', handler: 'release-records' },
+    implementation: { kind: 'lambda', entry: toolEntry('release-records') },
+    dataAccess: { referenceTable: ReferenceAccess.RECORD },
     timeoutSeconds: 30,
     mode: 'slow',
     approval: { approverRoles: ['RecordsOfficer'], timeoutSeconds: 3 * 24 * 3600 },

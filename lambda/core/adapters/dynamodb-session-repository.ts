@@ -1,18 +1,29 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { CancellationReason, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
   DynamoDBDocumentClient,
+  GetCommand,
   PutCommand,
   QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { SessionBusyError, SessionExistsError, SessionNotFoundError, ValidationError } from '../domain/errors';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { RequestRecordedError, SessionBusyError, SessionExistsError, SessionNotFoundError, ValidationError } from '../domain/errors';
+import type { RequestMarker, RequestMarkerWrite } from '../domain/idempotency';
 import { isResolved, type SessionEvent, type StoredEvent } from '../domain/session-event';
 import type { ApprovalHeaderUpdate, SessionHeader, TurnHeaderUpdate } from '../domain/session-header';
-import { eventPayloadKey, eventSk, MAX_SEQ, sessionPayloadPrefix, sessionPk } from '../domain/session-keys';
+import {
+  eventPayloadKey,
+  eventSk,
+  HEADER_SK,
+  MAX_SEQ,
+  requestPayloadKey,
+  sessionPayloadPrefix,
+  sessionPk,
+} from '../domain/session-keys';
 import type { PayloadStore } from '../ports/payload-store';
 import type {
   EventPage,
@@ -30,7 +41,14 @@ import {
   headerKey,
   headerTurnUpdate,
   isHeaderItem,
+  markerAnswer,
+  markerFromItem,
+  markerItem,
+  markerPut,
   newEventPut,
+  requestKey,
+  storedAnswerOf,
+  type StoredAnswer,
 } from './session-items';
 import { SESSION_TABLE_SCHEMA } from '../../../lib/contract/session-table';
 
@@ -51,9 +69,12 @@ export interface DynamoDbSessionRepositoryProps {
 const PK = SESSION_TABLE_SCHEMA.partitionKey.name;
 const SK = SESSION_TABLE_SCHEMA.sortKey.name;
 
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
 /**
- * Sessions in one DynamoDB table, an item per event. A turn costs two round
- * trips whatever the session's length: one Query and one TransactWriteItems.
+ * Sessions in one DynamoDB table, an item per event and a marker per
+ * request. A turn costs two round trips whatever the session's length: one
+ * Query and one TransactWriteItems.
  */
 export class DynamoDbSessionRepository implements SessionRepository {
   private readonly documents: DynamoDBDocumentClient;
@@ -106,13 +127,15 @@ export class DynamoDbSessionRepository implements SessionRepository {
   ): Promise<LoadedSession> {
     if (!Number.isSafeInteger(k) || k < 0) throw new ValidationError('k', `${k} is not a non-negative integer`);
     // The header sorts after every event, so descending order yields it first, then the newest k events.
+    // The range starts at the events: request markers sort below them, and a session with fewer than k
+    // events would otherwise fill the page's rest with markers.
     // Strongly consistent: a retry right after a commit must see its recorded request.
     const { Items = [] } = await this.documents.send(
       new QueryCommand({
         TableName: this.tableName,
-        KeyConditionExpression: '#pk = :pk',
-        ExpressionAttributeNames: { '#pk': PK },
-        ExpressionAttributeValues: { ':pk': sessionPk(tenant, session) },
+        KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :firstEvent AND :header',
+        ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
+        ExpressionAttributeValues: { ':pk': sessionPk(tenant, session), ':firstEvent': eventSk(0), ':header': HEADER_SK },
         ScanIndexForward: false,
         Limit: k + 1,
         ConsistentRead: true,
@@ -133,10 +156,24 @@ export class DynamoDbSessionRepository implements SessionRepository {
     expectedVersion: number,
     newEvents: readonly SessionEvent[],
     headerUpdate: TurnHeaderUpdate,
+    request?: RequestMarkerWrite,
   ): Promise<number> {
-    return this.commit(tenant, session, expectedVersion, newEvents, headerUpdate.expiresAt, {
-      Update: headerTurnUpdate(this.tableName, tenant, session, expectedVersion, headerUpdate),
-    });
+    return this.commit(
+      tenant,
+      session,
+      expectedVersion,
+      newEvents,
+      headerUpdate.expiresAt,
+      { Update: headerTurnUpdate(this.tableName, tenant, session, expectedVersion, headerUpdate) },
+      request,
+    );
+  }
+
+  async readRequestMarker(tenant: string, session: string, requestId: string): Promise<RequestMarker | undefined> {
+    const { Item } = await this.documents.send(
+      new GetCommand({ TableName: this.tableName, Key: requestKey(tenant, session, requestId), ConsistentRead: true }),
+    );
+    return Item ? this.markerOf(Item) : undefined;
   }
 
   async commitApproval(
@@ -151,29 +188,44 @@ export class DynamoDbSessionRepository implements SessionRepository {
     });
   }
 
-  /** One TransactWriteItems: a Put per new event, then the header's conditional update (always the last action). */
+  /**
+   * One TransactWriteItems: a Put per new event, the request's marker (when
+   * given), then the header's conditional update (always the last action).
+   */
   private async commit(
     tenant: string,
     session: string,
     expectedVersion: number,
     newEvents: readonly SessionEvent[],
     expiresAt: number,
-    headerAction: NonNullable<TransactWriteCommandInput['TransactItems']>[number],
+    headerAction: TransactItem,
+    request?: RequestMarkerWrite,
   ): Promise<number> {
     // Payloads first: once the transaction commits, every s3Ref it wrote must resolve.
     const eventItems = await Promise.all(
       newEvents.map(async (event) => eventItem(tenant, session, await this.offload(tenant, session, event), expiresAt)),
     );
+    const markerAction: TransactItem[] = request
+      ? [
+          {
+            Put: markerPut(
+              this.tableName,
+              markerItem(tenant, session, request.marker, await this.offloadAnswer(tenant, session, request.marker), expiresAt),
+              request.kind,
+            ),
+          },
+        ]
+      : [];
     try {
       await this.documents.send(
         new TransactWriteCommand({
           // Constant across the SDK's own retries, so a retried commit that already landed is not reported as busy.
           ClientRequestToken: randomUUID(),
-          TransactItems: [...eventItems.map((item) => ({ Put: newEventPut(this.tableName, item) })), headerAction],
+          TransactItems: [...eventItems.map((item) => ({ Put: newEventPut(this.tableName, item) })), ...markerAction, headerAction],
         }),
       );
     } catch (error) {
-      throw this.commitFailure(error, tenant, session, expectedVersion);
+      throw await this.commitFailure(error, tenant, session, expectedVersion, request);
     }
     return expectedVersion + 1;
   }
@@ -214,10 +266,11 @@ export class DynamoDbSessionRepository implements SessionRepository {
     const { Attributes } = await this.documents.send(
       new DeleteCommand({ TableName: this.tableName, Key: headerKey(tenant, session), ReturnValues: 'ALL_OLD' }),
     );
-    const events = await deleteAllKeys(this.documents, this.tableName, sessionPk(tenant, session));
-    if (!Attributes && events === 0) throw new SessionNotFoundError(tenant, session);
+    // Then every other item under the session's key: events and request markers alike.
+    const items = await deleteAllKeys(this.documents, this.tableName, sessionPk(tenant, session));
+    if (!Attributes && items === 0) throw new SessionNotFoundError(tenant, session);
     await this.payloads.deletePrefix(sessionPayloadPrefix(tenant, session));
-    return events + (Attributes ? 1 : 0);
+    return items + (Attributes ? 1 : 0);
   }
 
   async updateSummary(tenant: string, session: string, summary: string, summaryUpToSeq: number): Promise<boolean> {
@@ -251,6 +304,21 @@ export class DynamoDbSessionRepository implements SessionRepository {
     return { ...rest, s3Ref: key };
   }
 
+  /** A marker's answer goes to the payload store when it is larger than an event's content may be inline. */
+  private async offloadAnswer(tenant: string, session: string, marker: RequestMarker): Promise<StoredAnswer> {
+    const answer = markerAnswer(marker);
+    if (Buffer.byteLength(answer, 'utf8') <= this.payloadThresholdBytes) return { answer };
+    const digest = createHash('sha256').update(answer, 'utf8').digest('hex');
+    const key = requestPayloadKey(tenant, session, marker.requestId, digest);
+    await this.payloads.put(key, answer);
+    return { answerRef: key };
+  }
+
+  private async markerOf(item: Record<string, unknown>): Promise<RequestMarker> {
+    const stored = storedAnswerOf(item);
+    return markerFromItem(item, 'answer' in stored ? stored.answer : await this.payloads.get(stored.answerRef));
+  }
+
   private resolveAll(events: readonly StoredEvent[]): Promise<SessionEvent[]> {
     return Promise.all(events.map((event) => this.resolve(event)));
   }
@@ -261,11 +329,28 @@ export class DynamoDbSessionRepository implements SessionRepository {
     return { ...event, content: await this.payloads.get(event.s3Ref) };
   }
 
-  private commitFailure(error: unknown, tenant: string, session: string, expectedVersion: number): unknown {
+  /**
+   * What a cancelled commit means. CancellationReasons has one entry per
+   * action, in the order of TransactItems (DynamoDB API Reference,
+   * TransactWriteItems); the header is the last action, the marker the one
+   * before it.
+   */
+  private async commitFailure(
+    error: unknown,
+    tenant: string,
+    session: string,
+    expectedVersion: number,
+    request: RequestMarkerWrite | undefined,
+  ): Promise<unknown> {
     if (errorName(error) !== 'TransactionCanceledException') return error;
     const reasons: CancellationReason[] = (error as { CancellationReasons?: CancellationReason[] }).CancellationReasons ?? [];
-    // The header update is the last action of the transaction.
     const header = reasons[reasons.length - 1];
+    const marker = request ? reasons[reasons.length - 2] : undefined;
+    // First: an earlier attempt of this request committed. Its stored marker is the answer, whether or
+    // not the header moved on since; never SessionBusy, which would send the client to retry forever.
+    if (request?.kind === 'first' && marker?.Code === 'ConditionalCheckFailed' && marker.Item) {
+      return new RequestRecordedError(await this.markerOf(unmarshall(marker.Item as Parameters<typeof unmarshall>[0])), { cause: error });
+    }
     if (header?.Code === 'ConditionalCheckFailed') {
       if (!header.Item) return new SessionNotFoundError(tenant, session);
       return new SessionBusyError(expectedVersion, Number(header.Item.version?.N), { cause: error });
@@ -273,6 +358,9 @@ export class DynamoDbSessionRepository implements SessionRepository {
     // Another transaction held the header at the same moment (real DynamoDB; moto serializes).
     if (reasons.some((reason) => reason.Code === 'TransactionConflict')) {
       return new SessionBusyError(expectedVersion, undefined, { cause: error });
+    }
+    if (request?.kind === 'resumed' && marker?.Code === 'ConditionalCheckFailed') {
+      return new Error(`request ${request.marker.requestId} has no marker to update; the session's records are incomplete`, { cause: error });
     }
     return error;
   }

@@ -1,6 +1,9 @@
+import { canonicalJson } from '../domain/canonical-json';
+import type { RequestMarker, RequestMarkerWrite } from '../domain/idempotency';
 import type { StoredEvent } from '../domain/session-event';
-import type { ApprovalHeaderUpdate, PendingTool, SessionHeader, TurnHeaderUpdate } from '../domain/session-header';
-import { eventSk, HEADER_SK, sessionPk } from '../domain/session-keys';
+import type { ApprovalHeaderUpdate, PendingTool, RecordedResult, SessionHeader, TurnHeaderUpdate } from '../domain/session-header';
+import { eventSk, HEADER_SK, requestSk, sessionPk } from '../domain/session-keys';
+import type { ToolCall } from '../ports/model-backend';
 import { SESSION_TABLE_SCHEMA } from '../../../lib/contract/session-table';
 
 /**
@@ -109,6 +112,71 @@ export function newEventPut(tableName: string, item: Item) {
     ConditionExpression: 'attribute_not_exists(#sk)',
     ExpressionAttributeNames: { '#sk': SK },
   };
+}
+
+export function requestKey(tenant: string, session: string, requestId: string): Item {
+  return { [PK]: sessionPk(tenant, session), [SK]: requestSk(requestId) };
+}
+
+/** A marker's answer (reply and tool calls) as one canonical JSON text: inline, or in the payload store when large. */
+export function markerAnswer(marker: RequestMarker): string {
+  return canonicalJson({ reply: marker.reply, toolCalls: marker.toolCalls });
+}
+
+export type StoredAnswer = { readonly answer: string } | { readonly answerRef: string };
+
+/** A marker item carries the expiry of the events its commit writes, so TTL removes it with them. */
+export function markerItem(tenant: string, session: string, marker: RequestMarker, answer: StoredAnswer, expiresAt: number): Item {
+  return {
+    ...requestKey(tenant, session, marker.requestId),
+    requestId: marker.requestId,
+    messageDigest: marker.messageDigest,
+    turnSeq: marker.turn.turnSeq,
+    result: marker.turn.result,
+    ...answer,
+    [TTL]: expiresAt,
+  };
+}
+
+export function storedAnswerOf(item: Item): StoredAnswer {
+  if (typeof item.answer === 'string') return { answer: item.answer };
+  if (typeof item.answerRef === 'string') return { answerRef: item.answerRef };
+  throw new Error(`request marker ${String(item[SK])} has neither answer nor answerRef`);
+}
+
+/** The marker from its item and its answer's text (resolved from the payload store if it was offloaded). */
+export function markerFromItem(item: Item, answer: string): RequestMarker {
+  const { reply, toolCalls } = JSON.parse(answer) as { reply: string; toolCalls: ToolCall[] };
+  return {
+    requestId: item.requestId as string,
+    messageDigest: item.messageDigest as string,
+    turn: { turnSeq: item.turnSeq as number, result: item.result as RecordedResult },
+    reply,
+    toolCalls,
+  };
+}
+
+/**
+ * The marker half of a turn's transaction. A first commit puts it only if
+ * absent, and a refusal returns the stored marker (ALL_OLD): a second attempt
+ * of the request learns the first one's result without another read. The
+ * commit that resumes a turn replaces it, only if it exists.
+ */
+export function markerPut(tableName: string, item: Item, kind: RequestMarkerWrite['kind']) {
+  return kind === 'first'
+    ? {
+        TableName: tableName,
+        Item: item,
+        ConditionExpression: 'attribute_not_exists(#sk)',
+        ExpressionAttributeNames: { '#sk': SK },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+      }
+    : {
+        TableName: tableName,
+        Item: item,
+        ConditionExpression: 'attribute_exists(#sk)',
+        ExpressionAttributeNames: { '#sk': SK },
+      };
 }
 
 /**

@@ -1,5 +1,6 @@
 import { ttlSecondsOf } from '../../../lib/contract/session-limits';
 import type { SessionRepository } from '../ports/session-repository';
+import type { RequestMarkerWrite } from './idempotency';
 import { startPendingTool } from './pending-tool';
 import type { RecordedTurn, TurnHeaderUpdate } from './session-header';
 import { headerUpdateFor, type RoundsOutcome } from './turn-plan';
@@ -9,8 +10,14 @@ export interface StretchDeps extends RoundsDeps {
   readonly sessions: SessionRepository;
 }
 
-/** The request a stretch is recorded under, so its retry returns the stored result; undefined records none. */
-export type StretchRecord = { readonly requestId: string; readonly turn: RecordedTurn } | undefined;
+/**
+ * The request a stretch is recorded under, so its retry returns the stored
+ * result: in the header's recent map (`turn`) and in its marker item
+ * (`marker`), written by the same commit. Undefined records none.
+ */
+export type StretchRecord =
+  | { readonly requestId: string; readonly turn: RecordedTurn; readonly marker: RequestMarkerWrite }
+  | undefined;
 
 export interface CommittedStretch<R extends StretchRecord> {
   readonly outcome: RoundsOutcome;
@@ -35,7 +42,14 @@ export async function commitStretch<R extends StretchRecord>(
   const outcome = await runModelRounds(deps, input);
   const record = recordOf(outcome);
   const headerUpdate = headerUpdateFor(input.header, outcome, record, now, ttlSecondsOf(deps.limits));
-  const version = await deps.sessions.commitTurn(input.tenant, input.session, input.header.version, outcome.events, headerUpdate);
+  const version = await deps.sessions.commitTurn(
+    input.tenant,
+    input.session,
+    input.header.version,
+    outcome.events,
+    headerUpdate,
+    record?.marker,
+  );
   if (outcome.pending && deps.tools) await startPendingTool(deps.tools.slowTools, input.tenant, input.session, outcome.pending);
   return { outcome, record, headerUpdate, version };
 }

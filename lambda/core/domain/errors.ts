@@ -1,3 +1,5 @@
+import type { RequestMarker } from './idempotency';
+
 /**
  * Typed errors of the session domain. Each carries the HTTP status and the
  * stable `code` that the API adapter returns, so handlers map errors without
@@ -165,4 +167,21 @@ export class ApprovalClosedError extends StatehouseError {
 export class ToolWorkflowError extends StatehouseError {
   readonly httpStatus = 502;
   readonly code = 'ToolWorkflowError';
+}
+
+/**
+ * The commit was refused because an earlier attempt of the same request
+ * committed first: its marker exists. Carries that marker, so the turn
+ * answers with the stored result (a replay). Not a StatehouseError on
+ * purpose: it is control flow inside the turn and has no HTTP status; one
+ * that escaped would be a defect (500), never a 409.
+ */
+export class RequestRecordedError extends Error {
+  constructor(
+    readonly marker: RequestMarker,
+    options?: ErrorOptions,
+  ) {
+    super(`request ${marker.requestId} was recorded by an earlier attempt`, options);
+    this.name = 'RequestRecordedError';
+  }
 }

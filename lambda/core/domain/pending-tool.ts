@@ -24,7 +24,7 @@ export interface PendingToolRequest {
   readonly requestedBy: string;
 }
 
-export function pendingToolFor(call: ToolCall, tool: ToolDeclaration, callSeq: number, request: PendingToolRequest): PendingTool {
+export function pendingToolFor(call: ToolCall, tool: Pick<ToolDeclaration, 'name' | 'approval'>, callSeq: number, request: PendingToolRequest): PendingTool {
   return {
     toolCallId: call.id,
     tool: tool.name,

@@ -2,8 +2,9 @@ import type { ResumeTurnEvent } from '../../../lib/contract/workflow-contract';
 import { commitStretch } from './commit-stretch';
 import { SessionNotFoundError } from './errors';
 import { sealEvents } from './hash-chain';
+import { requestMarkerFor } from './idempotency';
 import type { EventDraft, SessionEvent } from './session-event';
-import { isExpired, type SessionStatus } from './session-header';
+import { isExpired, type RecordedTurn, type SessionHeader, type SessionStatus } from './session-header';
 import { approvalDraft, ORCHESTRATOR_ACTOR, toolActor, toolResultDraft } from './tool-events';
 import { DEFAULT_SESSION_LIMITS, type SessionLimits } from '../../../lib/contract/session-limits';
 import type { TurnDeps } from './run-turn';
@@ -53,13 +54,16 @@ export async function resumeTurn(deps: ResumeDeps, event: ResumeTurnEvent): Prom
   const resultActor = ran ? toolActor(pending.tool) : ORCHESTRATOR_ACTOR;
   drafts.push(toolResultDraft(call, event.result, header.lastSeq + 1 + drafts.length, resultActor, time));
 
-  // The request that made the call now returns the finished turn on a retry.
+  // The request that made the call now returns the finished turn on a retry: its entry in the header's
+  // recent map and its marker, rebuilt from the whole turn's events, in the same commit.
   const earlier = Object.hasOwn(header.recentRequests, pending.requestId) ? header.recentRequests[pending.requestId] : undefined;
-  const recordOf = (outcome: RoundsOutcome) =>
-    earlier && {
-      requestId: pending.requestId,
-      turn: recordedTurnFor(header, outcome, earlier.turnSeq, addUsage(earlier.result.usage, outcome.usage)),
-    };
+  const turnSoFar = earlier && (await eventsOfTurnSoFar(deps, tenant, session, header, earlier, events));
+  const recordOf = (outcome: RoundsOutcome) => {
+    if (!earlier || !turnSoFar) return undefined;
+    const turn = recordedTurnFor(header, outcome, earlier.turnSeq, addUsage(earlier.result.usage, outcome.usage));
+    const marker = requestMarkerFor(pending.requestId, turn, [...turnSoFar, ...outcome.events]);
+    return { requestId: pending.requestId, turn, marker: { kind: 'resumed' as const, marker } };
+  };
   const { headerUpdate, version } = await commitStretch(
     { sessions: deps.sessions, model: deps.model, tools: deps.tools, limits },
     {
@@ -76,4 +80,26 @@ export async function resumeTurn(deps: ResumeDeps, event: ResumeTurnEvent): Prom
     now,
   );
   return { resumed: true, status: headerUpdate.status, version, lastSeq: headerUpdate.lastSeq };
+}
+
+/**
+ * The events the turn wrote before it waited, for its marker. The newest
+ * events read with the header hold them at the default limits (a turn
+ * before its slow call writes at most 1 + (rounds + 1) + 2 x calls - 1
+ * events, 37, and the header is read with 50); a smaller `contextEvents`
+ * costs one more Query here.
+ */
+async function eventsOfTurnSoFar(
+  deps: ResumeDeps,
+  tenant: string,
+  session: string,
+  header: SessionHeader,
+  earlier: RecordedTurn,
+  loaded: readonly SessionEvent[],
+): Promise<readonly SessionEvent[]> {
+  const count = header.lastSeq - earlier.turnSeq + 1;
+  const inWindow = loaded.filter((event) => event.seq >= earlier.turnSeq);
+  if (inWindow.length === count) return inWindow;
+  const page = await deps.sessions.readEvents(tenant, session, { afterSeq: earlier.turnSeq - 1, limit: count, resolvePayloads: true });
+  return page.events;
 }

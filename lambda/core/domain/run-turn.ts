@@ -2,7 +2,8 @@ import type { Clock } from '../ports/clock';
 import type { ModelBackend } from '../ports/model-backend';
 import type { SessionRepository } from '../ports/session-repository';
 import { commitStretch } from './commit-stretch';
-import { ForbiddenError, SessionAwaitingError, SessionNotFoundError, ValidationError } from './errors';
+import { ForbiddenError, RequestRecordedError, SessionAwaitingError, SessionNotFoundError } from './errors';
+import { replayFromMarker, requestMarkerFor, reusedRequestId } from './idempotency';
 import { startPendingTool } from './pending-tool';
 import type { SessionEvent } from './session-event';
 import { isExpired, type RecordedTurn, type SessionHeader } from './session-header';
@@ -25,8 +26,14 @@ export interface TurnDeps {
  * One turn: one read, the model and the fast tools it calls (as many rounds
  * as the limits allow), one conditional write. Whatever fails before the
  * write leaves the session untouched; a retry of a committed request returns
- * its stored result and writes nothing. A turn that calls a slow tool commits
- * the call as pending, then starts its workflow (202).
+ * its stored result and writes nothing, however long ago it committed. A
+ * turn that calls a slow tool commits the call as pending, then starts its
+ * workflow (202).
+ *
+ * A retry is found three ways: in the header's recent map (no model call);
+ * for an older one, by the commit, refused on the request's marker, which
+ * returns the stored marker; or, while the session waits on a slow call, by
+ * reading the marker (one GetItem) before refusing the turn.
  */
 export async function runTurn(deps: TurnDeps, request: TurnRequest): Promise<TurnResult> {
   const limits: SessionLimits = { ...DEFAULT_SESSION_LIMITS, ...deps.limits };
@@ -43,17 +50,31 @@ export async function runTurn(deps: TurnDeps, request: TurnRequest): Promise<Tur
   if (Object.hasOwn(header.recentRequests, request.requestId)) {
     return replayTurn(deps, request, header, header.recentRequests[request.requestId], events);
   }
-  if (header.status !== 'idle') throw new SessionAwaitingError(header.status);
+  if (header.status !== 'idle') {
+    const marker = await deps.sessions.readRequestMarker(tenant, session, request.requestId);
+    if (marker) return replayFromMarker(marker, request.message);
+    throw new SessionAwaitingError(header.status);
+  }
 
   const time = now.toISOString();
   const userEvent = userEventFor(header, request, time);
-  const { outcome, record } = await commitStretch(
-    { sessions: deps.sessions, model: deps.model, tools: deps.tools, limits },
-    { tenant, session, header, loaded: events, opening: [userEvent], time, requestId: request.requestId, requestedBy: request.actor },
-    (rounds: RoundsOutcome) => ({ requestId: request.requestId, turn: recordedTurnFor(header, rounds, userEvent.seq, rounds.usage) }),
-    now,
-  );
-  return turnResultFromEvents(request.requestId, record.turn, outcome.events, false);
+  const recordOf = (rounds: RoundsOutcome) => {
+    const turn = recordedTurnFor(header, rounds, userEvent.seq, rounds.usage);
+    return { requestId: request.requestId, turn, marker: { kind: 'first' as const, marker: requestMarkerFor(request.requestId, turn, rounds.events) } };
+  };
+  try {
+    const { outcome, record } = await commitStretch(
+      { sessions: deps.sessions, model: deps.model, tools: deps.tools, limits },
+      { tenant, session, header, loaded: events, opening: [userEvent], time, requestId: request.requestId, requestedBy: request.actor },
+      recordOf,
+      now,
+    );
+    return turnResultFromEvents(request.requestId, record.turn, outcome.events, false);
+  } catch (error) {
+    // An earlier attempt of this request committed (too long ago for the recent map, or just now, concurrently).
+    if (error instanceof RequestRecordedError) return replayFromMarker(error.marker, request.message);
+    throw error;
+  }
 }
 
 /**
@@ -81,9 +102,7 @@ async function replayTurn(
     events = [...page.events];
   }
   const userEvent = events.find((event) => event.seq === turnSeq);
-  if (userEvent && userEvent.content !== request.message) {
-    throw new ValidationError('requestId', `"${request.requestId}" was already used for a different message`);
-  }
+  if (userEvent && userEvent.content !== request.message) throw reusedRequestId(request.requestId);
   const pending = header.pendingTool;
   if (pending && pending.requestId === request.requestId && deps.tools) {
     await startPendingTool(deps.tools.slowTools, request.tenant, request.session, pending);

@@ -72,9 +72,21 @@ export function eventSk(seq: number): string {
   return `${EVENT_SK_PREFIX}${String(seq).padStart(SEQ_DIGITS, '0')}`;
 }
 
+/** Request ids become parts of marker keys and payload keys: the same safe charset as other ids, at most 128 characters. */
+export const REQUEST_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
+export function assertRequestId(value: string): void {
+  if (!REQUEST_ID_PATTERN.test(value)) {
+    throw new ValidationError(
+      'requestId',
+      `"${value}" must be 1 to 128 letters, digits, '.', '_', ':' or '-', starting with a letter or digit`,
+    );
+  }
+}
+
 /** The request marker's sort key. Request ids exclude `#`, so the key is unambiguous. */
 export function requestSk(requestId: string): string {
-  if (!REQUEST_ID_PATTERN.test(requestId)) throw new ValidationError('requestId', `"${requestId}" is not a request id`);
+  assertRequestId(requestId);
   return `${REQUEST_SK_PREFIX}${requestId}`;
 }
 
@@ -87,7 +99,9 @@ export function sessionPayloadPrefix(tenant: string, session: string): string {
 
 /** A request marker's large answer; the digest in the key keeps a losing attempt's answer from overwriting the winner's. */
 export function requestPayloadKey(tenant: string, session: string, requestId: string, digest: string): string {
-  return `${sessionPayloadPrefix(tenant, session)}${requestSk(requestId).slice(REQUEST_SK_PREFIX.length)}-${digest}`;
+  assertRequestId(requestId);
+  // Event payload keys start with a digit, so `request-` keeps the two kinds apart.
+  return `${sessionPayloadPrefix(tenant, session)}request-${requestId}-${digest}`;
 }
 
 /** The hash in the key keeps a losing writer's payload from overwriting the winner's at the same seq. */

@@ -1,5 +1,5 @@
 import type { ToolCall, ToolSpec } from '../ports/model-backend';
-import type { ToolDeclaration } from '../../../lib/contract/tool-declaration';
+import type { ModelToolDeclaration } from '../../../lib/contract/tool-declaration';
 import type { ToolRunOutput } from '../../../lib/contract/workflow-contract';
 import { toolInputProblems, validatorFor } from './tool-input';
 
@@ -13,7 +13,7 @@ export class ToolConfigError extends Error {
 
 /** What a model's tool call may do: run (fast in the turn, slow after it), or nothing, with the error the model sees. */
 export type ToolCheck =
-  | { readonly ok: true; readonly tool: ToolDeclaration }
+  | { readonly ok: true; readonly tool: ModelToolDeclaration }
   | { readonly ok: false; readonly output: ToolRunOutput & { readonly ok: false } };
 
 /** Tool names in messages to the model: bounded and quoted, as the model chose them. */
@@ -30,13 +30,13 @@ function quoted(name: string): string {
  */
 export class ToolPolicy {
   private constructor(
-    private readonly enabled: ReadonlyMap<string, ToolDeclaration>,
+    private readonly enabled: ReadonlyMap<string, ModelToolDeclaration>,
     private readonly perTenant: ReadonlyMap<string, ReadonlySet<string>>,
   ) {}
 
   /** @throws ToolConfigError for a tool enabled twice, a schema that does not compile, or a policy naming a tool that is not enabled. */
-  static of(enabled: readonly ToolDeclaration[], policy: Readonly<Record<string, readonly string[]>> = {}): ToolPolicy {
-    const byName = new Map<string, ToolDeclaration>();
+  static of(enabled: readonly ModelToolDeclaration[], policy: Readonly<Record<string, readonly string[]>> = {}): ToolPolicy {
+    const byName = new Map<string, ModelToolDeclaration>();
     for (const tool of enabled) {
       if (byName.has(tool.name)) throw new ToolConfigError(`"${tool.name}" is enabled twice`);
       try {
@@ -62,7 +62,7 @@ export class ToolPolicy {
   }
 
   /** The enabled tools `tenant` may call, in the order they were enabled. */
-  toolsFor(tenant: string): ToolDeclaration[] {
+  toolsFor(tenant: string): ModelToolDeclaration[] {
     const allowed = this.perTenant.get(tenant);
     return [...this.enabled.values()].filter((tool) => allowed === undefined || allowed.has(tool.name));
   }

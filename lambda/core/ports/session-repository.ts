@@ -1,3 +1,4 @@
+import type { RequestMarker, RequestMarkerWrite } from '../domain/idempotency';
 import type { SessionEvent, StoredEvent } from '../domain/session-event';
 import type { ApprovalHeaderUpdate, SessionHeader, TurnHeaderUpdate } from '../domain/session-header';
 
@@ -36,9 +37,12 @@ export interface SessionRepository {
   load(tenant: string, session: string, k: number, options?: { resolvePayloads?: false }): Promise<LoadedSession>;
 
   /**
-   * Appends events and updates the header in one atomic write, only if the
-   * header is still at `expectedVersion`. Returns the new version.
-   * Throws SessionBusyError when another writer got there first.
+   * Appends events, writes the request's marker (when given) and updates the
+   * header in one atomic write, only if the header is still at
+   * `expectedVersion`. Returns the new version. Throws SessionBusyError when
+   * another writer got there first, and RequestRecordedError (carrying the
+   * stored marker) when a `first` marker exists already: an earlier attempt
+   * of the same request committed, whatever else changed since.
    */
   commitTurn(
     tenant: string,
@@ -46,7 +50,11 @@ export interface SessionRepository {
     expectedVersion: number,
     newEvents: readonly SessionEvent[],
     headerUpdate: TurnHeaderUpdate,
+    request?: RequestMarkerWrite,
   ): Promise<number>;
+
+  /** The request's marker, or undefined when the session recorded no such request; one strongly consistent read. */
+  readRequestMarker(tenant: string, session: string, requestId: string): Promise<RequestMarker | undefined>;
 
   /**
    * Appends an approval event and stores the decision on the pending tool
@@ -65,7 +73,7 @@ export interface SessionRepository {
   readEvents(tenant: string, session: string, options: ReadEventsOptions & { resolvePayloads: true }): Promise<EventPage<SessionEvent>>;
   readEvents(tenant: string, session: string, options?: ReadEventsOptions): Promise<EventPage>;
 
-  /** Removes the session, its events and its payloads; returns how many items were removed. */
+  /** Removes the session, its events, its request markers and its payloads; returns how many items were removed. */
   delete(tenant: string, session: string): Promise<number>;
 
   /**

@@ -1,5 +1,7 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { Tracer } from '@aws-lambda-powertools/tracer';
+import { z } from 'zod';
+import { describeZodIssues } from '../adapters/model/zod-issues';
 import { StepFunctionsDecisionSender } from '../adapters/step-functions/decision-sender';
 import { StepFunctionsSlowToolStarter } from '../adapters/step-functions/slow-tool-starter';
 import { StepFunctionsToolRunner } from '../adapters/step-functions/sync-tool-runner';
@@ -8,8 +10,7 @@ import { ToolConfigError, ToolPolicy } from '../domain/tool-policy';
 import type { TurnTools } from '../domain/turn-rounds';
 import { ENV } from '../../../lib/contract/env-names';
 import type { DecisionSender, SlowToolStarter, ToolRunner } from '../ports/tool-workflows';
-import { findTool } from '../../../lib/tools/catalog';
-import type { ToolDeclaration } from '../../../lib/contract/tool-declaration';
+import { TOOL_NAME_PATTERN, type ModelToolDeclaration } from '../../../lib/contract/tool-declaration';
 import type { RuntimeEnv } from './runtime-env';
 
 /** The orchestrator's tools: the turn's (policy and workflows) and the approvals route's (the decision sender). */
@@ -19,7 +20,7 @@ export interface OrchestratorTools extends TurnTools {
 
 /** The tool settings of the orchestrator's environment, validated at cold start. */
 export interface ToolEnv {
-  readonly enabled: readonly ToolDeclaration[];
+  readonly enabled: readonly ModelToolDeclaration[];
   readonly policy: Readonly<Record<string, readonly string[]>>;
   readonly fastStateMachineArn?: string;
   readonly slowStateMachineArn?: string;
@@ -49,21 +50,42 @@ function optionalArn(env: NodeJS.ProcessEnv, name: string): string | undefined {
 }
 
 /**
- * ENV.TOOLS (JSON array of catalog tool names), ENV.TOOL_POLICY (JSON
- * `{ tenant: [tool, ...] }`) and the two workflow ARNs. A tool that is
- * enabled needs the workflow that runs it; a policy may name only enabled
- * tools. Unset ENV.TOOLS means no tools.
+ * One model-facing tool declaration (lib/contract/tool-declaration.ts,
+ * ModelToolDeclaration), as the ToolWorkflow construct writes it from the
+ * declarations it was given. Strict: a field the orchestrator does not know
+ * is a deployment it was not built for.
+ */
+const modelToolDeclarationSchema = z.strictObject({
+  name: z.string().regex(TOOL_NAME_PATTERN, { message: `must match ${TOOL_NAME_PATTERN}` }),
+  description: z.string().min(1),
+  inputSchema: z.record(z.string(), z.json()),
+  timeoutSeconds: z.number().int().positive(),
+  mode: z.enum(['fast', 'slow']),
+  approval: z.strictObject({ approverRoles: z.array(z.string().min(1)).min(1), timeoutSeconds: z.number().int().positive() }).optional(),
+});
+
+/** ENV.TOOLS: the enabled tools' model-facing declarations, a JSON array. */
+function parseEnabledTools(value: string | undefined): ModelToolDeclaration[] {
+  const declarations = parseJson(ENV.TOOLS, value, []);
+  if (!Array.isArray(declarations)) throw new ToolConfigError(`${ENV.TOOLS} must be a JSON array of tool declarations`);
+  return declarations.map((declaration: unknown, i) => {
+    const parsed = modelToolDeclarationSchema.safeParse(declaration);
+    if (parsed.success) return parsed.data as ModelToolDeclaration;
+    const what = typeof declaration === 'string' ? `${JSON.stringify(declaration)}, which is not a tool declaration` : 'not a tool declaration';
+    throw new ToolConfigError(
+      `${ENV.TOOLS}[${i}] is ${what} (${describeZodIssues(parsed.error)}); the ToolWorkflow construct writes each enabled tool's name, description, inputSchema, timeoutSeconds, mode and approval`,
+    );
+  });
+}
+
+/**
+ * ENV.TOOLS (JSON array of the enabled tools' model-facing declarations),
+ * ENV.TOOL_POLICY (JSON `{ tenant: [tool, ...] }`) and the two workflow
+ * ARNs. A tool that is enabled needs the workflow that runs it; a policy may
+ * name only enabled tools. Unset ENV.TOOLS means no tools.
  */
 export function readToolEnv(env: NodeJS.ProcessEnv): ToolEnv {
-  const names = parseJson(ENV.TOOLS, env[ENV.TOOLS], []);
-  if (!Array.isArray(names) || names.some((name) => typeof name !== 'string')) {
-    throw new ToolConfigError(`${ENV.TOOLS} must be a JSON array of tool names`);
-  }
-  const enabled = (names as string[]).map((name) => {
-    const tool = findTool(name);
-    if (!tool) throw new ToolConfigError(`${ENV.TOOLS} names "${name}", which is not a tool of lib/tools/catalog.ts`);
-    return tool;
-  });
+  const enabled = parseEnabledTools(env[ENV.TOOLS]);
   const policy = parseJson(ENV.TOOL_POLICY, env[ENV.TOOL_POLICY], {});
   if (typeof policy !== 'object' || policy === null || Array.isArray(policy)) {
     throw new ToolConfigError(`${ENV.TOOL_POLICY} must be a JSON object { "<tenant>": ["<tool>", ...] }`);

@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Clock } from '../../core/ports/clock';
-import { REFERENCE_TABLE_SCHEMA, RELEASE_KEY_PREFIX } from '../reference-table-schema';
+import { referenceItemKey, RELEASE_RECORD_KIND } from '../../../lib/contract/reference-table';
 import { inputObject, ToolFailedError, type ToolTaskPayload } from '../tool-task';
 
 /**
@@ -26,10 +26,10 @@ export interface ReleaseOutput {
 export interface ReleaseDeps {
   readonly client: DynamoDBDocumentClient;
   readonly tableName: string;
+  /** The table's partition key attribute (ReferenceData sets it in the function's environment). */
+  readonly keyAttribute: string;
   readonly clock: Clock;
 }
-
-const KEY = REFERENCE_TABLE_SCHEMA.partitionKey.name;
 
 export function parseReleaseInput(input: unknown): ReleaseInput {
   const { caseId, recordIds, justification } = inputObject(input);
@@ -41,9 +41,12 @@ export function parseReleaseInput(input: unknown): ReleaseInput {
   return { caseId, recordIds, justification };
 }
 
-/** One release per tool call of a session: the key a retry finds again. */
+/**
+ * One release per tool call of a session: the key a retry finds again, in
+ * the calling tenant's part of the table (`T#<tenant>#RELEASE#<session>#<toolCallId>`).
+ */
 export function releaseKey(task: Pick<ToolTaskPayload, 'tenant' | 'session' | 'toolCallId'>): string {
-  return `${RELEASE_KEY_PREFIX}${task.tenant}#${task.session}#${task.toolCallId}`;
+  return referenceItemKey(task.tenant, RELEASE_RECORD_KIND, `${task.session}#${task.toolCallId}`);
 }
 
 export async function recordRelease(deps: ReleaseDeps, task: ToolTaskPayload<ReleaseInput>): Promise<ReleaseOutput> {
@@ -54,7 +57,7 @@ export async function recordRelease(deps: ReleaseDeps, task: ToolTaskPayload<Rel
       new PutCommand({
         TableName: deps.tableName,
         Item: {
-          [KEY]: releaseId,
+          [deps.keyAttribute]: releaseId,
           kind: 'release',
           releasedCaseId: task.input.caseId,
           recordIds: task.input.recordIds,
@@ -65,7 +68,7 @@ export async function recordRelease(deps: ReleaseDeps, task: ToolTaskPayload<Rel
           releasedAt,
         },
         ConditionExpression: 'attribute_not_exists(#key)',
-        ExpressionAttributeNames: { '#key': KEY },
+        ExpressionAttributeNames: { '#key': deps.keyAttribute },
       }),
     );
     return { releaseId, caseId: task.input.caseId, recordIds: task.input.recordIds, releasedAt };
@@ -77,7 +80,7 @@ export async function recordRelease(deps: ReleaseDeps, task: ToolTaskPayload<Rel
 
 /** A retry of the same tool call: answer with the release already stored, if it is the same one. */
 async function alreadyRecorded(deps: ReleaseDeps, task: ToolTaskPayload<ReleaseInput>, releaseId: string): Promise<ReleaseOutput> {
-  const { Item: stored } = await deps.client.send(new GetCommand({ TableName: deps.tableName, Key: { [KEY]: releaseId }, ConsistentRead: true }));
+  const { Item: stored } = await deps.client.send(new GetCommand({ TableName: deps.tableName, Key: { [deps.keyAttribute]: releaseId }, ConsistentRead: true }));
   if (stored === undefined || stored.releasedCaseId !== task.input.caseId) {
     throw new ToolFailedError(`tool call ${task.toolCallId} already recorded a different release`);
   }

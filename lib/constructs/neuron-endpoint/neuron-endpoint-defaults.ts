@@ -42,7 +42,7 @@ export interface NeuronServingDefaults {
   readonly source: string;
 }
 
-const JUMPSTART = 'FACTS.md "Neuron serving images": JumpStart LMI defaults (TP / n_positions / batch)';
+const JUMPSTART = 'Amazon SageMaker JumpStart LMI Neuron deployment defaults for Llama 3 (TP / n_positions / batch); recheck against the JumpStart model card';
 const KIT_CHOICE = 'kit choice: TP = every NeuronCore of the instance, n_positions 4096';
 
 /**
@@ -72,7 +72,7 @@ export const VARIANT_NAME = 'AllTraffic';
 export const INITIAL_INSTANCE_COUNT = 1;
 /**
  * Neuron models compile or load for many minutes: the longest timeouts
- * SageMaker allows (60 to 3600 s, FACTS.md).
+ * SageMaker allows (60 to 3600 s: docs.aws.amazon.com/sagemaker/latest/APIReference/API_ProductionVariant.html).
  */
 export const CONTAINER_STARTUP_HEALTH_CHECK_TIMEOUT = Duration.seconds(3600);
 export const MODEL_DATA_DOWNLOAD_TIMEOUT = Duration.seconds(3600);

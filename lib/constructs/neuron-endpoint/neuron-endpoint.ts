@@ -9,6 +9,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import { Construct, type IConstruct } from 'constructs';
 import { acknowledge, acknowledgeWildcardResource } from '../../compliance/acknowledge';
+import { SAGEMAKER_ENDPOINT_NAME as ENDPOINT_NAME } from '../../contract/model-backend-config';
 import { requireCapability } from '../../residency/capability-gate';
 import { RESIDENCY_GUARD_NAME } from '../../residency/residency-guard';
 import { servicePrincipalName } from '../../residency/region-facts';
@@ -130,9 +131,6 @@ export interface NeuronEndpointAttributes {
   /** @default VARIANT_NAME */
   readonly variantName?: string;
 }
-
-/** SageMaker endpoint names (CreateEndpoint). */
-const ENDPOINT_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
 
 abstract class NeuronEndpointBase extends Construct implements INeuronEndpoint {
   public abstract readonly endpointName: string;

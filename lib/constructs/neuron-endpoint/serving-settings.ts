@@ -128,8 +128,9 @@ export function resolveServingSettings(
 }
 
 /**
- * The container environment for each model server (FACTS.md, "Neuron serving
- * images"). The model is always the S3 prefix SageMaker copied into
+ * The container environment for each model server (LMI: docs.djl.ai "LMI
+ * Container Configurations"; TGI: Hugging Face optimum-neuron "TGI on
+ * Inferentia2" docs). The model is always the S3 prefix SageMaker copied into
  * MODEL_DIRECTORY: nothing is pulled from a public hub.
  */
 export function servingEnvironment(server: ModelServer, settings: ServingSettings): Record<string, string> {

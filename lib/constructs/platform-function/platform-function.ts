@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -46,6 +47,17 @@ export interface PlatformFunctionProps {
   readonly loggingFormat?: lambda.LoggingFormat;
   /** @default FUNCTION_ARCHITECTURE; arm64 is checked by the capability gate. */
   readonly architecture?: lambda.Architecture;
+}
+
+/**
+ * The handler file to bundle: `entry` as given, or, where only its compiled
+ * JavaScript exists (the kit used as an installed package, whose `dist/`
+ * holds each handler's compiled `index.js`), that file. esbuild bundles either.
+ */
+export function resolveEntry(entry: string): string {
+  if (fs.existsSync(entry) || !entry.endsWith('.ts')) return entry;
+  const compiled = entry.replace(/\.ts$/, '.js');
+  return fs.existsSync(compiled) ? compiled : entry;
 }
 
 /** CloudWatch metrics namespace of every Statehouse function. */
@@ -100,7 +112,7 @@ export class PlatformFunction extends Construct {
     );
 
     this.function = new nodejs.NodejsFunction(this, 'Resource', {
-      entry: props.entry,
+      entry: resolveEntry(props.entry),
       description: props.description,
       runtime: FUNCTION_RUNTIME,
       architecture,

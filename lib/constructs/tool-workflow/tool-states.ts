@@ -1,11 +1,12 @@
 import { Duration } from 'aws-cdk-lib';
-import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
-import type { ToolDeclaration } from '../../contract/tool-declaration';
+import { REFERENCE_ITEM_KEY_FORMAT } from '../../contract/reference-table';
+import { KEY_ATTRIBUTE_PATTERN, type ToolDeclaration } from '../../contract/tool-declaration';
 import { WORKFLOW_ERRORS, type ToolErrorCode } from '../../contract/workflow-contract';
+import type { IReferenceData } from '../reference-data/reference-data';
 
 /**
  * The states both tool workflows share: the Task that runs one tool and the
@@ -13,10 +14,10 @@ import { WORKFLOW_ERRORS, type ToolErrorCode } from '../../contract/workflow-con
  * A tool's failure is data the model sees, never a failed execution.
  */
 
-/** What runs a tool: its Lambda function, or the reference table for a GetItem tool. */
+/** What runs a tool: its Lambda function, or the reference data for a GetItem tool. */
 export interface ToolTarget {
   readonly function?: lambda.IFunction;
-  readonly table?: dynamodb.ITable;
+  readonly referenceData?: IReferenceData;
 }
 
 /** Where a state writes its ToolRunOutput: the whole state (Express) or `$.result` (Standard). */
@@ -43,7 +44,8 @@ const SUCCESS = { ok: true, output: sfn.JsonPath.objectAt('$') };
 /**
  * The Task of one tool, with the tool's timeout. A Lambda tool gets the task
  * payload and answers with its output JSON; a `dynamodb-get-item` tool is the
- * AWS SDK integration itself (no Lambda), keyed by `$.input.<keyAttribute>`.
+ * AWS SDK integration itself (no Lambda): GetItem of the calling tenant's item
+ * whose `<keyAttribute>` is `$.input.<keyAttribute>`.
  */
 export function toolTask(scope: Construct, tool: ToolDeclaration, target: ToolTarget, placement: OutputPlacement, retry: sfn.RetryProps): sfn.TaskStateBase {
   const common = {
@@ -54,16 +56,28 @@ export function toolTask(scope: Construct, tool: ToolDeclaration, target: ToolTa
   };
   const implementation = tool.implementation;
   if (implementation.kind === 'dynamodb-get-item') {
-    const table = required(target.table, tool, 'the reference table');
+    const referenceData = required(target.referenceData, tool, 'the reference data (referenceData)');
+    const { keyAttribute } = implementation;
+    if (!KEY_ATTRIBUTE_PATTERN.test(keyAttribute)) {
+      throw new Error(
+        `tool "${tool.name}": keyAttribute is ${JSON.stringify(keyAttribute)}; it must match ${KEY_ATTRIBUTE_PATTERN} (an input field of the tool, e.g. "caseId").`,
+      );
+    }
     return new tasks.CallAwsService(scope, runStateName(tool), {
       ...common,
       service: 'dynamodb',
       action: 'getItem',
       parameters: {
-        TableName: table.tableName,
-        Key: { [implementation.keyAttribute]: { S: sfn.JsonPath.stringAt(`$.input.${implementation.keyAttribute}`) } },
+        TableName: referenceData.tableName,
+        // AC-3, AC-4: the tenant comes from the workflow input, which the orchestrator sets from the
+        // authenticated caller; the model chooses only the value, inside its own tenant's items.
+        Key: {
+          [referenceData.partitionKeyName]: {
+            S: sfn.JsonPath.format(REFERENCE_ITEM_KEY_FORMAT, sfn.JsonPath.stringAt('$.tenant'), keyAttribute, sfn.JsonPath.stringAt(`$.input.${keyAttribute}`)),
+          },
+        },
       },
-      iamResources: [table.tableArn],
+      iamResources: [referenceData.tableArn],
       iamAction: 'dynamodb:GetItem',
     });
   }
@@ -77,6 +91,14 @@ export function toolTask(scope: Construct, tool: ToolDeclaration, target: ToolTa
   });
   task.addRetry(retry);
   return task;
+}
+
+/** Not a tool this workflow runs: `{ ok: false, error: 'not_allowed' }`. */
+export function notAllowed(scope: Construct, placement: OutputPlacement): sfn.Pass {
+  return new sfn.Pass(scope, 'Not allowed', {
+    parameters: failureOutput('not_allowed', "States.Format('The tool {} does not run in this workflow.', $.tool)"),
+    resultPath: placement.resultPath,
+  });
 }
 
 function required<T>(value: T | undefined, tool: ToolDeclaration, what: string): T {

@@ -1,8 +1,10 @@
-import { WORKFLOW_ERRORS } from '../../contract/workflow-contract';
-import { Duration } from 'aws-cdk-lib';
+import * as path from 'node:path';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { WORKFLOW_ERRORS } from '../../contract/workflow-contract';
 
-/** Secure defaults of ToolWorkflow, named so a fork can audit them. */
+/** Secure defaults of the tool workflows (ToolWorkflow, FastToolWorkflow, ApprovalWorkflow), named so a fork can audit them. */
 
 /**
  * Fixed state machine names: the orchestrator's environment and IAM policy
@@ -20,8 +22,12 @@ export function slowToolsMachineName(namePrefix: string): string {
 /** AU-2/AU-12: every state transition, with its input and output, in the encrypted log group. */
 export const WORKFLOW_LOG_LEVEL = sfn.LogLevel.ALL;
 export const WORKFLOW_INCLUDE_EXECUTION_DATA = true;
-/** SI-4: X-Ray traces every execution. */
+/** SI-4: X-Ray traces every execution (a default: `stateMachineProps.tracingEnabled` overrides it). */
 export const WORKFLOW_TRACING = true;
+/** AU-11: execution history kept a year in a log group a workflow creates itself (`logGroupProps.retention` overrides it). */
+export const WORKFLOW_LOG_RETENTION = logs.RetentionDays.ONE_YEAR;
+/** AU-9: the execution history outlives the stack. */
+export const WORKFLOW_LOG_REMOVAL_POLICY = RemovalPolicy.RETAIN;
 
 /** Tool functions are small: a date computation, one PutItem, one Retrieve. */
 export const TOOL_FUNCTION_MEMORY_MB = 512;
@@ -64,15 +70,5 @@ export const RESUME_RETRY: sfn.RetryProps = {
   maxDelay: Duration.minutes(30),
 };
 
-/**
- * Which tool handlers touch the reference table, and how. A handler not
- * listed gets no data access at all (AC-6).
- */
-export const TOOL_HANDLER_REFERENCE_ACCESS: Readonly<Record<string, 'read' | 'record'>> = {
-  'release-records': 'record',
-};
-
-/** The Lambda handler folder of the knowledge-base tools. */
-export const KNOWLEDGE_BASE_HANDLER = 'kb-retrieve';
-/** The Lambda handler folder of the approval wait (stores the task token in the session). */
-export const APPROVAL_WAIT_HANDLER = 'approval-wait';
+/** The approval wait's handler: it stores a pending approval's task token in the session. */
+export const APPROVAL_WAIT_ENTRY = path.join(__dirname, '..', '..', '..', 'lambda', 'tools', 'approval-wait', 'index.ts');

@@ -1,5 +1,6 @@
 import { parseConfig, selectTargets } from '../../../lib/config/load';
 import { problemsOf } from '../../helpers/config-problems';
+import { synthStatehouse } from '../../helpers/synth';
 
 describe('configuration', () => {
   test('the defaults declare Commercial and GovWest as default targets and GovEast on request', () => {
@@ -206,9 +207,72 @@ describe('the neuron field and the neuron model kind', () => {
     ]);
   });
 
-  test('the model kind union names the new kind', () => {
+  test('the model kind union names the kinds there are', () => {
     expect(problemsOf({ targets: { GovWest: { model: { kind: 'openai' } } } })).toEqual([
-      'targets.GovWest.model.kind: kind must be one of "bedrock-converse", "sagemaker", "bedrock-agent", "neuron"',
+      'targets.GovWest.model.kind: kind must be one of "bedrock-converse", "sagemaker", "neuron"',
     ]);
+  });
+});
+
+describe('the removed bedrock-agent kind', () => {
+  const AGENT = { kind: 'bedrock-agent', foundationModel: 'anthropic.claude-3-haiku-20240307-v1:0', instruction: 'You are the agency assistant. Answer from the session context.' };
+
+  test('is refused, naming the kind, why it is gone and what to use instead', () => {
+    expect(problemsOf({ targets: { GovWest: { model: AGENT } } })).toEqual([
+      expect.stringMatching(
+        /^targets\.GovWest\.model\.kind: "bedrock-agent" is no longer a model kind: Amazon Bedrock Agents \(now "Agents Classic"\) no longer takes new customers from 2026-07-30 and runs only in us-gov-west-1 within GovCloud .*Use \{"kind": "bedrock-converse", "modelId": "<the foundationModel you had>"\}/,
+      ),
+    ]);
+  });
+
+  test('synthesizing an app with it fails before any stack is built, with the same message', () => {
+    expect(() => synthStatehouse({ targets: 'GovWest', overrides: { targets: { GovWest: { summarizerModel: AGENT } } } })).toThrow(
+      /targets\.GovWest\.summarizerModel\.kind: "bedrock-agent" is no longer a model kind/,
+    );
+  });
+});
+
+describe('inference profiles: allowed only when every region they route to is in residency.regions', () => {
+  const HAIKU = 'anthropic.claude-3-haiku-20240307-v1:0';
+  const US_ROUTES = ['us-east-1', 'us-east-2', 'us-west-1', 'us-west-2'];
+  const commercial = (regions: string[], modelId: string, crossRegionInference = 'within-partition') => ({
+    targets: { Commercial: { residency: { regions, crossRegionInference }, model: { modelId } } },
+  });
+  const modelProblem = (problems: string[]) => problems.filter((p) => p.startsWith('targets.Commercial.model.modelId: '));
+
+  test('a global. profile is refused even with every US region listed: it routes to any commercial region worldwide', () => {
+    const [problem, ...others] = modelProblem(problemsOf(commercial(US_ROUTES, `global.${HAIKU}`)));
+    expect(others).toEqual([]);
+    expect(problem).toMatch(/"global\.anthropic\.claude-3-haiku-20240307-v1:0" is a cross-region inference profile: Bedrock may process its requests in any commercial region worldwide/);
+    expect(problem).toMatch(/No residency\.regions list can hold every commercial region\. Instead, use the in-region model id "anthropic\.claude-3-haiku-20240307-v1:0", or a geographic profile .*"us\.anthropic/);
+  });
+
+  test('a us. profile with only us-east-1 in residency.regions is refused, naming the missing regions', () => {
+    expect(modelProblem(problemsOf(commercial(['us-east-1'], `us.${HAIKU}`)))).toEqual([
+      expect.stringMatching(/residency\.regions \(us-east-1\) does not list us-east-2, us-west-1, us-west-2, so prompts and replies could be processed outside the allowed regions\. Instead, .* or add us-east-2, us-west-1, us-west-2 to residency\.regions/),
+    ]);
+  });
+
+  test('a us. profile with two of its four route regions listed is refused, naming the other two', () => {
+    expect(modelProblem(problemsOf(commercial(['us-east-1', 'us-east-2'], `us.${HAIKU}`)))).toEqual([expect.stringMatching(/does not list us-west-1, us-west-2,/)]);
+  });
+
+  test('a us. profile with every region it routes to listed is accepted', () => {
+    expect(parseConfig(commercial(US_ROUTES, `us.${HAIKU}`)).targets.Commercial.model).toEqual({ kind: 'bedrock-converse', modelId: `us.${HAIKU}` });
+  });
+
+  test('a us-gov. profile in GovWest with only us-gov-west-1 listed is refused, naming us-gov-east-1', () => {
+    const problems = problemsOf({ targets: { GovWest: { residency: { crossRegionInference: 'within-partition' }, summarizerModel: { kind: 'bedrock-converse', modelId: `us-gov.${HAIKU}` } } } });
+    expect(problems).toContainEqual(expect.stringMatching(/^targets\.GovWest\.summarizerModel\.modelId: .* residency\.regions \(us-gov-west-1\) does not list us-gov-east-1,/));
+  });
+
+  test('any profile is refused with crossRegionInference "deny", with both ways out', () => {
+    expect(modelProblem(problemsOf(commercial(US_ROUTES, `us.${HAIKU}`, 'deny')))).toEqual([
+      expect.stringMatching(/residency\.crossRegionInference is "deny", so requests must stay in us-east-1\. Instead, use the in-region model id .* or set crossRegionInference to "within-partition" and list every region the profile routes to/),
+    ]);
+  });
+
+  test('a geography outside the partition (eu.) can never be listed, so it is refused', () => {
+    expect(modelProblem(problemsOf(commercial(US_ROUTES, `eu.${HAIKU}`)))).toEqual([expect.stringMatching(/does not list eu-central-1, eu-central-2, /)]);
   });
 });

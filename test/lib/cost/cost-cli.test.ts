@@ -9,7 +9,7 @@ import { USAGE } from './hand-figures';
 
 /**
  * The inputs read from the configuration, and the CLI's printed tables,
- * against figures worked out by hand from FACTS.md "Cost inputs".
+ * against figures worked out by hand from the list prices (test/lib/cost/hand-figures.ts).
  *
  * Default usage per turn (lib/cost/cost-inputs.ts's assumptions, session.contextEvents = 50):
  *   reads   header 2 KB + 50 events x 1 KB = 52 KB -> ceil(52 / 4) = 13 read units

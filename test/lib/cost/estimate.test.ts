@@ -31,7 +31,8 @@ describe('estimateMonthlyCost, against the hand computation', () => {
       expect([item[2], item[3], item[5]]).toEqual([price, size, status]);
       expect(item[4]).toBeCloseTo(monthly as number, 9);
     });
-    for (const l of estimate.lineItems) expect(l.source).toMatch(/^FACTS\.md Cost inputs: /);
+    // Every priced line names a primary source (a pricing page or the benchmark repository), never a file outside the repo.
+    for (const l of estimate.lineItems) expect(l.source).toMatch(/aws\.amazon\.com\/[a-z-]+\/pricing|foundation-model-benchmarking-tool/);
     expect(estimate.totalUsd).toBeCloseTo(HAND.total, 9);
     expect([estimate.complete, estimate.unconfirmed]).toEqual([true, false]);
     // No Neuron benchmark for inf2.xlarge: no per-token figure, and a note says so.
@@ -44,7 +45,7 @@ describe('estimateMonthlyCost, against the hand computation', () => {
     expect(estimate.totalUsd).toBeCloseTo(HAND.total, 9);
     expect(new Set(estimate.lineItems.map((l) => l.status))).toEqual(new Set(['unconfirmed']));
     expect(estimate.unconfirmed).toBe(true);
-    expect(estimate.notes[0]).toMatch(/^GovCloud prices are UNCONFIRMED: us-gov-west-1 is priced with the commercial figures of FACTS\.md/);
+    expect(estimate.notes[0]).toMatch(/^GovCloud prices are UNCONFIRMED: us-gov-west-1 is priced with the commercial figures of lib\/cost\/price-table\.ts/);
     expect(formatCostEstimate('GovWest', estimate)).toMatch(/Total: \$946\.15 \(GovCloud prices unconfirmed \(\*\)\)/);
   });
 
@@ -61,7 +62,7 @@ describe('estimateMonthlyCost, against the hand computation', () => {
 });
 
 describe('estimateMonthlyCost, unknown prices and per-token cost', () => {
-  test.each(['ml.trn1.2xlarge', 'ml.trn2.48xlarge'])('%s has no price in FACTS: unknown, left out of the total, and said so', (instanceType) => {
+  test.each(['ml.trn1.2xlarge', 'ml.trn2.48xlarge'])('%s has no sourced price: unknown, left out of the total, and said so', (instanceType) => {
     expect(SAGEMAKER_INSTANCE_HOUR[instanceType].usd).toBeUndefined();
     const estimate = estimateMonthlyCost({ ...INPUT, endpoint: { ...INPUT.endpoint!, instanceType } });
     const endpoint = estimate.lineItems[0];
@@ -69,7 +70,7 @@ describe('estimateMonthlyCost, unknown prices and per-token cost', () => {
     expect(endpoint.quantity).toBeCloseTo(HAND.instanceHours, 9);
     expect(estimate.complete).toBe(false);
     expect(estimate.totalUsd).toBeCloseTo(HAND.total - HAND.endpoint, 9);
-    expect(estimate.notes).toContainEqual(expect.stringMatching(new RegExp(`SageMaker ${instanceType.replace(/\./g, '\\.')}: no price in FACTS\\.md, so the total leaves it out`)));
+    expect(estimate.notes).toContainEqual(expect.stringMatching(new RegExp(`SageMaker ${instanceType.replace(/\./g, '\\.')}: no price in lib/cost/price-table\\.ts, so the total leaves it out`)));
     expect(formatCostEstimate('x', estimate)).toMatch(/unknown .*\n[\s\S]*Total: \$7\.72 \(excludes items of unknown price \(\?\)\)/);
   });
 

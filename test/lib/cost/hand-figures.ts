@@ -3,7 +3,7 @@ import type { CostInput, TurnUsage } from '../../../lib/cost/estimate';
 /**
  * The hand computation the estimate tests check against; USAGE is also the
  * default configuration's usage (cost-cli.test.ts). Every figure below is worked out
- * in the comments from FACTS.md "Cost inputs", not from the code.
+ * in the comments from the published list prices, not from the code.
  *
  * Input: ml.inf2.xlarge, 2 instances for 50 h a week and 1 instance the rest
  * of the week; 100,000 turns a month; per turn 13 read units, 8 write units,

@@ -12,7 +12,7 @@ import { COMMERCIAL, ENDPOINT_NAME, endpointIn, GOV_WEST, logicalIdOf, WEIGHTS_P
  */
 
 const REGIONS = [
-  // region, DLC registry account (FACTS.md "Neuron serving images")
+  // region, DLC registry account (aws/sagemaker-python-sdk image_uri_config/djl-neuronx.json)
   [COMMERCIAL, '763104351884'],
   [GOV_WEST, '442386744353'],
 ] as const;

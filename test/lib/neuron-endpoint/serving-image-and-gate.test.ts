@@ -24,7 +24,7 @@ function stackIn(region: string): { app: App; stack: Stack } {
 }
 
 describe('ServingImage per region', () => {
-  // Written out from FACTS.md ("Neuron serving images"): the GovCloud regions have their own registry accounts.
+  // Written out from aws/sagemaker-python-sdk image_uri_config (djl-neuronx.json, huggingface-llm-neuronx.json): the GovCloud regions have their own registry accounts.
   test.each([
     ['us-east-1', '763104351884.dkr.ecr.us-east-1.amazonaws.com', 'arn:aws:ecr:us-east-1:763104351884:repository'],
     ['us-east-2', '763104351884.dkr.ecr.us-east-2.amazonaws.com', 'arn:aws:ecr:us-east-2:763104351884:repository'],

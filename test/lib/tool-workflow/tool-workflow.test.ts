@@ -1,21 +1,22 @@
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
-import { findTool, TOOL_CATALOG } from '../../../lib/tools/catalog';
 import { ENV } from '../../../lib/contract/env-names';
-import { REFERENCE_TABLE_SCHEMA } from '../../../lambda/tools/reference-table-schema';
+import { modelToolDeclaration, ReferenceAccess, type ToolDeclaration } from '../../../lib/contract/tool-declaration';
 import { readValidationReport } from '../../../lib/compliance/validation-report';
 import { fastToolsMachineName, slowToolsMachineName } from '../../../lib/constructs/tool-workflow/tool-workflow-defaults';
 import { targetPrefix } from '../../../lib/config/naming';
 import { partitionOf } from '../../../lib/residency/region-facts';
 import type { StatehouseStage } from '../../../lib/stacks/statehouse-stage';
 import { stacksOf, synthStatehouse, type Synthesized } from '../../helpers/synth';
+import { declaredTools, fastTools, getItemTools, keyAttributeOf, lambdaTools, slowTools, toolServiceName } from './support/declared-tools';
 import { machineNamed, synthesizedMachines, taskStates, templateResolver, TEST_ACCOUNT, type SynthesizedMachine } from './synthesized-workflows';
 
 /**
  * The synthesized tool workflows of every target: what the two state machines
- * are, what they may do, and what the orchestrator may do with them.
+ * are, what they may do, and what the orchestrator may do with them. What
+ * each target runs is read from the declarations its Runtime stack passed,
+ * never listed here.
  */
 const TARGETS = ['Commercial', 'GovWest', 'GovEast'];
-const DEFAULT_TOOLS = ['lookup_case', 'compute_deadline', 'release_records'];
 
 let synth: Synthesized;
 beforeAll(() => {
@@ -58,8 +59,10 @@ describe.each(TARGETS)('target %s', (targetName) => {
   let machines: SynthesizedMachine[];
   let partition: string;
   let resolve: (value: unknown) => unknown;
+  let tools: readonly ToolDeclaration[];
   beforeAll(() => {
     stage = stageOf(targetName);
+    tools = declaredTools(stage);
     template = Template.fromStack(stage.runtime);
     machines = machinesOf(stage);
     partition = partitionOf(stage.runtime.region)!.id;
@@ -110,14 +113,11 @@ describe.each(TARGETS)('target %s', (targetName) => {
     const { definition } = machineNamed(machines, '-tools-fast');
     const route = definition.States[definition.StartAt] as any;
     expect(route.Type).toBe('Choice');
-    expect(route.Choices.map((c: any) => [c.Variable, c.StringEquals, c.Next])).toEqual([
-      ['$.tool', 'lookup_case', 'Run lookup_case'],
-      ['$.tool', 'compute_deadline', 'Run compute_deadline'],
-    ]);
+    expect(route.Choices.map((c: any) => [c.Variable, c.StringEquals, c.Next])).toEqual(fastTools(tools).map((tool) => ['$.tool', tool.name, `Run ${tool.name}`]));
     expect((definition.States[route.Default] as any).Parameters).toMatchObject({ ok: false, error: 'not_allowed' });
-    for (const name of ['lookup_case', 'compute_deadline']) {
-      const task = definition.States[`Run ${name}`] as any;
-      expect(task.TimeoutSeconds).toBe(findTool(name)!.timeoutSeconds);
+    for (const tool of fastTools(tools)) {
+      const task = definition.States[`Run ${tool.name}`] as any;
+      expect(task.TimeoutSeconds).toBe(tool.timeoutSeconds);
       expect(task.ResultSelector).toEqual({ ok: true, 'output.$': '$' });
       expect(task.Catch.map((c: any) => [c.ErrorEquals, c.Next])).toEqual([
         [['States.Timeout'], 'Tool timed out'],
@@ -125,16 +125,22 @@ describe.each(TARGETS)('target %s', (targetName) => {
         [['States.ALL'], 'Tool crashed'],
       ]);
     }
-    expect((definition.States['Run compute_deadline'] as any).Parameters).toEqual({
-      'input.$': '$.input',
-      'tenant.$': '$.tenant',
-      'session.$': '$.session',
-      'toolCallId.$': '$.toolCallId',
-    });
-    expect((definition.States['Run lookup_case'] as any).Parameters).toEqual({
-      TableName: `${prefix}-data-reference`,
-      Key: { caseId: { 'S.$': '$.input.caseId' } },
-    });
+    for (const tool of lambdaTools(fastTools(tools))) {
+      expect((definition.States[`Run ${tool.name}`] as any).Parameters).toEqual({
+        'input.$': '$.input',
+        'tenant.$': '$.tenant',
+        'session.$': '$.session',
+        'toolCallId.$': '$.toolCallId',
+      });
+    }
+    // AC-3: the key is the caller's tenant (workflow input), the key attribute and the model's value.
+    for (const tool of getItemTools(fastTools(tools))) {
+      const keyAttribute = keyAttributeOf(tool);
+      expect((definition.States[`Run ${tool.name}`] as any).Parameters).toEqual({
+        TableName: `${prefix}-data-reference`,
+        Key: { [stage.state.referenceData.partitionKeyName]: { 'S.$': `States.Format('T#{}#{}#{}', $.tenant, '${keyAttribute}', $.input.${keyAttribute})` } },
+      });
+    }
   });
 
   test('the slow machine waits on a task token for the approval, runs the tool, and resumes the orchestrator', () => {
@@ -147,8 +153,9 @@ describe.each(TARGETS)('target %s', (targetName) => {
       Parameters: { Payload: { 'taskToken.$': '$$.Task.Token', 'tenant.$': '$.tenant', 'session.$': '$.session', 'toolCallId.$': '$.toolCallId' } },
     });
     expect(wait.Catch.map((c: any) => c.ErrorEquals)).toEqual([['States.Timeout'], ['States.ALL']]);
-    const release = definition.States['Run release_records'] as any;
-    expect(release).toMatchObject({ TimeoutSeconds: findTool('release_records')!.timeoutSeconds, ResultPath: '$.result' });
+    for (const tool of slowTools(tools)) {
+      expect(definition.States[`Run ${tool.name}`]).toMatchObject({ TimeoutSeconds: tool.timeoutSeconds, ResultPath: '$.result' });
+    }
     const resume = definition.States['Resume the turn'] as any;
     const [orchestratorId] = functionOf(template, 'orchestrator');
     expect(resume.Resource).toBe(`arn:${partition}:lambda:${stage.runtime.region}:${TEST_ACCOUNT}:function:${orchestratorId}`);
@@ -156,16 +163,18 @@ describe.each(TARGETS)('target %s', (targetName) => {
     expect(resume.Retry[0].ErrorEquals).toEqual(expect.arrayContaining(['Lambda.ServiceException', 'Lambda.TooManyRequestsException']));
   });
 
-  test('the orchestrator gets the machines\' ARNs (built from their names), the tool list, the policy and the reference table', () => {
+  test('the orchestrator gets the machines\' ARNs (built from their names), the policy, and the model-facing declarations only', () => {
     const [, orchestrator] = functionOf(template, 'orchestrator');
     const env = resolve(orchestrator.Properties.Environment.Variables) as Record<string, string>;
     expect(env).toMatchObject({
       [ENV.FAST_TOOLS_STATE_MACHINE]: machineArn(fastToolsMachineName(prefix)),
       [ENV.SLOW_TOOLS_STATE_MACHINE]: machineArn(slowToolsMachineName(prefix)),
       [ENV.TOOL_POLICY]: '{}',
-      [ENV.REFERENCE_TABLE]: `${prefix}-data-reference`,
     });
-    expect(JSON.parse(env[ENV.TOOLS])).toEqual(DEFAULT_TOOLS);
+    expect(JSON.parse(env[ENV.TOOLS])).toEqual(tools.map(modelToolDeclaration));
+    // No code location, no data access: the orchestrator reads no tool data itself.
+    expect(env[ENV.TOOLS]).not.toMatch(/implementation|dataAccess|index\.ts/);
+    expect(env[ENV.REFERENCE_TABLE]).toBeUndefined();
     expect(env[ENV.KNOWLEDGE_BASE_ID]).toBeUndefined();
   });
 
@@ -194,30 +203,37 @@ describe.each(TARGETS)('target %s', (targetName) => {
       return { functions: [...new Set(functions)].sort(), getItem };
     };
     const fnId = (service: string) => functionOf(template, service)[0];
+    const withVersions = (ids: string[]) => [...ids, ...ids.map((id) => `${id}:*`)].sort();
+    const table = `arn:${partition}:dynamodb:${stage.runtime.region}:${TEST_ACCOUNT}:table/${prefix}-data-reference`;
     const fast = invokable(machineNamed(machines, '-tools-fast').logicalId);
-    expect(fast.functions).toEqual([fnId('tool-compute-deadline'), `${fnId('tool-compute-deadline')}:*`].sort());
-    expect(fast.getItem).toEqual([`arn:${partition}:dynamodb:${stage.runtime.region}:${TEST_ACCOUNT}:table/${prefix}-data-reference`]);
+    expect(fast.functions).toEqual(withVersions(lambdaTools(fastTools(tools)).map((tool) => fnId(toolServiceName(tool)))));
+    expect(fast.getItem).toEqual(getItemTools(fastTools(tools)).length > 0 ? [table] : []);
     const slow = invokable(machineNamed(machines, '-tools-slow').logicalId);
-    const slowFunctions = [fnId('orchestrator'), fnId('approval-wait'), fnId('tool-release-records')];
-    expect(slow.functions).toEqual([...slowFunctions, ...slowFunctions.map((id) => `${id}:*`)].sort());
-    expect(slow.getItem).toEqual([]);
+    expect(slow.functions).toEqual(withVersions([fnId('orchestrator'), fnId('approval-wait'), ...lambdaTools(slowTools(tools)).map((tool) => fnId(toolServiceName(tool)))]));
+    expect(slow.getItem).toEqual(getItemTools(slowTools(tools)).length > 0 ? [table] : []);
   });
 
-  test('the approval wait reads and writes the session table; release-records writes the reference table; compute-deadline touches no data', () => {
+  test('the approval wait updates session headers; each Lambda tool reaches exactly the reference data its declaration names', () => {
     const tables = (service: string) => {
       const [, fn] = functionOf(template, service);
       return statementsOf(template, fn.Properties.Role['Fn::GetAtt'][0])
         .filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')))
         .flatMap((s) => resourcesOfStatement(s).map((r) => `${actionsOf(s).join(',')} ${String(resolve(r)).replace(/^.*:table\//, '')}`));
     };
-    expect(tables('approval-wait').join(' ')).toContain(`${prefix}-data-sessions`);
-    expect(tables('tool-release-records')).toEqual([`dynamodb:GetItem,dynamodb:PutItem ${prefix}-data-reference`]);
-    expect(tables('tool-compute-deadline')).toEqual([]);
-    const [, release] = functionOf(template, 'tool-release-records');
-    expect(release.Properties.Timeout).toBe(findTool('release_records')!.timeoutSeconds);
+    expect(tables('approval-wait')).toEqual([`dynamodb:UpdateItem ${prefix}-data-sessions`]);
+    const expected: Record<ReferenceAccess, string[]> = {
+      [ReferenceAccess.READ]: [`dynamodb:GetItem ${prefix}-data-reference`],
+      [ReferenceAccess.RECORD]: [`dynamodb:GetItem,dynamodb:PutItem ${prefix}-data-reference`],
+    };
+    for (const tool of lambdaTools(tools)) {
+      const access = tool.dataAccess?.referenceTable;
+      expect(tables(toolServiceName(tool))).toEqual(access ? expected[access] : []);
+      const [, fn] = functionOf(template, toolServiceName(tool));
+      expect(fn.Properties.Timeout).toBe(tool.timeoutSeconds);
+    }
   });
 
-  test('the reference table lives in the State stack: keyed as the GetItem tools look it up, under the data key, PITR, deletion protection, RETAIN', () => {
+  test('the reference table lives in the State stack: one partition key `caseId` (unchanged, as the table is retained), under the data key, PITR, deletion protection, RETAIN', () => {
     const state = Template.fromStack(stage.state);
     const [tableId, table] = onlyOne(
       (Object.entries(state.findResources('AWS::DynamoDB::Table')) as Array<[string, any]>).filter(([, t]) => t.Properties.TableName === `${prefix}-data-reference`),
@@ -226,15 +242,14 @@ describe.each(TARGETS)('target %s', (targetName) => {
       DeletionPolicy: 'Retain',
       UpdateReplacePolicy: 'Retain',
       Properties: {
-        KeySchema: [{ AttributeName: REFERENCE_TABLE_SCHEMA.partitionKey.name, KeyType: 'HASH' }],
+        // Stateful: a new key would replace the table. Every tool's key is a tenant-scoped value in it.
+        KeySchema: [{ AttributeName: 'caseId', KeyType: 'HASH' }],
         BillingMode: 'PAY_PER_REQUEST',
         DeletionProtectionEnabled: true,
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
         SSESpecification: { SSEEnabled: true, SSEType: 'KMS' },
       },
     });
-    const getItemTools = TOOL_CATALOG.flatMap((t) => (t.implementation.kind === 'dynamodb-get-item' ? [t.implementation.keyAttribute] : []));
-    expect(getItemTools.every((key) => key === REFERENCE_TABLE_SCHEMA.partitionKey.name)).toBe(true);
     // CP-9: in the session store's daily backup plan.
     state.hasResourceProperties('AWS::Backup::BackupSelection', {
       BackupPlanId: { 'Fn::GetAtt': [stage.state.resolve((stage.state.sessions.backupPlan.node.defaultChild as any).logicalId), 'BackupPlanId'] },

@@ -1,21 +1,26 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { ENV } from '../../../lib/contract/env-names';
 import { parseConfig } from '../../../lib/config/load';
+import { TOOL_CATALOG } from '../../../lib/tools/catalog';
 import { problemsOf } from '../../helpers/config-problems';
 import { synthStatehouse } from '../../helpers/synth';
 
 /** The `tools` setting of a target: defaults per region, every mistake listed, and the capability gate at synth. */
 
 const KB_ID = 'KB12345678';
+/** The catalog's tools, in catalog order; the expectations below are read from it, not listed. */
+const CATALOG_NAMES = TOOL_CATALOG.map((tool) => tool.name);
+const RETRIEVERS = TOOL_CATALOG.filter((tool) => tool.dataAccess?.knowledgeBase !== undefined).map((tool) => tool.name);
 const AGENCY_ROLE = 'arn:aws-us-gov:iam::123456789012:role/agency-app';
 
 describe('tools configuration', () => {
   test('by default every target runs the catalog tools its region offers and that need no missing setting', () => {
     // GIVEN no overrides WHEN parsed
     const config = parseConfig();
-    // THEN no target runs search_knowledge_base: no knowledge base id is set
+    // THEN no target runs a tool that retrieves from a knowledge base: no knowledge base id is set
+    expect(RETRIEVERS.length).toBeGreaterThan(0);
     for (const target of Object.values(config.targets)) {
-      expect(target.tools).toEqual({ enabled: ['lookup_case', 'compute_deadline', 'release_records'], policy: {} });
+      expect(target.tools).toEqual({ enabled: CATALOG_NAMES.filter((name) => !RETRIEVERS.includes(name)), policy: {} });
     }
   });
 
@@ -45,7 +50,9 @@ describe('tools configuration', () => {
     // THEN the unknown name is reported by zod (shape), before the rules that need it
     expect(problems).toEqual([
       expect.stringMatching(
-        /^targets\.GovWest\.tools\.enabled\.1: "delete_everything" is not a tool of lambda\/core\/tools\/catalog\.ts; use one of "lookup_case", "compute_deadline", "search_knowledge_base", "release_records", or declare the tool there first\.$/,
+        new RegExp(
+          `^targets\\.GovWest\\.tools\\.enabled\\.1: "delete_everything" is not a tool of lib/tools/catalog\\.ts; use one of ${CATALOG_NAMES.map((n) => `"${n}"`).join(', ')}, or declare the tool there first\\.$`,
+        ),
       ),
     ]);
     // WHEN the names are known THEN the remaining rules all report together
@@ -115,9 +122,9 @@ describe('tools at synth: the capability gate', () => {
       { Effect: 'Allow', Action: 'bedrock:Retrieve', Resource: { 'Fn::Join': ['', ['arn:aws-us-gov:bedrock:us-gov-west-1:', { Ref: 'AWS::AccountId' }, `:knowledge-base/${KB_ID}`]] } },
     ]);
     expect(id).toMatch(/^ToolsSearchKnowledgeBase/);
-    // AND the orchestrator is told the id too
+    // AND the orchestrator is told the tool, not the knowledge base: only the tool's function retrieves
     const orchestrator = Object.values(template.findResources('AWS::Lambda::Function')).find((f) => f.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME === 'orchestrator')!;
-    expect(orchestrator.Properties.Environment.Variables[ENV.KNOWLEDGE_BASE_ID]).toBe(KB_ID);
-    expect(JSON.parse(orchestrator.Properties.Environment.Variables[ENV.TOOLS])).toContain('search_knowledge_base');
+    expect(orchestrator.Properties.Environment.Variables[ENV.KNOWLEDGE_BASE_ID]).toBeUndefined();
+    expect(JSON.parse(orchestrator.Properties.Environment.Variables[ENV.TOOLS]).map((tool: { name: string }) => tool.name)).toContain('search_knowledge_base');
   });
 });

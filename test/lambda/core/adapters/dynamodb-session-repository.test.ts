@@ -3,11 +3,12 @@ import {
   DynamoDbSessionRepository,
   MAX_PAYLOAD_THRESHOLD_BYTES,
 } from '../../../../lambda/core/adapters/dynamodb-session-repository';
-import { SessionBusyError, SessionExistsError, SessionNotFoundError } from '../../../../lambda/core/domain/errors';
+import { RequestRecordedError, SessionBusyError, SessionExistsError, SessionNotFoundError } from '../../../../lambda/core/domain/errors';
+import { requestMarkerFor, type RequestMarker } from '../../../../lambda/core/domain/idempotency';
 import { genesisHash, sealEvents, verifyChain } from '../../../../lambda/core/domain/hash-chain';
 import type { EventDraft, SessionEvent } from '../../../../lambda/core/domain/session-event';
 import { newSessionHeader, type SessionHeader, type TurnHeaderUpdate } from '../../../../lambda/core/domain/session-header';
-import { eventSk, HEADER_SK, sessionPayloadPrefix, sessionPk } from '../../../../lambda/core/domain/session-keys';
+import { eventSk, HEADER_SK, requestSk, sessionPayloadPrefix, sessionPk } from '../../../../lambda/core/domain/session-keys';
 import type { EventPage } from '../../../../lambda/core/ports/session-repository';
 import { startMotoSessions, type MotoSessions } from '../support/moto-sessions';
 
@@ -224,5 +225,73 @@ describe('DynamoDbSessionRepository', () => {
     await expect(store.payloads.deletePrefix(sessionPayloadPrefix(tenant, session))).resolves.toBe(0);
     await expect(store.repository.load(tenant, other.session, 5)).resolves.toMatchObject({ header: other.header });
     await expect(store.repository.delete(tenant, session)).rejects.toThrow(SessionNotFoundError);
+  });
+
+  describe('request markers', () => {
+    /** A user and an assistant event, and the marker of that turn. */
+    function turnWithMarker(header: SessionHeader, requestId: string, replyText: string) {
+      const { events, update } = append(header, [
+        { type: 'user', content: `question for ${requestId}` },
+        { type: 'assistant', content: replyText },
+      ]);
+      const turn = { turnSeq: events[0].seq, result: { version: header.version + 1, lastSeq: events[1].seq, status: 'idle' as const, usage: { input: 1, output: 1 } } };
+      return { events, update, marker: requestMarkerFor(requestId, turn, events) };
+    }
+
+    test('a second first-commit of a request is refused with the stored marker, whatever else changed; nothing of it is written', async () => {
+      const { session, header } = await newSession();
+      const first = turnWithMarker(header, 'r-1', 'the answer');
+      await store.repository.commitTurn(tenant, session, 0, first.events, first.update, { kind: 'first', marker: first.marker });
+      const itemsBefore = await store.countItems();
+
+      // The same request again, from the version it read (a concurrent attempt) and from the current one (an old retry).
+      for (const version of [0, 1]) {
+        const again = turnWithMarker({ ...header, version, lastSeq: version * 2 }, 'r-1', 'another answer');
+        const attempt = store.repository.commitTurn(tenant, session, version, again.events, again.update, { kind: 'first', marker: again.marker });
+        await expect(attempt).rejects.toThrow(RequestRecordedError);
+        await expect(attempt).rejects.toMatchObject({ marker: first.marker });
+      }
+      expect(await store.countItems()).toBe(itemsBefore);
+      await expect(store.repository.readRequestMarker(tenant, session, 'r-1')).resolves.toEqual(first.marker);
+      await expect(store.repository.readRequestMarker(tenant, session, 'r-2')).resolves.toBeUndefined();
+    });
+
+    test('a large answer goes to the payload store under a content-addressed key and comes back on both paths', async () => {
+      const repository = new DynamoDbSessionRepository({ client: store.dynamodb, tableName: store.tableName, payloads: store.payloads, payloadThresholdBytes: 64 });
+      const { session, header } = await newSession();
+      const long = 'a long answer '.repeat(20);
+      const first = turnWithMarker(header, 'r-big', long);
+      await repository.commitTurn(tenant, session, 0, first.events, first.update, { kind: 'first', marker: first.marker });
+
+      const item = await rawItem(session, requestSk('r-big'));
+      expect(item?.answer).toBeUndefined();
+      expect(item?.answerRef?.S).toMatch(new RegExp(`^${sessionPayloadPrefix(tenant, session)}request-r-big-[0-9a-f]{64}$`));
+      await expect(repository.readRequestMarker(tenant, session, 'r-big')).resolves.toEqual(first.marker);
+      const again = turnWithMarker({ ...header, ...first.update, version: 1 }, 'r-big', 'short');
+      await expect(repository.commitTurn(tenant, session, 1, again.events, again.update, { kind: 'first', marker: again.marker })).rejects.toMatchObject({
+        marker: { reply: long },
+      });
+    });
+
+    test('a resumed commit replaces the marker only if it exists; a missing one is an error, never SessionBusy', async () => {
+      const { session, header } = await newSession();
+      const first = turnWithMarker(header, 'r-1', 'waiting');
+      await store.repository.commitTurn(tenant, session, 0, first.events, first.update, { kind: 'first', marker: first.marker });
+      const after: SessionHeader = { ...header, ...first.update, version: 1 };
+      const { events, update } = append(after, [{ type: 'assistant', content: 'finished' }]);
+      const resumed: RequestMarker = { ...first.marker, turn: { turnSeq: 1, result: { ...first.marker.turn.result, version: 2, lastSeq: 3 } }, reply: 'finished' };
+
+      await store.repository.commitTurn(tenant, session, 1, events, update, { kind: 'resumed', marker: resumed });
+      await expect(store.repository.readRequestMarker(tenant, session, 'r-1')).resolves.toEqual(resumed);
+
+      const next: SessionHeader = { ...after, ...update, version: 2 };
+      const orphan = append(next, [{ type: 'assistant', content: 'no marker' }]);
+      const attempt = store.repository.commitTurn(tenant, session, 2, orphan.events, orphan.update, {
+        kind: 'resumed',
+        marker: { ...resumed, requestId: 'r-never' },
+      });
+      await expect(attempt).rejects.toThrow(/request r-never has no marker to update/);
+      await expect(attempt).rejects.not.toThrow(SessionBusyError);
+    });
   });
 });

@@ -193,7 +193,8 @@ describe('runTurn on DynamoDB and S3', () => {
     const ids = await newSession(1_000_000);
     const message = 'The record reads: ' + 'r'.repeat(100 * 1024);
     const model = ScriptedModel.echoing();
-    await runTurn(deps(model, { contextTokens: 100_000 }), turn(ids, 'r-1', message));
+    // Above the default message limit too: a deployment may accept larger messages than it keeps inline.
+    await runTurn(deps(model, { contextTokens: 100_000, maxMessageBytes: 128 * 1024 }), turn(ids, 'r-1', message));
 
     const stored = await store.repository.load(ids.tenant, ids.session, 2);
     expect(stored.events[1]).toMatchObject({ type: 'user', s3Ref: expect.stringMatching(/^agency-a\//) });

@@ -1,11 +1,9 @@
 import { DEFAULT_SESSION_LIMITS } from '../../../../lib/contract/session-limits';
 import { Template } from 'aws-cdk-lib/assertions';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import { TARGET_DEFAULTS } from '../../../../lib/config/defaults';
-import type { ModelConfig, ResidencyConfig } from '../../../../lib/config/schema';
 import { AgentOrchestrator } from '../../../../lib/constructs/agent-orchestrator/agent-orchestrator';
-import { modelWiring } from '../../../../lib/constructs/agent-orchestrator/model-wiring';
-import { NeuronEndpoint } from '../../../../lib/constructs/neuron-endpoint/neuron-endpoint';
+import { ModelBackend } from '../../../../lib/constructs/model-backend/model-backend';
+import { NeuronEndpoint, type INeuronEndpoint } from '../../../../lib/constructs/neuron-endpoint/neuron-endpoint';
 import { SessionStore } from '../../../../lib/constructs/session-store/session-store';
 import { fipsHostServices, partitionOf } from '../../../../lib/residency/region-facts';
 import type { StatehouseStage } from '../../../../lib/stacks/statehouse-stage';
@@ -22,7 +20,6 @@ import {
   listOf,
   logicalIdOf,
   roleStatements,
-  synthFailure,
   targetStack,
   TEST_ACCOUNT,
   testFoundation,
@@ -34,7 +31,9 @@ const HAIKU = 'anthropic.claude-3-haiku-20240307-v1:0';
 const NEURON_ENDPOINT = 'Statehouse-Test-Llm';
 const SETTINGS = TARGET_DEFAULTS.session;
 
-const denyIn = (region: string): ResidencyConfig => ({ regions: [region], crossRegionInference: 'deny', fips: false });
+/** A backend for the fixture's stack: most ignore the target's Neuron endpoint, ModelBackend.neuron calls it. */
+type BackendIn = (neuron: INeuronEndpoint) => ModelBackend;
+const converse = (modelId: string, allowedRegions?: string[]): BackendIn => () => ModelBackend.bedrockConverse({ modelId, allowedRegions });
 
 type FunctionResource = { Properties: { Environment: { Variables: Record<string, unknown> }; Role: { 'Fn::GetAtt': [string, string] } } };
 
@@ -59,8 +58,8 @@ function runtimeEnvironment(fn: FunctionResource, region: string): NodeJS.Proces
 const bedrockStatements = (statements: Statement[]) => statements.filter((s) => listOf(s.Action).some((a) => a.startsWith('bedrock:')));
 const sagemakerStatements = (statements: Statement[]) => statements.filter((s) => listOf(s.Action).some((a) => a.startsWith('sagemaker:')));
 
-/** An orchestrator with its own session store and foundation, wired to `model` (and the summarizer to `summarizerModel`). */
-function agentIn(region: string, model: ModelConfig, residency: ResidencyConfig = denyIn(region), summarizerModel?: ModelConfig) {
+/** An orchestrator with its own session store and foundation, on `model` (and the summarizer on `summarizerModel`). */
+function agentIn(region: string, model: BackendIn, summarizerModel?: BackendIn) {
   const fixture = targetStack(region);
   const foundation = testFoundation(fixture.stack);
   const neuron = NeuronEndpoint.fromEndpointAttributes(fixture.stack, 'Llm', { endpointName: NEURON_ENDPOINT });
@@ -77,8 +76,8 @@ function agentIn(region: string, model: ModelConfig, residency: ResidencyConfig 
     logsKey: foundation.logsKey,
     dataKey: foundation.dataKey,
     logRetention: foundation.logRetention,
-    model: modelWiring(fixture.stack, model, residency, neuron),
-    summarizerModel: summarizerModel && modelWiring(fixture.stack, summarizerModel, residency, neuron),
+    model: model(neuron),
+    summarizerModel: summarizerModel?.(neuron),
     tenants: { agency: [`arn:${partitionOf(region)!.id}:iam::${TEST_ACCOUNT}:role/agency-app`] },
     limits: SETTINGS,
     fipsServices: [],
@@ -179,10 +178,10 @@ describe('AgentOrchestrator in the real GovWest app', () => {
   });
 });
 
-describe('model wiring', () => {
+describe('the model each function is bound to', () => {
   test('Bedrock Converse in us-east-1: InvokeModel on exactly the foundation model in us-east-1', () => {
     // GIVEN an orchestrator on an in-region model in us-east-1
-    const { template, agent } = agentIn(COMMERCIAL, { kind: 'bedrock-converse', modelId: HAIKU });
+    const { template, agent } = agentIn(COMMERCIAL, converse(HAIKU));
     // THEN its role may invoke that model, in that region, and nothing else of Bedrock
     expect(bedrockStatements(roleStatements(template, logicalIdOf(agent.orchestrator.role)))).toEqual([
       {
@@ -193,23 +192,10 @@ describe('model wiring', () => {
     ]);
   });
 
-  test('an inference profile with crossRegionInference "deny" fails synth and says what to do', () => {
-    // GIVEN a profile id under a residency that denies cross-region inference
-    const { app, stack } = targetStack(COMMERCIAL);
-    modelWiring(stack, { kind: 'bedrock-converse', modelId: `us.${HAIKU}` }, denyIn(COMMERCIAL));
-    // WHEN synthesized THEN synth fails with the reason and both ways out
-    const message = synthFailure(app);
-    expect(message).toMatch(
-      /model\.modelId "us\.anthropic\.claude-3-haiku-20240307-v1:0" is a cross-region inference profile, but residency\.crossRegionInference is "deny": requests could be served outside us-east-1\./,
-    );
-    expect(message).toMatch(/Use an in-region model id .* or set crossRegionInference to "within-partition" and list every region the profile routes to in residency\.regions/);
-  });
-
-  test('an inference profile with "within-partition" grants the profile and the foundation model in each allowed region only', () => {
-    // GIVEN a GovCloud profile id under a residency of both GovCloud regions
-    const residency: ResidencyConfig = { regions: [GOV_WEST, GOV_EAST], crossRegionInference: 'within-partition', fips: true };
-    const { template, agent } = agentIn(GOV_WEST, { kind: 'bedrock-converse', modelId: `us-gov.${HAIKU}` }, residency);
-    // THEN the role may invoke the profile and, in each allowed region, the model it routes to
+  test('an inference profile whose routes are all allowed: the profile and the foundation model in each route region only', () => {
+    // GIVEN a GovCloud profile id with both GovCloud regions allowed
+    const { template, agent } = agentIn(GOV_WEST, converse(`us-gov.${HAIKU}`, [GOV_WEST, GOV_EAST]));
+    // THEN the role may invoke the profile and, in each region it routes to, the model
     const [statement] = bedrockStatements(roleStatements(template, logicalIdOf(agent.orchestrator.role)));
     expect([...listOf(statement.Resource as string[])].sort()).toEqual(
       [
@@ -220,9 +206,15 @@ describe('model wiring', () => {
     );
   });
 
+  test('an inference profile that could leave the allowed regions fails the orchestrator\'s synth, naming them', () => {
+    // GIVEN an orchestrator on a us. profile with only us-east-1 allowed
+    // WHEN its stack is synthesized THEN synth fails, naming the regions outside
+    expect(() => agentIn(COMMERCIAL, converse(`us.${HAIKU}`, [COMMERCIAL]))).toThrow(/us-east-2, us-west-1, us-west-2 are not in allowedRegions \(us-east-1\)/);
+  });
+
   test('SageMaker in us-gov-west-1: sagemaker:InvokeEndpoint on exactly that endpoint', () => {
     // GIVEN an orchestrator on a SageMaker endpoint (names are case-insensitive; ARNs are lowercase)
-    const { template, agent } = agentIn(GOV_WEST, { kind: 'sagemaker', endpointName: 'Neuron-Llm' });
+    const { template, agent } = agentIn(GOV_WEST, () => ModelBackend.sagemakerEndpoint({ endpointName: 'Neuron-Llm' }));
     // THEN both functions may invoke that endpoint only, and no Bedrock model
     for (const fn of [agent.orchestrator, agent.summarizer]) {
       const statements = roleStatements(template, logicalIdOf(fn.role));
@@ -233,19 +225,9 @@ describe('model wiring', () => {
     }
   });
 
-  test('SageMaker in us-gov-east-1 fails synth: the region has no SageMaker hosting', () => {
-    // GIVEN a SageMaker backend in us-gov-east-1
-    const { app, stack } = targetStack(GOV_EAST);
-    modelWiring(stack, { kind: 'sagemaker', endpointName: 'neuron-llm' }, denyIn(GOV_EAST));
-    // WHEN synthesized THEN synth fails with the capability gate's message
-    expect(synthFailure(app)).toMatch(
-      /Target \(us-gov-east-1\) cannot run "sagemaker:hosting", which SageMaker endpoint "neuron-llm" needs\..*Instead: Use the Bedrock backend in us-gov-east-1/,
-    );
-  });
-
-  test('kind "neuron" in us-east-1: the target\'s endpoint, through NeuronEndpoint.grantInvoke on exactly its ARN', () => {
+  test('ModelBackend.neuron in us-east-1: the target\'s endpoint, through NeuronEndpoint.grantInvoke on exactly its ARN', () => {
     // GIVEN an orchestrator on the target's Neuron endpoint
-    const { template, agent } = agentIn(COMMERCIAL, { kind: 'neuron', stream: true });
+    const { template, agent } = agentIn(COMMERCIAL, (llm) => ModelBackend.neuron(llm, { stream: true }));
     // THEN both functions may invoke that endpoint only (ARNs carry the name in lower case), and no Bedrock model
     for (const fn of [agent.orchestrator, agent.summarizer]) {
       const statements = roleStatements(template, logicalIdOf(fn.role));
@@ -256,16 +238,9 @@ describe('model wiring', () => {
     }
   });
 
-  test('kind "neuron" without the endpoint is a construct error that says what to pass', () => {
-    const { stack } = targetStack(GOV_WEST);
-    expect(() => modelWiring(stack, { kind: 'neuron' }, denyIn(GOV_WEST))).toThrow(
-      /Target\/Test: a model of kind "neuron" calls the target's Neuron endpoint, but none was given; pass the NeuronEndpoint/,
-    );
-  });
-
   test('summarizerModel: each function gets its own backend in its environment and a grant on its own model only', () => {
     // GIVEN the orchestrator on Bedrock and the summarizer on the Neuron endpoint ("both")
-    const { template, agent } = agentIn(GOV_WEST, { kind: 'bedrock-converse', modelId: HAIKU }, undefined, { kind: 'neuron', maxTokens: 512 });
+    const { template, agent } = agentIn(GOV_WEST, converse(HAIKU), (llm) => ModelBackend.neuron(llm, { maxTokens: 512 }));
     // THEN the orchestrator reads and may call Bedrock only
     const orchestrator = roleStatements(template, logicalIdOf(agent.orchestrator.role));
     expect(bedrockStatements(orchestrator)).toHaveLength(1);
@@ -289,35 +264,23 @@ describe('model wiring', () => {
     // AND the session environment other session functions start from keeps the orchestrator's model
     expect(JSON.parse(agent.sessionEnvironment[ENV.MODEL_BACKEND])).toMatchObject({ kind: 'bedrock-converse' });
   });
-
-  test('the wiring grants through any grantee, not only the orchestrator\'s functions', () => {
-    // GIVEN a bare role and the Converse wiring in us-gov-west-1
-    const { stack } = targetStack(GOV_WEST);
-    const role = new iam.Role(stack, 'Reader', { assumedBy: new iam.AccountRootPrincipal() });
-    modelWiring(stack, { kind: 'bedrock-converse', modelId: HAIKU }, denyIn(GOV_WEST)).grant(role);
-    // THEN the role gets the same exact grant
-    expect(bedrockStatements(roleStatements(Template.fromStack(stack), logicalIdOf(role)))).toHaveLength(1);
-  });
 });
 
-describe('ENV.MODEL_BACKEND: what the wiring writes, the Lambda parser reads (drift)', () => {
-  const instruction = 'You are the agency assistant. Answer from the session context and cite the tools you used.';
-  test.each<[string, ModelConfig, ResidencyConfig | undefined, Record<string, unknown>]>([
-    ['bedrock-converse', { kind: 'bedrock-converse', modelId: HAIKU, maxTokens: 1024 }, undefined, { kind: 'bedrock-converse', modelId: HAIKU, allowInferenceProfile: false, maxTokens: 1024 }],
+describe('ENV.MODEL_BACKEND: what the binding writes, the Lambda parser reads (drift)', () => {
+  test.each<[string, BackendIn, Record<string, unknown>]>([
+    ['bedrock-converse', () => ModelBackend.bedrockConverse({ modelId: HAIKU, maxTokens: 1024 }), { kind: 'bedrock-converse', modelId: HAIKU, allowInferenceProfile: false, maxTokens: 1024 }],
+    ['bedrock-converse with a profile', converse(`us-gov.${HAIKU}`, [GOV_WEST, GOV_EAST]), { kind: 'bedrock-converse', modelId: `us-gov.${HAIKU}`, allowInferenceProfile: true }],
     [
-      'bedrock-converse with a profile',
-      { kind: 'bedrock-converse', modelId: `us-gov.${HAIKU}` },
-      { regions: [GOV_WEST, GOV_EAST], crossRegionInference: 'within-partition', fips: true },
-      { kind: 'bedrock-converse', modelId: `us-gov.${HAIKU}`, allowInferenceProfile: true },
+      'sagemaker',
+      () => ModelBackend.sagemakerEndpoint({ endpointName: 'neuron-llm', stream: true, maxTokens: 2048 }),
+      { kind: 'sagemaker', endpointName: 'neuron-llm', stream: true, maxTokens: 2048 },
     ],
-    ['sagemaker', { kind: 'sagemaker', endpointName: 'neuron-llm', stream: true, maxTokens: 2048 }, undefined, { kind: 'sagemaker', endpointName: 'neuron-llm', stream: true, maxTokens: 2048 }],
-    ['bedrock-agent', { kind: 'bedrock-agent', foundationModel: HAIKU, instruction }, undefined, { kind: 'bedrock-agent', foundationModel: HAIKU, instruction }],
     // The target's Neuron endpoint is a SageMaker endpoint to the Lambda adapter: its name, and the settings given.
-    ['neuron', { kind: 'neuron', stream: true, maxTokens: 2048 }, undefined, { kind: 'sagemaker', endpointName: NEURON_ENDPOINT, stream: true, maxTokens: 2048 }],
-    ['neuron, no settings', { kind: 'neuron' }, undefined, { kind: 'sagemaker', endpointName: NEURON_ENDPOINT }],
-  ])('%s', (_, model, residency, expected) => {
-    // GIVEN an orchestrator in us-gov-west-1 wired to this model
-    const { template } = agentIn(GOV_WEST, model, residency);
+    ['neuron', (llm) => ModelBackend.neuron(llm, { stream: true, maxTokens: 2048 }), { kind: 'sagemaker', endpointName: NEURON_ENDPOINT, stream: true, maxTokens: 2048 }],
+    ['neuron, no settings', (llm) => ModelBackend.neuron(llm), { kind: 'sagemaker', endpointName: NEURON_ENDPOINT }],
+  ])('%s', (_, model, expected) => {
+    // GIVEN an orchestrator in us-gov-west-1 on this model
+    const { template } = agentIn(GOV_WEST, model);
     for (const service of ['orchestrator', 'summarizer']) {
       // WHEN the function parses the variable the template gives it
       const parsed = parseModelBackendConfig(functionOf(template, service).Properties.Environment.Variables[ENV.MODEL_BACKEND] as string);

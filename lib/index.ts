@@ -1,0 +1,44 @@
+/**
+ * Statehouse as a library: every construct with its props, the shared
+ * contract, the residency controls and the compliance helpers. The app in
+ * bin/ uses the same modules; a fork can import from here instead of copying.
+ */
+
+// Constructs
+export * from './constructs/agent-orchestrator/agent-orchestrator';
+export * from './constructs/audit-trail/audit-trail';
+export * from './constructs/model-weights/model-weights';
+export * from './constructs/neuron-endpoint/endpoint-scaling';
+export * from './constructs/neuron-endpoint/neuron-endpoint';
+export * from './constructs/neuron-endpoint/neuron-instance-type';
+export * from './constructs/neuron-endpoint/serving-image';
+export * from './constructs/neuron-endpoint/serving-settings';
+export * from './constructs/platform-function/platform-function';
+export * from './constructs/platform-keys/platform-keys';
+export * from './constructs/private-network/private-network';
+export * from './constructs/reference-data/reference-data';
+export * from './constructs/residency-boundary/residency-boundary';
+export * from './constructs/session-api/session-api';
+export * from './constructs/session-store/session-store';
+
+// The contract shared by the constructs and the Lambda code
+export * from './contract/env-names';
+export * from './contract/json';
+export * from './contract/session-limits';
+export * from './contract/session-table';
+export * from './contract/tool-declaration';
+export * from './contract/workflow-contract';
+
+// Residency and compliance
+export * from './residency/residency';
+export { requireCapability, checkCapability } from './residency/capability-gate';
+export { ResidencyGuard } from './residency/residency-guard';
+export { acknowledge, acknowledgeWildcardResource } from './compliance/acknowledge';
+export { addCompliancePacks } from './compliance/packs';
+
+// The stacks of one target
+export * from './stacks/foundation-stack';
+export * from './stacks/state-stack';
+export * from './stacks/inference-stack';
+export * from './stacks/runtime-stack';
+export * from './stacks/statehouse-stage';
