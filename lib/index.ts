@@ -7,6 +7,7 @@
 // Constructs
 export * from './constructs/agent-orchestrator/agent-orchestrator';
 export * from './constructs/audit-trail/audit-trail';
+export * from './constructs/model-backend/model-backend';
 export * from './constructs/model-weights/model-weights';
 export * from './constructs/neuron-endpoint/endpoint-scaling';
 export * from './constructs/neuron-endpoint/neuron-endpoint';
@@ -24,6 +25,7 @@ export * from './constructs/session-store/session-store';
 // The contract shared by the constructs and the Lambda code
 export * from './contract/env-names';
 export * from './contract/json';
+export * from './contract/model-backend-config';
 export * from './contract/session-limits';
 export * from './contract/session-table';
 export * from './contract/tool-declaration';

@@ -76,7 +76,7 @@ export function neuronEndpointUsage(targetName: string, neuron: NeuronConfig): E
   };
 }
 
-const isBedrock = (model: ModelConfig | undefined) => model?.kind === 'bedrock-converse' || model?.kind === 'bedrock-agent';
+const isBedrock = (model: ModelConfig | undefined) => model?.kind === 'bedrock-converse';
 
 /** What the estimate leaves out about the target's models, in words. */
 function modelNotes(targetName: string, target: TargetConfig): string[] {

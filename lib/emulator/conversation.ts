@@ -10,7 +10,7 @@ import { DescribeStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { ENV } from '../contract/env-names';
-import { REFERENCE_TABLE_SCHEMA } from '../../lambda/tools/reference-table-schema';
+import { REFERENCE_KEY_ATTRIBUTE_VARIABLE } from '../contract/reference-table';
 import { apiGatewayEvent, type ApiRequest } from './api-gateway-event';
 import { EMULATOR_CREDENTIALS, type DeployedStack } from './deploy';
 import { asSdkTask, startLocalStepFunctions, type AslDefinition, type LocalStepFunctions, type TaskHandler } from './local-stepfunctions';
@@ -246,9 +246,13 @@ export async function runConversation(options: ConversationOptions): Promise<Con
 
     // What release-records wrote to the deployed reference table (the table is in its environment, not the orchestrator's).
     const releaseId = JSON.parse(finished.output ?? '{}')?.result?.output?.releaseId as string | undefined;
-    expectThat(typeof releaseId === 'string' && env[ENV.REFERENCE_TABLE] !== undefined, 'the release id in the execution output', finished.output);
+    expectThat(
+      typeof releaseId === 'string' && env[ENV.REFERENCE_TABLE] !== undefined && env[REFERENCE_KEY_ATTRIBUTE_VARIABLE] !== undefined,
+      'the release id in the execution output',
+      finished.output,
+    );
     const { Item } = await dynamodb.send(
-      new GetItemCommand({ TableName: env[ENV.REFERENCE_TABLE], Key: { [REFERENCE_TABLE_SCHEMA.partitionKey.name]: { S: releaseId! } }, ConsistentRead: true }),
+      new GetItemCommand({ TableName: env[ENV.REFERENCE_TABLE], Key: { [env[REFERENCE_KEY_ATTRIBUTE_VARIABLE]!]: { S: releaseId! } }, ConsistentRead: true }),
     );
     const releaseRecord = Item && unmarshall(Item);
     expectThat(releaseRecord?.releasedCaseId === 'FOIA-4411', 'the release record in the reference table', releaseRecord);

@@ -43,7 +43,7 @@ export async function runPreflight(
   const targetConfig = config.targets[target];
   // The Bedrock models of the orchestrator and, when it has its own, the summarizer.
   const bedrockModelId = (model: ModelConfig | undefined) =>
-    model?.kind === 'bedrock-converse' ? [model.modelId] : model?.kind === 'bedrock-agent' ? [model.foundationModel] : [];
+    model?.kind === 'bedrock-converse' ? [model.modelId] : [];
   const modelIds = [...new Set([...bedrockModelId(targetConfig.model), ...bedrockModelId(targetConfig.summarizerModel)])];
   const clients = clientsFor(targetConfig.region);
   const outcomes: ProbeOutcome[] = [];

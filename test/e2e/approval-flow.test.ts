@@ -22,7 +22,7 @@ const RELEASE: ToolCall = {
   input: { caseId: 'FOIA-4411', recordIds: ['REC-1', 'REC-2'], justification: 'The requester asked for their own case file.' },
 };
 const DEADLINE: ToolCall = { id: 'call-deadline', name: 'compute_deadline', input: { startDate: '2026-11-20', businessDays: 10 } };
-const releaseIdOf = (sessionId: string) => `RELEASE#${TENANT}#${sessionId}#${RELEASE.id}`;
+const releaseIdOf = (sessionId: string) => `T#${TENANT}#RELEASE#${sessionId}#${RELEASE.id}`;
 
 let runtime: SynthesizedRuntime;
 let serial = 0;

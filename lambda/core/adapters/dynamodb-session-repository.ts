@@ -1,3 +1,4 @@
+import { DEFAULT_SESSION_LIMITS, SESSION_LIMIT_BOUNDS } from '../../../lib/contract/session-limits';
 import { createHash, randomUUID } from 'node:crypto';
 import type { CancellationReason, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
@@ -53,9 +54,9 @@ import {
 import { SESSION_TABLE_SCHEMA } from '../../../lib/contract/session-table';
 
 /** Content above this many UTF-8 bytes goes to the payload store. */
-export const DEFAULT_PAYLOAD_THRESHOLD_BYTES = 64 * 1024;
+export const DEFAULT_PAYLOAD_THRESHOLD_BYTES = DEFAULT_SESSION_LIMITS.inlineThresholdBytes;
 /** Keeps an event item far below DynamoDB's 400 KB item limit and a turn's writes below the 4 MB transaction limit. */
-export const MAX_PAYLOAD_THRESHOLD_BYTES = 128 * 1024;
+export const MAX_PAYLOAD_THRESHOLD_BYTES = SESSION_LIMIT_BOUNDS.inlineThresholdBytes.max;
 const DEFAULT_PAGE_SIZE = 100;
 
 export interface DynamoDbSessionRepositoryProps {
@@ -358,9 +359,6 @@ export class DynamoDbSessionRepository implements SessionRepository {
     // Another transaction held the header at the same moment (real DynamoDB; moto serializes).
     if (reasons.some((reason) => reason.Code === 'TransactionConflict')) {
       return new SessionBusyError(expectedVersion, undefined, { cause: error });
-    }
-    if (request?.kind === 'resumed' && marker?.Code === 'ConditionalCheckFailed') {
-      return new Error(`request ${request.marker.requestId} has no marker to update; the session's records are incomplete`, { cause: error });
     }
     return error;
   }

@@ -160,7 +160,10 @@ export function markerFromItem(item: Item, answer: string): RequestMarker {
  * The marker half of a turn's transaction. A first commit puts it only if
  * absent, and a refusal returns the stored marker (ALL_OLD): a second attempt
  * of the request learns the first one's result without another read. The
- * commit that resumes a turn replaces it, only if it exists.
+ * commit that resumes a turn writes the whole marker, rebuilt from the turn's
+ * events, whether or not one exists: a session that waited on a slow tool
+ * when markers arrived has none, and its resume must still finish. The
+ * header's version condition in the same transaction orders it.
  */
 export function markerPut(tableName: string, item: Item, kind: RequestMarkerWrite['kind']) {
   return kind === 'first'
@@ -171,12 +174,7 @@ export function markerPut(tableName: string, item: Item, kind: RequestMarkerWrit
         ExpressionAttributeNames: { '#sk': SK },
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
       }
-    : {
-        TableName: tableName,
-        Item: item,
-        ConditionExpression: 'attribute_exists(#sk)',
-        ExpressionAttributeNames: { '#sk': SK },
-      };
+    : { TableName: tableName, Item: item };
 }
 
 /**

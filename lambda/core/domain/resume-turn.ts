@@ -84,10 +84,10 @@ export async function resumeTurn(deps: ResumeDeps, event: ResumeTurnEvent): Prom
 
 /**
  * The events the turn wrote before it waited, for its marker. The newest
- * events read with the header hold them at the default limits (a turn
- * before its slow call writes at most 1 + (rounds + 1) + 2 x calls - 1
- * events, 37, and the header is read with 50); a smaller `contextEvents`
- * costs one more Query here.
+ * events read with the header hold them at the default limits: before its
+ * slow call a turn writes at most 1 + (rounds + 1) + 2 x calls - 1 = 37
+ * events, 38 with the approver's decision, and 50 are read. A smaller
+ * `contextEvents` costs one more Query here.
  */
 async function eventsOfTurnSoFar(
   deps: ResumeDeps,

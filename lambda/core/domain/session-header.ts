@@ -66,7 +66,7 @@ export interface SessionHeader {
   readonly owner: string;
   readonly tokens: TokenUsage;
   readonly budget: { readonly maxTokens: number };
-  /** requestId → turn, newest `RECENT_REQUESTS_KEPT` only. */
+  /** requestId → turn, newest `RECENT_REQUESTS_KEPT` only; every request also has its marker item. */
   readonly recentRequests: Readonly<Record<string, RecordedTurn>>;
   readonly status: SessionStatus;
   /** Present exactly while `status` is not `idle`. */
@@ -98,7 +98,12 @@ export interface ApprovalHeaderUpdate {
   readonly updatedAt: string;
 }
 
-/** Enough retries to cover a client's backoff window, few enough to keep the header small. */
+/**
+ * The fast path of idempotency: a retry within the newest turns is answered
+ * from the header, with no model call; an older one by its request marker
+ * (idempotency.ts). Enough for a client's backoff window, few enough to keep
+ * the header small.
+ */
 export const RECENT_REQUESTS_KEPT = 20;
 
 export function expiresAtFrom(now: Date, ttlSeconds: number): number {

@@ -3,11 +3,9 @@ import type { SlowToolStarter, ToolRunner } from '../ports/tool-workflows';
 import type { ToolRunInput, ToolRunOutput } from '../../../lib/contract/workflow-contract';
 import type { SessionLimits } from '../../../lib/contract/session-limits';
 import { ModelError, StatehouseError } from './errors';
-import type { SessionEvent } from './session-event';
-import type { SessionHeader } from './session-header';
 import { ToolPolicy } from './tool-policy';
 import type { RoundsOutcome } from './turn-plan';
-import { nextTurnStep, startStretch, type TurnOutcome, type TurnRules, type TurnState } from './turn-step';
+import { nextTurnStep, startStretch, type StretchStart, type TurnOutcome, type TurnRules, type TurnState } from './turn-step';
 
 /** The tools of a deployment: who may call what, and the workflows that run them. */
 export interface TurnTools {
@@ -23,20 +21,8 @@ export interface RoundsDeps {
   readonly limits: SessionLimits;
 }
 
-export interface RoundsInput {
-  readonly tenant: string;
-  readonly session: string;
-  readonly header: SessionHeader;
-  /** The events read with the header, newest first. */
-  readonly loaded: readonly SessionEvent[];
-  /** New events that open this stretch, chained after the header: the user event, or an approval and a tool result. */
-  readonly opening: readonly SessionEvent[];
-  /** The time recorded on every event of the stretch. */
-  readonly time: string;
-  /** The request the stretch belongs to, and who sent it: a slow call made now records both. */
-  readonly requestId: string;
-  readonly requestedBy: string;
-}
+/** Where a stretch starts: the session as read, and the new events that open the stretch. */
+export type RoundsInput = StretchStart;
 
 const NO_TOOLS = ToolPolicy.of([]);
 

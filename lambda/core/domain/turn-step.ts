@@ -58,18 +58,24 @@ export interface ToolRound {
   readonly pending?: PendingTool;
 }
 
-/** The state of a stretch of a turn. Plain JSON throughout. */
-export interface TurnState {
+/** Where a stretch starts: the session as read, and the new events that open the stretch. Plain JSON. */
+export interface StretchStart {
   readonly tenant: string;
   readonly session: string;
-  /** The request the stretch belongs to, and who sent it: a slow call made now records both. */
-  readonly requestId: string;
-  readonly requestedBy: string;
-  /** The time recorded on every event of the stretch. */
-  readonly time: string;
   readonly header: SessionHeader;
   /** The events read with the header, newest first. */
   readonly loaded: readonly SessionEvent[];
+  /** New events that open this stretch, chained after the header: the user event, or an approval and a tool result. */
+  readonly opening: readonly SessionEvent[];
+  /** The time recorded on every event of the stretch. */
+  readonly time: string;
+  /** The request the stretch belongs to, and who sent it: a slow call made now records both. */
+  readonly requestId: string;
+  readonly requestedBy: string;
+}
+
+/** The state of a stretch of a turn. Plain JSON throughout. */
+export interface TurnState extends Omit<StretchStart, 'opening'> {
   /** The events of this stretch, chained after the header: its opening events, then what the rounds added. */
   readonly events: readonly SessionEvent[];
   /** Tokens the model calls of this stretch used. */
@@ -113,9 +119,7 @@ export interface TurnTransition {
 }
 
 /** A stretch's first state: nothing asked yet. */
-export function startStretch(input: Omit<TurnState, 'events' | 'usage' | 'modelCalls' | 'callsRecorded' | 'toolRound'> & {
-  readonly opening: readonly SessionEvent[];
-}): TurnState {
+export function startStretch(input: StretchStart): TurnState {
   const { opening, ...rest } = input;
   return { ...rest, events: opening, usage: { input: 0, output: 0 }, modelCalls: 0, callsRecorded: 0 };
 }

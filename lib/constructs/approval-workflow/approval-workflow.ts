@@ -99,12 +99,12 @@ export class ApprovalWorkflow extends ApprovalWorkflowBase {
 
   constructor(scope: Construct, id: string, props: ApprovalWorkflowProps) {
     super(scope, id);
-    validateTools(this, props);
     for (const tool of props.tools) {
       if (tool.mode !== 'slow') {
         throw new Error(`${this.node.path}: tool "${tool.name}" is mode "${tool.mode}"; the approval workflow runs only mode "slow" tools. Give it to the FastToolWorkflow.`);
       }
     }
+    validateTools(this, props);
     // AC-6: the approval wait may update session headers only.
     props.sessions.bind(props.approvalWait, SessionAccess.UPDATE_HEADERS);
     this.encryptionKey = props.encryptionKey;

@@ -1,6 +1,5 @@
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { requireCapability } from '../../residency/capability-gate';
@@ -63,7 +62,6 @@ export class FastToolWorkflow extends FastToolWorkflowBase {
 
   constructor(scope: Construct, id: string, props: FastToolWorkflowProps) {
     super(scope, id);
-    validateTools(this, props);
     for (const tool of props.tools) {
       // The Express workflow has no approval wait: an approval-gated tool here would run unapproved.
       if (tool.mode !== 'fast' || tool.approval) {
@@ -72,12 +70,13 @@ export class FastToolWorkflow extends FastToolWorkflowBase {
         );
       }
     }
+    validateTools(this, props);
     requireCapability(this, 'states:express', 'the fast-tools workflow (Express state machine)');
     this.encryptionKey = props.encryptionKey;
     this.stateMachineName = props.stateMachineName;
     this.stateMachineArn = stateMachineArnOf(this, props.stateMachineName);
     const functions = props.tools.flatMap((tool) => props.toolFunctions?.[tool.name] ?? []);
-    this.stateMachine = toolStateMachine(this, props, sfn.StateMachineType.EXPRESS, this.definition(props), functions as lambda.IFunction[]);
+    this.stateMachine = toolStateMachine(this, props, sfn.StateMachineType.EXPRESS, this.definition(props), functions);
   }
 
   /** Route on `$.tool` to the fast tool's Task; the execution's output is the ToolRunOutput. */

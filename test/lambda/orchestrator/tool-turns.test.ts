@@ -5,11 +5,11 @@ import { canonicalJson } from '../../../lambda/core/domain/canonical-json';
 import { executionNameFor } from '../../../lambda/core/domain/pending-tool';
 import type { ToolCall } from '../../../lambda/core/ports/model-backend';
 import { createResumeHandler } from '../../../lambda/orchestrator/resume-handler';
-import { REFERENCE_TABLE_SCHEMA } from '../../../lambda/tools/reference-table-schema';
+import { REFERENCE_TABLE_SCHEMA } from '../../../lib/contract/reference-table';
 import { reply, ScriptedModel } from '../core/support/scripted-model';
 import { ALICE, ALICE_AS_OFFICER, ALVIN, api, BOB, OLIVIA, ROLE_A, ROLE_OFFICER } from './support/api-events';
 import type { ApiResponse } from './support/orchestrator-harness';
-import { FAST, REFERENCE_TABLE, SLOW, SLOW_MISSING, SLOW_SHORT_APPROVAL, startToolHarness, type ToolHarness } from './support/tool-harness';
+import { FAST, HARNESS_TOOLS, REFERENCE_TABLE, SLOW, SLOW_MISSING, SLOW_SHORT_APPROVAL, startToolHarness, type ToolHarness } from './support/tool-harness';
 
 /**
  * Tools through the orchestrator: fast tools inside the turn (Express
@@ -104,7 +104,7 @@ describe('fast tools run inside the turn', () => {
     });
     expect(seen).toEqual([{ tool: 'compute_deadline', toolCallId: 'call-deadline', input: { startDate: '2026-11-20', businessDays: 10 }, tenant: 'agency-a', session: sessionId }]);
     // The model was offered the enabled tools, and saw the result as a tool message after its call.
-    expect(model.toolLists[0]?.map((tool) => tool.name)).toEqual(['compute_deadline', 'release_records']);
+    expect(model.toolLists[0]?.map((tool) => tool.name)).toEqual([...HARNESS_TOOLS]);
     // 10 federal business days after Friday 20 November 2026, Thanksgiving (26 November) skipped.
     const output = { startDate: '2026-11-20', businessDays: 10, deadline: '2026-12-07', holidaysSkipped: [{ date: '2026-11-26', name: expect.any(String) }] };
     expect(model.prompts[1].slice(-2)).toEqual([
@@ -323,11 +323,11 @@ describe('slow tools wait for approval in the Standard workflow', () => {
     expect(approval.content).toBe(canonicalJson(approved.body.decision));
     expect(JSON.parse(result.content)).toEqual({
       ok: true,
-      output: { releaseId: `RELEASE#agency-a#${sessionId}#${RELEASE.id}`, caseId: 'FOIA-4411', recordIds: ['REC-1', 'REC-2'], releasedAt: expect.any(String) },
+      output: { releaseId: `T#agency-a#RELEASE#${sessionId}#${RELEASE.id}`, caseId: 'FOIA-4411', recordIds: ['REC-1', 'REC-2'], releasedAt: expect.any(String) },
     });
     // The release itself is recorded in the reference table by the real tool.
     const recorded = await harness.base.store.dynamodb.send(
-      new GetItemCommand({ TableName: REFERENCE_TABLE, Key: { [REFERENCE_TABLE_SCHEMA.partitionKey.name]: { S: `RELEASE#agency-a#${sessionId}#${RELEASE.id}` } }, ConsistentRead: true }),
+      new GetItemCommand({ TableName: REFERENCE_TABLE, Key: { [REFERENCE_TABLE_SCHEMA.partitionKey.name]: { S: `T#agency-a#RELEASE#${sessionId}#${RELEASE.id}` } }, ConsistentRead: true }),
     );
     expect(recorded.Item?.toolCallId).toEqual({ S: RELEASE.id });
     expect(answer.content).toBe('Your two records were released.');

@@ -3,6 +3,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { findTool } from '../../../lib/tools/catalog';
 import { ENV } from '../../../lib/contract/env-names';
+import { REFERENCE_KEY_ATTRIBUTE_VARIABLE } from '../../../lib/contract/reference-table';
 import type { ToolDeclaration } from '../../../lib/contract/tool-declaration';
 import type { ApprovalDecision, PendingApproval, ResumeTurnEvent, SlowToolRunInput } from '../../../lib/contract/workflow-contract';
 import { ReferenceData } from '../../../lib/constructs/reference-data/reference-data';
@@ -35,6 +36,7 @@ type Handler = (event: unknown) => Promise<unknown>;
 let moto: MotoServer;
 let dynamodb: DynamoDBClient;
 let referenceTable: string;
+let referenceKey: string;
 let definition: StateMachineDefinition;
 let releaseRecords: Handler;
 const savedEnv = { ...process.env };
@@ -45,9 +47,10 @@ beforeAll(async () => {
   definition = machineNamed(synthesizedMachines(stage.runtime, stacksOf(stage)), '-tools-slow').definition;
   const releaseEnv = functionEnvironment(stage.runtime, stacksOf(stage), 'tool-release-records');
   referenceTable = releaseEnv[ENV.REFERENCE_TABLE];
+  referenceKey = releaseEnv[REFERENCE_KEY_ATTRIBUTE_VARIABLE];
   moto = await startMoto();
   dynamodb = new DynamoDBClient({ ...motoClientConfig(moto), region: GOV_WEST });
-  await createReferenceTable(dynamodb, referenceTable);
+  await createReferenceTable(dynamodb, referenceTable, referenceKey);
   // AND the real release-records module, started with the function's own environment, pointed at moto.
   // moto has no -fips hosts, so the FIPS list is emptied; everything else is as synthesized.
   Object.assign(process.env, releaseEnv, {
@@ -136,9 +139,9 @@ describe('slow-tools workflow (Standard), executed', () => {
     const { output, pending, resumed } = await run(definition, {}, approved);
     // THEN the approval wait was handed exactly the PendingApproval
     expect(pending).toEqual([{ taskToken: `token-${executions}`, tenant: 'agency', session: 'sess-1', toolCallId: `call-${executions}` }]);
-    // AND the real handler wrote the release to the reference table
-    const releaseId = `RELEASE#agency#sess-1#call-${executions}`;
-    const stored = (await releasesRecorded()).find((item) => item.caseId.S === releaseId);
+    // AND the real handler wrote the release to the reference table, in the tenant's part of it
+    const releaseId = `T#agency#RELEASE#sess-1#call-${executions}`;
+    const stored = (await releasesRecorded()).find((item) => item[referenceKey].S === releaseId);
     expect(stored).toMatchObject({ releasedCaseId: { S: 'FOIA-4411' }, kind: { S: 'release' }, tenant: { S: 'agency' } });
     // AND the orchestrator got one ResumeTurnEvent with the tool's output and the decision
     const expected: ResumeTurnEvent = {
@@ -244,7 +247,6 @@ describe('slow-tools workflow without an approval rule, executed', () => {
         code: lambda.Code.fromInline('exports.handler = async () => ({});'),
       }),
       sessions,
-      sessionEnvironment: {},
       referenceData: new ReferenceData(stack, 'Reference', { namePrefix: 'statehouse-test-data', dataKey: foundation.dataKey, backupPlan: sessions.backupPlan }),
       vpc: foundation.vpc,
       subnets: foundation.subnets,

@@ -273,7 +273,7 @@ describe('DynamoDbSessionRepository', () => {
       });
     });
 
-    test('a resumed commit replaces the marker only if it exists; a missing one is an error, never SessionBusy', async () => {
+    test('a resumed commit writes the whole marker, also where the turn has none (a session that waited on a tool before markers existed)', async () => {
       const { session, header } = await newSession();
       const first = turnWithMarker(header, 'r-1', 'waiting');
       await store.repository.commitTurn(tenant, session, 0, first.events, first.update, { kind: 'first', marker: first.marker });
@@ -284,14 +284,20 @@ describe('DynamoDbSessionRepository', () => {
       await store.repository.commitTurn(tenant, session, 1, events, update, { kind: 'resumed', marker: resumed });
       await expect(store.repository.readRequestMarker(tenant, session, 'r-1')).resolves.toEqual(resumed);
 
+      // A request recorded only in the header (no marker yet) gets its marker with the resume.
       const next: SessionHeader = { ...after, ...update, version: 2 };
-      const orphan = append(next, [{ type: 'assistant', content: 'no marker' }]);
-      const attempt = store.repository.commitTurn(tenant, session, 2, orphan.events, orphan.update, {
-        kind: 'resumed',
-        marker: { ...resumed, requestId: 'r-never' },
-      });
-      await expect(attempt).rejects.toThrow(/request r-never has no marker to update/);
-      await expect(attempt).rejects.not.toThrow(SessionBusyError);
+      const orphan = append(next, [{ type: 'assistant', content: 'no marker before' }]);
+      const upgraded: RequestMarker = { ...resumed, requestId: 'r-before-markers', reply: 'no marker before' };
+      await expect(store.repository.readRequestMarker(tenant, session, 'r-before-markers')).resolves.toBeUndefined();
+      await store.repository.commitTurn(tenant, session, 2, orphan.events, orphan.update, { kind: 'resumed', marker: upgraded });
+      await expect(store.repository.readRequestMarker(tenant, session, 'r-before-markers')).resolves.toEqual(upgraded);
+
+      // Still ordered by the header: a resume at a stale version writes nothing, marker included.
+      const stale = append(next, [{ type: 'assistant', content: 'stale' }]);
+      await expect(
+        store.repository.commitTurn(tenant, session, 2, stale.events, stale.update, { kind: 'resumed', marker: { ...upgraded, reply: 'stale' } }),
+      ).rejects.toThrow(SessionBusyError);
+      await expect(store.repository.readRequestMarker(tenant, session, 'r-before-markers')).resolves.toEqual(upgraded);
     });
   });
 });

@@ -3,12 +3,13 @@ import { executionNameFor, pendingToolFor, slowToolRunInput, statusWhilePending 
 import { toolInputProblems } from '../../../../lambda/core/domain/tool-input';
 import { ToolConfigError, ToolPolicy } from '../../../../lambda/core/domain/tool-policy';
 import { findTool, TOOL_CATALOG } from '../../../../lib/tools/catalog';
-import type { ToolDeclaration } from '../../../../lib/contract/tool-declaration';
+import { modelToolDeclaration, type ModelToolDeclaration } from '../../../../lib/contract/tool-declaration';
 
-const tool = (name: string): ToolDeclaration => {
+/** A catalog tool as the orchestrator receives it: its model-facing declaration (what ToolWorkflow writes). */
+const tool = (name: string): ModelToolDeclaration => {
   const found = findTool(name);
   if (!found) throw new Error(`${name} is not in the catalog`);
-  return found;
+  return modelToolDeclaration(found);
 };
 const ENABLED = [tool('compute_deadline'), tool('release_records')];
 
@@ -51,6 +52,7 @@ describe('ToolPolicy', () => {
 describe('toolInputProblems (ajv, JSON schema draft 2020-12)', () => {
   test('every catalog schema compiles, and a valid input passes', () => {
     expect(TOOL_CATALOG.length).toBeGreaterThan(0);
+    for (const declaration of TOOL_CATALOG) expect(() => ToolPolicy.of([modelToolDeclaration(declaration)])).not.toThrow();
     expect(toolInputProblems(tool('lookup_case'), { caseId: 'FOIA-4411' })).toBeUndefined();
     expect(toolInputProblems(tool('search_knowledge_base'), { query: 'retention schedule', maxResults: 3 })).toBeUndefined();
   });
@@ -71,7 +73,7 @@ describe('toolInputProblems (ajv, JSON schema draft 2020-12)', () => {
   });
 
   test("a declaration outside the catalog (a fork's) is compiled when enabled; a schema strict mode refuses fails then", () => {
-    const fork: ToolDeclaration = {
+    const fork: ModelToolDeclaration = {
       ...tool('compute_deadline'),
       name: 'fork_tool',
       inputSchema: { type: 'object', properties: { x: { type: 'number' } }, required: ['x'] },
@@ -79,7 +81,7 @@ describe('toolInputProblems (ajv, JSON schema draft 2020-12)', () => {
     expect(() => ToolPolicy.of([fork])).not.toThrow();
     expect(toolInputProblems(fork, {})).toContain("required property 'x'");
     expect(toolInputProblems(fork, { x: 1 })).toBeUndefined();
-    const sloppy: ToolDeclaration = { ...fork, name: 'sloppy_tool', inputSchema: { type: 'object', required: ['x'] } };
+    const sloppy: ModelToolDeclaration = { ...fork, name: 'sloppy_tool', inputSchema: { type: 'object', required: ['x'] } };
     expect(() => ToolPolicy.of([sloppy])).toThrow(/input schema of "sloppy_tool" does not compile/);
   });
 });

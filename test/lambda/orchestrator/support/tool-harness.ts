@@ -13,12 +13,13 @@ import { parseTenantMap } from '../../../../lambda/core/http/caller';
 import type { ModelBackend } from '../../../../lambda/core/ports/model-backend';
 import type { DecisionSender } from '../../../../lambda/core/ports/tool-workflows';
 import { findTool } from '../../../../lib/tools/catalog';
+import { modelToolDeclaration } from '../../../../lib/contract/tool-declaration';
+import { REFERENCE_TABLE_SCHEMA } from '../../../../lib/contract/reference-table';
 import type { OrchestratorTools } from '../../../../lambda/core/wiring/tool-wiring';
 import { createHandler } from '../../../../lambda/orchestrator/handler';
 import type { OrchestratorDeps } from '../../../../lambda/orchestrator/orchestrator-deps';
 import { createResumeHandler } from '../../../../lambda/orchestrator/resume-handler';
 import { createApprovalWaitHandler } from '../../../../lambda/tools/approval-wait/handler';
-import { REFERENCE_TABLE_SCHEMA } from '../../../../lambda/tools/reference-table-schema';
 import { parseReleaseInput, recordRelease } from '../../../../lambda/tools/release-records/release';
 import { parseToolTask } from '../../../../lambda/tools/tool-task';
 import { startLocalStepFunctions, type LocalStepFunctions, type TaskHandler } from '../../../helpers/local-stepfunctions';
@@ -45,6 +46,9 @@ export interface ToolFunctions {
 }
 
 export const REFERENCE_TABLE = 'statehouse-reference';
+
+/** The catalog tools the harness's orchestrator enables: the ones its test workflows run (tool name → function). */
+export const HARNESS_TOOLS = ['compute_deadline', 'release_records'] as const;
 
 export interface ToolOptions {
   /** ENV.TOOL_POLICY. @default {} (every tenant may call every enabled tool) */
@@ -122,7 +126,8 @@ export async function startToolHarness(): Promise<ToolHarness> {
   sfn.register(SLOW, slow, handlers);
   sfn.register(SLOW_SHORT_APPROVAL, slow, handlers, { timeoutOverrides: { WaitForApproval: 1 } });
 
-  const enabled = ['compute_deadline', 'release_records'].map((name) => findTool(name)!);
+  // As the orchestrator receives them: the model-facing declarations ToolWorkflow writes.
+  const enabled = HARNESS_TOOLS.map((name) => modelToolDeclaration(findTool(name)!));
   const tenants = parseTenantMap(TENANT_MAP_JSON);
 
   return {
@@ -180,11 +185,14 @@ function realToolFunctions(dynamodb: DynamoDBClient): ToolFunctions {
   return {
     computeDeadline,
     releaseRecords: (event) =>
-      recordRelease({ client: documents, tableName: REFERENCE_TABLE, clock: systemClock }, parseToolTask(event, parseReleaseInput)),
+      recordRelease(
+        { client: documents, tableName: REFERENCE_TABLE, keyAttribute: REFERENCE_TABLE_SCHEMA.partitionKey.name, clock: systemClock },
+        parseToolTask(event, parseReleaseInput),
+      ),
   };
 }
 
-/** The reference table as lambda/tools/reference-table-schema.ts declares it. */
+/** The reference table as lib/contract/reference-table.ts declares the default one. */
 async function createReferenceTable(dynamodb: DynamoDBClient): Promise<void> {
   const key = REFERENCE_TABLE_SCHEMA.partitionKey;
   await dynamodb.send(
