@@ -3,6 +3,7 @@ import { parseConfig, selectTargets } from './config/load';
 import type { StatehouseConfig } from './config/schema';
 import { addCompliancePacks } from './compliance/packs';
 import { StatehouseStage } from './stacks/statehouse-stage';
+import { targetStacksProps } from './stacks/target-props';
 
 /** Context keys the app reads (only bin/ and tests pass them in). */
 export const CONTEXT_CONFIG = 'statehouse';
@@ -18,7 +19,7 @@ export interface BuildOptions {
 /** Build every selected target into `app`, with the compliance packs. */
 export function buildApp(app: App, options: BuildOptions = {}): { config: StatehouseConfig; stages: StatehouseStage[] } {
   const config = parseConfig(options.overrides ?? {});
-  const stages = selectTargets(config, options.targets).map(([name, target]) => new StatehouseStage(app, name, { target }));
+  const stages = selectTargets(config, options.targets).map(([name, target]) => new StatehouseStage(app, name, { settings: targetStacksProps(name, target) }));
   addCompliancePacks(app);
   return { config, stages };
 }

@@ -6,6 +6,7 @@
 
 // Constructs
 export * from './constructs/agent-orchestrator/agent-orchestrator';
+export * from './constructs/approval-workflow/approval-workflow';
 export * from './constructs/audit-trail/audit-trail';
 export * from './constructs/model-backend/model-backend';
 export * from './constructs/model-weights/model-weights';
@@ -21,11 +22,16 @@ export * from './constructs/reference-data/reference-data';
 export * from './constructs/residency-boundary/residency-boundary';
 export * from './constructs/session-api/session-api';
 export * from './constructs/session-store/session-store';
+export * from './constructs/tool-workflow/fast-tool-workflow';
+export * from './constructs/tool-workflow/tool-workflow';
+export type { IToolMachine, ToolMachineAttributes, ToolMachineProps } from './constructs/tool-workflow/tool-machine';
+export { mergeProps } from './constructs/merge-props';
 
 // The contract shared by the constructs and the Lambda code
 export * from './contract/env-names';
 export * from './contract/json';
 export * from './contract/model-backend-config';
+export * from './contract/reference-table';
 export * from './contract/session-limits';
 export * from './contract/session-table';
 export * from './contract/tool-declaration';
@@ -38,7 +44,11 @@ export { ResidencyGuard } from './residency/residency-guard';
 export { acknowledge, acknowledgeWildcardResource } from './compliance/acknowledge';
 export { addCompliancePacks } from './compliance/packs';
 
-// The stacks of one target
+// The kit's tool declarations
+export { TOOL_CATALOG, findTool } from './tools/catalog';
+
+// The stacks of one target, and how a parsed configuration becomes their props
+export * from './stacks/target-props';
 export * from './stacks/foundation-stack';
 export * from './stacks/state-stack';
 export * from './stacks/inference-stack';

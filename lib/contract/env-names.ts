@@ -1,3 +1,5 @@
+import type { ConfigurableSessionLimit } from './session-limits';
+
 /**
  * Environment variable names shared by the CDK constructs that set them and
  * the Lambda code that reads them, so the two cannot drift.
@@ -30,12 +32,14 @@ export const ENV = {
   FAST_TOOLS_STATE_MACHINE: 'STATEHOUSE_FAST_TOOLS_STATE_MACHINE',
   /** ARN of the Standard workflow that runs slow and approval-gated tools. */
   SLOW_TOOLS_STATE_MACHINE: 'STATEHOUSE_SLOW_TOOLS_STATE_MACHINE',
-  /** JSON array: names of the tools enabled in this target (subset of lib/tools/catalog.ts). */
+  /** JSON array: the model-facing declarations (ModelToolDeclaration, tool-declaration.ts) of the tools enabled in this target. */
   TOOLS: 'STATEHOUSE_TOOLS',
   /** JSON: { "<tenant>": ["<tool>", ...] } tools each tenant may call; a tenant not listed may call every enabled tool. */
   TOOL_POLICY: 'STATEHOUSE_TOOL_POLICY',
-  /** DynamoDB table of agency reference records (the lookup_case tool). */
+  /** DynamoDB table of agency reference records (set by ReferenceData.bind on the tool functions that use it). */
   REFERENCE_TABLE: 'STATEHOUSE_REFERENCE_TABLE',
+  /** The reference table's partition key attribute (set with REFERENCE_TABLE). */
+  REFERENCE_KEY_ATTRIBUTE: 'STATEHOUSE_REFERENCE_KEY_ATTRIBUTE',
   /** Bedrock knowledge base id (the search_knowledge_base tool). */
   KNOWLEDGE_BASE_ID: 'STATEHOUSE_KNOWLEDGE_BASE_ID',
   /** Log prompts and model output (default off: no content in logs). */
@@ -46,3 +50,12 @@ export const ENV = {
 } as const;
 
 export type EnvName = (typeof ENV)[keyof typeof ENV];
+
+/** The variable that carries each configurable session limit (AgentOrchestrator writes them, lambda/core/wiring/runtime-env.ts reads them). */
+export const SESSION_LIMIT_VARIABLES: Readonly<Record<ConfigurableSessionLimit, EnvName>> = {
+  contextEvents: ENV.CONTEXT_EVENTS,
+  contextTokens: ENV.CONTEXT_TOKENS,
+  tokenBudget: ENV.SESSION_TOKEN_BUDGET,
+  ttlDays: ENV.SESSION_TTL_DAYS,
+  inlineThresholdBytes: ENV.INLINE_THRESHOLD_BYTES,
+};

@@ -44,10 +44,3 @@ export function referenceItemKey(tenant: string, field: string, value: string): 
 
 /** Record kind of a release by the `release_records` tool: key `T#<tenant>#RELEASE#<session>#<toolCallId>`. */
 export const RELEASE_RECORD_KIND = 'RELEASE';
-
-/**
- * The variable that names the table's partition key attribute in a tool
- * function's environment; ReferenceData.bind sets it with the table's name
- * (ENV.REFERENCE_TABLE).
- */
-export const REFERENCE_KEY_ATTRIBUTE_VARIABLE = 'STATEHOUSE_REFERENCE_KEY_ATTRIBUTE';

@@ -10,7 +10,6 @@ import { DescribeStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { ENV } from '../contract/env-names';
-import { REFERENCE_KEY_ATTRIBUTE_VARIABLE } from '../contract/reference-table';
 import { apiGatewayEvent, type ApiRequest } from './api-gateway-event';
 import { EMULATOR_CREDENTIALS, type DeployedStack } from './deploy';
 import { asSdkTask, startLocalStepFunctions, type AslDefinition, type LocalStepFunctions, type TaskHandler } from './local-stepfunctions';
@@ -247,12 +246,12 @@ export async function runConversation(options: ConversationOptions): Promise<Con
     // What release-records wrote to the deployed reference table (the table is in its environment, not the orchestrator's).
     const releaseId = JSON.parse(finished.output ?? '{}')?.result?.output?.releaseId as string | undefined;
     expectThat(
-      typeof releaseId === 'string' && env[ENV.REFERENCE_TABLE] !== undefined && env[REFERENCE_KEY_ATTRIBUTE_VARIABLE] !== undefined,
+      typeof releaseId === 'string' && env[ENV.REFERENCE_TABLE] !== undefined && env[ENV.REFERENCE_KEY_ATTRIBUTE] !== undefined,
       'the release id in the execution output',
       finished.output,
     );
     const { Item } = await dynamodb.send(
-      new GetItemCommand({ TableName: env[ENV.REFERENCE_TABLE], Key: { [env[REFERENCE_KEY_ATTRIBUTE_VARIABLE]!]: { S: releaseId! } }, ConsistentRead: true }),
+      new GetItemCommand({ TableName: env[ENV.REFERENCE_TABLE], Key: { [env[ENV.REFERENCE_KEY_ATTRIBUTE]!]: { S: releaseId! } }, ConsistentRead: true }),
     );
     const releaseRecord = Item && unmarshall(Item);
     expectThat(releaseRecord?.releasedCaseId === 'FOIA-4411', 'the release record in the reference table', releaseRecord);

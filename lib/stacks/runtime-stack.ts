@@ -1,22 +1,18 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { findTool } from '../tools/catalog';
-import type { ToolDeclaration } from '../contract/tool-declaration';
-import type { TargetConfig } from '../config/schema';
 import { AgentOrchestrator } from '../constructs/agent-orchestrator/agent-orchestrator';
 import type { INeuronEndpoint } from '../constructs/neuron-endpoint/neuron-endpoint';
 import { SessionApi } from '../constructs/session-api/session-api';
 import { ToolWorkflow } from '../constructs/tool-workflow/tool-workflow';
-import { fipsHostServices } from '../residency/region-facts';
 import type { FoundationStack } from './foundation-stack';
-import { modelBackendFor } from './model-props';
 import type { StateStack } from './state-stack';
+import type { RuntimeSettings } from './target-props';
 
 export interface RuntimeStackProps extends StackProps {
-  readonly target: TargetConfig;
-  /** Prefix of the runtime's named resources (the tool state machines). */
-  readonly namePrefix: string;
+  readonly settings: RuntimeSettings;
+  /** Services whose SDK clients use a separate -fips host in the target region. */
+  readonly fipsServices: readonly string[];
   readonly foundation: FoundationStack;
   readonly state: StateStack;
   /** The target's Neuron endpoint (Inference stack), for models of kind `neuron`. @default none */
@@ -32,10 +28,9 @@ export class RuntimeStack extends Stack {
 
   constructor(scope: Construct, id: string, props: RuntimeStackProps) {
     super(scope, id, props);
-    const { target, foundation, state } = props;
+    const { settings, foundation, state, fipsServices } = props;
     const network = foundation.network;
 
-    const fipsServices = target.residency.fips ? fipsHostServices(target.region) : [];
     this.agent = new AgentOrchestrator(this, 'Agent', {
       sessions: state.sessions,
       vpc: network.vpc,
@@ -43,18 +38,17 @@ export class RuntimeStack extends Stack {
       logsKey: foundation.keys.logs,
       dataKey: foundation.keys.data,
       logRetention: props.logRetention,
-      model: modelBackendFor(target.model, target.residency, props.neuronEndpoint),
-      summarizerModel: target.summarizerModel && modelBackendFor(target.summarizerModel, target.residency, props.neuronEndpoint),
-      tenants: target.tenants,
-      limits: target.session,
+      ...settings.models(props.neuronEndpoint),
+      tenants: settings.tenants,
+      limits: settings.limits,
       fipsServices,
     });
 
     this.tools = new ToolWorkflow(this, 'Tools', {
-      tools: target.tools.enabled.map((name): ToolDeclaration => findTool(name)!),
-      policy: target.tools.policy,
-      knowledgeBaseId: target.tools.knowledgeBaseId,
-      namePrefix: props.namePrefix,
+      tools: settings.tools,
+      policy: settings.toolPolicy,
+      knowledgeBaseId: settings.knowledgeBaseId,
+      namePrefix: settings.namePrefix,
       resumeTarget: this.agent.orchestratorFunction,
       sessions: state.sessions,
       referenceData: state.referenceData,
@@ -68,15 +62,10 @@ export class RuntimeStack extends Stack {
     this.agent.addEnvironment(this.tools.orchestratorEnvironment);
     this.tools.grantOrchestration(this.agent.orchestrator.grantPrincipal);
 
-    const endpoint = network.interfaceEndpoints['execute-api'];
-    if (!endpoint) {
-      throw new Error(
-        `interfaceEndpoints must include "execute-api": the session API is private and reachable only through that endpoint (got ${Object.keys(network.interfaceEndpoints).join(', ')}).`,
-      );
-    }
+    // The configuration requires the endpoint (lib/config/load.ts); a fork without it gets the construct's own message.
     this.api = new SessionApi(this, 'Api', {
       handler: this.agent.orchestrator.function,
-      endpoint,
+      endpoint: network.interfaceEndpoints['execute-api'],
       logsKey: foundation.keys.logs,
       logRetention: props.logRetention,
     });

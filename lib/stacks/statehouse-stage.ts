@@ -1,18 +1,16 @@
-import { Annotations, Stage, type StageProps } from 'aws-cdk-lib';
-import { Validations } from 'aws-cdk-lib';
+import { Annotations, Stage, Validations, type StageProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { targetPrefix } from '../config/naming';
-import type { TargetConfig } from '../config/schema';
 import { serviceControlPolicy } from '../residency/policies';
 import { ResidencyGuard } from '../residency/residency-guard';
 import { FoundationStack } from './foundation-stack';
 import { InferenceStack } from './inference-stack';
 import { RuntimeStack } from './runtime-stack';
 import { StateStack } from './state-stack';
-import { targetStacksProps, type TargetStacksProps } from './target-props';
+import type { TargetStacksProps } from './target-props';
 
 export interface StatehouseStageProps extends StageProps {
-  readonly target: TargetConfig;
+  /** What the target's stacks are built from: `targetStacksProps(name, target)` of a parsed configuration, or your own. */
+  readonly settings: TargetStacksProps;
 }
 
 /**
@@ -30,10 +28,9 @@ export class StatehouseStage extends Stage {
   public readonly settings: TargetStacksProps;
 
   constructor(scope: Construct, id: string, props: StatehouseStageProps) {
-    const settings = targetStacksProps(id, props.target);
-    super(scope, id, { ...props, env: settings.env });
+    super(scope, id, { ...props, env: props.settings.env });
+    const settings = props.settings;
     this.settings = settings;
-    const { target } = props;
     const { logRetention } = settings;
 
     this.foundation = new FoundationStack(this, 'Foundation', {
@@ -77,8 +74,8 @@ export class StatehouseStage extends Stage {
     }
 
     this.runtime = new RuntimeStack(this, 'Runtime', {
-      target,
-      namePrefix: targetPrefix(id),
+      settings: settings.runtime,
+      fipsServices: settings.fipsServices,
       foundation: this.foundation,
       state: this.state,
       neuronEndpoint: this.inference?.endpoint,

@@ -2,13 +2,17 @@ import { TimeZone, type Environment } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { ConfigError } from '../config/load';
 import { dataResourcePrefix, permissionsBoundaryName, targetPrefix, trailName } from '../config/naming';
-import type { NeuronConfig, NeuronServer, TargetConfig } from '../config/schema';
+import type { ModelConfig, NeuronConfig, NeuronServer, TargetConfig } from '../config/schema';
+import type { DeployedSessionLimits } from '../constructs/agent-orchestrator/agent-orchestrator';
+import { ModelBackend } from '../constructs/model-backend/model-backend';
 import { ScalingSchedule, ScalingScheduleError } from '../constructs/neuron-endpoint/endpoint-scaling';
-import { NeuronEndpointPropsError, type NeuronEndpointProps } from '../constructs/neuron-endpoint/neuron-endpoint';
+import { NeuronEndpointPropsError, type INeuronEndpoint, type NeuronEndpointProps } from '../constructs/neuron-endpoint/neuron-endpoint';
 import { NeuronInstanceType } from '../constructs/neuron-endpoint/neuron-instance-type';
 import { ServingImage } from '../constructs/neuron-endpoint/serving-image';
+import type { ToolDeclaration } from '../contract/tool-declaration';
 import { fipsHostServices } from '../residency/region-facts';
 import type { Residency } from '../residency/residency';
+import { findTool } from '../tools/catalog';
 
 /**
  * The only reader of a validated target configuration: it turns one target
@@ -30,6 +34,7 @@ export interface TargetStacksProps {
   readonly state: StateSettings;
   /** Only when the target sets `neuron`. */
   readonly inference?: InferenceSettings;
+  readonly runtime: RuntimeSettings;
   /** The organization admin's SCP document (written next to the templates by bin/). */
   readonly serviceControlPolicy: { readonly account: string; readonly trailName: string };
 }
@@ -75,6 +80,21 @@ export interface InferenceSettings {
   readonly unused: boolean;
 }
 
+export interface RuntimeSettings {
+  /** Prefix of the runtime's named resources (the tool state machines). */
+  readonly namePrefix: string;
+  /** The models of the orchestrator and the summarizer; `neuron` needs the target's endpoint (Inference stack). */
+  readonly models: (neuronEndpoint?: INeuronEndpoint) => { readonly model: ModelBackend; readonly summarizerModel?: ModelBackend };
+  /** Tenant id → IAM role ARNs whose callers act for it. */
+  readonly tenants: Readonly<Record<string, readonly string[]>>;
+  readonly limits: DeployedSessionLimits;
+  /** The enabled tools' declarations, from the kit's catalog (lib/tools/catalog.ts). */
+  readonly tools: readonly ToolDeclaration[];
+  /** Tenant id → the enabled tools that tenant may call. */
+  readonly toolPolicy: Readonly<Record<string, readonly string[]>>;
+  readonly knowledgeBaseId?: string;
+}
+
 /** The props of every stack of target `name`. */
 export function targetStacksProps(name: string, target: TargetConfig): TargetStacksProps {
   const zones = target.availabilityZones ?? ['a', 'b', 'c'].slice(0, target.maxAzs).map((letter) => `${target.region}${letter}`);
@@ -102,8 +122,49 @@ export function targetStacksProps(name: string, target: TargetConfig): TargetSta
       configPath: `targets.${name}.neuron`,
       unused: ![target.model, target.summarizerModel].some((m) => m?.kind === 'neuron'),
     },
+    runtime: {
+      namePrefix: targetPrefix(name),
+      models: (neuronEndpoint) => ({
+        model: modelBackendFor(target.model, target.residency, neuronEndpoint),
+        summarizerModel: target.summarizerModel && modelBackendFor(target.summarizerModel, target.residency, neuronEndpoint),
+      }),
+      tenants: target.tenants,
+      limits: target.session,
+      // parseConfig accepts only catalog tools in tools.enabled.
+      tools: target.tools.enabled.map((tool) => findTool(tool)!),
+      toolPolicy: target.tools.policy,
+      knowledgeBaseId: target.tools.knowledgeBaseId,
+    },
     serviceControlPolicy: { account: target.account ?? '*', trailName: trailName(name) },
   };
+}
+
+/**
+ * A model configuration as the ModelBackend the orchestrator binds.
+ * `neuron` is `neuronEndpoint`, the target's own endpoint (the Inference
+ * stack's). With crossRegionInference "within-partition" an inference
+ * profile may route to residency.regions; with "deny", to the stack's region
+ * only, which refuses every profile.
+ */
+export function modelBackendFor(model: ModelConfig, residency: Residency, neuronEndpoint?: INeuronEndpoint): ModelBackend {
+  switch (model.kind) {
+    case 'bedrock-converse':
+      return ModelBackend.bedrockConverse({
+        modelId: model.modelId,
+        maxTokens: model.maxTokens,
+        allowedRegions: residency.crossRegionInference === 'within-partition' ? residency.regions : undefined,
+      });
+    case 'sagemaker':
+      return ModelBackend.sagemakerEndpoint({ endpointName: model.endpointName, stream: model.stream, maxTokens: model.maxTokens });
+    case 'neuron':
+      if (!neuronEndpoint) {
+        throw new Error(
+          'a model of kind "neuron" calls the target\'s Neuron endpoint, but none was given; ' +
+            'pass the NeuronEndpoint (the target\'s `neuron` configuration creates it in the Inference stack), or use kind "sagemaker" with an endpoint name.',
+        );
+      }
+      return ModelBackend.neuron(neuronEndpoint, { stream: model.stream, maxTokens: model.maxTokens });
+  }
 }
 
 /** The Neuron serving image of each server the configuration offers. */

@@ -9,7 +9,7 @@ import { DescribeSecurityGroupsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { ListStateMachinesCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { headerKey } from '../../lambda/core/adapters/session-items';
-import { REFERENCE_TABLE_SCHEMA } from '../../lambda/tools/reference-table-schema';
+import { REFERENCE_TABLE_SCHEMA } from '../../lib/contract/reference-table';
 import type { ConversationReport } from '../../lib/emulator/conversation';
 import type { EmulatedDeployment } from '../../lib/emulator/deploy';
 import { REPO_ROOT } from '../helpers/synth';

@@ -62,3 +62,13 @@ describe('module map', () => {
     expect(violations(files, (target) => isOwn(target) || documented.has(target) || !/\/(lib|dist|src)\//.test(target))).toEqual([]);
   });
 });
+
+describe('citations', () => {
+  test('code, comments, README and command output cite primary sources, never the team\'s own notes outside the repo', () => {
+    // Built from parts, so this file does not match itself.
+    const notes = new RegExp(['DESIGN', 'FACTS', 'STYLE'].map((name) => `${name}\\.md`).join('|'));
+    const files = ['bin', 'lib', 'lambda', 'test', 'bench'].flatMap(sourceFiles).concat(['README.md', 'lambda/orchestrator/README.md', 'lambda/summarizer/README.md', 'lambda/tools/approval-wait/README.md']);
+    const citing = files.filter((file) => notes.test(fs.readFileSync(path.join(REPO_ROOT, file), 'utf8')));
+    expect(citing).toEqual([]);
+  });
+});

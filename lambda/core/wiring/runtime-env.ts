@@ -8,7 +8,7 @@ import {
   type ConfigurableSessionLimit,
   type SessionLimits,
 } from '../../../lib/contract/session-limits';
-import { ENV } from '../../../lib/contract/env-names';
+import { ENV, SESSION_LIMIT_VARIABLES } from '../../../lib/contract/env-names';
 
 /**
  * The settings the session functions (orchestrator and summarizer) read from
@@ -41,21 +41,12 @@ function limitVariable(limit: ConfigurableSessionLimit) {
     .optional();
 }
 
-/** The variable that carries each configurable limit (set by AgentOrchestrator from the same SessionLimits). */
-export const LIMIT_VARIABLES: Readonly<Record<ConfigurableSessionLimit, string>> = {
-  contextEvents: ENV.CONTEXT_EVENTS,
-  contextTokens: ENV.CONTEXT_TOKENS,
-  tokenBudget: ENV.SESSION_TOKEN_BUDGET,
-  ttlDays: ENV.SESSION_TTL_DAYS,
-  inlineThresholdBytes: ENV.INLINE_THRESHOLD_BYTES,
-};
-
 const envSchema = z.object({
   AWS_REGION: z.string().min(1),
   [ENV.SESSION_TABLE]: z.string().min(1),
   [ENV.PAYLOAD_BUCKET]: z.string().min(1),
   [ENV.PAYLOAD_KEY]: z.string().min(1).optional(),
-  ...Object.fromEntries(CONFIGURABLE_SESSION_LIMITS.map((limit) => [LIMIT_VARIABLES[limit], limitVariable(limit)])),
+  ...Object.fromEntries(CONFIGURABLE_SESSION_LIMITS.map((limit) => [SESSION_LIMIT_VARIABLES[limit], limitVariable(limit)])),
   [ENV.FIPS_SERVICES]: z.string().optional(),
   [ENV.LOG_CONTENT]: z.string().optional(),
 });
@@ -75,7 +66,7 @@ export function readRuntimeEnv(env: NodeJS.ProcessEnv): RuntimeEnv {
   const vars = parsed.data;
   const configured = Object.fromEntries(
     CONFIGURABLE_SESSION_LIMITS.flatMap((limit) => {
-      const value = (vars as Record<string, unknown>)[LIMIT_VARIABLES[limit]];
+      const value = (vars as Record<string, unknown>)[SESSION_LIMIT_VARIABLES[limit]];
       return value === undefined ? [] : [[limit, value as number]];
     }),
   );

@@ -5,7 +5,6 @@ import { Tracer } from '@aws-lambda-powertools/tracer';
 import { parseFipsServices } from '../../core/adapters/model/backend-config';
 import { systemClock } from '../../core/adapters/system-clock';
 import { ENV } from '../../../lib/contract/env-names';
-import { REFERENCE_KEY_ATTRIBUTE_VARIABLE } from '../../../lib/contract/reference-table';
 import { parseToolTask } from '../tool-task';
 import { parseReleaseInput, recordRelease, type ReleaseOutput } from './release';
 
@@ -19,8 +18,8 @@ const logger = new Logger();
 const tracer = new Tracer();
 const tableName = process.env[ENV.REFERENCE_TABLE];
 if (!tableName) throw new Error(`environment: ${ENV.REFERENCE_TABLE} is not set`);
-const keyAttribute = process.env[REFERENCE_KEY_ATTRIBUTE_VARIABLE];
-if (!keyAttribute) throw new Error(`environment: ${REFERENCE_KEY_ATTRIBUTE_VARIABLE} is not set`);
+const keyAttribute = process.env[ENV.REFERENCE_KEY_ATTRIBUTE];
+if (!keyAttribute) throw new Error(`environment: ${ENV.REFERENCE_KEY_ATTRIBUTE} is not set`);
 // SC-13: the -fips DynamoDB host where the region facts list one.
 const useFipsEndpoint = parseFipsServices(process.env[ENV.FIPS_SERVICES]).has('dynamodb');
 const client = DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new DynamoDBClient({ region: process.env.AWS_REGION, useFipsEndpoint })));

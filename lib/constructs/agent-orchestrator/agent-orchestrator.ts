@@ -8,7 +8,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, type IConstruct } from 'constructs';
-import { ENV } from '../../contract/env-names';
+import { ENV, SESSION_LIMIT_VARIABLES } from '../../contract/env-names';
 import { CONFIGURABLE_SESSION_LIMITS, DEFAULT_SESSION_LIMITS, type ConfigurableSessionLimit, type SessionLimits } from '../../contract/session-limits';
 import { acknowledge } from '../../compliance/acknowledge';
 import type { ModelBackend } from '../model-backend/model-backend';
@@ -20,15 +20,6 @@ const LAMBDA_DIR = path.join(__dirname, '..', '..', '..', 'lambda');
 
 /** The session limits a deployment sets; the rest are DEFAULT_SESSION_LIMITS (lib/contract/session-limits.ts). */
 export type DeployedSessionLimits = Pick<SessionLimits, ConfigurableSessionLimit>;
-
-/** The variable of each deployed limit; lambda/core/wiring/runtime-env.ts reads the same names. */
-const LIMIT_VARIABLES: Readonly<Record<ConfigurableSessionLimit, string>> = {
-  contextEvents: ENV.CONTEXT_EVENTS,
-  contextTokens: ENV.CONTEXT_TOKENS,
-  tokenBudget: ENV.SESSION_TOKEN_BUDGET,
-  ttlDays: ENV.SESSION_TTL_DAYS,
-  inlineThresholdBytes: ENV.INLINE_THRESHOLD_BYTES,
-};
 
 /** An agent orchestrator, created here or imported with `AgentOrchestrator.fromAgentOrchestratorAttributes`. */
 export interface IAgentOrchestrator extends IConstruct {
@@ -76,7 +67,7 @@ export interface AgentOrchestratorProps {
   readonly logsKey: kms.IKey;
   readonly dataKey: kms.IKey;
   readonly logRetention: logs.RetentionDays;
-  /** The orchestrator's model (and the tool workflow's, through sessionEnvironment); bound in this construct. */
+  /** The orchestrator's model (and the summarizer's, unless it has its own); bound in this construct. */
   readonly model: ModelBackend;
   /**
    * The summarizer's model, e.g. a Neuron endpoint for the summaries while the
@@ -113,8 +104,6 @@ export class AgentOrchestrator extends AgentOrchestratorBase {
   public readonly summarizer: PlatformFunction;
   /** The deployment's session limits: the given ones over DEFAULT_SESSION_LIMITS. */
   public readonly limits: SessionLimits;
-  /** @deprecated The approval wait binds the session store itself; kept until the tool workflow does. */
-  public readonly sessionEnvironment: Readonly<Record<string, string>>;
 
   constructor(scope: Construct, id: string, props: AgentOrchestratorProps) {
     super(scope, id);
@@ -131,15 +120,9 @@ export class AgentOrchestrator extends AgentOrchestratorBase {
     const summarizerModel = props.summarizerModel === undefined || props.summarizerModel === props.model ? model : props.summarizerModel.bind(this);
     // Every deployed limit is written, defaults included: the function never falls back to a value nobody reviewed.
     const environment = {
-      ...Object.fromEntries(CONFIGURABLE_SESSION_LIMITS.map((limit) => [LIMIT_VARIABLES[limit], String(this.limits[limit])])),
+      ...Object.fromEntries(CONFIGURABLE_SESSION_LIMITS.map((limit) => [SESSION_LIMIT_VARIABLES[limit], String(this.limits[limit])])),
       [ENV.MODEL_BACKEND]: JSON.stringify(model.config),
       [ENV.FIPS_SERVICES]: props.fipsServices.join(','),
-    };
-    this.sessionEnvironment = {
-      ...environment,
-      [ENV.SESSION_TABLE]: sessions.tableName,
-      [ENV.PAYLOAD_BUCKET]: sessions.payloadBucketName,
-      [ENV.PAYLOAD_KEY]: sessions.dataKey.keyArn,
     };
     const roleToTenant: Record<string, string> = {};
     for (const [tenant, roles] of Object.entries(props.tenants)) for (const role of roles) roleToTenant[role] = tenant;

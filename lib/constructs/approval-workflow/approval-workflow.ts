@@ -70,7 +70,7 @@ export interface ApprovalWorkflowProps extends ToolMachineProps {
 }
 
 /**
- * The slow half of the tool port (DESIGN.md, "Tools"): a Standard state
+ * The slow half of the tool port: a Standard state
  * machine for slow and approval-gated tools. It waits for an approver on a
  * task token (the approval wait stores the token in the session), runs the
  * tool, and resumes the turn by invoking `resumeTarget` with a

@@ -7,7 +7,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct, type IConstruct } from 'constructs';
 import { ENV } from '../../contract/env-names';
-import { DEFAULT_REFERENCE_PARTITION_KEY, REFERENCE_KEY_ATTRIBUTE_VARIABLE } from '../../contract/reference-table';
+import { DEFAULT_REFERENCE_PARTITION_KEY } from '../../contract/reference-table';
 import { ReferenceAccess } from '../../contract/tool-declaration';
 import { acknowledge } from '../../compliance/acknowledge';
 import { mergeProps } from '../merge-props';
@@ -20,8 +20,6 @@ import {
   REFERENCE_RECORD_ACTIONS,
   REFERENCE_REMOVAL_POLICY,
 } from './reference-data-defaults';
-
-export { ReferenceAccess } from '../../contract/tool-declaration';
 
 /** Reference data, created here or imported with `ReferenceData.fromReferenceDataAttributes`. */
 export interface IReferenceData extends IConstruct {
@@ -61,7 +59,7 @@ abstract class ReferenceDataBase extends Construct implements IReferenceData {
 
   public bind(fn: lambda.Function, access: ReferenceAccess): void {
     fn.addEnvironment(ENV.REFERENCE_TABLE, this.tableName);
-    fn.addEnvironment(REFERENCE_KEY_ATTRIBUTE_VARIABLE, this.partitionKeyName);
+    fn.addEnvironment(ENV.REFERENCE_KEY_ATTRIBUTE, this.partitionKeyName);
     if (access === ReferenceAccess.RECORD) this.grantRecordItems(fn);
     else this.grantReadItems(fn);
   }

@@ -36,6 +36,11 @@ export class SessionApi extends Construct {
 
   constructor(scope: Construct, id: string, props: SessionApiProps) {
     super(scope, id);
+    if (!props.endpoint) {
+      throw new Error(
+        `${this.node.path}: endpoint is required: the session API is private and reachable only through an "execute-api" interface endpoint; create one in the VPC (PrivateNetwork interfaceEndpoints: ["execute-api", ...]) and pass it.`,
+      );
+    }
     requireCapability(this, 'apigateway:private-rest-api', 'the session API');
 
     const accessLogs = new logs.LogGroup(this, 'AccessLogs', {

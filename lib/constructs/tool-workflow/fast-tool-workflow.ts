@@ -33,7 +33,7 @@ abstract class FastToolWorkflowBase extends ToolMachineBase implements IFastTool
 export type FastToolWorkflowProps = ToolMachineProps;
 
 /**
- * The fast half of the tool port (DESIGN.md, "Tools"): an Express state
+ * The fast half of the tool port: an Express state
  * machine the orchestrator starts synchronously within a turn. It routes on
  * `$.tool` to one Task per fast tool (a Lambda, or a DynamoDB GetItem SDK
  * integration of the caller's tenant), each with its timeout; every outcome,

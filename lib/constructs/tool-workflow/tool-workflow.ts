@@ -49,7 +49,7 @@ export interface ToolWorkflowProps {
 }
 
 /**
- * The orchestrator's tool port (DESIGN.md, "Tools"), composed of:
+ * The orchestrator's tool port, composed of:
  *
  * - a FastToolWorkflow (Express) for the `fast` tools, run within a turn;
  * - an ApprovalWorkflow (Standard) for the `slow` and approval-gated tools,

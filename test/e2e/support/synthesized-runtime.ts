@@ -20,7 +20,7 @@ import { readToolEnv } from '../../../lambda/core/wiring/tool-wiring';
 import { createHandler } from '../../../lambda/orchestrator/handler';
 import type { OrchestratorDeps } from '../../../lambda/orchestrator/orchestrator-deps';
 import { createResumeHandler, isResumeTurnEvent } from '../../../lambda/orchestrator/resume-handler';
-import { REFERENCE_TABLE_SCHEMA } from '../../../lambda/tools/reference-table-schema';
+import { REFERENCE_TABLE_SCHEMA } from '../../../lib/contract/reference-table';
 import { partitionOf } from '../../../lib/residency/region-facts';
 import { startLocalStepFunctions, type LocalStepFunctions, type TaskHandler } from '../../helpers/local-stepfunctions';
 import { createBucket, createSessionTable, motoClientConfig, motoS3Client, startMoto, type MotoServer } from '../../helpers/moto';

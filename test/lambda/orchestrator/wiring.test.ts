@@ -2,6 +2,8 @@ import { Tracer } from '@aws-lambda-powertools/tracer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { sessionPk } from '../../../lambda/core/domain/session-keys';
 import { ENV } from '../../../lib/contract/env-names';
+import { modelToolDeclaration } from '../../../lib/contract/tool-declaration';
+import { findTool } from '../../../lib/tools/catalog';
 import { DEFAULT_SESSION_LIMITS } from '../../../lib/contract/session-limits';
 import { readRuntimeEnv, RuntimeEnvError } from '../../../lambda/core/wiring/runtime-env';
 import { sessionClients } from '../../../lambda/core/wiring/session-store-wiring';
@@ -56,8 +58,10 @@ describe('runtime environment', () => {
 describe('tool environment', () => {
   const FAST_ARN = 'arn:aws-us-gov:states:us-gov-west-1:111122223333:stateMachine:statehouse-fast-tools';
   const SLOW_ARN = 'arn:aws-us-gov:states:us-gov-west-1:111122223333:stateMachine:statehouse-slow-tools';
+  /** The variable as the construct writes it: the enabled tools' model-facing declarations. */
+  const toolsJson = (...names: string[]) => JSON.stringify(names.map((name) => modelToolDeclaration(findTool(name)!)));
   const TOOLS_ENV = {
-    [ENV.TOOLS]: '["compute_deadline","release_records"]',
+    [ENV.TOOLS]: toolsJson('compute_deadline', 'release_records'),
     [ENV.FAST_TOOLS_STATE_MACHINE]: FAST_ARN,
     [ENV.SLOW_TOOLS_STATE_MACHINE]: SLOW_ARN,
     [ENV.TOOL_POLICY]: '{"agency-b":["compute_deadline"]}',
@@ -75,10 +79,10 @@ describe('tool environment', () => {
 
   test.each<[string, Record<string, string>, string]>([
     ['a list that is not JSON', { [ENV.TOOLS]: 'compute_deadline' }, `${ENV.TOOLS} is not JSON`],
-    ['a tool outside the catalog', { [ENV.TOOLS]: '["drop_tables"]' }, '"drop_tables", which is not a tool'],
+    ['names instead of declarations', { [ENV.TOOLS]: '["drop_tables"]' }, ENV.TOOLS],
     ['a slow tool without its workflow', { ...TOOLS_ENV, [ENV.SLOW_TOOLS_STATE_MACHINE]: '' }, `"release_records" is enabled but ${ENV.SLOW_TOOLS_STATE_MACHINE} is not set`],
     ['a workflow that is not a state machine ARN', { ...TOOLS_ENV, [ENV.FAST_TOOLS_STATE_MACHINE]: 'fast-tools' }, 'not a state machine ARN'],
-    ['a policy naming a tool not enabled', { ...TOOLS_ENV, [ENV.TOOLS]: '["compute_deadline"]', [ENV.TOOL_POLICY]: '{"agency-b":["release_records"]}' }, 'not enabled'],
+    ['a policy naming a tool not enabled', { ...TOOLS_ENV, [ENV.TOOLS]: toolsJson('compute_deadline'), [ENV.TOOL_POLICY]: '{"agency-b":["release_records"]}' }, 'not enabled'],
     ['a policy keyed by something not a tenant id', { ...TOOLS_ENV, [ENV.TOOL_POLICY]: '{"a/b":[]}' }, ENV.TOOL_POLICY],
   ])('%s fails the cold start, naming the setting', (_case, env, message) => {
     expect(() => readToolEnv(env)).toThrow(message);

@@ -3,7 +3,6 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { findTool } from '../../../lib/tools/catalog';
 import { ENV } from '../../../lib/contract/env-names';
-import { REFERENCE_KEY_ATTRIBUTE_VARIABLE } from '../../../lib/contract/reference-table';
 import type { ToolDeclaration } from '../../../lib/contract/tool-declaration';
 import type { ApprovalDecision, PendingApproval, ResumeTurnEvent, SlowToolRunInput } from '../../../lib/contract/workflow-contract';
 import { ReferenceData } from '../../../lib/constructs/reference-data/reference-data';
@@ -47,7 +46,7 @@ beforeAll(async () => {
   definition = machineNamed(synthesizedMachines(stage.runtime, stacksOf(stage)), '-tools-slow').definition;
   const releaseEnv = functionEnvironment(stage.runtime, stacksOf(stage), 'tool-release-records');
   referenceTable = releaseEnv[ENV.REFERENCE_TABLE];
-  referenceKey = releaseEnv[REFERENCE_KEY_ATTRIBUTE_VARIABLE];
+  referenceKey = releaseEnv[ENV.REFERENCE_KEY_ATTRIBUTE];
   moto = await startMoto();
   dynamodb = new DynamoDBClient({ ...motoClientConfig(moto), region: GOV_WEST });
   await createReferenceTable(dynamodb, referenceTable, referenceKey);

@@ -6,7 +6,6 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { ENV } from '../../../lib/contract/env-names';
-import { REFERENCE_KEY_ATTRIBUTE_VARIABLE } from '../../../lib/contract/reference-table';
 import { ReferenceAccess, type ToolDeclaration } from '../../../lib/contract/tool-declaration';
 import { ApprovalWorkflow } from '../../../lib/constructs/approval-workflow/approval-workflow';
 import { ReferenceData } from '../../../lib/constructs/reference-data/reference-data';
@@ -262,7 +261,7 @@ describe('ReferenceData', () => {
     f.referenceData.bind(fn, access);
     const template = Template.fromStack(f.stack);
     const [, tool] = Object.entries(template.findResources('AWS::Lambda::Function')).find(([id]) => id.startsWith('Tool'))!;
-    expect(tool.Properties.Environment.Variables).toEqual({ [ENV.REFERENCE_TABLE]: { Ref: expect.stringMatching(/^Reference/) }, [REFERENCE_KEY_ATTRIBUTE_VARIABLE]: 'caseId' });
+    expect(tool.Properties.Environment.Variables).toEqual({ [ENV.REFERENCE_TABLE]: { Ref: expect.stringMatching(/^Reference/) }, [ENV.REFERENCE_KEY_ATTRIBUTE]: 'caseId' });
     const statements = roleStatements(template, roleOf(template, 'ToolServiceRole'));
     expect(statements.map((s) => [...listOf(s.Action as string | string[])].sort())).toEqual([tableActions, keyActions]);
   });

@@ -261,8 +261,8 @@ describe('the model each function is bound to', () => {
       endpointName: NEURON_ENDPOINT,
       maxTokens: 512,
     });
-    // AND the session environment other session functions start from keeps the orchestrator's model
-    expect(JSON.parse(agent.sessionEnvironment[ENV.MODEL_BACKEND])).toMatchObject({ kind: 'bedrock-converse' });
+    // AND the orchestrator keeps its own model
+    expect(parseModelBackendConfig(functionOf(template, 'orchestrator').Properties.Environment.Variables[ENV.MODEL_BACKEND] as string)).toMatchObject({ kind: 'bedrock-converse' });
   });
 });
 

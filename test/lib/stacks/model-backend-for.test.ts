@@ -1,6 +1,6 @@
 import type { ResidencyConfig } from '../../../lib/config/schema';
 import { NeuronEndpoint } from '../../../lib/constructs/neuron-endpoint/neuron-endpoint';
-import { modelBackendFor } from '../../../lib/stacks/model-props';
+import { modelBackendFor } from '../../../lib/stacks/target-props';
 import { GOV_EAST, GOV_WEST, synthFailure, targetStack } from '../constructs/construct-test-stacks';
 
 const HAIKU = 'anthropic.claude-3-haiku-20240307-v1:0';
