@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Token } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as iam from 'aws-cdk-lib/aws-iam';
@@ -12,7 +12,7 @@ import { ENV, SESSION_LIMIT_VARIABLES } from '../../contract/env-names';
 import { CONFIGURABLE_SESSION_LIMITS, DEFAULT_SESSION_LIMITS, type ConfigurableSessionLimit, type SessionLimits } from '../../contract/session-limits';
 import { acknowledge } from '../../compliance/acknowledge';
 import type { ModelBackend } from '../model-backend/model-backend';
-import { PlatformFunction } from '../platform-function/platform-function';
+import { PlatformFunction, type PlatformFunctionProps } from '../platform-function/platform-function';
 import { SessionAccess, type ISessionStore } from '../session-store/session-store';
 
 /** Where the functions' handlers live. */
@@ -20,6 +20,15 @@ const LAMBDA_DIR = path.join(__dirname, '..', '..', '..', 'lambda');
 
 /** The session limits a deployment sets; the rest are DEFAULT_SESSION_LIMITS (lib/contract/session-limits.ts). */
 export type DeployedSessionLimits = Pick<SessionLimits, ConfigurableSessionLimit>;
+
+/** What a user may change of the two functions; their code, network, keys, logs and environment are the construct's. */
+export type AgentFunctionOverrides = Partial<Pick<PlatformFunctionProps, 'memorySize' | 'timeout' | 'reservedConcurrentExecutions'>>;
+
+/** API Gateway waits at most 29 s for a REST integration; the model call gets the rest after two DynamoDB round trips. */
+export const ORCHESTRATOR_MAX_TIMEOUT = Duration.seconds(29);
+export const ORCHESTRATOR_FUNCTION_DEFAULTS: AgentFunctionOverrides = { timeout: ORCHESTRATOR_MAX_TIMEOUT };
+/** Off the request path: two minutes per stream batch, at most 10 at a time (SC-5). */
+export const SUMMARIZER_FUNCTION_DEFAULTS: AgentFunctionOverrides = { timeout: Duration.minutes(2), reservedConcurrentExecutions: 10 };
 
 /** An agent orchestrator, created here or imported with `AgentOrchestrator.fromAgentOrchestratorAttributes`. */
 export interface IAgentOrchestrator extends IConstruct {
@@ -84,6 +93,14 @@ export interface AgentOrchestratorProps {
   readonly limits?: Partial<DeployedSessionLimits>;
   /** Services whose SDK clients must use a separate -fips host (from the region facts). */
   readonly fipsServices: readonly string[];
+  /**
+   * Your own settings for the orchestrator function, merged over
+   * ORCHESTRATOR_FUNCTION_DEFAULTS. Its timeout cannot exceed API Gateway's 29 s integration limit.
+   * @default ORCHESTRATOR_FUNCTION_DEFAULTS
+   */
+  readonly orchestratorFunctionProps?: AgentFunctionOverrides;
+  /** Your own settings for the summarizer function, merged over SUMMARIZER_FUNCTION_DEFAULTS. @default SUMMARIZER_FUNCTION_DEFAULTS */
+  readonly summarizerFunctionProps?: AgentFunctionOverrides;
 }
 
 /**
@@ -108,6 +125,12 @@ export class AgentOrchestrator extends AgentOrchestratorBase {
   constructor(scope: Construct, id: string, props: AgentOrchestratorProps) {
     super(scope, id);
     const { sessions } = props;
+    const timeout = props.orchestratorFunctionProps?.timeout;
+    if (timeout && !Token.isUnresolved(timeout.toSeconds()) && timeout.toSeconds() > ORCHESTRATOR_MAX_TIMEOUT.toSeconds()) {
+      throw new Error(
+        `${this.node.path}: orchestratorFunctionProps.timeout is ${timeout.toSeconds()} s; API Gateway stops waiting after ${ORCHESTRATOR_MAX_TIMEOUT.toSeconds()} s, so use at most ${ORCHESTRATOR_MAX_TIMEOUT.toSeconds()} s.`,
+      );
+    }
     this.limits = { ...DEFAULT_SESSION_LIMITS, ...props.limits };
     const common = {
       vpc: props.vpc,
@@ -128,12 +151,12 @@ export class AgentOrchestrator extends AgentOrchestratorBase {
     for (const [tenant, roles] of Object.entries(props.tenants)) for (const role of roles) roleToTenant[role] = tenant;
 
     this.orchestrator = new PlatformFunction(this, 'Orchestrator', {
+      ...ORCHESTRATOR_FUNCTION_DEFAULTS,
+      ...props.orchestratorFunctionProps,
       ...common,
       entry: path.join(LAMBDA_DIR, 'orchestrator', 'index.ts'),
       description: 'Statehouse orchestrator: runs one agent turn per request',
       serviceName: 'orchestrator',
-      // API Gateway waits at most 29 s; the model call gets the rest after two DynamoDB round trips.
-      timeout: Duration.seconds(29),
       // The Lambda side looks a caller's role up, so the map is written role → tenant.
       environment: { ...environment, [ENV.TENANT_MAP]: JSON.stringify(roleToTenant) },
     });
@@ -141,12 +164,12 @@ export class AgentOrchestrator extends AgentOrchestratorBase {
     model.grant(this.orchestrator.grantPrincipal);
 
     this.summarizer = new PlatformFunction(this, 'Summarizer', {
+      ...SUMMARIZER_FUNCTION_DEFAULTS,
+      ...props.summarizerFunctionProps,
       ...common,
       entry: path.join(LAMBDA_DIR, 'summarizer', 'index.ts'),
       description: 'Statehouse summarizer: folds old session events into the rolling summary',
       serviceName: 'summarizer',
-      timeout: Duration.minutes(2),
-      reservedConcurrentExecutions: 10,
       environment: { ...environment, [ENV.MODEL_BACKEND]: JSON.stringify(summarizerModel.config) },
     });
     sessions.bind(this.summarizer.function, SessionAccess.READ_WRITE);

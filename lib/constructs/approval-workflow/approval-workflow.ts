@@ -9,14 +9,15 @@ import { acknowledgeWildcardResource } from '../../compliance/acknowledge';
 import { SessionAccess, type ISessionStore } from '../session-store/session-store';
 import { failureOutput, notAllowed, ToolFailureStates, toolTask } from '../tool-workflow/tool-states';
 import {
-  stateMachineArnOf,
-  stateMachineNameOf,
+  createdMachine,
+  importedMachine,
   targetOf,
   ToolMachineBase,
   toolStateMachine,
   validateTools,
   type IToolMachine,
   type ToolMachineAttributes,
+  type ToolMachineIdentity,
   type ToolMachineProps,
 } from '../tool-workflow/tool-machine';
 import { RESUME_RETRY, SLOW_RETRY } from '../tool-workflow/tool-workflow-defaults';
@@ -32,6 +33,7 @@ export interface IApprovalWorkflow extends IToolMachine {
 }
 
 abstract class ApprovalWorkflowBase extends ToolMachineBase implements IApprovalWorkflow {
+
   public grantStart(grantee: iam.IGrantable): iam.Grant {
     return this.grantOnMachine(grantee, ['states:StartExecution']);
   }
@@ -83,22 +85,14 @@ export interface ApprovalWorkflowProps extends ToolMachineProps {
 export class ApprovalWorkflow extends ApprovalWorkflowBase {
   /** An approval workflow deployed elsewhere: its grants and metrics work as on one created here. */
   public static fromApprovalWorkflowAttributes(scope: Construct, id: string, attrs: ToolMachineAttributes): IApprovalWorkflow {
-    class Imported extends ApprovalWorkflowBase {
-      public readonly stateMachineArn = attrs.stateMachineArn;
-      public readonly stateMachineName = stateMachineNameOf(attrs.stateMachineArn);
-      public readonly encryptionKey = attrs.encryptionKey;
-    }
-    return new Imported(scope, id);
+    return new ImportedApprovalWorkflow(scope, id, importedMachine(attrs));
   }
 
   public readonly stateMachine: sfn.StateMachine;
-  /** Built from the fixed name: no reference to the machine, which invokes the orchestrator that names it. */
-  public readonly stateMachineArn: string;
-  public readonly stateMachineName: string;
-  public readonly encryptionKey: kms.IKey;
+  public declare readonly encryptionKey: kms.IKey;
 
   constructor(scope: Construct, id: string, props: ApprovalWorkflowProps) {
-    super(scope, id);
+    super(scope, id, createdMachine(scope, props));
     for (const tool of props.tools) {
       if (tool.mode !== 'slow') {
         throw new Error(`${this.node.path}: tool "${tool.name}" is mode "${tool.mode}"; the approval workflow runs only mode "slow" tools. Give it to the FastToolWorkflow.`);
@@ -107,9 +101,6 @@ export class ApprovalWorkflow extends ApprovalWorkflowBase {
     validateTools(this, props);
     // AC-6: the approval wait may update session headers only.
     props.sessions.bind(props.approvalWait, SessionAccess.UPDATE_HEADERS);
-    this.encryptionKey = props.encryptionKey;
-    this.stateMachineName = props.stateMachineName;
-    this.stateMachineArn = stateMachineArnOf(this, props.stateMachineName);
     const functions = [...props.tools.flatMap((tool) => props.toolFunctions?.[tool.name] ?? []), props.approvalWait, props.resumeTarget];
     this.stateMachine = toolStateMachine(this, props, sfn.StateMachineType.STANDARD, this.definition(props), functions);
   }
@@ -214,5 +205,11 @@ export class ApprovalWorkflow extends ApprovalWorkflowBase {
     return new sfn.Choice(scope, 'Approval required?')
       .when(needsApproval.length === 1 ? needsApproval[0] : sfn.Condition.or(...needsApproval), waitForApproval)
       .otherwise(route);
+  }
+}
+
+class ImportedApprovalWorkflow extends ApprovalWorkflowBase {
+  public constructor(scope: Construct, id: string, identity: ToolMachineIdentity) {
+    super(scope, id, identity);
   }
 }

@@ -5,14 +5,15 @@ import { Construct } from 'constructs';
 import { requireCapability } from '../../residency/capability-gate';
 import { notAllowed, ToolFailureStates, toolTask } from './tool-states';
 import {
-  stateMachineArnOf,
-  stateMachineNameOf,
+  createdMachine,
+  importedMachine,
   targetOf,
   ToolMachineBase,
   toolStateMachine,
   validateTools,
   type IToolMachine,
   type ToolMachineAttributes,
+  type ToolMachineIdentity,
   type ToolMachineProps,
 } from './tool-machine';
 import { FAST_TOOL_RETRY } from './tool-workflow-defaults';
@@ -24,6 +25,7 @@ export interface IFastToolWorkflow extends IToolMachine {
 }
 
 abstract class FastToolWorkflowBase extends ToolMachineBase implements IFastToolWorkflow {
+
   public grantStartSync(grantee: iam.IGrantable): iam.Grant {
     return this.grantOnMachine(grantee, ['states:StartSyncExecution']);
   }
@@ -46,22 +48,14 @@ export type FastToolWorkflowProps = ToolMachineProps;
 export class FastToolWorkflow extends FastToolWorkflowBase {
   /** A fast-tools workflow deployed elsewhere: its grants and metrics work as on one created here. */
   public static fromFastToolWorkflowAttributes(scope: Construct, id: string, attrs: ToolMachineAttributes): IFastToolWorkflow {
-    class Imported extends FastToolWorkflowBase {
-      public readonly stateMachineArn = attrs.stateMachineArn;
-      public readonly stateMachineName = stateMachineNameOf(attrs.stateMachineArn);
-      public readonly encryptionKey = attrs.encryptionKey;
-    }
-    return new Imported(scope, id);
+    return new ImportedFastToolWorkflow(scope, id, importedMachine(attrs));
   }
 
   public readonly stateMachine: sfn.StateMachine;
-  /** Built from the fixed name: no reference to the machine itself. */
-  public readonly stateMachineArn: string;
-  public readonly stateMachineName: string;
-  public readonly encryptionKey: kms.IKey;
+  public declare readonly encryptionKey: kms.IKey;
 
   constructor(scope: Construct, id: string, props: FastToolWorkflowProps) {
-    super(scope, id);
+    super(scope, id, createdMachine(scope, props));
     for (const tool of props.tools) {
       // The Express workflow has no approval wait: an approval-gated tool here would run unapproved.
       if (tool.mode !== 'fast' || tool.approval) {
@@ -72,9 +66,6 @@ export class FastToolWorkflow extends FastToolWorkflowBase {
     }
     validateTools(this, props);
     requireCapability(this, 'states:express', 'the fast-tools workflow (Express state machine)');
-    this.encryptionKey = props.encryptionKey;
-    this.stateMachineName = props.stateMachineName;
-    this.stateMachineArn = stateMachineArnOf(this, props.stateMachineName);
     const functions = props.tools.flatMap((tool) => props.toolFunctions?.[tool.name] ?? []);
     this.stateMachine = toolStateMachine(this, props, sfn.StateMachineType.EXPRESS, this.definition(props), functions);
   }
@@ -92,5 +83,11 @@ export class FastToolWorkflow extends FastToolWorkflowBase {
       route.when(sfn.Condition.stringEquals('$.tool', tool.name), task);
     }
     return route.otherwise(notAllowed(scope, {}));
+  }
+}
+
+class ImportedFastToolWorkflow extends FastToolWorkflowBase {
+  public constructor(scope: Construct, id: string, identity: ToolMachineIdentity) {
+    super(scope, id, identity);
   }
 }

@@ -46,10 +46,34 @@ export interface ToolMachineAttributes {
   readonly encryptionKey?: kms.IKey;
 }
 
+/** Which machine a workflow construct stands for: its name, its ARN and the key of its execution data. */
+export interface ToolMachineIdentity {
+  readonly stateMachineArn: string;
+  readonly stateMachineName: string;
+  readonly encryptionKey?: kms.IKey;
+}
+
+/** The identity of a machine deployed elsewhere, from its attributes. */
+export function importedMachine(attrs: ToolMachineAttributes): ToolMachineIdentity {
+  return { stateMachineArn: attrs.stateMachineArn, stateMachineName: stateMachineNameOf(attrs.stateMachineArn), encryptionKey: attrs.encryptionKey };
+}
+
+/** The identity of a machine created in the stack of `scope`: the ARN is built from the fixed name, not referenced. */
+export function createdMachine(scope: Construct, props: Pick<ToolMachineProps, 'stateMachineName' | 'encryptionKey'>): ToolMachineIdentity {
+  return { stateMachineArn: stateMachineArnOf(scope, props.stateMachineName), stateMachineName: props.stateMachineName, encryptionKey: props.encryptionKey };
+}
+
 export abstract class ToolMachineBase extends Construct implements IToolMachine {
-  public abstract readonly stateMachineArn: string;
-  public abstract readonly stateMachineName: string;
-  public abstract readonly encryptionKey?: kms.IKey;
+  public readonly stateMachineArn: string;
+  public readonly stateMachineName: string;
+  public readonly encryptionKey?: kms.IKey;
+
+  protected constructor(scope: Construct, id: string, identity: ToolMachineIdentity) {
+    super(scope, id);
+    this.stateMachineArn = identity.stateMachineArn;
+    this.stateMachineName = identity.stateMachineName;
+    this.encryptionKey = identity.encryptionKey;
+  }
 
   public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return new cloudwatch.Metric({
