@@ -183,14 +183,15 @@ export function toolStateMachine(
   invokedFunctions: readonly lambda.IFunction[],
 ): sfn.StateMachine {
   const logGroup = props.logGroup ?? workflowLogGroup(scope, props);
+  // The deprecated `definition` would replace the workflow's own definition: it is not an override.
+  const { definition: _notAnOverride, ...overrides } = props.stateMachineProps ?? {};
   const machine = new sfn.StateMachine(
     scope,
     'Default',
-    mergeProps<sfn.StateMachineProps>({ tracingEnabled: WORKFLOW_TRACING }, props.stateMachineProps, {
+    mergeProps<sfn.StateMachineProps>({ tracingEnabled: WORKFLOW_TRACING }, overrides, {
       stateMachineName: props.stateMachineName,
       stateMachineType: type,
       definitionBody: sfn.DefinitionBody.fromChainable(definition),
-      definition: undefined,
       // AU-2/AU-12: every transition with its data, in the encrypted log group.
       logs: { destination: logGroup, level: WORKFLOW_LOG_LEVEL, includeExecutionData: WORKFLOW_INCLUDE_EXECUTION_DATA },
       // SC-28: execution input, output and state data under the agency's data key.
