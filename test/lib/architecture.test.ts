@@ -49,6 +49,11 @@ describe('module map', () => {
     expect(violations(sourceFiles('lib/constructs'), (target) => !forbidden.some((f) => f(target)))).toEqual([]);
   });
 
+  test('target-props.ts is the only stack file that reads the configuration', () => {
+    const files = sourceFiles('lib/stacks').filter((file) => file !== 'lib/stacks/target-props.ts');
+    expect(violations(files, (target) => !under('lib/config')(target))).toEqual([]);
+  });
+
   test('the configuration knows no construct or stack (no type cycle)', () => {
     const forbidden = ['lib/constructs', 'lib/stacks'].map(under);
     expect(violations(sourceFiles('lib/config'), (target) => !forbidden.some((f) => f(target)))).toEqual([]);
