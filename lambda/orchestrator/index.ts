@@ -2,11 +2,11 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { createModelBackend } from '../core/adapters/model/backend-config';
 import { systemClock } from '../core/adapters/system-clock';
 import type { ResumeOutcome } from '../core/domain/resume-turn';
 import { parseTenantMap } from '../core/http/caller';
 import { ENV } from '../../lib/contract/env-names';
+import { agentModels, readAgentDirectory } from '../core/wiring/agent-wiring';
 import { readRuntimeEnv } from '../core/wiring/runtime-env';
 import { sessionRepositoryFromEnv } from '../core/wiring/session-store-wiring';
 import { readToolEnv, toolsFromEnv } from '../core/wiring/tool-wiring';
@@ -31,14 +31,20 @@ const metrics = new Metrics();
 const tracer = new Tracer();
 const env = readRuntimeEnv(process.env);
 
+// esbuild writes the definitions in place of this exact expression at bundle time (AgentOrchestrator,
+// ENV.AGENT_DEFINITIONS); run from source (tests), it is an ordinary environment variable.
+const bundledDefinitions = process.env.STATEHOUSE_AGENT_DEFINITIONS;
+const agents = readAgentDirectory({ ...process.env, [ENV.AGENT_DEFINITIONS]: bundledDefinitions });
+const modelFor = agentModels(agents, {
+  region: env.region,
+  fipsServices: env.fipsServices,
+  requestTimeoutMs: MODEL_REQUEST_TIMEOUT_MS,
+  maxAttempts: 1,
+});
+
 const deps: OrchestratorDeps = {
   sessions: sessionRepositoryFromEnv(env, tracer),
-  model: createModelBackend(env.modelBackend, {
-    region: env.region,
-    fipsServices: env.fipsServices,
-    requestTimeoutMs: MODEL_REQUEST_TIMEOUT_MS,
-    maxAttempts: 1,
-  }),
+  model: modelFor(agents.defaultAgent),
   clock: systemClock,
   tenants: parseTenantMap(process.env[ENV.TENANT_MAP]),
   limits: env.limits,

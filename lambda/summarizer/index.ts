@@ -3,7 +3,8 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { createModelBackend } from '../core/adapters/model/backend-config';
 import { systemClock } from '../core/adapters/system-clock';
-import { readRuntimeEnv } from '../core/wiring/runtime-env';
+import { ENV } from '../../lib/contract/env-names';
+import { readRuntimeEnv, RuntimeEnvError } from '../core/wiring/runtime-env';
 import { sessionRepositoryFromEnv } from '../core/wiring/session-store-wiring';
 import { createHandler } from './handler';
 
@@ -15,6 +16,7 @@ const logger = new Logger();
 const metrics = new Metrics();
 const tracer = new Tracer();
 const env = readRuntimeEnv(process.env);
+if (!env.modelBackend) throw new RuntimeEnvError(`${ENV.MODEL_BACKEND} is not set: the summarizer has no model`);
 
 export const handler = createHandler({
   sessions: sessionRepositoryFromEnv(env, tracer),

@@ -46,9 +46,12 @@ export function mergeConfig(base: Json, override: Json): Json {
   if (!isPlainObject(base) || !isPlainObject(override)) return override === undefined ? base : override;
   if ('kind' in override && override.kind !== base.kind) return override;
   const out: Record<string, Json> = { ...base };
-  for (const [key, value] of Object.entries(override)) out[key] = mergeConfig(base[key], value);
+  for (const [key, value] of Object.entries(override)) out[key] = REPLACED_AS_A_WHOLE.has(key) ? value : mergeConfig(base[key], value);
   return out;
 }
+
+/** Fields an override replaces instead of merging into: a team that declares its agents gets exactly those. */
+const REPLACED_AS_A_WHOLE: ReadonlySet<string> = new Set(['agents']);
 
 /** Rules that need the region-facts table; zod checks the shapes first. */
 function crossFieldProblems(config: StatehouseSettings): ConfigProblem[] {
@@ -90,7 +93,7 @@ function crossFieldProblems(config: StatehouseSettings): ConfigProblem[] {
         message: `must include "${EXECUTE_API_ENDPOINT}": the session API is private and reachable only through that interface endpoint (got ${target.interfaceEndpoints.map((e) => `"${e}"`).join(', ') || 'none'}); add "${EXECUTE_API_ENDPOINT}".`,
       });
     }
-    problems.push(...toolProblems(at, target));
+    problems.push(...toolProblems(at, target), ...agentProblems(at, target));
     problems.push(...modelProblems(name, target), ...neuronProblems(at, target));
   }
   return problems;
@@ -110,30 +113,33 @@ const SAGEMAKER_RUNTIME_ENDPOINT = 'sagemaker.runtime';
  */
 function modelProblems(name: string, target: TargetSettings): ConfigProblem[] {
   const at = `targets.${name}`;
-  const problems: ConfigProblem[] = [];
   const models: Array<[string, ModelConfig | undefined]> = [
     ['model', target.model],
     ['summarizerModel', target.summarizerModel],
   ];
-  for (const [field, model] of models) {
-    if (model?.kind === 'neuron' && target.neuron === undefined) {
-      problems.push({
-        path: `${at}.${field}.kind`,
-        message:
-          `"neuron" means this target's own Neuron endpoint, but ${at}.neuron is not set. ` +
-          `Add it (e.g. "neuron": {"instanceType": "ml.inf2.xlarge", "weightsPrefix": "llama-3-8b/"}), or use kind "bedrock-converse", or "sagemaker" with the endpointName of an endpoint deployed elsewhere.`,
-      });
-    }
-    if ((model?.kind === 'neuron' || model?.kind === 'sagemaker') && !target.interfaceEndpoints.includes(SAGEMAKER_RUNTIME_ENDPOINT)) {
-      problems.push({
-        path: `${at}.interfaceEndpoints`,
-        message: `${field} calls a SageMaker endpoint, which the isolated subnets reach only through the "${SAGEMAKER_RUNTIME_ENDPOINT}" interface endpoint; add "${SAGEMAKER_RUNTIME_ENDPOINT}" to interfaceEndpoints.`,
-      });
-    }
-    if (model?.kind === 'bedrock-converse') {
-      const problem = inferenceProfileProblem(model.modelId, target);
-      if (problem) problems.push({ path: `${at}.${field}.modelId`, message: problem });
-    }
+  return models.flatMap(([field, model]) => (model ? modelRuleProblems(at, field, model, target) : []));
+}
+
+/** The model rules for one model of the target, at `<at>.<field>`. */
+function modelRuleProblems(at: string, field: string, model: ModelConfig, target: TargetSettings): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  if (model.kind === 'neuron' && target.neuron === undefined) {
+    problems.push({
+      path: `${at}.${field}.kind`,
+      message:
+        `"neuron" means this target's own Neuron endpoint, but ${at}.neuron is not set. ` +
+        `Add it (e.g. "neuron": {"instanceType": "ml.inf2.xlarge", "weightsPrefix": "llama-3-8b/"}), or use kind "bedrock-converse", or "sagemaker" with the endpointName of an endpoint deployed elsewhere.`,
+    });
+  }
+  if ((model.kind === 'neuron' || model.kind === 'sagemaker') && !target.interfaceEndpoints.includes(SAGEMAKER_RUNTIME_ENDPOINT)) {
+    problems.push({
+      path: `${at}.interfaceEndpoints`,
+      message: `${field} calls a SageMaker endpoint, which the isolated subnets reach only through the "${SAGEMAKER_RUNTIME_ENDPOINT}" interface endpoint; add "${SAGEMAKER_RUNTIME_ENDPOINT}" to interfaceEndpoints.`,
+    });
+  }
+  if (model.kind === 'bedrock-converse') {
+    const problem = inferenceProfileProblem(model.modelId, target);
+    if (problem) problems.push({ path: `${at}.${field}.modelId`, message: problem });
   }
   return problems;
 }
@@ -221,6 +227,37 @@ function toolProblems(at: string, target: TargetSettings): ConfigProblem[] {
         });
       }
     });
+  }
+  return problems;
+}
+
+/**
+ * Agent rules: the default agent exists; each agent's tools are enabled,
+ * its delegates and handoffs are other agents of the target, and its model
+ * follows the model rules.
+ */
+function agentProblems(at: string, target: TargetSettings): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const names = Object.keys(target.agents);
+  const known = names.map((n) => `"${n}"`).join(', ');
+  if (!(target.defaultAgent in target.agents)) {
+    problems.push({ path: `${at}.defaultAgent`, message: `"${target.defaultAgent}" is not an agent of this target (agents: ${known}); name one of them, or declare it under agents.` });
+  }
+  const enabled = resolveEnabledTools(target);
+  for (const [name, agent] of Object.entries(target.agents)) {
+    const path = `${at}.agents.${name}`;
+    (agent.tools ?? []).forEach((tool, i) => {
+      if (!enabled.includes(tool)) {
+        problems.push({ path: `${path}.tools[${i}]`, message: `"${tool}" is not enabled in this target (enabled: ${enabled.join(', ') || 'none'}); enable it under tools.enabled, or remove it from the agent.` });
+      }
+    });
+    for (const field of ['delegates', 'handoffs'] as const) {
+      (agent[field] ?? []).forEach((other, i) => {
+        if (other === name) problems.push({ path: `${path}.${field}[${i}]`, message: `an agent cannot ${field === 'delegates' ? 'delegate' : 'hand off'} to itself; remove "${other}".` });
+        else if (!(other in target.agents)) problems.push({ path: `${path}.${field}[${i}]`, message: `"${other}" is not an agent of this target (agents: ${known}); declare it, or remove it.` });
+      });
+    }
+    if (agent.model) problems.push(...modelRuleProblems(at, `agents.${name}.model`, agent.model, target));
   }
   return problems;
 }

@@ -1,6 +1,7 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { z } from 'zod';
 import { SAGEMAKER_ENDPOINT_NAME, SAGEMAKER_ENDPOINT_NAME_RULE } from '../contract/model-backend-config';
+import { AGENT_NAME_PATTERN, AGENT_NAME_RULE, MAX_INSTRUCTIONS_BYTES } from '../contract/agent';
 import { SESSION_LIMIT_BOUNDS, type ConfigurableSessionLimit } from '../contract/session-limits';
 import { TOOL_CATALOG } from '../tools/catalog';
 import { MODEL_SIZES } from '../cost/neuron-throughput';
@@ -230,6 +231,40 @@ export const toolsSchema = z
   })
   .strict();
 
+const agentName = z.string().regex(AGENT_NAME_PATTERN, { message: `must be an agent name: ${AGENT_NAME_RULE}` });
+
+/** An agent a platform team declares: the unit a session runs with (lib/contract/agent.ts). */
+export const agentSchema = z
+  .object({
+    /** What the agent is for; what a caller, or a delegating agent's model, is told about it. */
+    description: z.string({ message: 'must say what the agent is for' }).min(1).max(1024, { message: 'must be at most 1024 characters' }),
+    /** The system prompt. */
+    instructions: z
+      .string({ message: 'must be the agent\'s system prompt' })
+      .min(1, { message: 'must not be empty' })
+      .refine((text) => Buffer.byteLength(text, 'utf8') <= MAX_INSTRUCTIONS_BYTES, {
+        message: `must be at most ${MAX_INSTRUCTIONS_BYTES} bytes (UTF-8); put reference material in a knowledge base instead`,
+      }),
+    /** The agent's own model. @default the target's `model` */
+    model: modelSchema.optional(),
+    /** Enabled tools the agent may call. @default every enabled tool */
+    tools: z.array(toolName).optional(),
+    /** Agents this agent may ask within a turn (each offered to its model as a tool). @default none */
+    delegates: z.array(agentName).optional(),
+    /** Agents this agent may hand the session to for the following turns. @default none */
+    handoffs: z.array(agentName).optional(),
+    limits: z
+      .object({
+        maxToolRounds: z.number().int().min(0).max(16).optional(),
+        delegationTokenBudget: z.number().int().positive().optional(),
+        maxDelegationDepth: z.number().int().min(0).max(4).optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+export type AgentSettings = z.infer<typeof agentSchema>;
+
 export const targetSchema = z
   .object({
     /**
@@ -274,8 +309,15 @@ export const targetSchema = z
         message: 'must be a capability id such as "sagemaker:hosting" or "sagemaker:instance:ml.inf2.xlarge" (see lib/residency/region-facts.ts)',
       }),
     ),
-    /** The orchestrator's model backend (and the summarizer's, unless summarizerModel is set). */
+    /** The model of every agent that names none, and of the summarizer unless summarizerModel is set. */
     model: modelSchema,
+    /**
+     * The agents of this target, by name. A value given here replaces the
+     * default agents as a whole (as arrays do), so an agent you do not list is gone.
+     */
+    agents: z.record(agentName, agentSchema).refine((agents) => Object.keys(agents).length > 0, { message: 'must declare at least one agent' }),
+    /** The agent a session gets when its creator names none. */
+    defaultAgent: agentName,
     /** The summarizer's model backend, e.g. Neuron for the summaries while the orchestrator runs on Bedrock. @default model */
     summarizerModel: modelSchema.optional(),
     /** This target's Neuron endpoint. @default none: no weights bucket, no Inference stack */

@@ -22,8 +22,19 @@ export const ENV = {
   SESSION_TOKEN_BUDGET: 'STATEHOUSE_SESSION_TOKEN_BUDGET',
   /** Session time to live in days (header and events expire together). */
   SESSION_TTL_DAYS: 'STATEHOUSE_SESSION_TTL_DAYS',
-  /** JSON: the model backend and its settings (see lambda/core/adapters/model/backend-config.ts). */
+  /** JSON: the summarizer's model backend and its settings (see lambda/core/adapters/model/backend-config.ts). */
   MODEL_BACKEND: 'STATEHOUSE_MODEL_BACKEND',
+  /** JSON: agent name → its model backend (ModelBackendConfig); deploy-time values resolved by CloudFormation. */
+  AGENT_MODELS: 'STATEHOUSE_AGENT_MODELS',
+  /**
+   * JSON: the AgentDirectory (lib/contract/agent.ts). NOT an environment
+   * variable of the deployed function: esbuild replaces `process.env.<this>`
+   * with the JSON text at bundle time (instructions do not fit Lambda's 4 KB
+   * of environment). Code run from source (tests) may set it in the environment.
+   */
+  AGENT_DEFINITIONS: 'STATEHOUSE_AGENT_DEFINITIONS',
+  /** A digest of the bundled definitions, so a changed prompt changes the template too. */
+  AGENT_DEFINITIONS_DIGEST: 'STATEHOUSE_AGENT_DEFINITIONS_DIGEST',
   /** JSON: { "<IAM role ARN>": "<tenant id>" }; callers not in it are refused. */
   TENANT_MAP: 'STATEHOUSE_TENANT_MAP',
   /** Comma-separated services whose SDK clients use a separate -fips host in this region. */

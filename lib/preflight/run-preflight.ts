@@ -1,3 +1,4 @@
+import { modelsInUse } from '../stacks/target-props';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -41,10 +42,10 @@ export async function runPreflight(
 ): Promise<PreflightTarget> {
   const { config, records } = unverifiedCapabilities(context, overrides, target);
   const targetConfig = config.targets[target];
-  // The Bedrock models of the orchestrator and, when it has its own, the summarizer.
+  // The Bedrock models of every agent and of the summarizer.
   const bedrockModelId = (model: ModelConfig | undefined) =>
     model?.kind === 'bedrock-converse' ? [model.modelId] : [];
-  const modelIds = [...new Set([...bedrockModelId(targetConfig.model), ...bedrockModelId(targetConfig.summarizerModel)])];
+  const modelIds = [...new Set(modelsInUse(targetConfig).flatMap(bedrockModelId))];
   const clients = clientsFor(targetConfig.region);
   const outcomes: ProbeOutcome[] = [];
   for (const record of records) outcomes.push(await probeCapability(record, clients, { region: targetConfig.region, modelIds }));

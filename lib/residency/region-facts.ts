@@ -76,6 +76,8 @@ const GOV_SFN = 'docs.aws.amazon.com/govcloud-us/latest/UserGuide/govcloud-step-
 const BEDROCK_AGENTS = 'docs.aws.amazon.com/bedrock/latest/userguide/agents-supported.html';
 const BEDROCK_KB = 'docs.aws.amazon.com/bedrock/latest/userguide/kb-managed-regions.html';
 const BEDROCK_GUARDRAILS = 'docs.aws.amazon.com/bedrock/latest/userguide/guardrails-supported.html';
+const BEDROCK_NOVA_REGIONS =
+  'docs.aws.amazon.com/bedrock/latest/userguide/copy-model-support.html (single-Region model support) and batch-inference-supported.html (Regions supporting the foundation model)';
 const CFN_LINT_SPEC = 'cfn-lint 1.51 region spec (AWS::SageMaker::* absent in us-gov-east-1)';
 const NO_SOURCE = 'no authoritative source found; ask the account with `npm run preflight`';
 const COMMERCIAL = PARTITIONS.aws.regions;
@@ -240,6 +242,20 @@ export const CAPABILITY_FACTS: readonly CapabilityFact[] = [
     why: 'Bedrock AgentCore runs only in us-gov-west-1 within GovCloud.',
     alternative: 'Use the orchestrator Lambda in this kit, or AgentCore in us-gov-west-1.',
   },
+  // --- Bedrock models (the kit's catalog; a model without a row is unverified) ---
+  // Nova Pro in-region: listed with single-Region support in us-east-1 and us-gov-west-1.
+  { capability: 'bedrock:model:amazon.nova-pro-v1:0', regions: ['us-east-1', ...GOV_WEST], status: FactStatus.AVAILABLE, source: BEDROCK_NOVA_REGIONS },
+  { capability: 'bedrock:model:amazon.nova-lite-v1:0', regions: ['us-east-1', ...GOV_WEST], status: FactStatus.AVAILABLE, source: BEDROCK_NOVA_REGIONS },
+  { capability: 'bedrock:model:anthropic.claude-3-haiku-20240307-v1:0', regions: ['us-east-1'], status: FactStatus.AVAILABLE, source: 'docs.aws.amazon.com/bedrock/latest/userguide/models-region-compatibility.html (in-Region)' },
+  // OpenAI's open-weight models: the regions that serve them on Bedrock (GovCloud included) have no authoritative list here.
+  ...(['openai.gpt-oss-120b-1:0', 'openai.gpt-oss-20b-1:0'] as const).map(
+    (model): CapabilityFact => ({
+      capability: `bedrock:model:${model}`,
+      regions: [...COMMERCIAL, ...ALL_GOV],
+      status: FactStatus.UNVERIFIED,
+      source: `where ${model} runs in-Region: ${NO_SOURCE} (ListFoundationModels)`,
+    }),
+  ),
   {
     capability: 'bedrock:model-list',
     regions: [...COMMERCIAL, ...ALL_GOV],

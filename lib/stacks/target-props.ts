@@ -3,7 +3,7 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { ConfigError } from '../config/load';
 import { dataResourcePrefix, permissionsBoundaryName, targetPrefix, trailName } from '../config/naming';
 import type { ModelConfig, NeuronConfig, NeuronServer, TargetConfig } from '../config/schema';
-import type { DeployedSessionLimits } from '../constructs/agent-orchestrator/agent-orchestrator';
+import type { AgentProps, DeployedSessionLimits } from '../constructs/agent-orchestrator/agent-orchestrator';
 import { ModelBackend } from '../constructs/model-backend/model-backend';
 import { ScalingSchedule, ScalingScheduleError } from '../constructs/neuron-endpoint/endpoint-scaling';
 import { NeuronEndpointPropsError, type INeuronEndpoint, type NeuronEndpointProps } from '../constructs/neuron-endpoint/neuron-endpoint';
@@ -83,8 +83,16 @@ export interface InferenceSettings {
 export interface RuntimeSettings {
   /** Prefix of the runtime's named resources (the tool state machines). */
   readonly namePrefix: string;
-  /** The models of the orchestrator and the summarizer; `neuron` needs the target's endpoint (Inference stack). */
-  readonly models: (neuronEndpoint?: INeuronEndpoint) => { readonly model: ModelBackend; readonly summarizerModel?: ModelBackend };
+  /**
+   * The default model, the summarizer's, and the agents with theirs; a model
+   * of kind `neuron` needs the target's endpoint (Inference stack).
+   */
+  readonly models: (neuronEndpoint?: INeuronEndpoint) => {
+    readonly model: ModelBackend;
+    readonly summarizerModel?: ModelBackend;
+    readonly agents: Readonly<Record<string, AgentProps>>;
+    readonly defaultAgent: string;
+  };
   /** Tenant id → IAM role ARNs whose callers act for it. */
   readonly tenants: Readonly<Record<string, readonly string[]>>;
   readonly limits: DeployedSessionLimits;
@@ -120,14 +128,33 @@ export function targetStacksProps(name: string, target: TargetConfig): TargetSta
       endpoint: neuronSettingsOrConfigError(name, target.neuron),
       weightsPrefix: target.neuron.weightsPrefix,
       configPath: `targets.${name}.neuron`,
-      unused: ![target.model, target.summarizerModel].some((m) => m?.kind === 'neuron'),
+      unused: !modelsInUse(target).some((m) => m.kind === 'neuron'),
     },
     runtime: {
       namePrefix: targetPrefix(name),
-      models: (neuronEndpoint) => ({
-        model: modelBackendFor(target.model, target.residency, neuronEndpoint),
-        summarizerModel: target.summarizerModel && modelBackendFor(target.summarizerModel, target.residency, neuronEndpoint),
-      }),
+      models: (neuronEndpoint) => {
+        const model = modelBackendFor(target.model, target.residency, neuronEndpoint);
+        return {
+          model,
+          summarizerModel: target.summarizerModel && modelBackendFor(target.summarizerModel, target.residency, neuronEndpoint),
+          agents: Object.fromEntries(
+            Object.entries(target.agents).map(([name, agent]): [string, AgentProps] => [
+              name,
+              {
+                description: agent.description,
+                instructions: agent.instructions,
+                model: agent.model ? modelBackendFor(agent.model, target.residency, neuronEndpoint) : model,
+                // An agent that names no tools may call every enabled tool (the tool policy still decides per call).
+                tools: agent.tools ?? target.tools.enabled,
+                delegates: agent.delegates,
+                handoffs: agent.handoffs,
+                limits: agent.limits,
+              },
+            ]),
+          ),
+          defaultAgent: target.defaultAgent,
+        };
+      },
       tenants: target.tenants,
       limits: target.session,
       // parseConfig accepts only catalog tools in tools.enabled.
@@ -137,6 +164,11 @@ export function targetStacksProps(name: string, target: TargetConfig): TargetSta
     },
     serviceControlPolicy: { account: target.account ?? '*', trailName: trailName(name) },
   };
+}
+
+/** Every model the target's functions call: each agent's (or the default model), and the summarizer's. */
+export function modelsInUse(target: TargetConfig): ModelConfig[] {
+  return [...Object.values(target.agents).map((agent) => agent.model ?? target.model), target.summarizerModel ?? target.model];
 }
 
 /**

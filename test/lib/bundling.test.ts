@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
+import { ENV } from '../../lib/contract/env-names';
 import { synthStatehouse, type Synthesized } from '../helpers/synth';
 
 /**
@@ -42,6 +43,21 @@ test.each(['Orchestrator', 'Summarizer'])('the %s bundle loads and exports its h
   // THEN it loads and exports a handler function
   expect(run.stderr).not.toMatch(/Error/);
   expect(run.stdout).toBe('function');
+});
+
+test('the orchestrator bundle carries the agent definitions, which are not in its environment', () => {
+  // GIVEN the bundled orchestrator of GovWest and the construct's directory
+  const stage = synth.stages[0];
+  const functions = Template.fromStack(stage.runtime).findResources('AWS::Lambda::Function');
+  const [logicalId] = Object.keys(functions).filter((id) => id.startsWith('AgentOrchestrator'));
+  const hash = (functions[logicalId].Properties.Code.S3Key as string).replace(/\.zip$/, '');
+  const code = fs.readFileSync(path.join(synth.outdir, `asset.${hash}`, 'index.js'), 'utf8');
+  const { instructions } = stage.runtime.agent.agentDirectory.agents.assistant;
+  // THEN the prompt is in the code (esbuild replaced process.env.<ENV.AGENT_DEFINITIONS>) and not in the environment;
+  // the bundle loaded above without the variable, so it read them from itself.
+  expect(code).toContain(JSON.stringify(instructions).slice(1, 40));
+  expect(code).not.toContain(`process.env.${ENV.AGENT_DEFINITIONS}`);
+  expect(JSON.stringify(functions[logicalId].Properties.Environment)).not.toContain(instructions.slice(0, 40));
 });
 
 const PSEUDO_PARAMETERS: Record<string, string> = { 'AWS::AccountId': '123456789012', 'AWS::Partition': 'aws-us-gov', 'AWS::Region': 'us-gov-west-1' };

@@ -1,5 +1,5 @@
-/** What happened in a session, one item per event, append-only. */
-export const EVENT_TYPES = ['user', 'assistant', 'tool_call', 'tool_result', 'approval', 'summary'] as const;
+/** What happened in a session, one item per event, append-only; `guardrail`: what a guardrail blocked or masked (guardrail-event.ts). */
+export const EVENT_TYPES = ['user', 'assistant', 'tool_call', 'tool_result', 'approval', 'summary', 'guardrail'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 /** The fields an event is created with; everything the hash covers except `prevHash`. */

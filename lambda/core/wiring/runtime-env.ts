@@ -25,7 +25,8 @@ export interface RuntimeEnv {
   /** The deployment's session limits: the configured ones from the environment, the kit's defaults for the rest. */
   readonly limits: SessionLimits;
   readonly fipsServices: ReadonlySet<string>;
-  readonly modelBackend: ModelBackendConfig;
+  /** The summarizer's model (ENV.MODEL_BACKEND); the orchestrator runs its agents' models (agent-wiring.ts). */
+  readonly modelBackend?: ModelBackendConfig;
   /** Prompts and model output in logs; off unless ENV.LOG_CONTENT is exactly 'true'. */
   readonly logContent: boolean;
 }
@@ -77,7 +78,7 @@ export function readRuntimeEnv(env: NodeJS.ProcessEnv): RuntimeEnv {
     payloadKeyId: vars[ENV.PAYLOAD_KEY],
     limits: { ...DEFAULT_SESSION_LIMITS, ...configured },
     fipsServices: parseFipsServices(vars[ENV.FIPS_SERVICES]),
-    modelBackend: parseModelBackendConfig(env[ENV.MODEL_BACKEND]),
+    modelBackend: env[ENV.MODEL_BACKEND] === undefined ? undefined : parseModelBackendConfig(env[ENV.MODEL_BACKEND]),
     logContent: vars[ENV.LOG_CONTENT] === 'true',
   };
 }

@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import * as path from 'node:path';
-import { Duration, Token } from 'aws-cdk-lib';
+import { Duration, Stack, Token } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as iam from 'aws-cdk-lib/aws-iam';
@@ -8,10 +9,21 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, type IConstruct } from 'constructs';
+import {
+  AGENT_NAME_PATTERN,
+  AGENT_NAME_RULE,
+  MAX_INSTRUCTIONS_BYTES,
+  type AgentDefinition,
+  type AgentDirectory,
+  type AgentLimits,
+  type GuardrailBinding,
+} from '../../contract/agent';
 import { ENV, SESSION_LIMIT_VARIABLES } from '../../contract/env-names';
+import { canonicalJson } from '../../contract/json';
+import type { ModelBackendConfig } from '../../contract/model-backend-config';
 import { CONFIGURABLE_SESSION_LIMITS, DEFAULT_SESSION_LIMITS, type ConfigurableSessionLimit, type SessionLimits } from '../../contract/session-limits';
 import { acknowledge } from '../../compliance/acknowledge';
-import type { ModelBackend } from '../model-backend/model-backend';
+import type { ModelBackend, ModelBackendBinding } from '../model-backend/model-backend';
 import { PlatformFunction, type PlatformFunctionProps } from '../platform-function/platform-function';
 import { SessionAccess, type ISessionStore } from '../session-store/session-store';
 
@@ -20,6 +32,28 @@ const LAMBDA_DIR = path.join(__dirname, '..', '..', '..', 'lambda');
 
 /** The session limits a deployment sets; the rest are DEFAULT_SESSION_LIMITS (lib/contract/session-limits.ts). */
 export type DeployedSessionLimits = Pick<SessionLimits, ConfigurableSessionLimit>;
+
+/** One agent the orchestrator runs (lib/contract/agent.ts AgentDefinition, with its model as a ModelBackend). */
+export interface AgentProps {
+  readonly description: string;
+  /** The system prompt, at most MAX_INSTRUCTIONS_BYTES. */
+  readonly instructions: string;
+  /** @default the orchestrator's `model` */
+  readonly model?: ModelBackend;
+  /** Tools the agent may call (names of the tool workflow's tools). @default none */
+  readonly tools?: readonly string[];
+  /** Agents it may ask within a turn. @default none */
+  readonly delegates?: readonly string[];
+  /** Agents it may hand a session to. @default none */
+  readonly handoffs?: readonly string[];
+  readonly guardrail?: GuardrailBinding;
+  readonly limits?: AgentLimits;
+}
+
+/** The single agent of an orchestrator that declares none. */
+export const DEFAULT_AGENT_NAME = 'assistant';
+export const DEFAULT_AGENT_INSTRUCTIONS =
+  'You are an assistant for the staff of a government agency. Answer from the conversation and the tools you are given; say so when you do not know.';
 
 /** What a user may change of the two functions; their code, network, keys, logs and environment are the construct's. */
 export type AgentFunctionOverrides = Partial<Pick<PlatformFunctionProps, 'memorySize' | 'timeout' | 'reservedConcurrentExecutions'>>;
@@ -76,8 +110,18 @@ export interface AgentOrchestratorProps {
   readonly logsKey: kms.IKey;
   readonly dataKey: kms.IKey;
   readonly logRetention: logs.RetentionDays;
-  /** The orchestrator's model (and the summarizer's, unless it has its own); bound in this construct. */
+  /** The default model: of every agent that names none, and of the summarizer unless it has its own. */
   readonly model: ModelBackend;
+  /**
+   * The agents the orchestrator runs, by name (AGENT_NAME_PATTERN). Their
+   * definitions ship in the orchestrator's bundle (they do not fit Lambda's
+   * 4 KB of environment); their models' settings, which may hold deploy-time
+   * values, in its environment. The function is granted exactly their models.
+   * @default one agent, `assistant`, on `model` with DEFAULT_AGENT_INSTRUCTIONS
+   */
+  readonly agents?: Readonly<Record<string, AgentProps>>;
+  /** The agent a session gets when its creator names none. @default the first of `agents` */
+  readonly defaultAgent?: string;
   /**
    * The summarizer's model, e.g. a Neuron endpoint for the summaries while the
    * orchestrator runs on Bedrock. Each function is granted only its own model.
@@ -121,6 +165,11 @@ export class AgentOrchestrator extends AgentOrchestratorBase {
   public readonly summarizer: PlatformFunction;
   /** The deployment's session limits: the given ones over DEFAULT_SESSION_LIMITS. */
   public readonly limits: SessionLimits;
+  /**
+   * What the orchestrator's bundle carries: every agent's definition (its
+   * model's settings as bound at synth), the default agent and each version.
+   */
+  public readonly agentDirectory: AgentDirectory;
 
   constructor(scope: Construct, id: string, props: AgentOrchestratorProps) {
     super(scope, id);
@@ -141,10 +190,11 @@ export class AgentOrchestrator extends AgentOrchestratorBase {
     };
     const model = props.model.bind(this);
     const summarizerModel = props.summarizerModel === undefined || props.summarizerModel === props.model ? model : props.summarizerModel.bind(this);
+    const agents = bindAgents(this, props, model);
+    this.agentDirectory = agents.directory;
     // Every deployed limit is written, defaults included: the function never falls back to a value nobody reviewed.
     const environment = {
       ...Object.fromEntries(CONFIGURABLE_SESSION_LIMITS.map((limit) => [SESSION_LIMIT_VARIABLES[limit], String(this.limits[limit])])),
-      [ENV.MODEL_BACKEND]: JSON.stringify(model.config),
       [ENV.FIPS_SERVICES]: props.fipsServices.join(','),
     };
     const roleToTenant: Record<string, string> = {};
@@ -157,11 +207,19 @@ export class AgentOrchestrator extends AgentOrchestratorBase {
       entry: path.join(LAMBDA_DIR, 'orchestrator', 'index.ts'),
       description: 'Statehouse orchestrator: runs one agent turn per request',
       serviceName: 'orchestrator',
-      // The Lambda side looks a caller's role up, so the map is written role → tenant.
-      environment: { ...environment, [ENV.TENANT_MAP]: JSON.stringify(roleToTenant) },
+      environment: {
+        ...environment,
+        // The Lambda side looks a caller's role up, so the map is written role → tenant.
+        [ENV.TENANT_MAP]: JSON.stringify(roleToTenant),
+        // Deploy-time values (an endpoint's name) resolve here; the definitions' digest makes a changed prompt visible in the template.
+        [ENV.AGENT_MODELS]: Stack.of(this).toJsonString(agents.models),
+        [ENV.AGENT_DEFINITIONS_DIGEST]: agents.digest,
+      },
+      bundledDefinitions: { [ENV.AGENT_DEFINITIONS]: JSON.stringify(agents.directory) },
     });
     sessions.bind(this.orchestrator.function, SessionAccess.READ_WRITE);
-    model.grant(this.orchestrator.grantPrincipal);
+    // AC-6: the orchestrator may call exactly the models of the agents it runs.
+    for (const grant of agents.grants) grant(this.orchestrator.grantPrincipal);
 
     this.summarizer = new PlatformFunction(this, 'Summarizer', {
       ...SUMMARIZER_FUNCTION_DEFAULTS,
@@ -170,7 +228,7 @@ export class AgentOrchestrator extends AgentOrchestratorBase {
       entry: path.join(LAMBDA_DIR, 'summarizer', 'index.ts'),
       description: 'Statehouse summarizer: folds old session events into the rolling summary',
       serviceName: 'summarizer',
-      environment: { ...environment, [ENV.MODEL_BACKEND]: JSON.stringify(summarizerModel.config) },
+      environment: { ...environment, [ENV.MODEL_BACKEND]: Stack.of(this).toJsonString(summarizerModel.config) },
     });
     sessions.bind(this.summarizer.function, SessionAccess.READ_WRITE);
     summarizerModel.grant(this.summarizer.grantPrincipal);
@@ -210,4 +268,57 @@ export class AgentOrchestrator extends AgentOrchestratorBase {
   public addEnvironment(variables: Readonly<Record<string, string>>): void {
     for (const [name, value] of Object.entries(variables)) this.orchestrator.function.addEnvironment(name, value);
   }
+}
+
+interface BoundAgents {
+  readonly directory: AgentDirectory;
+  /** Agent name → its model's settings, for the environment (tokens resolve at deploy). */
+  readonly models: Record<string, ModelBackendConfig>;
+  readonly grants: ReadonlyArray<(grantee: iam.IGrantable) => void>;
+  /** A digest of every definition: changes whenever a prompt, a tool list or a model does. */
+  readonly digest: string;
+}
+
+/** Each agent's model bound once, its definition checked and versioned. */
+function bindAgents(scope: Construct, props: AgentOrchestratorProps, defaultModel: ModelBackendBinding): BoundAgents {
+  const declared = props.agents ?? { [DEFAULT_AGENT_NAME]: { description: 'A general assistant.', instructions: DEFAULT_AGENT_INSTRUCTIONS } };
+  const names = Object.keys(declared);
+  const defaultAgent = props.defaultAgent ?? names[0];
+  const problems: string[] = [];
+  if (names.length === 0) problems.push('agents: declare at least one agent');
+  if (!(defaultAgent in declared)) problems.push(`defaultAgent: "${defaultAgent}" is not one of agents (${names.join(', ')})`);
+  const agents: Record<string, AgentDefinition> = {};
+  const models: Record<string, ModelBackendConfig> = {};
+  const grants: Array<(grantee: iam.IGrantable) => void> = [];
+  for (const [name, agent] of Object.entries(declared)) {
+    if (!AGENT_NAME_PATTERN.test(name)) problems.push(`agents: "${name}" is not an agent name (${AGENT_NAME_RULE})`);
+    const bytes = Buffer.byteLength(agent.instructions, 'utf8');
+    if (bytes === 0 || bytes > MAX_INSTRUCTIONS_BYTES) problems.push(`agents.${name}.instructions: ${bytes} bytes; give 1 to ${MAX_INSTRUCTIONS_BYTES}`);
+    for (const other of [...(agent.delegates ?? []), ...(agent.handoffs ?? [])]) {
+      if (!(other in declared) || other === name) problems.push(`agents.${name}: "${other}" is not another agent of this orchestrator`);
+    }
+    const binding = agent.model && agent.model !== props.model ? agent.model.bind(scope) : defaultModel;
+    models[name] = binding.config;
+    grants.push((grantee) => binding.grant(grantee));
+    const definition = {
+      name,
+      description: agent.description,
+      instructions: agent.instructions,
+      model: binding.config,
+      tools: [...(agent.tools ?? [])],
+      ...(agent.delegates?.length ? { delegates: [...agent.delegates] } : {}),
+      ...(agent.handoffs?.length ? { handoffs: [...agent.handoffs] } : {}),
+      ...(agent.guardrail ? { guardrail: agent.guardrail } : {}),
+      ...(agent.limits ? { limits: agent.limits } : {}),
+    };
+    agents[name] = { ...definition, version: digestOf(Stack.of(scope).resolve(definition)) };
+  }
+  if (problems.length > 0) throw new Error(`${scope.node.path}: ${problems.join('; ')}.`);
+  const directory: AgentDirectory = { defaultAgent, agents };
+  return { directory, models, grants, digest: digestOf(Stack.of(scope).resolve(directory)) };
+}
+
+/** A short, stable digest of a JSON value (sha256 of its canonical form). */
+function digestOf(value: unknown): string {
+  return createHash('sha256').update(canonicalJson(value)).digest('hex').slice(0, 16);
 }

@@ -8,6 +8,7 @@ import {
   type ModelBackendConfig,
   type SageMakerBackendConfig,
 } from '../../contract/model-backend-config';
+import { findFact } from '../../residency/region-facts';
 import { requireCapability } from '../../residency/capability-gate';
 import type { INeuronEndpoint } from '../neuron-endpoint/neuron-endpoint';
 import { checkInferenceProfile, profileGrantRegions } from './inference-profile-check';
@@ -124,7 +125,8 @@ class BedrockConverseModel extends ModelBackend {
     const { modelId } = this.props;
     const stack = Stack.of(scope);
     requireCapability(scope, 'bedrock:runtime', 'the Bedrock Converse backend');
-    requireCapability(scope, 'bedrock:model-list', `model "${modelId}"`);
+    // The kit's model catalog has rows for the models it ships; any other model is unverified (preflight asks).
+    requireCapability(scope, findFact(`bedrock:model:${modelId}`, stack.region) ? `bedrock:model:${modelId}` : 'bedrock:model-list', `model "${modelId}"`);
     const profile = checkInferenceProfile(scope, modelId, this.props.allowedRegions, stack.region);
     const foundationModel = (id: string, region: string) =>
       stack.formatArn({ service: 'bedrock', region, account: '', resource: 'foundation-model', resourceName: id, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });

@@ -47,6 +47,14 @@ export interface PlatformFunctionProps {
   readonly loggingFormat?: lambda.LoggingFormat;
   /** @default FUNCTION_ARCHITECTURE; arm64 is checked by the capability gate. */
   readonly architecture?: lambda.Architecture;
+  /**
+   * Text written into the bundle: esbuild replaces each `process.env.<name>`
+   * in the handler's code with its value at bundle time. For definitions too
+   * large for Lambda's 4 KB of environment; never for secrets (the code
+   * package is not encrypted under the agency's key in GovCloud).
+   * @default none
+   */
+  readonly bundledDefinitions?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -127,7 +135,10 @@ export class PlatformFunction extends Construct {
       role,
       environmentEncryption: props.dataKey,
       deadLetterQueue: this.deadLetterQueue,
-      bundling: FUNCTION_BUNDLING,
+      bundling: {
+        ...FUNCTION_BUNDLING,
+        define: Object.fromEntries(Object.entries(props.bundledDefinitions ?? {}).map(([name, value]) => [`process.env.${name}`, JSON.stringify(value)])),
+      },
       environment: {
         [ENV.POWERTOOLS_SERVICE_NAME]: props.serviceName,
         [ENV.POWERTOOLS_METRICS_NAMESPACE]: METRICS_NAMESPACE,

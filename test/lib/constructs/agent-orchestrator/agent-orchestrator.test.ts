@@ -27,6 +27,8 @@ import {
 } from '../construct-test-stacks';
 
 const HAIKU = 'anthropic.claude-3-haiku-20240307-v1:0';
+/** The default targets' model (lib/config/defaults.ts MODEL_CATALOG.general). */
+const NOVA_PRO = 'amazon.nova-pro-v1:0';
 /** The target's Neuron endpoint that a model of kind `neuron` means (deployed by the Inference stack; imported here by name). */
 const NEURON_ENDPOINT = 'Statehouse-Test-Llm';
 const SETTINGS = TARGET_DEFAULTS.session;
@@ -53,6 +55,16 @@ function runtimeEnvironment(fn: FunctionResource, region: string): NodeJS.Proces
     typeof value === 'string' ? value : `resolved-${name.toLowerCase()}`,
   ]);
   return { AWS_REGION: region, ...Object.fromEntries(variables) };
+}
+
+/** The model a function calls, as its own parser reads it: the orchestrator's default agent from ENV.AGENT_MODELS, the summarizer's ENV.MODEL_BACKEND. */
+function modelOf(template: Template, service: string): unknown {
+  const variables = functionOf(template, service).Properties.Environment.Variables;
+  if (service === 'orchestrator') {
+    const models = JSON.parse(variables[ENV.AGENT_MODELS] as string) as Record<string, unknown>;
+    return parseModelBackendConfig(JSON.stringify(Object.values(models)[0]));
+  }
+  return parseModelBackendConfig(variables[ENV.MODEL_BACKEND] as string);
 }
 
 const bedrockStatements = (statements: Statement[]) => statements.filter((s) => listOf(s.Action).some((a) => a.startsWith('bedrock:')));
@@ -103,13 +115,14 @@ describe('AgentOrchestrator in the real GovWest app', () => {
     expect(imported(env[ENV.SESSION_TABLE])).toContain(logicalIdOf(state.table));
     expect(imported(env[ENV.PAYLOAD_BUCKET])).toContain(logicalIdOf(state.payloadBucket));
     expect(imported(env[ENV.PAYLOAD_KEY])).toContain(logicalIdOf(stage.foundation.keys.data));
+    expect(JSON.parse(env[ENV.AGENT_MODELS] as string)).toEqual({ assistant: { kind: 'bedrock-converse', modelId: NOVA_PRO, allowInferenceProfile: false } });
+    expect(env[ENV.MODEL_BACKEND]).toBeUndefined();
     expect(env).toMatchObject({
       [ENV.INLINE_THRESHOLD_BYTES]: String(SETTINGS.inlineThresholdBytes),
       [ENV.CONTEXT_EVENTS]: String(SETTINGS.contextEvents),
       [ENV.CONTEXT_TOKENS]: String(SETTINGS.contextTokens),
       [ENV.SESSION_TOKEN_BUDGET]: String(SETTINGS.tokenBudget),
       [ENV.SESSION_TTL_DAYS]: String(SETTINGS.ttlDays),
-      [ENV.MODEL_BACKEND]: JSON.stringify({ kind: 'bedrock-converse', modelId: HAIKU, allowInferenceProfile: false }),
       [ENV.TENANT_MAP]: '{}',
       [ENV.FIPS_SERVICES]: fipsHostServices(GOV_WEST).join(','),
     });
@@ -122,9 +135,9 @@ describe('AgentOrchestrator in the real GovWest app', () => {
     expect(env).toMatchObject({
       region: GOV_WEST,
       limits: { ...DEFAULT_SESSION_LIMITS, ...SETTINGS },
-      modelBackend: { kind: 'bedrock-converse', modelId: HAIKU, allowInferenceProfile: false },
       logContent: false,
     });
+    expect(modelOf(template, service)).toEqual({ kind: 'bedrock-converse', modelId: NOVA_PRO, allowInferenceProfile: false });
     expect([...env.fipsServices].sort()).toEqual([...fipsHostServices(GOV_WEST)].sort());
   });
 
@@ -172,7 +185,7 @@ describe('AgentOrchestrator in the real GovWest app', () => {
       {
         Effect: 'Allow',
         Action: ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'],
-        Resource: `arn:aws-us-gov:bedrock:${GOV_WEST}::foundation-model/${HAIKU}`,
+        Resource: `arn:aws-us-gov:bedrock:${GOV_WEST}::foundation-model/${NOVA_PRO}`,
       },
     ]);
   });
@@ -245,28 +258,22 @@ describe('the model each function is bound to', () => {
     const orchestrator = roleStatements(template, logicalIdOf(agent.orchestrator.role));
     expect(bedrockStatements(orchestrator)).toHaveLength(1);
     expect(sagemakerStatements(orchestrator)).toEqual([]);
-    expect(parseModelBackendConfig(functionOf(template, 'orchestrator').Properties.Environment.Variables[ENV.MODEL_BACKEND] as string)).toEqual({
-      kind: 'bedrock-converse',
-      modelId: HAIKU,
-      allowInferenceProfile: false,
-    });
+    expect(modelOf(template, 'orchestrator')).toEqual({ kind: 'bedrock-converse', modelId: HAIKU, allowInferenceProfile: false });
     // AND the summarizer reads and may call the endpoint only
     const summarizer = roleStatements(template, logicalIdOf(agent.summarizer.role));
     expect(bedrockStatements(summarizer)).toEqual([]);
     expect(sagemakerStatements(summarizer)).toEqual([
       { Effect: 'Allow', Action: 'sagemaker:InvokeEndpoint', Resource: `arn:aws-us-gov:sagemaker:${GOV_WEST}:${TEST_ACCOUNT}:endpoint/statehouse-test-llm` },
     ]);
-    expect(parseModelBackendConfig(functionOf(template, 'summarizer').Properties.Environment.Variables[ENV.MODEL_BACKEND] as string)).toEqual({
+    expect(modelOf(template, 'summarizer')).toEqual({
       kind: 'sagemaker',
       endpointName: NEURON_ENDPOINT,
       maxTokens: 512,
     });
-    // AND the orchestrator keeps its own model
-    expect(parseModelBackendConfig(functionOf(template, 'orchestrator').Properties.Environment.Variables[ENV.MODEL_BACKEND] as string)).toMatchObject({ kind: 'bedrock-converse' });
   });
 });
 
-describe('ENV.MODEL_BACKEND: what the binding writes, the Lambda parser reads (drift)', () => {
+describe('ENV.AGENT_MODELS and ENV.MODEL_BACKEND: what the binding writes, the Lambda parser reads (drift)', () => {
   test.each<[string, BackendIn, Record<string, unknown>]>([
     ['bedrock-converse', () => ModelBackend.bedrockConverse({ modelId: HAIKU, maxTokens: 1024 }), { kind: 'bedrock-converse', modelId: HAIKU, allowInferenceProfile: false, maxTokens: 1024 }],
     ['bedrock-converse with a profile', converse(`us-gov.${HAIKU}`, [GOV_WEST, GOV_EAST]), { kind: 'bedrock-converse', modelId: `us-gov.${HAIKU}`, allowInferenceProfile: true }],
@@ -283,7 +290,7 @@ describe('ENV.MODEL_BACKEND: what the binding writes, the Lambda parser reads (d
     const { template } = agentIn(GOV_WEST, model);
     for (const service of ['orchestrator', 'summarizer']) {
       // WHEN the function parses the variable the template gives it
-      const parsed = parseModelBackendConfig(functionOf(template, service).Properties.Environment.Variables[ENV.MODEL_BACKEND] as string);
+      const parsed = modelOf(template, service);
       // THEN it gets the configured backend
       expect(parsed).toEqual(expected);
     }
