@@ -74,8 +74,8 @@ function isToolRunOutput(value: JsonValue | undefined): value is ToolRunOutput &
   return value.ok === true ? 'output' in value : value.ok === false && typeof value.error === 'string' && typeof value.message === 'string';
 }
 
-function withheldResult(outcome: Intervened, why: string): ToolRunOutput {
-  return refused('not_allowed', `the guardrail withheld this tool's result${why} (${described(outcome.summary)})`).output;
+function withheldResult(outcome: Intervened): ToolRunOutput {
+  return refused('not_allowed', `the guardrail withheld this tool's result (${described(outcome.summary)})`).output;
 }
 
 // ----- the opening of a stretch: the user's message, or a slow tool's result -----
@@ -113,7 +113,7 @@ async function checkOpeningEvent(guardrail: Guardrail, event: SessionEvent): Pro
   // A slow tool's own result (a refusal the workflow decided is the orchestrator's and needs no check).
   if (event.type === 'tool_result' && event.actor !== ORCHESTRATOR_ACTOR && event.toolCallId !== undefined) {
     const call = { id: event.toolCallId, name: event.toolName ?? '' };
-    const guarded = await guardedResult(guardrail, call, JSON.parse(event.content) as ToolRunOutput);
+    const guarded = await guardToolResult(guardrail, call, JSON.parse(event.content) as ToolRunOutput);
     if (!guarded.pending) return { draft };
     const content = canonicalJson(guarded.output);
     return { draft: { ...draft, content, tokens: estimateTokens(content) }, pending: guarded.pending };
@@ -179,7 +179,8 @@ export async function guardReply(guardrail: Guardrail, reply: ModelReply): Promi
 
 // ----- a tool's result -----
 
-async function guardedResult(
+/** A tool's result before the model sees it: as masked, or withheld when blocked (or masked beyond parsing). */
+export async function guardToolResult(
   guardrail: Guardrail,
   call: { readonly id: string; readonly name: string },
   output: ToolRunOutput,
@@ -187,13 +188,9 @@ async function guardedResult(
   const outcome = await ask(guardrail, 'tool_result', canonicalJson(output));
   if (outcome.action === 'NONE') return { output };
   const pending = { intervention: interventionOf(guardrail, 'tool_result', outcome), call };
-  if (outcome.action === 'BLOCKED') return { output: withheldResult(outcome, ''), pending };
-  const masked = parsedJson(outcome.text);
-  return { output: isToolRunOutput(masked) ? masked : withheldResult(outcome, ' (masked, it no longer parses)'), pending };
+  const masked = outcome.action === 'MASKED' ? parsedJson(outcome.text) : undefined;
+  return { output: isToolRunOutput(masked) ? masked : withheldResult(outcome), pending };
 }
-
-/** A fast tool's result before the model sees it: as masked, or withheld when blocked. */
-export const guardToolResult = guardedResult;
 
 /** The stretch's state with the interventions sealed onto the end of its chain, before the outcome they belong to. */
 export function withInterventions(state: TurnState, pending: readonly PendingIntervention[]): TurnState {

@@ -28,6 +28,10 @@ function hashOf(event: EventDraft & { readonly prevHash: string }): string {
     time: event.time,
     toolCallId: event.toolCallId,
     toolName: event.toolName,
+    // Absent on events from before agents, and canonicalJson leaves absent fields out: their hashes stay as they were.
+    agent: event.agent,
+    agentVersion: event.agentVersion,
+    delegationDepth: event.delegationDepth,
     prevHash: event.prevHash,
   };
   return sha256Hex(event.prevHash + canonicalJson(hashed));

@@ -1,5 +1,8 @@
-/** What happened in a session, one item per event, append-only; `guardrail`: what a guardrail blocked or masked (guardrail-event.ts). */
-export const EVENT_TYPES = ['user', 'assistant', 'tool_call', 'tool_result', 'approval', 'summary', 'guardrail'] as const;
+/**
+ * What happened in a session, one item per event, append-only; `guardrail`: what a guardrail blocked or masked
+ * (guardrail-event.ts); `handoff`: the session moved to another agent (agent-events.ts).
+ */
+export const EVENT_TYPES = ['user', 'assistant', 'tool_call', 'tool_result', 'approval', 'summary', 'guardrail', 'handoff'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 /** The fields an event is created with; everything the hash covers except `prevHash`. */
@@ -16,6 +19,14 @@ export interface EventDraft {
   /** Links a tool_call to its tool_result (and to the model's tool-call id). */
   readonly toolCallId?: string;
   readonly toolName?: string;
+  /**
+   * The agent that produced or received the event, and the version of its
+   * definition that served the turn. Absent on events written before agents.
+   */
+  readonly agent?: string;
+  readonly agentVersion?: string;
+  /** Set on the events of a delegated call: 1 for a delegate of the session's agent, 2 for a delegate's delegate. */
+  readonly delegationDepth?: number;
 }
 
 /** An event in the hash chain. */

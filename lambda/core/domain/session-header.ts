@@ -64,6 +64,12 @@ export interface SessionHeader {
   readonly summaryUpToSeq: number;
   /** The principal that created the session; the only one that may take turns. */
   readonly owner: string;
+  /**
+   * The agent whose turns the session takes: the one it was created for, or
+   * the one a handoff moved it to. Absent on sessions created before agents,
+   * which belong to the deployment's default agent (agents.ts).
+   */
+  readonly agent?: string;
   readonly tokens: TokenUsage;
   readonly budget: { readonly maxTokens: number };
   /** requestId → turn, newest `RECENT_REQUESTS_KEPT` only; every request also has its marker item. */
@@ -84,7 +90,7 @@ export interface SessionHeader {
  */
 export type TurnHeaderUpdate = Pick<
   SessionHeader,
-  'lastSeq' | 'lastHash' | 'tokens' | 'recentRequests' | 'status' | 'expiresAt' | 'updatedAt'
+  'lastSeq' | 'lastHash' | 'tokens' | 'recentRequests' | 'status' | 'expiresAt' | 'updatedAt' | 'agent'
 > & { readonly pendingTool: PendingTool | undefined };
 
 /** What an approval decision changes on the header, besides `version`. */
@@ -114,6 +120,7 @@ export interface NewSessionInput {
   readonly tenant: string;
   readonly session: string;
   readonly owner: string;
+  readonly agent: string;
   readonly maxTokens: number;
   readonly ttlSeconds: number;
   readonly now: Date;
@@ -123,6 +130,7 @@ export function newSessionHeader(input: NewSessionInput): SessionHeader {
   assertTenantId(input.tenant);
   assertSessionId(input.session);
   if (input.owner.length === 0) throw new ValidationError('owner', 'is required');
+  if (input.agent.length === 0) throw new ValidationError('agent', 'is required');
   if (!Number.isSafeInteger(input.maxTokens) || input.maxTokens <= 0) {
     throw new ValidationError('maxTokens', `${input.maxTokens} is not a positive integer`);
   }
@@ -134,6 +142,7 @@ export function newSessionHeader(input: NewSessionInput): SessionHeader {
     summary: '',
     summaryUpToSeq: 0,
     owner: input.owner,
+    agent: input.agent,
     tokens: { input: 0, output: 0 },
     budget: { maxTokens: input.maxTokens },
     recentRequests: {},

@@ -91,7 +91,12 @@ export interface TurnState extends Omit<StretchStart, 'opening'> {
 /** The outcome of the last step, fed back to the step function. */
 export type TurnOutcome =
   | { readonly kind: 'started' }
-  | { readonly kind: 'model_replied'; readonly reply: ModelReply }
+  | {
+      readonly kind: 'model_replied';
+      readonly reply: ModelReply;
+      /** Calls of the reply the driver refused before the policy saw them (a guardrail blocked their input): these results, never run. */
+      readonly refused?: readonly { readonly toolCallId: string; readonly output: ToolRunOutput }[];
+    }
   /** One output per call of the run_tools step, in any order. */
   | { readonly kind: 'tools_ran'; readonly results: readonly { readonly toolCallId: string; readonly output: ToolRunOutput }[] };
 
@@ -138,7 +143,7 @@ export function nextTurnStep(state: TurnState, outcome: TurnOutcome, rules: Turn
       return askOrEnd(state, rules);
     case 'model_replied':
       if (state.toolRound) throw new Error('a model reply arrived while tools were running');
-      return afterReply(state, outcome.reply, rules);
+      return afterReply(state, outcome.reply, rules, outcome.refused ?? []);
     case 'tools_ran':
       if (!state.toolRound) throw new Error('tool results arrived, but no tools were running');
       return afterTools(state, outcome.results, rules);
@@ -166,7 +171,7 @@ function askOrEnd(state: TurnState, rules: TurnRules): TurnTransition {
   return { state, step: { kind: 'ask_model', messages: context.messages, tools: rules.policy.specsFor(state.tenant) } };
 }
 
-function afterReply(state: TurnState, reply: ModelReply, rules: TurnRules): TurnTransition {
+function afterReply(state: TurnState, reply: ModelReply, rules: TurnRules, refusedCalls: RefusedCalls): TurnTransition {
   const { limits } = rules;
   assertUsableReply(reply, limits);
   const round = state.modelCalls;
@@ -187,7 +192,7 @@ function afterReply(state: TurnState, reply: ModelReply, rules: TurnRules): Turn
         ? `the turn's limit of ${limits.maxToolCallsPerTurn} tool calls was reached; answer with what you have`
         : undefined;
   const [, ...callEvents] = replyEvents;
-  const toolRound = settleCalls(state, reply.toolCalls, callEvents, limitReached, rules.policy);
+  const toolRound = settleCalls(state, reply.toolCalls, callEvents, limitReached, rules.policy, refusedCalls);
   const runs = toolRound.calls.flatMap((settled) =>
     settled.kind === 'run'
       ? [{ tool: settled.tool, toolCallId: settled.call.id, input: settled.call.input, tenant: state.tenant, session: state.session }]
@@ -229,6 +234,8 @@ function endRound(state: TurnState, toolRound: ToolRound, ran: readonly DecidedR
   return askOrEnd(settled, rules);
 }
 
+type RefusedCalls = NonNullable<Extract<TurnOutcome, { kind: 'model_replied' }>['refused']>;
+
 /** A tool that needs approval is always slow, whatever its declared mode. */
 function isSlow(tool: Pick<ToolDeclaration, 'mode' | 'approval'>): boolean {
   return tool.mode === 'slow' || tool.approval !== undefined;
@@ -240,6 +247,7 @@ function settleCalls(
   callEvents: readonly SessionEvent[],
   limitReached: string | undefined,
   policy: ToolPolicy,
+  refusedCalls: RefusedCalls,
 ): ToolRound {
   let pending: PendingTool | undefined;
   const decided = (call: ToolCall, output: ToolRunOutput): SettledCall => ({
@@ -249,6 +257,8 @@ function settleCalls(
   });
   const settled = calls.map((call, index): SettledCall => {
     if (limitReached !== undefined) return decided(call, refused('not_allowed', limitReached).output);
+    const refusedEarly = refusedCalls.find((entry) => entry.toolCallId === call.id);
+    if (refusedEarly) return decided(call, refusedEarly.output);
     const check = policy.check(state.tenant, call);
     if (!check.ok) return decided(call, check.output);
     if (!isSlow(check.tool)) return { kind: 'run', call, tool: check.tool.name };
