@@ -1,4 +1,5 @@
 import type { ToolCall } from '../ports/model-backend';
+import { guardrailNotices, type GuardrailNotice } from './guardrail-event';
 import type { SessionEvent } from './session-event';
 import type { RecordedTurn, SessionStatus, TokenUsage } from './session-header';
 import { toolCallFromEvent } from './tool-call-event';
@@ -19,6 +20,8 @@ export interface TurnResult {
   readonly usage: TokenUsage;
   /** True when this is the stored result of an earlier attempt with the same requestId. */
   readonly replayed: boolean;
+  /** What a guardrail blocked or masked in the turn, in order (names only, never the text). Absent when it changed nothing. */
+  readonly guardrail?: readonly GuardrailNotice[];
 }
 
 /** Rebuilds a turn's result from its events. Throws when an event of the turn is missing: the log is then damaged. */
@@ -38,6 +41,7 @@ export function turnResultFromEvents(
   }
   const assistant = turnEvents.filter((event) => event.type === 'assistant').pop();
   if (!assistant) throw new Error(`turn of request ${requestId} has no assistant event`);
+  const guardrail = guardrailNotices(turnEvents);
   return {
     requestId,
     version: result.version,
@@ -48,5 +52,6 @@ export function turnResultFromEvents(
     status: result.status,
     usage: result.usage,
     replayed,
+    ...(guardrail.length > 0 ? { guardrail } : {}),
   };
 }

@@ -1,16 +1,34 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { parseConfig } from '../../../lib/config/load';
 import { MODEL_CATALOG } from '../../../lib/config/defaults';
 import { checkCapability } from '../../../lib/residency/capability-gate';
 import { FactStatus } from '../../../lib/residency/region-facts';
 import { modelsInUse, targetStacksProps } from '../../../lib/stacks/target-props';
 import { problemsOf } from '../../helpers/config-problems';
+import { REPO_ROOT } from '../../helpers/synth';
 
 /** Agents in the configuration: declared per target, checked with every other problem, turned into construct props. */
 
 const INTAKE = { description: 'Takes FOIA requests.', instructions: 'You take FOIA requests.', delegates: ['records-search'], tools: ['compute_deadline'] };
 const RECORDS = { description: 'Searches records.', instructions: 'You search case records.', model: MODEL_CATALOG.light, tools: ['lookup_case'] };
 
+/** The FOIA example of README "Agents", as a user would paste it. */
+function readmeFoiaExample(): unknown {
+  const readme = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
+  const block = /A FOIA office[\s\S]*?```json\n([\s\S]*?)```/.exec(readme);
+  if (!block) throw new Error('README "Agents" has no FOIA example');
+  return JSON.parse(block[1]);
+}
+
 describe('agents in the configuration', () => {
+  test('the README\'s FOIA example parses, with intake delegating to records-search on its own model', () => {
+    const target = parseConfig(readmeFoiaExample()).targets.GovWest;
+    expect(target.defaultAgent).toBe('foia-intake');
+    expect(target.agents['foia-intake'].delegates).toEqual(['records-search']);
+    expect(targetStacksProps('GovWest', target).runtime.models().agents['records-search'].tools).toEqual(['lookup_case']);
+  });
+
   test('the default targets have one agent, assistant, on a catalog model the region facts mark as offered there', () => {
     const config = parseConfig();
     for (const name of ['Commercial', 'GovWest']) {
