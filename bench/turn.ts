@@ -23,6 +23,7 @@ import { DEFAULT_SESSION_LIMITS } from '../lib/contract/session-limits';
 import { planTurn, userEventFor } from '../lambda/core/domain/turn-plan';
 import type { ModelBackend } from '../lambda/core/ports/model-backend';
 import { createBucket, createSessionTable, motoDynamoDbClient, motoS3Client, startMoto } from '../test/helpers/moto';
+import { soleAgent, TEST_AGENT } from '../test/lambda/core/support/agents';
 
 /** Bytes of every DynamoDB response body (content-length), and wall time per operation. */
 function attachResponseMeter(client: DynamoDBClient): { bytes: number; ms: Record<string, number>; reset(): void } {
@@ -68,7 +69,7 @@ const echo: ModelBackend = {
  */
 async function seedSession(client: DynamoDBClient, table: string, session: string, owner: string, turns: number): Promise<void> {
   const now = new Date();
-  let header: SessionHeader = newSessionHeader({ tenant: 'bench', session, owner, maxTokens: 1e12, ttlSeconds: 86400, now });
+  let header: SessionHeader = newSessionHeader({ tenant: 'bench', session, owner, agent: TEST_AGENT, maxTokens: 1e12, ttlSeconds: 86400, now });
   const events: SessionEvent[] = [];
   for (let t = 1; t <= turns; t++) {
     const request = { tenant: 'bench', session, requestId: `seed${t}`, actor: owner, message: MESSAGE };
@@ -96,7 +97,7 @@ async function main(): Promise<void> {
     await createBucket(s3, 'bench-payloads');
     const calls = attachCallCounter(dynamodb);
     const meter = attachResponseMeter(dynamodb);
-    const deps = { model: echo, clock: systemClock };
+    const deps = { ...soleAgent(echo), clock: systemClock };
     const owner = 'bench-principal';
     let turn = 0;
 

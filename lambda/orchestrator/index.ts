@@ -44,7 +44,8 @@ const modelFor = agentModels(agents, {
 
 const deps: OrchestratorDeps = {
   sessions: sessionRepositoryFromEnv(env, tracer),
-  model: modelFor(agents.defaultAgent),
+  agents,
+  modelFor,
   clock: systemClock,
   tenants: parseTenantMap(process.env[ENV.TENANT_MAP]),
   limits: env.limits,

@@ -1,3 +1,4 @@
+import type { AgentDirectory } from '../../lib/contract/agent';
 import type { SessionLimits } from '../../lib/contract/session-limits';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
@@ -7,10 +8,13 @@ import type { ModelBackend } from '../core/ports/model-backend';
 import type { SessionRepository } from '../core/ports/session-repository';
 import type { OrchestratorTools } from '../core/wiring/tool-wiring';
 
-/** Everything the orchestrator's handler uses; index.ts wires the real ones, tests wire moto and a scripted model. */
+/** Everything the orchestrator's handler uses; index.ts wires the real ones, tests wire moto and scripted models. */
 export interface OrchestratorDeps {
   readonly sessions: SessionRepository;
-  readonly model: ModelBackend;
+  /** The deployment's agents, read once at cold start. */
+  readonly agents: AgentDirectory;
+  /** The model backend of an agent of `agents`: each agent runs on its own. */
+  modelFor(agent: string): ModelBackend;
   readonly clock: Clock;
   readonly tenants: TenantMap;
   /** The deployment's session limits (lambda/core/wiring/runtime-env.ts reads them). */

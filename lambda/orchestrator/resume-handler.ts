@@ -32,7 +32,14 @@ export function createResumeHandler(deps: OrchestratorDeps) {
       const { tenant, session, toolCallId } = parsed.data;
       logger.appendKeys({ tenant, sessionId: session, toolCallId });
       const outcome = await resumeTurn(
-        { sessions: deps.sessions, model: deps.model, clock: deps.clock, tools: deps.tools, limits: deps.limits },
+        {
+          sessions: deps.sessions,
+          agents: deps.agents,
+          modelFor: (agent) => deps.modelFor(agent),
+          clock: deps.clock,
+          tools: deps.tools,
+          limits: deps.limits,
+        },
         parsed.data,
       );
       if (outcome.resumed) metrics.addMetric('TurnsResumed', MetricUnit.Count, 1);

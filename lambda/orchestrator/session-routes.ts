@@ -52,16 +52,17 @@ export const createSessionRoute: Route = async (event, caller, deps) => {
   const body = parsePart(createSessionBodySchema(deps.limits.tokenBudget), readJsonBody(event, {}), 'body');
   const sessionId = body.sessionId ?? randomUUID();
   const header = await createSession(
-    { sessions: deps.sessions, clock: deps.clock },
+    { sessions: deps.sessions, clock: deps.clock, agents: deps.agents },
     {
       tenant: caller.tenant,
       session: sessionId,
       owner: caller.actor,
+      agent: body.agent,
       maxTokens: body.maxTokens ?? deps.limits.tokenBudget,
       ttlSeconds: ttlSecondsOf(deps.limits),
     },
   );
-  return { statusCode: 201, body: { session: sessionView(sessionId, header) } };
+  return { statusCode: 201, body: { session: sessionView(sessionId, header, deps.agents) } };
 };
 
 /** GET /sessions/{sessionId}?afterSeq=&limit= → 200 `{ session, events, nextAfterSeq? }`. */
@@ -81,7 +82,7 @@ export const readSessionRoute: Route = async (event, caller, deps) => {
   return {
     statusCode: 200,
     body: {
-      session: sessionView(sessionId, header),
+      session: sessionView(sessionId, header, deps.agents),
       events: events.map(eventView),
       ...(last && last.seq < header.lastSeq ? { nextAfterSeq: last.seq } : {}),
     },
@@ -96,7 +97,8 @@ export const sendTurnRoute: Route = async (event, caller, deps) => {
   const result = await runTurn(
     {
       sessions: deps.sessions,
-      model: deps.model,
+      agents: deps.agents,
+      modelFor: (agent) => deps.modelFor(agent),
       clock: deps.clock,
       tools: deps.tools,
       limits: deps.limits,

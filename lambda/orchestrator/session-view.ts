@@ -1,3 +1,5 @@
+import type { AgentDirectory } from '../../lib/contract/agent';
+import { sessionAgentOf } from '../core/domain/agents';
 import type { SessionEvent } from '../core/domain/session-event';
 import type { PendingTool, SessionHeader } from '../core/domain/session-header';
 
@@ -9,7 +11,7 @@ import type { PendingTool, SessionHeader } from '../core/domain/session-header';
  * check the chain through the verify route.
  */
 const SESSION_FIELDS = ['status', 'version', 'lastSeq', 'owner', 'summary', 'summaryUpToSeq', 'tokens', 'budget', 'createdAt', 'updatedAt'] as const;
-const EVENT_FIELDS = ['seq', 'type', 'content', 'tokens', 'actor', 'time', 'toolCallId', 'toolName'] as const;
+const EVENT_FIELDS = ['seq', 'type', 'content', 'tokens', 'actor', 'time', 'toolCallId', 'toolName', 'agent', 'agentVersion', 'delegationDepth'] as const;
 
 /**
  * The pending tool call as clients see it: what waits, for whom, and whether
@@ -28,6 +30,8 @@ export interface PendingToolView {
 
 export type SessionView = Pick<SessionHeader, (typeof SESSION_FIELDS)[number]> & {
   readonly sessionId: string;
+  /** The agent that takes the session's turns (the default agent for a session from before agents). */
+  readonly agent: string;
   /** ISO-8601, where the header keeps epoch seconds for DynamoDB TTL. */
   readonly expiresAt: string;
   readonly pendingTool?: PendingToolView;
@@ -52,9 +56,10 @@ function pendingToolView(pending: PendingTool): PendingToolView {
   };
 }
 
-export function sessionView(sessionId: string, header: SessionHeader): SessionView {
+export function sessionView(sessionId: string, header: SessionHeader, agents: AgentDirectory): SessionView {
   return {
     sessionId,
+    agent: sessionAgentOf(header, agents),
     ...pick(header, SESSION_FIELDS),
     expiresAt: new Date(header.expiresAt * 1000).toISOString(),
     ...(header.pendingTool ? { pendingTool: pendingToolView(header.pendingTool) } : {}),

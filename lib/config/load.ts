@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { inferenceProfilePrefix, isInferenceProfileArn } from '../contract/model-backend-config';
+import { DEFAULT_TOOL_POLICY_FILES, formatToolPolicyProblem, ToolPolicyError, ToolPolicySet, type ToolPolicyProblem } from '../policy/tool-policy-set';
 import { ANY_COMMERCIAL_REGION, INFERENCE_PROFILE_ROUTES, partitionOf, profileRoutesOutside, SUPPORTED_REGIONS } from '../residency/region-facts';
 import { findTool } from '../tools/catalog';
 import { DEFAULT_CONFIG, defaultEnabledTools, missingToolSettings, NEURON_DEFAULTS, TARGET_DEFAULTS } from './defaults';
@@ -198,9 +199,11 @@ function neuronProblems(at: string, target: TargetSettings): ConfigProblem[] {
 }
 
 /**
- * Tool rules: every enabled tool has its settings, and the tenant policy names
- * declared tenants and enabled tools. (A tool the region cannot run is the
- * capability gate's to report, at synth, with the region fact's reasons.)
+ * Tool rules: every enabled tool has its settings, the tenant policy names
+ * declared tenants and enabled tools, the actors are roles of the tenants,
+ * and the Cedar policies validate (toolPolicyProblems). (A tool the region
+ * cannot run is the capability gate's to report, at synth, with the region
+ * fact's reasons.)
  */
 function toolProblems(at: string, target: TargetSettings): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
@@ -228,7 +231,47 @@ function toolProblems(at: string, target: TargetSettings): ConfigProblem[] {
       }
     });
   }
-  return problems;
+  const roles = Object.values(target.tenants).flat();
+  for (const role of Object.keys(target.tools.actors ?? {})) {
+    if (!roles.includes(role)) {
+      problems.push({
+        path: `${at}.tools.actors.${role}`,
+        message: `"${role}" is not a role of this target's tenants; map it to a tenant under tenants first, or remove its attributes.`,
+      });
+    }
+  }
+  // The Cedar validation would repeat the problems above in its own words.
+  return problems.length > 0 ? problems : toolPolicyProblems(at, target);
+}
+
+/**
+ * A target's tool policies (ToolPolicySet): lib/policy/default.cedar, the
+ * policyFiles, the tenant map's forbids and the actors' attributes,
+ * validated for its tenants, agents and enabled tools.
+ * @throws ToolPolicyError
+ */
+export function targetToolPolicies(target: TargetSettings): ToolPolicySet {
+  return ToolPolicySet.of(
+    { files: [...DEFAULT_TOOL_POLICY_FILES, ...(target.tools.policyFiles ?? [])], tenantTools: target.tools.policy, actors: target.tools.actors },
+    { tools: resolveEnabledTools(target).map((name) => findTool(name)!), tenants: Object.keys(target.tenants), agents: Object.keys(target.agents) },
+  );
+}
+
+/** Each policy problem at the configuration field it comes from, with the file, line and column in the message. */
+function toolPolicyProblems(at: string, target: TargetSettings): ConfigProblem[] {
+  const fieldOf = (problem: ToolPolicyProblem): string => {
+    if (problem.role !== undefined) return `${at}.tools.actors.${problem.role}`;
+    if (problem.source.startsWith('tools.policy.')) return `${at}.${problem.source}`;
+    const i = (target.tools.policyFiles ?? []).indexOf(problem.file ?? '');
+    return i < 0 ? `${at}.tools` : `${at}.tools.policyFiles[${i}]`;
+  };
+  try {
+    targetToolPolicies(target);
+    return [];
+  } catch (error) {
+    if (!(error instanceof ToolPolicyError)) throw error;
+    return error.problems.map((problem) => ({ path: fieldOf(problem), message: formatToolPolicyProblem(problem) }));
+  }
 }
 
 /**
@@ -258,6 +301,13 @@ function agentProblems(at: string, target: TargetSettings): ConfigProblem[] {
       });
     }
     if (agent.model) problems.push(...modelRuleProblems(at, `agents.${name}.model`, agent.model, target));
+    if (agent.guardrail !== undefined && !(agent.guardrail in (target.guardrails ?? {}))) {
+      const declared = Object.keys(target.guardrails ?? {});
+      problems.push({
+        path: `${path}.guardrail`,
+        message: `"${agent.guardrail}" is not a guardrail of this target (guardrails: ${declared.map((g) => `"${g}"`).join(', ') || 'none'}); declare it under guardrails, or remove it.`,
+      });
+    }
   }
   return problems;
 }

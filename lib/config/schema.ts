@@ -223,15 +223,60 @@ export const toolsSchema = z
     enabled: z.array(toolName).optional(),
     /**
      * Tenant id → the enabled tools that tenant may call. A tenant not listed
-     * may call every enabled tool.
+     * may call every enabled tool. Shorthand for Cedar: each tenant listed
+     * becomes a forbid of every other tool (lib/policy/tenant-tool-policies.ts),
+     * next to lib/policy/default.cedar and the policyFiles.
      */
     policy: z.record(TENANT_ID, z.array(toolName)),
+    /**
+     * This target's own Cedar tool policies (`.cedar` files), added to
+     * lib/policy/default.cedar; paths relative to the directory synth runs
+     * in. Validated against lib/policy/statehouse.cedarschema at synth.
+     * @default none
+     */
+    policyFiles: z.array(z.string().regex(/\.cedar$/, { message: 'must be the path of a .cedar file, e.g. "policy/my-agency.cedar"' })).optional(),
+    /**
+     * IAM role ARN (a role of `tenants`) → attributes of its callers that the
+     * policies read (`principal.office`), each declared on Statehouse::Actor
+     * in lib/policy/statehouse.cedarschema. @default none
+     */
+    actors: z
+      .record(
+        z.string(),
+        z.record(
+          z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, { message: 'attribute names are Cedar identifiers: letters, digits and "_", not starting with a digit' }),
+          z.string({ message: 'must be a string' }).max(256, { message: 'must be at most 256 characters' }),
+        ),
+      )
+      .optional(),
     /** Bedrock knowledge base id (10 letters or digits) the `search_knowledge_base` tool retrieves from. */
     knowledgeBaseId: z.string().regex(/^[0-9a-zA-Z]{10}$/, { message: 'must be a Bedrock knowledge base id: 10 letters or digits, e.g. "KB12345678"' }).optional(),
   })
   .strict();
 
 const agentName = z.string().regex(AGENT_NAME_PATTERN, { message: `must be an agent name: ${AGENT_NAME_RULE}` });
+const guardrailName = z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, { message: 'must be a guardrail name: lowercase letters, digits and hyphens, starting with a letter (at most 31)' });
+
+/** A Bedrock guardrail of this target (lib/constructs/guardrail): what its policies block or mask. Unset fields take the construct's defaults. */
+export const guardrailSchema = z
+  .object({
+    description: z.string().max(200).optional(),
+    /** What the user is told when their message is blocked. */
+    blockedInputMessage: z.string().min(1).max(500).optional(),
+    /** What replaces a blocked reply. */
+    blockedOutputMessage: z.string().min(1).max(500).optional(),
+    /** Subjects the agents must not discuss. */
+    deniedTopics: z
+      .array(z.object({ name: z.string().min(1).max(100), definition: z.string().min(1).max(200), examples: z.array(z.string().max(100)).max(5).optional() }).strict())
+      .max(30)
+      .optional(),
+    /** Sensitive information: each entity type BLOCKed or ANONYMIZEd. @default the construct's DEFAULT_PII_ENTITIES */
+    piiEntities: z
+      .array(z.object({ type: z.string().regex(/^[A-Z_]+$/, { message: 'must be an entity type such as "EMAIL" or "US_SOCIAL_SECURITY_NUMBER"' }), action: z.enum(['BLOCK', 'ANONYMIZE']) }).strict())
+      .optional(),
+  })
+  .strict();
+export type GuardrailSettings = z.infer<typeof guardrailSchema>;
 
 /** An agent a platform team declares: the unit a session runs with (lib/contract/agent.ts). */
 export const agentSchema = z
@@ -253,6 +298,8 @@ export const agentSchema = z
     delegates: z.array(agentName).optional(),
     /** Agents this agent may hand the session to for the following turns. @default none */
     handoffs: z.array(agentName).optional(),
+    /** A guardrail of this target (`guardrails`) applied to every text of the agent's turns. @default none */
+    guardrail: guardrailName.optional(),
     limits: z
       .object({
         maxToolRounds: z.number().int().min(0).max(16).optional(),
@@ -318,6 +365,8 @@ export const targetSchema = z
     agents: z.record(agentName, agentSchema).refine((agents) => Object.keys(agents).length > 0, { message: 'must declare at least one agent' }),
     /** The agent a session gets when its creator names none. */
     defaultAgent: agentName,
+    /** Bedrock guardrails the agents may name, by name. @default none */
+    guardrails: z.record(guardrailName, guardrailSchema).optional(),
     /** The summarizer's model backend, e.g. Neuron for the summaries while the orchestrator runs on Bedrock. @default model */
     summarizerModel: modelSchema.optional(),
     /** This target's Neuron endpoint. @default none: no weights bucket, no Inference stack */

@@ -33,6 +33,8 @@ export const ENV = {
    * of environment). Code run from source (tests) may set it in the environment.
    */
   AGENT_DEFINITIONS: 'STATEHOUSE_AGENT_DEFINITIONS',
+  /** JSON: agent name → its guardrail (GuardrailBinding); only agents that have one. */
+  AGENT_GUARDRAILS: 'STATEHOUSE_AGENT_GUARDRAILS',
   /** A digest of the bundled definitions, so a changed prompt changes the template too. */
   AGENT_DEFINITIONS_DIGEST: 'STATEHOUSE_AGENT_DEFINITIONS_DIGEST',
   /** JSON: { "<IAM role ARN>": "<tenant id>" }; callers not in it are refused. */

@@ -285,6 +285,28 @@ export interface ExternalNode {
   readonly label: string;
 }
 
+/** One Cedar policy a function enforces. */
+export interface ToolPolicyStatement {
+  /** Its id in ENV.TOOL_POLICY. */
+  readonly id: string;
+  /** The file it is written in, or the configuration entry it was made from. */
+  readonly file: string;
+  readonly line?: number;
+  readonly effect: string;
+  /** The policy as shipped (Cedar text). */
+  readonly text: string;
+}
+
+/** The tool policy of one function (the orchestrator). */
+export interface ToolPolicyEvidence extends Located {
+  readonly function: string;
+  readonly policies: ToolPolicyStatement[];
+  /** Role (path-free ARN) → the attributes its callers have in the policies. */
+  readonly actors: Array<{ readonly role: string; readonly attributes: Record<string, string> }>;
+  /** Why the policy could not be read from the template. */
+  readonly problem?: string;
+}
+
 export interface Evidence {
   readonly summary: TargetSummary;
   readonly dataStores: DataStoreEvidence;
@@ -292,6 +314,7 @@ export interface Evidence {
   readonly roles: RoleEvidence[];
   readonly residency: ResidencyEvidence;
   readonly compliance: ComplianceEvidence;
+  readonly toolPolicies: ToolPolicyEvidence[];
   readonly dataPaths: { readonly paths: DataPath[]; readonly externals: ExternalNode[] };
   /** Files the evidence was read from, relative to the cloud assembly. */
   readonly sources: string[];

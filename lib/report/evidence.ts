@@ -10,6 +10,7 @@ import { roleEvidence } from './sections/iam';
 import { networkEvidence } from './sections/network';
 import { residencyEvidence } from './sections/residency';
 import { targetSummary } from './sections/summary';
+import { toolPolicyEvidence } from './sections/tool-policy';
 
 /** The evidence of one target, from its synthesized artifacts only. */
 export function buildEvidence(target: TargetAssembly, validation: ValidationSummary | undefined, nist: NistRulesFile): Evidence {
@@ -21,6 +22,7 @@ export function buildEvidence(target: TargetAssembly, validation: ValidationSumm
     roles: roleEvidence(resolver),
     residency: residencyEvidence(resolver),
     compliance: complianceEvidence(target, validation, nist),
+    toolPolicies: toolPolicyEvidence(resolver),
     dataPaths: dataPaths(resolver),
     sources: [...target.sources, ...(validation ? ['validation-report.json'] : [])],
   };

@@ -1,4 +1,4 @@
-import type { AcknowledgmentEvidence, DataStore, Evidence, FindingEvidence, RoleEvidence } from './evidence-types';
+import type { AcknowledgmentEvidence, DataStore, Evidence, FindingEvidence, RoleEvidence, ToolPolicyEvidence } from './evidence-types';
 import { LOCAL_MAPPING_SOURCE } from './nist-controls';
 
 /**
@@ -307,6 +307,35 @@ function compliance(e: Evidence): string {
   ].join('\n');
 }
 
+/** A fenced block that no backtick run of the text can close. */
+function fenced(text: string, language: string): string {
+  const longest = Math.max(2, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
+  const fence = '`'.repeat(longest + 1);
+  return `${fence}${language}\n${text}\n${fence}\n`;
+}
+
+function toolPolicy(p: ToolPolicyEvidence): string {
+  const lines = [`### ${mdText(p.function)} (${mdCode(`${p.stack}/${p.logicalId}`)})\n`];
+  if (p.problem) return [...lines, `**${mdText(p.problem)}**\n`].join('\n');
+  lines.push(
+    table(['File', 'Line', 'Effect', 'Id'], p.policies.map((s) => [mdCode(s.file), s.line === undefined ? '' : String(s.line), s.effect === 'forbid' ? '**forbid**' : mdText(s.effect), mdCode(s.id)])),
+  );
+  for (const s of p.policies) lines.push(`${mdCode(s.id)}:\n`, fenced(s.text, 'cedar'));
+  lines.push(
+    '#### Actor attributes\n',
+    table(['Role', 'Attributes'], p.actors.map((a) => [mdCode(a.role), Object.entries(a.attributes).map(([k, v]) => `${mdCode(k)} = ${mdText(JSON.stringify(v))}`).join('<br>')]), '_None: the policies see only each caller\'s role ARN and role session name._'),
+  );
+  return lines.join('\n');
+}
+
+function toolPolicies(e: Evidence): string {
+  return [
+    '## 7. Tool policy\n',
+    'Every tool call a model makes is authorized in the function by Cedar before it runs: principal the caller (`Statehouse::Actor`, a member of its `Statehouse::Tenant`), action `Statehouse::Action::"callTool"`, resource the tool (`Statehouse::Tool`), context the agent and the call\'s input. A forbid wins over any permit, no permit means denied, and a policy that cannot be evaluated for a call denies it; a denied call is not run, and the model gets a refused tool result. The policies were validated at synth against `lib/policy/statehouse.cedarschema` with the target\'s tenants, agents and enabled tools.\n',
+    ...(e.toolPolicies.length === 0 ? ['_No function of this target carries a tool policy._\n'] : e.toolPolicies.map(toolPolicy)),
+  ].join('\n');
+}
+
 export function renderMarkdown(e: Evidence, svgFile: string): string {
   const s = e.summary;
   return [
@@ -319,7 +348,8 @@ export function renderMarkdown(e: Evidence, svgFile: string): string {
     roles(e),
     residency(e),
     compliance(e),
-    '## 7. Architecture\n',
+    toolPolicies(e),
+    '## 8. Architecture\n',
     `![Architecture of ${mdText(s.target)}](${svgFile})\n`,
     `The diagram (${mdCode(svgFile)}) is generated from the same templates: arrows are API integrations, IAM grants, event source mappings and state-machine definitions; a label \`via\` names the VPC endpoint a call goes through.\n`,
   ].join('\n');

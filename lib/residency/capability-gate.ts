@@ -46,6 +46,7 @@ export function verifyHint(capability: string, region: string): string {
   if (service === 'bedrock') return `aws bedrock list-foundation-models --region ${region}; aws bedrock list-inference-profiles --region ${region}`;
   if (service === 'lambda') return `aws lambda list-layers --region ${region} (a test function with the setting, then delete it)`;
   if (service === 'states') return `aws stepfunctions create-state-machine --type EXPRESS ... --region ${region} in a sandbox account`;
+  if (service === 'cloudformation') return `aws cloudformation describe-type --type RESOURCE --type-name ${capability.slice('cloudformation:'.length)} --region ${region}`;
   return `npm run preflight -- -c targets=<target>`;
 }
 
@@ -101,7 +102,8 @@ export function requireCapability(scope: IConstruct, capability: string, neededB
     const message = unavailableMessage(check, neededBy, target);
     scope.node.addValidation({ validate: () => [message] });
   } else if (check.status === FactStatus.UNVERIFIED) {
-    Annotations.of(scope).addWarningV2(`statehouse:unverified:${capability}`, unverifiedMessage(check, neededBy, target));
+    // `::` is reserved in a validation id (prefix::rule): a CloudFormation type name in a capability is written with dots there.
+    Annotations.of(scope).addWarningV2(`statehouse:unverified:${capability.replace(/::/g, '.')}`, unverifiedMessage(check, neededBy, target));
   }
   return check;
 }

@@ -232,7 +232,25 @@ export const CAPABILITY_FACTS: readonly CapabilityFact[] = [
     alternative: 'Retrieve from a knowledge base in us-gov-west-1 (within-partition residency) or run retrieval as your own tool.',
   },
   { capability: 'bedrock:knowledge-bases', regions: ['us-east-1', 'us-west-2'], status: FactStatus.AVAILABLE, source: BEDROCK_KB },
-  { capability: 'bedrock:guardrails', regions: [...ALL_GOV, 'us-east-1', 'us-west-2'], status: FactStatus.AVAILABLE, source: BEDROCK_GUARDRAILS },
+  // Guardrails (ApplyGuardrail): the four US commercial regions and both GovCloud regions are listed.
+  { capability: 'bedrock:guardrails', regions: [...COMMERCIAL, ...ALL_GOV], status: FactStatus.AVAILABLE, source: BEDROCK_GUARDRAILS },
+  // The CloudFormation types that create a guardrail and publish its version.
+  ...(['AWS::Bedrock::Guardrail', 'AWS::Bedrock::GuardrailVersion'] as const).flatMap((type): CapabilityFact[] => [
+    {
+      capability: `cloudformation:${type}`,
+      regions: COMMERCIAL,
+      status: FactStatus.AVAILABLE,
+      source: `docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-bedrock-${type.split('::')[2].toLowerCase()}.html; cfn-lint 1.51 region spec lists it in the four US commercial regions`,
+    },
+    {
+      capability: `cloudformation:${type}`,
+      regions: ALL_GOV,
+      status: FactStatus.UNVERIFIED,
+      source:
+        `${type} in GovCloud CloudFormation: ${NO_SOURCE}; indirect evidence only (cfn-lint 1.51 region spec lists it in both GovCloud regions) ` +
+        `(aws cloudformation describe-type --type RESOURCE --type-name ${type})`,
+    },
+  ]),
   { capability: 'bedrock:agentcore', regions: GOV_WEST, status: FactStatus.AVAILABLE, source: `${BEDROCK_AGENTS} (subset of features)` },
   {
     capability: 'bedrock:agentcore',

@@ -1,7 +1,8 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
-import type { Construct } from 'constructs';
+import { Construct } from 'constructs';
 import { AgentOrchestrator } from '../constructs/agent-orchestrator/agent-orchestrator';
+import { Guardrail } from '../constructs/guardrail/guardrail';
 import type { INeuronEndpoint } from '../constructs/neuron-endpoint/neuron-endpoint';
 import { SessionApi } from '../constructs/session-api/session-api';
 import { ToolWorkflow } from '../constructs/tool-workflow/tool-workflow';
@@ -25,12 +26,19 @@ export class RuntimeStack extends Stack {
   public readonly agent: AgentOrchestrator;
   public readonly tools: ToolWorkflow;
   public readonly api: SessionApi;
+  /** The target's guardrails, by name (configuration `guardrails`). */
+  public readonly guardrails: Readonly<Record<string, Guardrail>>;
 
   constructor(scope: Construct, id: string, props: RuntimeStackProps) {
     super(scope, id, props);
     const { settings, foundation, state, fipsServices } = props;
     const network = foundation.network;
 
+    // Guardrails are configuration (a published version), deployed with the runtime that applies them.
+    const guardrailScope = new Construct(this, 'Guardrails');
+    this.guardrails = Object.fromEntries(
+      Object.entries(settings.guardrails).map(([name, guardrail]) => [name, new Guardrail(guardrailScope, name, { ...guardrail, encryptionKey: foundation.keys.data })]),
+    );
     this.agent = new AgentOrchestrator(this, 'Agent', {
       sessions: state.sessions,
       vpc: network.vpc,
@@ -38,7 +46,7 @@ export class RuntimeStack extends Stack {
       logsKey: foundation.keys.logs,
       dataKey: foundation.keys.data,
       logRetention: props.logRetention,
-      ...settings.models(props.neuronEndpoint),
+      ...settings.models(props.neuronEndpoint, this.guardrails),
       tenants: settings.tenants,
       limits: settings.limits,
       fipsServices,

@@ -2,7 +2,9 @@ import { TimeZone, type Environment } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { ConfigError } from '../config/load';
 import { dataResourcePrefix, permissionsBoundaryName, targetPrefix, trailName } from '../config/naming';
-import type { ModelConfig, NeuronConfig, NeuronServer, TargetConfig } from '../config/schema';
+import type { GuardrailSettings, ModelConfig, NeuronConfig, NeuronServer, TargetConfig } from '../config/schema';
+import type { GuardrailProps, IGuardrail } from '../constructs/guardrail/guardrail';
+import { PiiAction, PiiEntityType } from '../constructs/guardrail/guardrail-policies';
 import type { AgentProps, DeployedSessionLimits } from '../constructs/agent-orchestrator/agent-orchestrator';
 import { ModelBackend } from '../constructs/model-backend/model-backend';
 import { ScalingSchedule, ScalingScheduleError } from '../constructs/neuron-endpoint/endpoint-scaling';
@@ -87,12 +89,14 @@ export interface RuntimeSettings {
    * The default model, the summarizer's, and the agents with theirs; a model
    * of kind `neuron` needs the target's endpoint (Inference stack).
    */
-  readonly models: (neuronEndpoint?: INeuronEndpoint) => {
+  readonly models: (neuronEndpoint?: INeuronEndpoint, guardrails?: Readonly<Record<string, IGuardrail>>) => {
     readonly model: ModelBackend;
     readonly summarizerModel?: ModelBackend;
     readonly agents: Readonly<Record<string, AgentProps>>;
     readonly defaultAgent: string;
   };
+  /** The target's Bedrock guardrails by name, with what the configuration sets (the Runtime stack adds the key). */
+  readonly guardrails: Readonly<Record<string, Omit<GuardrailProps, 'encryptionKey'>>>;
   /** Tenant id → IAM role ARNs whose callers act for it. */
   readonly tenants: Readonly<Record<string, readonly string[]>>;
   readonly limits: DeployedSessionLimits;
@@ -132,7 +136,9 @@ export function targetStacksProps(name: string, target: TargetConfig): TargetSta
     },
     runtime: {
       namePrefix: targetPrefix(name),
-      models: (neuronEndpoint) => {
+      // Physical names under the target's prefix: statehouse-govwest-foia.
+      guardrails: Object.fromEntries(Object.entries(target.guardrails ?? {}).map(([guardrail, settings]) => [guardrail, guardrailProps(`${targetPrefix(name)}-${guardrail}`, settings)])),
+      models: (neuronEndpoint, guardrails = {}) => {
         const model = modelBackendFor(target.model, target.residency, neuronEndpoint);
         return {
           model,
@@ -148,6 +154,7 @@ export function targetStacksProps(name: string, target: TargetConfig): TargetSta
                 tools: agent.tools ?? target.tools.enabled,
                 delegates: agent.delegates,
                 handoffs: agent.handoffs,
+                guardrail: agent.guardrail === undefined ? undefined : guardrails[agent.guardrail],
                 limits: agent.limits,
               },
             ]),
@@ -163,6 +170,18 @@ export function targetStacksProps(name: string, target: TargetConfig): TargetSta
       knowledgeBaseId: target.tools.knowledgeBaseId,
     },
     serviceControlPolicy: { account: target.account ?? '*', trailName: trailName(name) },
+  };
+}
+
+/** A guardrail of the configuration as Guardrail props; unset fields keep the construct's defaults. */
+function guardrailProps(guardrailName: string, guardrail: GuardrailSettings): Omit<GuardrailProps, 'encryptionKey'> {
+  return {
+    guardrailName,
+    description: guardrail.description,
+    blockedInputMessage: guardrail.blockedInputMessage,
+    blockedOutputMessage: guardrail.blockedOutputMessage,
+    deniedTopics: guardrail.deniedTopics,
+    piiEntities: guardrail.piiEntities?.map((entity) => ({ type: PiiEntityType.of(entity.type), action: entity.action === 'BLOCK' ? PiiAction.BLOCK : PiiAction.ANONYMIZE })),
   };
 }
 

@@ -3,7 +3,6 @@ import type { RequestMarker, RequestMarkerWrite } from '../domain/idempotency';
 import type { StoredEvent } from '../domain/session-event';
 import type { ApprovalHeaderUpdate, PendingTool, RecordedResult, SessionHeader, TurnHeaderUpdate } from '../domain/session-header';
 import { eventSk, HEADER_SK, requestSk, sessionPk } from '../domain/session-keys';
-import type { ToolCall } from '../ports/model-backend';
 import { SESSION_TABLE_SCHEMA } from '../../../lib/contract/session-table';
 
 /**
@@ -39,6 +38,8 @@ export function headerFromItem(item: Item): SessionHeader {
     summary: item.summary as string,
     summaryUpToSeq: item.summaryUpToSeq as number,
     owner: item.owner as string,
+    // Absent on sessions created before agents.
+    ...(item.agent === undefined ? {} : { agent: item.agent as string }),
     tokens: item.tokens as SessionHeader['tokens'],
     budget: item.budget as SessionHeader['budget'],
     recentRequests: item.recentRequests as SessionHeader['recentRequests'],
@@ -80,6 +81,9 @@ export function eventItem(tenant: string, session: string, event: StoredEvent, e
     time: event.time,
     toolCallId: event.toolCallId,
     toolName: event.toolName,
+    agent: event.agent,
+    agentVersion: event.agentVersion,
+    delegationDepth: event.delegationDepth,
     prevHash: event.prevHash,
     hash: event.hash,
     [TTL]: expiresAt,
@@ -97,6 +101,9 @@ export function eventFromItem(item: Item): StoredEvent {
     time: item.time as string,
     toolCallId: item.toolCallId as string | undefined,
     toolName: item.toolName as string | undefined,
+    agent: item.agent as string | undefined,
+    agentVersion: item.agentVersion as string | undefined,
+    delegationDepth: item.delegationDepth as number | undefined,
     prevHash: item.prevHash as string,
     hash: item.hash as string,
   };
@@ -118,9 +125,9 @@ export function requestKey(tenant: string, session: string, requestId: string): 
   return { [PK]: sessionPk(tenant, session), [SK]: requestSk(requestId) };
 }
 
-/** A marker's answer (reply and tool calls) as one canonical JSON text: inline, or in the payload store when large. */
+/** A marker's answer (reply, tool calls, guardrail notices) as one canonical JSON text: inline, or in the payload store when large. */
 export function markerAnswer(marker: RequestMarker): string {
-  return canonicalJson({ reply: marker.reply, toolCalls: marker.toolCalls });
+  return canonicalJson({ reply: marker.reply, toolCalls: marker.toolCalls, guardrail: marker.guardrail });
 }
 
 export type StoredAnswer = { readonly answer: string } | { readonly answerRef: string };
@@ -146,13 +153,14 @@ export function storedAnswerOf(item: Item): StoredAnswer {
 
 /** The marker from its item and its answer's text (resolved from the payload store if it was offloaded). */
 export function markerFromItem(item: Item, answer: string): RequestMarker {
-  const { reply, toolCalls } = JSON.parse(answer) as { reply: string; toolCalls: ToolCall[] };
+  const { reply, toolCalls, guardrail } = JSON.parse(answer) as Pick<RequestMarker, 'reply' | 'toolCalls' | 'guardrail'>;
   return {
     requestId: item.requestId as string,
     messageDigest: item.messageDigest as string,
     turn: { turnSeq: item.turnSeq as number, result: item.result as RecordedResult },
     reply,
     toolCalls,
+    ...(guardrail ? { guardrail } : {}),
   };
 }
 

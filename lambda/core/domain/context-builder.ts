@@ -4,12 +4,14 @@ import { estimateTokens } from './token-estimate';
 import { toolCallFromEvent } from './tool-call-event';
 
 export interface ContextInput {
+  /** The agent's instructions: the system prompt, sent first; empty sends none. */
+  readonly instructions: string;
   /** The summarizer's fold of every event up to `summaryUpToSeq`; empty when there is none. */
   readonly summary: string;
   readonly summaryUpToSeq: number;
   /** Newest first, as the session query returns them, content resolved. */
   readonly eventsNewestFirst: readonly SessionEvent[];
-  /** The most the messages may cost by `estimateTokens`, unless the summary and newest user message alone cost more. */
+  /** The most the messages may cost by `estimateTokens`, unless the instructions, summary and newest user message alone cost more. */
   readonly maxTokens: number;
 }
 
@@ -31,18 +33,21 @@ function eventTokens(event: SessionEvent): number {
 }
 
 /**
- * The model's view of a session, bounded by a token budget: the summary, then
- * the newest unsummarized events that fit, walking back from the newest
- * without gaps. The summary and the newest user message are always kept,
- * since a turn means nothing without them.
+ * The model's view of a session, bounded by a token budget: the agent's
+ * instructions, the summary, then the newest unsummarized events that fit,
+ * walking back from the newest without gaps. The instructions, the summary
+ * and the newest user message are always kept, since a turn means nothing
+ * without them.
  */
 export function buildContext(input: ContextInput): ModelContext {
-  const summary: ChatMessage[] =
-    input.summary.length > 0 ? [{ role: 'system', content: SUMMARY_PREAMBLE + input.summary }] : [];
-  const summaryTokens = summary.length > 0 ? estimateTokens(summary[0].content) : 0;
+  const system: ChatMessage[] = [
+    ...(input.instructions.length > 0 ? [{ role: 'system' as const, content: input.instructions }] : []),
+    ...(input.summary.length > 0 ? [{ role: 'system' as const, content: SUMMARY_PREAMBLE + input.summary }] : []),
+  ];
+  const systemTokens = system.reduce((total, message) => total + estimateTokens(message.content), 0);
   const newestUser = input.eventsNewestFirst.find((event) => event.type === 'user');
 
-  let spent = summaryTokens + (newestUser ? eventTokens(newestUser) : 0);
+  let spent = systemTokens + (newestUser ? eventTokens(newestUser) : 0);
   const kept: SessionEvent[] = [];
   for (const event of input.eventsNewestFirst) {
     if (event === newestUser) {
@@ -59,8 +64,8 @@ export function buildContext(input: ContextInput): ModelContext {
   if (newestUser && !kept.includes(newestUser)) kept.push(newestUser);
 
   const events = withoutOrphanToolResults(kept.reverse());
-  const estimatedTokens = events.reduce((total, event) => total + eventTokens(event), summaryTokens);
-  return { messages: [...summary, ...toMessages(events)], estimatedTokens };
+  const estimatedTokens = events.reduce((total, event) => total + eventTokens(event), systemTokens);
+  return { messages: [...system, ...toMessages(events)], estimatedTokens };
 }
 
 /** A tool result whose call was cut off cannot be sent: chat APIs reject a tool message without its call. */

@@ -118,6 +118,23 @@ export class BudgetExceededError extends StatehouseError {
   }
 }
 
+/**
+ * The session belongs to an agent this deployment no longer runs (its
+ * definition was removed): its turns are refused, nothing is written, and
+ * the session is readable as it was. Deploy the agent again to go on.
+ */
+export class AgentUnavailableError extends StatehouseError {
+  readonly httpStatus = 409;
+  readonly code = 'AgentUnavailable';
+
+  constructor(
+    readonly agent: string,
+    readonly deployed: readonly string[],
+  ) {
+    super(`the session's agent "${agent}" is not deployed here (agents: ${deployed.join(', ') || 'none'})`);
+  }
+}
+
 /** The model backend failed or answered with something the turn cannot use. Nothing was written. */
 export class ModelError extends StatehouseError {
   readonly httpStatus = 502;

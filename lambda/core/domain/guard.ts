@@ -93,9 +93,10 @@ interface CheckedOpening {
   readonly answer?: string;
 }
 
+/** An event back to its draft (every field but the chain's and the storage's), to be sealed again. */
 function draftOf(event: SessionEvent): EventDraft {
-  const { seq, type, content, tokens, actor, time, toolCallId, toolName } = event;
-  return { seq, type, content, tokens, actor, time, ...(toolCallId === undefined ? {} : { toolCallId, toolName }) };
+  const { prevHash: _prevHash, hash: _hash, s3Ref: _s3Ref, ...draft } = event;
+  return draft;
 }
 
 async function checkOpeningEvent(guardrail: Guardrail, event: SessionEvent): Promise<CheckedOpening> {
@@ -131,15 +132,24 @@ export async function guardOpening(guardrail: Guardrail, start: StretchStart): P
   if (checked.every((entry) => entry.pending === undefined)) return { kind: 'go_on', start };
   const first = start.opening[0];
   const drafts: EventDraft[] = [];
-  let answer: string | undefined;
   for (const entry of checked) {
     drafts.push({ ...entry.draft, seq: first.seq + drafts.length });
     if (entry.pending) drafts.push(guardrailDraft(entry.pending.intervention, first.seq + drafts.length, start.time, entry.pending.call));
-    answer ??= entry.answer;
   }
-  if (answer !== undefined) {
-    // The guardrail answers for the model, which is never asked.
-    drafts.push({ seq: first.seq + drafts.length, type: 'assistant', content: answer, tokens: estimateTokens(answer), actor: GUARDRAIL_ACTOR, time: start.time });
+  const blocked = checked.find((entry) => entry.answer !== undefined);
+  if (blocked?.answer !== undefined) {
+    // The guardrail answers for the model, which is never asked; the answer belongs to the agent the message was sent to.
+    const { agent, agentVersion } = blocked.draft;
+    drafts.push({
+      seq: first.seq + drafts.length,
+      type: 'assistant',
+      content: blocked.answer,
+      tokens: estimateTokens(blocked.answer),
+      actor: GUARDRAIL_ACTOR,
+      time: start.time,
+      ...(agent === undefined ? {} : { agent }),
+      ...(agentVersion === undefined ? {} : { agentVersion }),
+    });
     return { kind: 'blocked', outcome: { events: sealEvents(drafts, first.prevHash), usage: { input: 0, output: 0 } } };
   }
   return { kind: 'go_on', start: { ...start, opening: sealEvents(drafts, first.prevHash) } };

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ToolCall } from '../ports/model-backend';
 import { ValidationError } from './errors';
+import { recordedMessageDigest, type GuardrailNotice } from './guardrail-event';
 import type { SessionEvent } from './session-event';
 import { RECENT_REQUESTS_KEPT, type RecordedTurn } from './session-header';
 import { turnResultFromEvents, type TurnResult } from './turn-result';
@@ -45,6 +46,8 @@ export interface RequestMarker {
   readonly reply: string;
   /** Every tool call of the turn, in order. */
   readonly toolCalls: readonly ToolCall[];
+  /** What a guardrail blocked or masked, as the turn's result shows it. */
+  readonly guardrail?: readonly GuardrailNotice[];
 }
 
 /**
@@ -70,7 +73,20 @@ export function requestMarkerFor(requestId: string, turn: RecordedTurn, turnEven
   const result = turnResultFromEvents(requestId, turn, turnEvents, false);
   const userEvent = turnEvents.find((event) => event.seq === turn.turnSeq);
   if (userEvent?.type !== 'user') throw new Error(`turn of request ${requestId} does not start with a user event`);
-  return { requestId, messageDigest: messageDigest(userEvent.content), turn, reply: result.reply, toolCalls: result.toolCalls };
+  return {
+    requestId,
+    messageDigest: recordedMessageDigest(turnEvents, userEvent) ?? messageDigest(userEvent.content),
+    turn,
+    reply: result.reply,
+    toolCalls: result.toolCalls,
+    ...(result.guardrail ? { guardrail: result.guardrail } : {}),
+  };
+}
+
+/** Whether `message` is the one the turn's user event was sent with (a guardrail may have masked or withheld what it stores). */
+export function isMessageOf(turnEvents: readonly SessionEvent[], userEvent: SessionEvent, message: string): boolean {
+  const recorded = recordedMessageDigest(turnEvents, userEvent);
+  return recorded === undefined ? userEvent.content === message : recorded === messageDigest(message);
 }
 
 /** A retry's answer from the marker, once the retry is known to send the same message. */
@@ -87,6 +103,7 @@ export function replayFromMarker(marker: RequestMarker, message: string): TurnRe
     status: result.status,
     usage: result.usage,
     replayed: true,
+    ...(marker.guardrail ? { guardrail: marker.guardrail } : {}),
   };
 }
 

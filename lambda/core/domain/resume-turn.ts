@@ -1,4 +1,5 @@
 import type { ResumeTurnEvent } from '../../../lib/contract/workflow-contract';
+import { agentDefinition, sessionAgentOf, stampOf } from './agents';
 import { commitStretch } from './commit-stretch';
 import { SessionNotFoundError } from './errors';
 import { sealEvents } from './hash-chain';
@@ -38,10 +39,16 @@ export async function resumeTurn(deps: ResumeDeps, event: ResumeTurnEvent): Prom
   const { header, events } = loaded;
   const pending = header.pendingTool;
   if (!pending || pending.toolCallId !== toolCallId) return { resumed: false, reason: 'not_pending' };
+  // A delegate's own calls may reuse the id (another model chose it): only the session's agent's results count.
   const answered = (candidate: SessionEvent) =>
-    candidate.type === 'tool_result' && candidate.toolCallId === toolCallId && candidate.seq > pending.callSeq;
+    candidate.type === 'tool_result' &&
+    candidate.delegationDepth === undefined &&
+    candidate.toolCallId === toolCallId &&
+    candidate.seq > pending.callSeq;
   if (events.some(answered)) return { resumed: false, reason: 'not_pending' };
 
+  // Only the session's own agent makes slow calls (delegates may not), so it takes the turn up again.
+  const agent = agentDefinition(deps.agents, sessionAgentOf(header, deps.agents));
   const time = now.toISOString();
   const call = { id: pending.toolCallId, name: pending.tool };
   const drafts: EventDraft[] = [];
@@ -65,13 +72,17 @@ export async function resumeTurn(deps: ResumeDeps, event: ResumeTurnEvent): Prom
     return { requestId: pending.requestId, turn, marker: { kind: 'resumed' as const, marker } };
   };
   const { headerUpdate, version } = await commitStretch(
-    { sessions: deps.sessions, model: deps.model, tools: deps.tools, limits },
+    { sessions: deps.sessions, agents: deps.agents, modelFor: (name) => deps.modelFor(name), guardrailFor: (name) => deps.guardrailFor?.(name), tools: deps.tools, limits },
     {
       tenant,
       session,
       header,
+      agent: agent.name,
       loaded: events,
-      opening: sealEvents(drafts, header.lastHash),
+      opening: sealEvents(
+        drafts.map((draft) => ({ ...draft, ...stampOf(agent, 0) })),
+        header.lastHash,
+      ),
       time,
       requestId: pending.requestId,
       requestedBy: pending.requestedBy,
@@ -84,10 +95,11 @@ export async function resumeTurn(deps: ResumeDeps, event: ResumeTurnEvent): Prom
 
 /**
  * The events the turn wrote before it waited, for its marker. The newest
- * events read with the header hold them at the default limits: before its
- * slow call a turn writes at most 1 + (rounds + 1) + 2 x calls - 1 = 37
- * events, 38 with the approver's decision, and 50 are read. A smaller
- * `contextEvents` costs one more Query here.
+ * events read with the header hold them at the default limits when no
+ * delegate ran: before its slow call a turn writes at most
+ * 1 + (rounds + 1) + 2 x calls - 1 = 37 events, 38 with the approver's
+ * decision, and 50 are read. A smaller `contextEvents`, or delegates' events
+ * in that turn, cost one more Query here.
  */
 async function eventsOfTurnSoFar(
   deps: ResumeDeps,

@@ -1,9 +1,10 @@
 import type { Clock } from '../ports/clock';
-import type { ModelBackend } from '../ports/model-backend';
+import type { Guardrail } from '../ports/guardrail';
 import type { SessionRepository } from '../ports/session-repository';
+import { agentDefinition, sessionAgentOf, stampOf, type AgentModels } from './agents';
 import { commitStretch } from './commit-stretch';
 import { ForbiddenError, RequestRecordedError, SessionAwaitingError, SessionNotFoundError } from './errors';
-import { replayFromMarker, requestMarkerFor, reusedRequestId } from './idempotency';
+import { isMessageOf, replayFromMarker, requestMarkerFor, reusedRequestId } from './idempotency';
 import { startPendingTool } from './pending-tool';
 import type { SessionEvent } from './session-event';
 import { isExpired, type RecordedTurn, type SessionHeader } from './session-header';
@@ -13,18 +14,21 @@ import { validateTurnRequest, type TurnRequest } from './turn-request';
 import { turnResultFromEvents, type TurnResult } from './turn-result';
 import type { TurnTools } from './turn-rounds';
 
-export interface TurnDeps {
+/** The session store, the deployment's agents (each with its model), tools and limits, and the time. */
+export interface TurnDeps extends AgentModels {
   readonly sessions: SessionRepository;
-  readonly model: ModelBackend;
   readonly clock: Clock;
   /** The deployment's tools. @default none: every tool call is refused as not_allowed */
   readonly tools?: TurnTools;
   readonly limits?: Partial<SessionLimits>;
+  /** Each agent's guardrail (turn-rounds.ts). @default none: nothing is checked and no guardrail is called */
+  guardrailFor?(agent: string): Guardrail | undefined;
 }
 
 /**
- * One turn: one read, the model and the fast tools it calls (as many rounds
- * as the limits allow), one conditional write. Whatever fails before the
+ * One turn: one read, the session's agent (its model, the fast tools it
+ * calls and the delegates it asks, as many rounds as the limits allow), one
+ * conditional write. Whatever fails before the
  * write leaves the session untouched; a retry of a committed request returns
  * its stored result and writes nothing, however long ago it committed. A
  * turn that calls a slow tool commits the call as pending, then starts its
@@ -56,16 +60,18 @@ export async function runTurn(deps: TurnDeps, request: TurnRequest): Promise<Tur
     throw new SessionAwaitingError(header.status);
   }
 
+  // The session's agent takes the turn with its definition as deployed now; the events record which version that is.
+  const agent = agentDefinition(deps.agents, sessionAgentOf(header, deps.agents));
   const time = now.toISOString();
-  const userEvent = userEventFor(header, request, time);
+  const userEvent = userEventFor(header, request, time, stampOf(agent, 0));
   const recordOf = (rounds: RoundsOutcome) => {
     const turn = recordedTurnFor(header, rounds, userEvent.seq, rounds.usage);
     return { requestId: request.requestId, turn, marker: { kind: 'first' as const, marker: requestMarkerFor(request.requestId, turn, rounds.events) } };
   };
   try {
     const { outcome, record } = await commitStretch(
-      { sessions: deps.sessions, model: deps.model, tools: deps.tools, limits },
-      { tenant, session, header, loaded: events, opening: [userEvent], time, requestId: request.requestId, requestedBy: request.actor },
+      { sessions: deps.sessions, agents: deps.agents, modelFor: (name) => deps.modelFor(name), guardrailFor: (name) => deps.guardrailFor?.(name), tools: deps.tools, limits },
+      { tenant, session, header, agent: agent.name, loaded: events, opening: [userEvent], time, requestId: request.requestId, requestedBy: request.actor },
       recordOf,
       now,
     );
@@ -102,7 +108,7 @@ async function replayTurn(
     events = [...page.events];
   }
   const userEvent = events.find((event) => event.seq === turnSeq);
-  if (userEvent && userEvent.content !== request.message) throw reusedRequestId(request.requestId);
+  if (userEvent && !isMessageOf(events, userEvent, request.message)) throw reusedRequestId(request.requestId);
   const pending = header.pendingTool;
   if (pending && pending.requestId === request.requestId && deps.tools) {
     await startPendingTool(deps.tools.slowTools, request.tenant, request.session, pending);

@@ -1,6 +1,6 @@
 /**
  * What happened in a session, one item per event, append-only; `guardrail`: what a guardrail blocked or masked
- * (guardrail-event.ts); `handoff`: the session moved to another agent (agent-events.ts).
+ * (guardrail-event.ts); `handoff`: the session moved to another agent (agents.ts).
  */
 export const EVENT_TYPES = ['user', 'assistant', 'tool_call', 'tool_result', 'approval', 'summary', 'guardrail', 'handoff'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];

@@ -1,5 +1,6 @@
 import type { ModelReply } from '../ports/model-backend';
 import { ModelError } from './errors';
+import type { AgentStamp } from './agents';
 import { sealEvents } from './hash-chain';
 import { recordRequest } from './idempotency';
 import { statusWhilePending } from './pending-tool';
@@ -21,8 +22,12 @@ import { turnResultFromEvents, type TurnResult } from './turn-result';
 /** The actor recorded on events the model produced. */
 export const MODEL_ACTOR = 'model';
 
-/** The turn's first event, chained after the session's last. Built before the model call, as the context needs it. */
-export function userEventFor(header: SessionHeader, request: TurnRequest, time: string): SessionEvent {
+/**
+ * The turn's first event, chained after the session's last. Built before the
+ * model call, as the context needs it. `served` names the agent that takes
+ * the turn; without it the event has the shape of one written before agents.
+ */
+export function userEventFor(header: SessionHeader, request: TurnRequest, time: string, served?: AgentStamp): SessionEvent {
   const draft: EventDraft = {
     seq: header.lastSeq + 1,
     type: 'user',
@@ -30,6 +35,7 @@ export function userEventFor(header: SessionHeader, request: TurnRequest, time: 
     tokens: estimateTokens(request.message),
     actor: request.actor,
     time,
+    ...served,
   };
   return sealEvents([draft], header.lastHash)[0];
 }
@@ -75,9 +81,11 @@ export function addUsage(a: TokenUsage, b: TokenUsage): TokenUsage {
 /** What a stretch of model rounds produced: new events, chained after the header, and what the session now waits on. */
 export interface RoundsOutcome {
   readonly events: readonly SessionEvent[];
-  /** Tokens the model calls of this stretch used. */
+  /** Tokens the model calls of this stretch used, its delegates' included. */
   readonly usage: TokenUsage;
   readonly pending?: PendingTool;
+  /** The session's agent after the stretch: the one that served it, or the one it was handed to. Absent keeps the header's. */
+  readonly agent?: string;
 }
 
 function statusAfter(outcome: RoundsOutcome) {
@@ -111,6 +119,7 @@ export function headerUpdateFor(
     expiresAt: expiresAtFrom(now, sessionTtlSeconds),
     updatedAt: now.toISOString(),
     pendingTool: outcome.pending,
+    agent: outcome.agent ?? header.agent,
   };
 }
 

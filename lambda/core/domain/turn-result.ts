@@ -12,9 +12,9 @@ export interface TurnResult {
   readonly turnSeq: number;
   /** Seq of the turn's last event. */
   readonly lastSeq: number;
-  /** The model's last answer in the turn (after any tool rounds). */
+  /** The session agent's last answer in the turn (after any tool rounds and delegations). */
   readonly reply: string;
-  /** Every tool call of the turn, in order: those that ran, were refused, or are pending. */
+  /** Every tool call the session's agent made in the turn, in order: those that ran, were refused, delegated, or are pending. */
   readonly toolCalls: readonly ToolCall[];
   readonly status: SessionStatus;
   readonly usage: TokenUsage;
@@ -39,7 +39,9 @@ export function turnResultFromEvents(
     if (!event) throw new Error(`turn of request ${requestId} lacks event ${seq}`);
     turnEvents.push(event);
   }
-  const assistant = turnEvents.filter((event) => event.type === 'assistant').pop();
+  // A delegate's events are its caller's tool result, not the turn's answer.
+  const own = turnEvents.filter((event) => event.delegationDepth === undefined);
+  const assistant = own.filter((event) => event.type === 'assistant').pop();
   if (!assistant) throw new Error(`turn of request ${requestId} has no assistant event`);
   const guardrail = guardrailNotices(turnEvents);
   return {
@@ -48,7 +50,7 @@ export function turnResultFromEvents(
     turnSeq,
     lastSeq: result.lastSeq,
     reply: assistant.content,
-    toolCalls: turnEvents.filter((event) => event.type === 'tool_call').map(toolCallFromEvent),
+    toolCalls: own.filter((event) => event.type === 'tool_call').map(toolCallFromEvent),
     status: result.status,
     usage: result.usage,
     replayed,

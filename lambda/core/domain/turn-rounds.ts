@@ -3,11 +3,12 @@ import type { ChatMessage, ModelBackend, ModelReply, ToolSpec } from '../ports/m
 import type { SlowToolStarter, ToolRunner } from '../ports/tool-workflows';
 import type { ToolRunInput, ToolRunOutput } from '../../../lib/contract/workflow-contract';
 import type { SessionLimits } from '../../../lib/contract/session-limits';
+import type { AgentModels } from './agents';
 import { ModelError, StatehouseError } from './errors';
 import { guardOpening, guardReply, guardToolResult, withInterventions, type PendingIntervention } from './guard';
 import { ToolPolicy } from './tool-policy';
 import { assertUsableReply, type RoundsOutcome } from './turn-plan';
-import { nextTurnStep, startStretch, type StretchStart, type TurnOutcome, type TurnRules, type TurnState } from './turn-step';
+import { nextTurnStep, startStretch, type StretchStart, type TurnOutcome, type TurnRules, type TurnState, type TurnStep } from './turn-step';
 
 /** The tools of a deployment: who may call what, and the workflows that run them. */
 export interface TurnTools {
@@ -16,17 +17,19 @@ export interface TurnTools {
   readonly slowTools: SlowToolStarter;
 }
 
-export interface RoundsDeps {
-  readonly model: ModelBackend;
+/** The agents (each asked through its own model), tools and limits of a deployment. */
+export interface RoundsDeps extends AgentModels {
   /** @default no tools: every call the model makes is refused as not_allowed */
   readonly tools?: TurnTools;
   readonly limits: SessionLimits;
   /**
-   * Checks the user's message, the model's replies and tool inputs, and the
-   * tools' results (guard.ts), whatever the model backend.
+   * An agent's guardrail (its definition's `guardrail`): it checks the
+   * user's message, the agent's replies and tool inputs, and the results of
+   * the tools it calls (guard.ts), whatever the model backend. A delegate's
+   * texts go through the delegate's own guardrail.
    * @default none: nothing is checked and no guardrail is called
    */
-  readonly guardrail?: Guardrail;
+  guardrailFor?(agent: string): Guardrail | undefined;
 }
 
 /** Where a stretch starts: the session as read, and the new events that open the stretch. */
@@ -36,24 +39,39 @@ const NO_TOOLS = ToolPolicy.of([]);
 
 /**
  * The synchronous driver of the turn's step function (turn-step.ts): it
- * executes each step in-process (asks the model, runs the fast tools) and
- * feeds the outcome back, until the stretch finishes or waits for a slow
- * call. Nothing is written here: the caller commits every event at once, so
+ * executes each step in-process (asks the agent's model, runs the fast
+ * tools, drives a delegate's state to its answer) and feeds the outcome
+ * back, until the stretch finishes or waits for a slow call. Nothing is written here: the caller commits every event at once, so
  * a turn stays one read and one write whatever its tools did.
  *
  * With a guardrail, each check runs between the steps, and what it blocked
  * or masked is recorded in the chain before the outcome it changed.
  */
 export async function runModelRounds(deps: RoundsDeps, input: RoundsInput): Promise<RoundsOutcome> {
-  const rules: TurnRules = { limits: deps.limits, policy: deps.tools?.policy ?? NO_TOOLS };
-  const { guardrail } = deps;
+  const rules: TurnRules = { limits: deps.limits, policy: deps.tools?.policy ?? NO_TOOLS, agents: deps.agents };
+  const guardrail = deps.guardrailFor?.(input.agent);
   let start = input;
   if (guardrail) {
     const opening = await guardOpening(guardrail, input);
     if (opening.kind === 'blocked') return opening.outcome;
     start = opening.start;
   }
-  let state: TurnState = startStretch(start);
+  const { state, step } = await drive(deps, rules, startStretch(start));
+  const agent = state.handoffTo ?? state.agent;
+  return step.kind === 'await_tool' || step.kind === 'await_approval'
+    ? { events: state.events, usage: state.usage, pending: step.pending, agent }
+    : { events: state.events, usage: state.usage, agent };
+}
+
+type EndStep = Extract<TurnStep, { kind: 'await_tool' | 'await_approval' | 'finish' }>;
+
+/**
+ * Drives one state to its end: the stretch's, or (called again for a
+ * delegate step) a delegate's, whose end is fed back to its caller.
+ */
+async function drive(deps: RoundsDeps, rules: TurnRules, first: TurnState): Promise<{ state: TurnState; step: EndStep }> {
+  const guardrail = deps.guardrailFor?.(first.agent);
+  let state = first;
   let outcome: TurnOutcome = { kind: 'started' };
   for (;;) {
     const next = nextTurnStep(state, outcome, rules);
@@ -61,7 +79,7 @@ export async function runModelRounds(deps: RoundsDeps, input: RoundsInput): Prom
     const { step } = next;
     switch (step.kind) {
       case 'ask_model': {
-        const reply = await askModel(deps.model, step.messages, step.tools);
+        const reply = await askModel(deps.modelFor(step.agent), step.messages, step.tools);
         if (!guardrail) {
           outcome = { kind: 'model_replied', reply };
           break;
@@ -74,16 +92,22 @@ export async function runModelRounds(deps: RoundsDeps, input: RoundsInput): Prom
         break;
       }
       case 'run_tools': {
-        const ran = await runTools(deps, step.runs);
+        const ran = await runTools(deps, step.runs, guardrail);
         state = withInterventions(state, ran.pending);
         outcome = { kind: 'tools_ran', results: ran.results };
         break;
       }
+      case 'delegate': {
+        const delegated = await drive(deps, rules, step.state);
+        // A delegate is never offered a slow tool, and refused one it calls: it only finishes.
+        if (delegated.step.kind !== 'finish') throw new Error(`delegate ${step.agent} ended waiting on a tool`);
+        outcome = { kind: 'delegated', delegate: delegated.state, reason: delegated.step.reason };
+        break;
+      }
       case 'await_tool':
       case 'await_approval':
-        return { events: state.events, usage: state.usage, pending: step.pending };
       case 'finish':
-        return { events: state.events, usage: state.usage };
+        return { state, step };
     }
   }
 }
@@ -94,11 +118,10 @@ interface ToolsRan {
 }
 
 /** Runs the tools; with a guardrail, each result is checked as soon as its tool returns. */
-async function runTools(deps: RoundsDeps, runs: readonly ToolRunInput[]): Promise<ToolsRan> {
+async function runTools(deps: RoundsDeps, runs: readonly ToolRunInput[], guardrail: Guardrail | undefined): Promise<ToolsRan> {
   const runner = deps.tools?.runner;
   // The policy without tools allows no call, so a run step always comes with its runner.
   if (!runner) throw new Error('a tool run was planned without tools configured');
-  const { guardrail } = deps;
   const ran = await mapBounded(runs, deps.limits.toolConcurrency, async (run) => {
     const output = await runner.run(run);
     if (!guardrail) return { toolCallId: run.toolCallId, output };

@@ -1,7 +1,21 @@
 import type { ChatMessage, ModelReply, ToolCall, ToolSpec } from '../ports/model-backend';
+import { delegateToolName, handoffToolName, type AgentDefinition, type AgentDirectory } from '../../../lib/contract/agent';
 import type { ToolDeclaration } from '../../../lib/contract/tool-declaration';
 import type { ToolRunInput, ToolRunOutput } from '../../../lib/contract/workflow-contract';
 import type { SessionLimits } from '../../../lib/contract/session-limits';
+import {
+  agentActor,
+  agentDefinition,
+  delegateRequest,
+  delegateSpec,
+  delegationDepthOf,
+  handoffAcknowledgment,
+  handoffDraft,
+  handoffSpec,
+  isAgent,
+  isHandoffInput,
+  stampOf,
+} from './agents';
 import { assertWithinBudget } from './budget';
 import { buildContext } from './context-builder';
 import { BudgetExceededError } from './errors';
@@ -9,8 +23,9 @@ import { sealEvents } from './hash-chain';
 import { pendingToolFor, statusWhilePending } from './pending-tool';
 import type { EventDraft, SessionEvent } from './session-event';
 import type { PendingTool, SessionHeader, TokenUsage } from './session-header';
+import { estimateTokens } from './token-estimate';
 import { ORCHESTRATOR_ACTOR, toolActor, toolResultDraft } from './tool-events';
-import { refused, type ToolPolicy } from './tool-policy';
+import { notAvailable, refused, type ToolPolicy } from './tool-policy';
 import { addUsage, assertUsableReply, replyDrafts } from './turn-plan';
 
 /**
@@ -21,28 +36,37 @@ import { addUsage, assertUsableReply, replyDrafts } from './turn-plan';
  *
  * The state is plain JSON (no class instances, no functions), so a driver
  * may carry it between invocations, as a Step Functions state machine
- * carries its state. The deployment's rules (limits and tool policy) are
- * not state: every invocation has them from its configuration.
+ * carries its state. The deployment's rules (limits, tool policy and
+ * agents) are not state: every invocation has them from its configuration.
  *
- * A stretch runs the model, then the tools it calls, then the model again,
- * until the model answers without calling a tool, calls a slow tool (the
- * session then waits for it), or reaches the turn's limits. A call the
- * policy refuses, or whose input fails its schema, is not run: it gets a
- * tool result saying why, and the model goes on. When the session's budget
- * runs out after tools have run, the stretch ends with what it has.
+ * A stretch runs the session's agent: its model, then the tools it calls,
+ * then its model again, until the model answers without calling a tool,
+ * calls a slow tool (the session then waits for it), hands the session to
+ * another agent, or reaches the turn's limits. A call the policy or the
+ * agent's own list of tools refuses, or whose input fails its schema, is not
+ * run: it gets a tool result saying why, and the model goes on. When the
+ * session's budget runs out after tools have run, the stretch ends with what
+ * it has.
+ *
+ * A call of one of the agent's delegates is a `delegate` step: the delegate
+ * runs as a stretch of its own state (its instructions, model and tools, its
+ * own events in the same chain, marked with its name and depth), and its
+ * answer becomes the call's result. Delegates wait for no slow call and hand
+ * nothing over, so a session still has at most one pending call.
  */
 
 /** What a step function invocation needs besides the state: the deployment's rules. */
 export interface TurnRules {
   readonly limits: SessionLimits;
   readonly policy: ToolPolicy;
+  readonly agents: AgentDirectory;
 }
 
-/** A result the turn decided without running a tool (refused, invalid input, limit reached), or a tool's own output. */
+/** A result the turn decided without running a tool (refused, invalid input, limit reached), or a tool's (or delegate's) own output. */
 export interface DecidedResult {
   readonly toolCallId: string;
   readonly output: ToolRunOutput;
-  /** The orchestrator for a decided result, the tool for its own output. */
+  /** The orchestrator for a decided result, the tool (or delegate) for its own output. */
   readonly actor: string;
 }
 
@@ -50,12 +74,23 @@ export interface DecidedResult {
 export type SettledCall =
   | { readonly kind: 'decided'; readonly call: ToolCall; readonly result: DecidedResult }
   | { readonly kind: 'run'; readonly call: ToolCall; readonly tool: string }
-  | { readonly kind: 'pending'; readonly call: ToolCall };
+  | { readonly kind: 'pending'; readonly call: ToolCall }
+  | { readonly kind: 'delegate'; readonly call: ToolCall; readonly agent: string; readonly request: string };
 
-/** The calls of the last model reply while their fast tools run, in the order the model made them. */
-export interface ToolRound {
+/** The calls of a model reply, in the order the model made them. */
+export interface SettledRound {
   readonly calls: readonly SettledCall[];
   readonly pending?: PendingTool;
+  /** The agent a handoff call of the reply gives the session to. */
+  readonly handoff?: { readonly agent: string; readonly call: ToolCall };
+}
+
+/** A round while its fast tools, then its delegates, run. */
+export interface ToolRound extends SettledRound {
+  /** What is out: the fast tools (a run_tools step) or one delegate (a delegate step). */
+  readonly awaiting: 'tools' | 'delegate';
+  /** Results of the calls that ran or were delegated so far. */
+  readonly results: readonly DecidedResult[];
 }
 
 /** Where a stretch starts: the session as read, and the new events that open the stretch. Plain JSON. */
@@ -63,6 +98,8 @@ export interface StretchStart {
   readonly tenant: string;
   readonly session: string;
   readonly header: SessionHeader;
+  /** The agent the state runs: the session's, or (in a delegate's state) the delegate. */
+  readonly agent: string;
   /** The events read with the header, newest first. */
   readonly loaded: readonly SessionEvent[];
   /** New events that open this stretch, chained after the header: the user event, or an approval and a tool result. */
@@ -74,18 +111,39 @@ export interface StretchStart {
   readonly requestedBy: string;
 }
 
-/** The state of a stretch of a turn. Plain JSON throughout. */
+/** A delegated call: what the delegate's state knows of the call it answers, and what it may spend. */
+export interface Delegation {
+  /** 1 for a delegate of the session's agent, 2 for a delegate's delegate. */
+  readonly depth: number;
+  /** The deepest delegation its own calls may open. */
+  readonly maxDepth: number;
+  /** The agent that asked, and the call it asked with. */
+  readonly caller: string;
+  readonly toolCallId: string;
+  /** Tokens this delegated call may spend; absent: only the session's budget limits it. */
+  readonly tokenBudget?: number;
+  /** Tokens the session had spent when the delegate started, its callers' spending in this turn included. */
+  readonly spentBefore: TokenUsage;
+  /** Events the turn's commit holds besides this delegate's: written before it, and owed to its callers' rounds. */
+  readonly eventsBefore: number;
+}
+
+/** The state of a stretch of a turn (or of a delegated call in it). Plain JSON throughout. */
 export interface TurnState extends Omit<StretchStart, 'opening'> {
   /** The events of this stretch, chained after the header: its opening events, then what the rounds added. */
   readonly events: readonly SessionEvent[];
-  /** Tokens the model calls of this stretch used. */
+  /** Tokens the model calls of this stretch used, its delegates' included. */
   readonly usage: TokenUsage;
-  /** Model replies received in this stretch. */
+  /** Model replies this state's agent received. */
   readonly modelCalls: number;
-  /** Tool calls the model made in this stretch. */
+  /** Tool calls the models of the turn made, delegates' included: the turn's limit counts them all. */
   readonly callsRecorded: number;
-  /** Present while a run_tools step is out. */
+  /** Present while a run_tools or delegate step is out. */
   readonly toolRound?: ToolRound;
+  /** Present in a delegate's state. */
+  readonly delegation?: Delegation;
+  /** Set when the stretch ended by a handoff: the agent of the session's following turns. */
+  readonly handoffTo?: string;
 }
 
 /** The outcome of the last step, fed back to the step function. */
@@ -98,24 +156,28 @@ export type TurnOutcome =
       readonly refused?: readonly { readonly toolCallId: string; readonly output: ToolRunOutput }[];
     }
   /** One output per call of the run_tools step, in any order. */
-  | { readonly kind: 'tools_ran'; readonly results: readonly { readonly toolCallId: string; readonly output: ToolRunOutput }[] };
+  | { readonly kind: 'tools_ran'; readonly results: readonly { readonly toolCallId: string; readonly output: ToolRunOutput }[] }
+  /** The delegate step's state, driven to its finish, and why it finished. */
+  | { readonly kind: 'delegated'; readonly delegate: TurnState; readonly reason: FinishReason };
 
-export type FinishReason = 'answered' | 'limit' | 'budget';
+export type FinishReason = 'answered' | 'limit' | 'budget' | 'handoff';
 
-/**
- * The next step. A discriminated union on `kind`, so a step kind can be
- * added (a `delegate` to another agent) without changing the others.
- */
+/** A discriminated union on `kind`, so a step kind can be added without changing the others. */
 export type TurnStep =
-  /** Ask the model with these messages; `tools` is empty when the tenant may call none. */
-  | { readonly kind: 'ask_model'; readonly messages: readonly ChatMessage[]; readonly tools: readonly ToolSpec[] }
+  /** Ask `agent`'s model with these messages; `tools` is empty when the agent may call none. */
+  | { readonly kind: 'ask_model'; readonly agent: string; readonly messages: readonly ChatMessage[]; readonly tools: readonly ToolSpec[] }
   /** Run these fast tools (at most `limits.toolConcurrency` at a time); `decided` are the reply's other results, already known. */
   | { readonly kind: 'run_tools'; readonly runs: readonly ToolRunInput[]; readonly decided: readonly DecidedResult[] }
+  /**
+   * Run the delegate `agent`: drive `state` (its first state) with this same
+   * function, from `started` to its `finish`, and feed that back as `delegated`.
+   */
+  | { readonly kind: 'delegate'; readonly agent: string; readonly state: TurnState }
   /** The stretch ends; the session waits for the slow call (its workflow starts after the commit). */
   | { readonly kind: 'await_tool'; readonly pending: PendingTool }
   /** The same, for a call that needs an approver's decision first. */
   | { readonly kind: 'await_approval'; readonly pending: PendingTool }
-  /** The stretch ends with what it has. */
+  /** The stretch (or the delegate's state) ends with what it has. */
   | { readonly kind: 'finish'; readonly reason: FinishReason };
 
 export interface TurnTransition {
@@ -123,17 +185,29 @@ export interface TurnTransition {
   readonly step: TurnStep;
 }
 
+/**
+ * A turn commits in one TransactWriteItems, which holds at most 100 items:
+ * its events, the request's marker and the header. The model is asked only
+ * while the events its reply may still bring fit beside those already owed.
+ */
+const COMMIT_EVENT_ROOM = 100 - 2;
+/** What a handoff writes after its round: the handoff event and the acknowledgment. */
+const HANDOFF_EVENTS = 2;
+
+const NO_USAGE: TokenUsage = { input: 0, output: 0 };
+
 /** A stretch's first state: nothing asked yet. */
 export function startStretch(input: StretchStart): TurnState {
   const { opening, ...rest } = input;
-  return { ...rest, events: opening, usage: { input: 0, output: 0 }, modelCalls: 0, callsRecorded: 0 };
+  return { ...rest, events: opening, usage: NO_USAGE, modelCalls: 0, callsRecorded: 0 };
 }
 
 /**
  * The step function. Throws, as the synchronous turn always has, when the
  * turn cannot go on: BudgetExceededError before anything ran (the turn is
  * refused and writes nothing), ModelError for a reply the session cannot
- * store, and Error for an outcome that does not answer the last step (a
+ * store, AgentUnavailableError for a session whose agent is no longer
+ * deployed, and Error for an outcome that does not answer the last step (a
  * driver's defect).
  */
 export function nextTurnStep(state: TurnState, outcome: TurnOutcome, rules: TurnRules): TurnTransition {
@@ -145,37 +219,101 @@ export function nextTurnStep(state: TurnState, outcome: TurnOutcome, rules: Turn
       if (state.toolRound) throw new Error('a model reply arrived while tools were running');
       return afterReply(state, outcome.reply, rules, outcome.refused ?? []);
     case 'tools_ran':
-      if (!state.toolRound) throw new Error('tool results arrived, but no tools were running');
+      if (state.toolRound?.awaiting !== 'tools') throw new Error('tool results arrived, but no tools were running');
       return afterTools(state, outcome.results, rules);
+    case 'delegated':
+      if (state.toolRound?.awaiting !== 'delegate') throw new Error("a delegate's answer arrived, but no delegate was running");
+      return afterDelegate(state, outcome.delegate, outcome.reason, rules);
   }
 }
 
-/** Ask the model again, unless the session's budget cannot pay for the prompt. */
+function depthOf(state: TurnState): number {
+  return state.delegation?.depth ?? 0;
+}
+
+/** The deepest delegation the state's calls may open: the session's agent's limit, narrowed by each delegate's own. */
+function maxDepthOf(state: TurnState, rules: TurnRules): number {
+  return state.delegation?.maxDepth ?? delegationDepthOf(agentDefinition(rules.agents, state.agent));
+}
+
+/** Events the commit holds once this state's round is settled: written before it, its own, and owed to its callers. */
+function eventsOwed(state: TurnState): number {
+  return (state.delegation?.eventsBefore ?? 0) + state.events.length;
+}
+
+/** The most events one model reply can bring: its text, each call and its result, and (for the session's agent) a handoff. */
+function replyEventsAtMost(state: TurnState, limits: SessionLimits): number {
+  return 1 + 2 * limits.maxToolCallsPerTurn + (depthOf(state) === 0 ? HANDOFF_EVENTS : 0);
+}
+
+/** Why the budgets cannot pay for a prompt: the session's, and a delegated call's own. */
+function budgetRefusal(state: TurnState, promptTokens: number): BudgetExceededError | undefined {
+  try {
+    const spent = addUsage(state.delegation?.spentBefore ?? state.header.tokens, state.usage);
+    assertWithinBudget({ tokens: spent, budget: state.header.budget }, promptTokens);
+    const own = state.delegation?.tokenBudget;
+    if (own !== undefined) assertWithinBudget({ tokens: state.usage, budget: { maxTokens: own } }, promptTokens);
+    return undefined;
+  } catch (error) {
+    if (error instanceof BudgetExceededError) return error;
+    throw error;
+  }
+}
+
+/** Ask the model again, unless the budgets cannot pay for the prompt or the commit has no room for its reply. */
 function askOrEnd(state: TurnState, rules: TurnRules): TurnTransition {
   const { header } = state;
+  const agent = agentDefinition(rules.agents, state.agent);
+  if (eventsOwed(state) + replyEventsAtMost(state, rules.limits) > COMMIT_EVENT_ROOM) {
+    return { state, step: { kind: 'finish', reason: 'limit' } };
+  }
+  const depth = depthOf(state);
+  // A delegate sees its request and its own rounds, never the session it serves.
   const context = buildContext({
-    summary: header.summary,
-    summaryUpToSeq: header.summaryUpToSeq,
-    eventsNewestFirst: [...state.events].reverse().concat(state.loaded),
+    instructions: agent.instructions,
+    summary: state.delegation ? '' : header.summary,
+    summaryUpToSeq: state.delegation ? 0 : header.summaryUpToSeq,
+    eventsNewestFirst: [...state.events]
+      .reverse()
+      .concat(state.loaded)
+      .filter((event) => (event.delegationDepth ?? 0) === depth),
     maxTokens: rules.limits.contextTokens,
   });
-  try {
-    assertWithinBudget({ tokens: addUsage(header.tokens, state.usage), budget: header.budget }, context.estimatedTokens);
-  } catch (error) {
+  const overBudget = budgetRefusal(state, context.estimatedTokens);
+  if (overBudget) {
     // Before anything ran, a turn the budget cannot pay for is refused and writes nothing. Once tools have
     // run (or a slow call's result is in), that work is kept: the stretch ends here, recorded and charged.
+    // A delegate that cannot pay ends too; its caller is told.
     const opensWithUser = state.events.some((event) => event.type === 'user');
-    if (!(error instanceof BudgetExceededError) || (state.modelCalls === 0 && opensWithUser)) throw error;
+    if (!state.delegation && state.modelCalls === 0 && opensWithUser) throw overBudget;
     return { state, step: { kind: 'finish', reason: 'budget' } };
   }
-  return { state, step: { kind: 'ask_model', messages: context.messages, tools: rules.policy.specsFor(state.tenant) } };
+  return { state, step: { kind: 'ask_model', agent: state.agent, messages: context.messages, tools: toolsOffered(state, agent, rules) } };
+}
+
+/**
+ * The agent's tools that the tenant's policy allows (a delegate is not
+ * offered slow ones), then its delegates while it may still delegate, then
+ * (for the session's agent only) its handoffs.
+ */
+function toolsOffered(state: TurnState, agent: AgentDefinition, rules: TurnRules): ToolSpec[] {
+  const depth = depthOf(state);
+  const own = rules.policy
+    .toolsFor(state.tenant)
+    .filter((tool) => agent.tools.includes(tool.name) && !(depth > 0 && isSlow(tool)))
+    .map(({ name, description, inputSchema }) => ({ name, description, inputSchema }));
+  const known = (names: readonly string[] = []) => names.filter((name) => isAgent(rules.agents, name)).map((name) => rules.agents.agents[name]);
+  const delegates = depth < maxDepthOf(state, rules) ? known(agent.delegates).map(delegateSpec) : [];
+  const handoffs = depth === 0 ? known(agent.handoffs).map(handoffSpec) : [];
+  return [...own, ...delegates, ...handoffs];
 }
 
 function afterReply(state: TurnState, reply: ModelReply, rules: TurnRules, refusedCalls: RefusedCalls): TurnTransition {
   const { limits } = rules;
   assertUsableReply(reply, limits);
+  const agent = agentDefinition(rules.agents, state.agent);
   const round = state.modelCalls;
-  const replyEvents = sealAfter(state.events, replyDrafts(reply, nextSeq(state.events), state.time));
+  const replyEvents = sealAfter(state, replyDrafts(reply, nextSeq(state.events), state.time), rules);
   const replied: TurnState = {
     ...state,
     events: [...state.events, ...replyEvents],
@@ -185,22 +323,23 @@ function afterReply(state: TurnState, reply: ModelReply, rules: TurnRules, refus
   };
   if (reply.toolCalls.length === 0) return { state: replied, step: { kind: 'finish', reason: 'answered' } };
 
+  const maxToolRounds = agent.limits?.maxToolRounds ?? limits.maxToolRounds;
   const limitReached =
-    round >= limits.maxToolRounds
-      ? `the turn's limit of ${limits.maxToolRounds} tool rounds was reached; answer with what you have`
+    round >= maxToolRounds
+      ? `the turn's limit of ${maxToolRounds} tool rounds was reached; answer with what you have`
       : state.callsRecorded + reply.toolCalls.length > limits.maxToolCallsPerTurn
         ? `the turn's limit of ${limits.maxToolCallsPerTurn} tool calls was reached; answer with what you have`
         : undefined;
   const [, ...callEvents] = replyEvents;
-  const toolRound = settleCalls(state, reply.toolCalls, callEvents, limitReached, rules.policy, refusedCalls);
-  const runs = toolRound.calls.flatMap((settled) =>
-    settled.kind === 'run'
-      ? [{ tool: settled.tool, toolCallId: settled.call.id, input: settled.call.input, tenant: state.tenant, session: state.session }]
+  const settled = settleCalls(replied, agent, reply.toolCalls, callEvents, limitReached, rules, refusedCalls);
+  const runs = settled.calls.flatMap((call) =>
+    call.kind === 'run'
+      ? [{ tool: call.tool, toolCallId: call.call.id, input: call.call.input, tenant: state.tenant, session: state.session }]
       : [],
   );
-  if (runs.length === 0) return endRound(replied, toolRound, [], limitReached !== undefined, rules);
-  const decided = toolRound.calls.flatMap((settled) => (settled.kind === 'decided' ? [settled.result] : []));
-  return { state: { ...replied, toolRound }, step: { kind: 'run_tools', runs, decided } };
+  if (runs.length === 0) return delegateOrEnd(replied, settled, [], limitReached !== undefined, rules);
+  const decided = settled.calls.flatMap((call) => (call.kind === 'decided' ? [call.result] : []));
+  return { state: { ...replied, toolRound: { ...settled, awaiting: 'tools', results: [] } }, step: { kind: 'run_tools', runs, decided } };
 }
 
 function afterTools(state: TurnState, results: Extract<TurnOutcome, { kind: 'tools_ran' }>['results'], rules: TurnRules): TurnTransition {
@@ -214,24 +353,134 @@ function afterTools(state: TurnState, results: Extract<TurnOutcome, { kind: 'too
     return [{ toolCallId: settled.call.id, output, actor: toolActor(settled.tool) }];
   });
   // A round with tools to run never reached a limit: at the limit every call is refused.
-  return endRound(rest, toolRound, ran, false, rules);
+  return delegateOrEnd(rest, toolRound, ran, false, rules);
 }
 
-/** Appends the round's results in the order of the calls, then waits for the slow call, ends at the limit, or asks again. */
-function endRound(state: TurnState, toolRound: ToolRound, ran: readonly DecidedResult[], limitReached: boolean, rules: TurnRules): TurnTransition {
-  const byId = new Map(ran.map((result) => [result.toolCallId, result]));
+/** The delegate's events join the caller's chain, its spending the caller's, and its answer (or why there is none) is the call's result. */
+function afterDelegate(state: TurnState, delegate: TurnState, reason: FinishReason, rules: TurnRules): TurnTransition {
+  const { toolRound, ...rest } = state;
+  if (!toolRound) throw new Error('no delegate was running');
+  const toolCallId = delegate.delegation?.toolCallId;
+  const running = toolRound.calls.some((settled) => settled.kind === 'delegate' && settled.call.id === toolCallId);
+  if (!running || toolRound.results.some((result) => result.toolCallId === toolCallId)) {
+    throw new Error(`no delegate was running for tool call ${JSON.stringify(toolCallId)}`);
+  }
+  if (delegate.events[0]?.prevHash !== rest.events[rest.events.length - 1].hash) {
+    throw new Error("the delegate's events do not continue its caller's chain");
+  }
+  const answered: TurnState = {
+    ...rest,
+    events: [...rest.events, ...delegate.events],
+    usage: addUsage(rest.usage, delegate.usage),
+    callsRecorded: delegate.callsRecorded,
+  };
+  const result = { toolCallId: toolCallId as string, output: delegateOutput(delegate, reason), actor: agentActor(delegate.agent) };
+  return delegateOrEnd(answered, toolRound, [...toolRound.results, result], false, rules);
+}
+
+function delegateOutput(delegate: TurnState, reason: FinishReason): ToolRunOutput {
+  const own = delegate.events.filter((event) => event.delegationDepth === delegate.delegation?.depth && event.type === 'assistant');
+  const answer = own[own.length - 1];
+  if (reason === 'answered' && answer) return { ok: true, output: answer.content };
+  const why = reason === 'budget' ? 'ran out of tokens' : 'reached its limits';
+  return { ok: false, error: 'tool_failed', message: `${delegate.agent} ${why} before it answered; answer with what you have` };
+}
+
+/** Starts the round's next delegate that has no result yet, or ends the round. */
+function delegateOrEnd(state: TurnState, round: SettledRound, results: readonly DecidedResult[], limitReached: boolean, rules: TurnRules): TurnTransition {
+  let known = results;
+  for (const settled of round.calls) {
+    if (settled.kind !== 'delegate' || known.some((result) => result.toolCallId === settled.call.id)) continue;
+    const delegate = delegateState(state, round, settled, rules);
+    // The delegate's first step, computed here too: a delegate that could not even ask is refused, and writes nothing.
+    const first = askOrEnd(delegate, rules).step;
+    if (first.kind === 'ask_model') {
+      return { state: { ...state, toolRound: { ...round, awaiting: 'delegate', results: known } }, step: { kind: 'delegate', agent: settled.agent, state: delegate } };
+    }
+    const why =
+      first.kind === 'finish' && first.reason === 'budget'
+        ? `the token budget cannot pay for asking ${settled.agent}`
+        : `the turn has no room left to ask ${settled.agent}`;
+    known = [...known, { toolCallId: settled.call.id, output: refused('not_allowed', `${why}; answer with what you have`).output, actor: ORCHESTRATOR_ACTOR }];
+  }
+  return endRound(state, round, known, limitReached, rules);
+}
+
+/** A delegate's first state: its request, chained after its caller's events, and what it may spend. */
+function delegateState(caller: TurnState, round: SettledRound, settled: Extract<SettledCall, { kind: 'delegate' }>, rules: TurnRules): TurnState {
+  const definition = agentDefinition(rules.agents, settled.agent);
+  const depth = depthOf(caller) + 1;
+  const last = caller.events[caller.events.length - 1];
+  const request: EventDraft = {
+    seq: last.seq + 1,
+    type: 'user',
+    content: settled.request,
+    tokens: estimateTokens(settled.request),
+    actor: agentActor(caller.agent),
+    time: caller.time,
+    toolCallId: settled.call.id,
+    toolName: settled.call.name,
+    ...stampOf(definition, depth),
+  };
+  const callerLeft = caller.delegation?.tokenBudget === undefined ? undefined : caller.delegation.tokenBudget - total(caller.usage);
+  const tokenBudget = smallest(definition.limits?.delegationTokenBudget, callerLeft);
+  return {
+    tenant: caller.tenant,
+    session: caller.session,
+    header: caller.header,
+    agent: settled.agent,
+    loaded: [],
+    time: caller.time,
+    requestId: caller.requestId,
+    requestedBy: caller.requestedBy,
+    events: sealEvents([request], last.hash),
+    usage: NO_USAGE,
+    modelCalls: 0,
+    callsRecorded: caller.callsRecorded,
+    delegation: {
+      depth,
+      maxDepth: Math.min(maxDepthOf(caller, rules), depth + delegationDepthOf(definition)),
+      caller: caller.agent,
+      toolCallId: settled.call.id,
+      ...(tokenBudget === undefined ? {} : { tokenBudget }),
+      spentBefore: addUsage(caller.delegation?.spentBefore ?? caller.header.tokens, caller.usage),
+      // The caller's round still owes a result per call, and the handoff's events when it hands over.
+      eventsBefore: eventsOwed(caller) + round.calls.length + (round.handoff ? HANDOFF_EVENTS : 0),
+    },
+  };
+}
+
+/** Appends the round's results in the order of the calls, then waits for the slow call, hands over, ends at the limit, or asks again. */
+function endRound(state: TurnState, round: SettledRound, results: readonly DecidedResult[], limitReached: boolean, rules: TurnRules): TurnTransition {
+  const byId = new Map(results.map((result) => [result.toolCallId, result]));
   let seq = nextSeq(state.events);
-  const drafts = toolRound.calls.flatMap((settled) => {
-    const result = settled.kind === 'decided' ? settled.result : settled.kind === 'run' ? byId.get(settled.call.id) : undefined;
+  const drafts = round.calls.flatMap((settled) => {
+    const result = settled.kind === 'decided' ? settled.result : byId.get(settled.call.id);
     return result ? [toolResultDraft(settled.call, result.output, seq++, result.actor, state.time)] : [];
   });
-  const settled: TurnState = { ...state, events: [...state.events, ...sealAfter(state.events, drafts)] };
-  const { pending } = toolRound;
+  const settledState: TurnState = { ...state, events: [...state.events, ...sealAfter(state, drafts, rules)] };
+  const { pending, handoff } = round;
   if (pending) {
-    return { state: settled, step: statusWhilePending(pending) === 'awaiting_approval' ? { kind: 'await_approval', pending } : { kind: 'await_tool', pending } };
+    return { state: settledState, step: statusWhilePending(pending) === 'awaiting_approval' ? { kind: 'await_approval', pending } : { kind: 'await_tool', pending } };
   }
-  if (limitReached) return { state: settled, step: { kind: 'finish', reason: 'limit' } };
-  return askOrEnd(settled, rules);
+  if (handoff) return handOver(settledState, handoff, rules);
+  if (limitReached) return { state: settledState, step: { kind: 'finish', reason: 'limit' } };
+  return askOrEnd(settledState, rules);
+}
+
+/** The session goes to `handoff.agent` from its next turn: the handoff event, then the acknowledgment the turn answers with. */
+function handOver(state: TurnState, handoff: NonNullable<SettledRound['handoff']>, rules: TurnRules): TurnTransition {
+  const target = agentDefinition(rules.agents, handoff.agent);
+  const seq = nextSeq(state.events);
+  const acknowledgment = handoffAcknowledgment(target);
+  const drafts: EventDraft[] = [
+    handoffDraft(state.agent, target.name, handoff.call, seq, state.time),
+    { seq: seq + 1, type: 'assistant', content: acknowledgment, tokens: estimateTokens(acknowledgment), actor: ORCHESTRATOR_ACTOR, time: state.time },
+  ];
+  return {
+    state: { ...state, events: [...state.events, ...sealAfter(state, drafts, rules)], handoffTo: target.name },
+    step: { kind: 'finish', reason: 'handoff' },
+  };
 }
 
 type RefusedCalls = NonNullable<Extract<TurnOutcome, { kind: 'model_replied' }>['refused']>;
@@ -243,13 +492,19 @@ function isSlow(tool: Pick<ToolDeclaration, 'mode' | 'approval'>): boolean {
 
 function settleCalls(
   state: TurnState,
+  agent: AgentDefinition,
   calls: readonly ToolCall[],
   callEvents: readonly SessionEvent[],
   limitReached: string | undefined,
-  policy: ToolPolicy,
+  rules: TurnRules,
   refusedCalls: RefusedCalls,
-): ToolRound {
+): SettledRound {
+  const depth = depthOf(state);
+  const delegates = new Map((agent.delegates ?? []).map((name) => [delegateToolName(name), name]));
+  // Only the session's own agent may hand the session over; to a delegate these are tools it does not have.
+  const handoffs = new Map(depth === 0 ? (agent.handoffs ?? []).map((name) => [handoffToolName(name), name]) : []);
   let pending: PendingTool | undefined;
+  let handoff: SettledRound['handoff'];
   const decided = (call: ToolCall, output: ToolRunOutput): SettledCall => ({
     kind: 'decided',
     call,
@@ -259,9 +514,34 @@ function settleCalls(
     if (limitReached !== undefined) return decided(call, refused('not_allowed', limitReached).output);
     const refusedEarly = refusedCalls.find((entry) => entry.toolCallId === call.id);
     if (refusedEarly) return decided(call, refusedEarly.output);
-    const check = policy.check(state.tenant, call);
+    const delegate = delegates.get(call.name);
+    if (delegate !== undefined) {
+      if (!isAgent(rules.agents, delegate)) return decided(call, notAvailable(call.name).output);
+      const maxDepth = maxDepthOf(state, rules);
+      if (depth + 1 > maxDepth) {
+        return decided(call, refused('not_allowed', `the delegation depth limit of ${maxDepth} was reached; answer without ${JSON.stringify(call.name)}`).output);
+      }
+      const request = delegateRequest(call.input);
+      if (request === undefined) {
+        return decided(call, refused('invalid_input', `the input of ${JSON.stringify(call.name)} must be { "request": "<what to ask>" }`).output);
+      }
+      return { kind: 'delegate', call, agent: delegate, request };
+    }
+    const target = handoffs.get(call.name);
+    if (target !== undefined) {
+      if (!isAgent(rules.agents, target)) return decided(call, notAvailable(call.name).output);
+      if (handoff) return decided(call, refused('not_allowed', `the session is already being handed to ${handoff.agent}`).output);
+      if (!isHandoffInput(call.input)) return decided(call, refused('invalid_input', `${JSON.stringify(call.name)} takes no input: {}`).output);
+      handoff = { agent: target, call };
+      return decided(call, { ok: true, output: `the session goes to ${target}, which answers from the next message` });
+    }
+    // A tool outside the agent's own list is refused as the policy refuses one: the model learns nothing of it.
+    if (!agent.tools.includes(call.name)) return decided(call, notAvailable(call.name).output);
+    const check = rules.policy.check(state.tenant, call);
     if (!check.ok) return decided(call, check.output);
     if (!isSlow(check.tool)) return { kind: 'run', call, tool: check.tool.name };
+    // The session waits on one pending call at a time; a delegate, inside the turn, cannot make it wait.
+    if (depth > 0) return decided(call, refused('not_allowed', 'slow tools are not available to delegates; answer without it').output);
     if (pending !== undefined) {
       const message = `only one slow tool call can wait at a time; call ${JSON.stringify(check.tool.name)} again once ${JSON.stringify(pending.tool)} has finished`;
       return decided(call, refused('not_allowed', message).output);
@@ -269,14 +549,33 @@ function settleCalls(
     pending = pendingToolFor(call, check.tool, callEvents[index].seq, state);
     return { kind: 'pending', call };
   });
-  return pending ? { calls: settled, pending } : { calls: settled };
+  if (handoff && pending) {
+    // The session cannot move while it waits on a call its agent made.
+    const waiting = pending.tool;
+    const { call } = handoff;
+    const message = `the session cannot be handed over while ${JSON.stringify(waiting)} is pending; hand it over once that call has finished`;
+    return { calls: settled.map((entry) => (entry.call.id === call.id ? decided(call, refused('not_allowed', message).output) : entry)), pending };
+  }
+  return { calls: settled, ...(pending ? { pending } : {}), ...(handoff ? { handoff } : {}) };
 }
 
 function nextSeq(events: readonly SessionEvent[]): number {
   return events[events.length - 1].seq + 1;
 }
 
-/** Seals drafts onto the end of the chain. */
-function sealAfter(events: readonly SessionEvent[], drafts: readonly EventDraft[]): SessionEvent[] {
-  return sealEvents(drafts, events[events.length - 1].hash);
+/** Seals drafts onto the end of the state's chain, each marked with the state's agent, its version and depth. */
+function sealAfter(state: TurnState, drafts: readonly EventDraft[], rules: TurnRules): SessionEvent[] {
+  const stamp = stampOf(agentDefinition(rules.agents, state.agent), depthOf(state));
+  return sealEvents(
+    drafts.map((draft) => ({ ...draft, ...stamp })),
+    state.events[state.events.length - 1].hash,
+  );
+}
+
+function total(usage: TokenUsage): number {
+  return usage.input + usage.output;
+}
+
+function smallest(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined ? b : b === undefined ? a : Math.min(a, b);
 }

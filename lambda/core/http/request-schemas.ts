@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AGENT_NAME_PATTERN, AGENT_NAME_RULE } from '../../../lib/contract/agent';
 import { DEFAULT_SESSION_LIMITS } from '../../../lib/contract/session-limits';
 import { MAX_SEQ } from '../domain/session-keys';
 
@@ -33,6 +34,8 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 export function createSessionBodySchema(maxBudget: number) {
   return z.strictObject({
     sessionId: idSchema.optional(),
+    // Well formed here; whether the deployment runs it is the domain's check (agents.ts), which names the agents it has.
+    agent: z.string().regex(AGENT_NAME_PATTERN, { message: `must be an agent name: ${AGENT_NAME_RULE}` }).optional(),
     maxTokens: z
       .int({ message: 'must be a whole number' })
       .positive({ message: 'must be at least 1' })

@@ -13,10 +13,12 @@ import { RuntimeEnvError } from './runtime-env';
  * the bundle (ENV.AGENT_DEFINITIONS, written by esbuild at bundle time; see
  * AgentOrchestrator) and their models from the environment (ENV.AGENT_MODELS,
  * whose deploy-time values CloudFormation resolved). A function whose agents
- * do not parse fails its first cold start, naming the setting.
+ * do not parse fails its first cold start, naming the setting. Guardrails
+ * come from the environment too (ENV.AGENT_GUARDRAILS): their ids are deploy-time values.
  */
 
 const agentName = z.string().regex(AGENT_NAME_PATTERN);
+const guardrailBindingSchema = z.strictObject({ guardrailIdentifier: z.string().min(1), guardrailVersion: z.string().min(1) });
 
 const definitionSchema = z.strictObject({
   name: agentName,
@@ -26,7 +28,7 @@ const definitionSchema = z.strictObject({
   tools: z.array(z.string()),
   delegates: z.array(agentName).optional(),
   handoffs: z.array(agentName).optional(),
-  guardrail: z.strictObject({ guardrailIdentifier: z.string().min(1), guardrailVersion: z.string().min(1) }).optional(),
+  guardrail: guardrailBindingSchema.optional(),
   limits: z
     .strictObject({
       maxToolRounds: z.number().int().min(0).optional(),
@@ -39,6 +41,7 @@ const definitionSchema = z.strictObject({
 
 const directorySchema = z.strictObject({ defaultAgent: agentName, agents: z.record(agentName, definitionSchema) });
 const modelsSchema = z.record(agentName, modelBackendConfigSchema);
+const guardrailsSchema = z.record(agentName, guardrailBindingSchema);
 
 function parseJsonSetting<T>(name: string, text: string | undefined, schema: z.ZodType<T>): T {
   if (text === undefined || text === '') throw new RuntimeEnvError(`${name} is not set`);
@@ -56,6 +59,8 @@ function parseJsonSetting<T>(name: string, text: string | undefined, schema: z.Z
 export function readAgentDirectory(env: NodeJS.ProcessEnv): AgentDirectory {
   const directory = parseJsonSetting(ENV.AGENT_DEFINITIONS, env[ENV.AGENT_DEFINITIONS], directorySchema);
   const models: Record<string, ModelBackendConfig> = parseJsonSetting(ENV.AGENT_MODELS, env[ENV.AGENT_MODELS], modelsSchema);
+  // Only agents with a guardrail are listed; no variable means none has one.
+  const guardrails = env[ENV.AGENT_GUARDRAILS] ? parseJsonSetting(ENV.AGENT_GUARDRAILS, env[ENV.AGENT_GUARDRAILS], guardrailsSchema) : {};
   const agents: Record<string, AgentDefinition> = {};
   for (const [name, definition] of Object.entries(directory.agents)) {
     if (definition.name !== name) throw new RuntimeEnvError(`${ENV.AGENT_DEFINITIONS}: agent "${name}" is named "${definition.name}"`);
@@ -64,7 +69,8 @@ export function readAgentDirectory(env: NodeJS.ProcessEnv): AgentDirectory {
     for (const other of [...(definition.delegates ?? []), ...(definition.handoffs ?? [])]) {
       if (!(other in directory.agents)) throw new RuntimeEnvError(`${ENV.AGENT_DEFINITIONS}: agent "${name}" names "${other}", which is not an agent`);
     }
-    agents[name] = { ...definition, model };
+    const guardrail = guardrails[name];
+    agents[name] = { ...definition, model, ...(guardrail ? { guardrail } : {}) };
   }
   if (!(directory.defaultAgent in agents)) throw new RuntimeEnvError(`${ENV.AGENT_DEFINITIONS}: the default agent "${directory.defaultAgent}" is not an agent`);
   return { defaultAgent: directory.defaultAgent, agents };

@@ -5,8 +5,8 @@ import { describeZodIssues } from '../adapters/model/zod-issues';
 import { StepFunctionsDecisionSender } from '../adapters/step-functions/decision-sender';
 import { StepFunctionsSlowToolStarter } from '../adapters/step-functions/slow-tool-starter';
 import { StepFunctionsToolRunner } from '../adapters/step-functions/sync-tool-runner';
-import { assertTenantId } from '../domain/session-keys';
-import { ToolConfigError, ToolPolicy } from '../domain/tool-policy';
+import { CedarToolAuthorizer } from '../adapters/cedar-policy';
+import { ToolConfigError, ToolPolicy, type ToolPolicySource } from '../domain/tool-policy';
 import type { TurnTools } from '../domain/turn-rounds';
 import { ENV } from '../../../lib/contract/env-names';
 import type { DecisionSender, SlowToolStarter, ToolRunner } from '../ports/tool-workflows';
@@ -21,7 +21,8 @@ export interface OrchestratorTools extends TurnTools {
 /** The tool settings of the orchestrator's environment, validated at cold start. */
 export interface ToolEnv {
   readonly enabled: readonly ModelToolDeclaration[];
-  readonly policy: Readonly<Record<string, readonly string[]>>;
+  /** The Cedar policy of ENV.TOOL_POLICY, parsed; without the variable, none (every enabled tool to every tenant). */
+  readonly policy: ToolPolicySource;
   readonly fastStateMachineArn?: string;
   readonly slowStateMachineArn?: string;
 }
@@ -78,31 +79,35 @@ function parseEnabledTools(value: string | undefined): ModelToolDeclaration[] {
   });
 }
 
+/** ENV.TOOL_POLICY as the ToolWorkflow construct writes it (ToolPolicyDocument, lib/contract/tool-policy.ts). */
+const toolPolicyDocumentSchema = z.strictObject({
+  policies: z.record(z.string(), z.string()),
+  actors: z.record(z.string(), z.record(z.string(), z.string())).optional(),
+});
+
+/** ENV.TOOL_POLICY: the Cedar policies, parsed once; unset means no policy (every enabled tool). */
+function parseToolPolicy(value: string | undefined): ToolPolicySource {
+  if (value === undefined || value === '') return {};
+  const parsed = toolPolicyDocumentSchema.safeParse(parseJson(ENV.TOOL_POLICY, value, {}));
+  if (!parsed.success) {
+    throw new ToolConfigError(
+      `${ENV.TOOL_POLICY} must be { "policies": { "<id>": "<Cedar policy>" }, "actors": { "<role ARN>": { "<attribute>": "<value>" } } } (${describeZodIssues(parsed.error)}); the ToolWorkflow construct writes it`,
+    );
+  }
+  return CedarToolAuthorizer.of(parsed.data, ENV.TOOL_POLICY);
+}
+
 /**
  * ENV.TOOLS (JSON array of the enabled tools' model-facing declarations),
- * ENV.TOOL_POLICY (JSON `{ tenant: [tool, ...] }`) and the two workflow
- * ARNs. A tool that is enabled needs the workflow that runs it; a policy may
- * name only enabled tools. Unset ENV.TOOLS means no tools.
+ * ENV.TOOL_POLICY (the Cedar policies and actor attributes) and the two
+ * workflow ARNs. A tool that is enabled needs the workflow that runs it; a
+ * policy must parse. Unset ENV.TOOLS means no tools.
  */
 export function readToolEnv(env: NodeJS.ProcessEnv): ToolEnv {
   const enabled = parseEnabledTools(env[ENV.TOOLS]);
-  const policy = parseJson(ENV.TOOL_POLICY, env[ENV.TOOL_POLICY], {});
-  if (typeof policy !== 'object' || policy === null || Array.isArray(policy)) {
-    throw new ToolConfigError(`${ENV.TOOL_POLICY} must be a JSON object { "<tenant>": ["<tool>", ...] }`);
-  }
-  for (const [tenant, tools] of Object.entries(policy)) {
-    try {
-      assertTenantId(tenant);
-    } catch (error) {
-      throw new ToolConfigError(`${ENV.TOOL_POLICY}: ${(error as Error).message}`);
-    }
-    if (!Array.isArray(tools) || tools.some((tool) => typeof tool !== 'string')) {
-      throw new ToolConfigError(`${ENV.TOOL_POLICY} of tenant "${tenant}" must be an array of tool names`);
-    }
-  }
   const toolEnv: ToolEnv = {
     enabled,
-    policy: policy as Record<string, string[]>,
+    policy: parseToolPolicy(env[ENV.TOOL_POLICY]),
     fastStateMachineArn: optionalArn(env, ENV.FAST_TOOLS_STATE_MACHINE),
     slowStateMachineArn: optionalArn(env, ENV.SLOW_TOOLS_STATE_MACHINE),
   };
@@ -113,7 +118,7 @@ export function readToolEnv(env: NodeJS.ProcessEnv): ToolEnv {
       : [ENV.FAST_TOOLS_STATE_MACHINE, toolEnv.fastStateMachineArn];
     if (arn === undefined) throw new ToolConfigError(`"${tool.name}" is enabled but ${name} is not set`);
   }
-  // Checks the policy against the enabled tools as well.
+  // Compiles the enabled tools' input schemas.
   ToolPolicy.of(enabled, toolEnv.policy);
   return toolEnv;
 }

@@ -23,6 +23,7 @@ import { canonicalJson } from '../../contract/json';
 import type { ModelBackendConfig } from '../../contract/model-backend-config';
 import { CONFIGURABLE_SESSION_LIMITS, DEFAULT_SESSION_LIMITS, type ConfigurableSessionLimit, type SessionLimits } from '../../contract/session-limits';
 import { acknowledge } from '../../compliance/acknowledge';
+import type { IGuardrail } from '../guardrail/guardrail';
 import type { ModelBackend, ModelBackendBinding } from '../model-backend/model-backend';
 import { PlatformFunction, type PlatformFunctionProps } from '../platform-function/platform-function';
 import { SessionAccess, type ISessionStore } from '../session-store/session-store';
@@ -46,7 +47,12 @@ export interface AgentProps {
   readonly delegates?: readonly string[];
   /** Agents it may hand a session to. @default none */
   readonly handoffs?: readonly string[];
-  readonly guardrail?: GuardrailBinding;
+  /**
+   * The guardrail applied (ApplyGuardrail) to every text of the agent's turns,
+   * whatever its model: the orchestrator is granted applying exactly it.
+   * @default none
+   */
+  readonly guardrail?: IGuardrail;
   readonly limits?: AgentLimits;
 }
 
@@ -213,6 +219,7 @@ export class AgentOrchestrator extends AgentOrchestratorBase {
         [ENV.TENANT_MAP]: JSON.stringify(roleToTenant),
         // Deploy-time values (an endpoint's name) resolve here; the definitions' digest makes a changed prompt visible in the template.
         [ENV.AGENT_MODELS]: Stack.of(this).toJsonString(agents.models),
+        ...(Object.keys(agents.guardrails).length > 0 ? { [ENV.AGENT_GUARDRAILS]: Stack.of(this).toJsonString(agents.guardrails) } : {}),
         [ENV.AGENT_DEFINITIONS_DIGEST]: agents.digest,
       },
       bundledDefinitions: { [ENV.AGENT_DEFINITIONS]: JSON.stringify(agents.directory) },
@@ -274,6 +281,8 @@ interface BoundAgents {
   readonly directory: AgentDirectory;
   /** Agent name → its model's settings, for the environment (tokens resolve at deploy). */
   readonly models: Record<string, ModelBackendConfig>;
+  /** Agent name → its guardrail's id and version, for the environment (they are deploy-time values). */
+  readonly guardrails: Record<string, GuardrailBinding>;
   readonly grants: ReadonlyArray<(grantee: iam.IGrantable) => void>;
   /** A digest of every definition: changes whenever a prompt, a tool list or a model does. */
   readonly digest: string;
@@ -289,6 +298,7 @@ function bindAgents(scope: Construct, props: AgentOrchestratorProps, defaultMode
   if (!(defaultAgent in declared)) problems.push(`defaultAgent: "${defaultAgent}" is not one of agents (${names.join(', ')})`);
   const agents: Record<string, AgentDefinition> = {};
   const models: Record<string, ModelBackendConfig> = {};
+  const guardrails: Record<string, GuardrailBinding> = {};
   const grants: Array<(grantee: iam.IGrantable) => void> = [];
   for (const [name, agent] of Object.entries(declared)) {
     if (!AGENT_NAME_PATTERN.test(name)) problems.push(`agents: "${name}" is not an agent name (${AGENT_NAME_RULE})`);
@@ -308,14 +318,20 @@ function bindAgents(scope: Construct, props: AgentOrchestratorProps, defaultMode
       tools: [...(agent.tools ?? [])],
       ...(agent.delegates?.length ? { delegates: [...agent.delegates] } : {}),
       ...(agent.handoffs?.length ? { handoffs: [...agent.handoffs] } : {}),
-      ...(agent.guardrail ? { guardrail: agent.guardrail } : {}),
       ...(agent.limits ? { limits: agent.limits } : {}),
     };
-    agents[name] = { ...definition, version: digestOf(Stack.of(scope).resolve(definition)) };
+    if (agent.guardrail) {
+      const guardrail = agent.guardrail;
+      guardrails[name] = guardrail.binding;
+      grants.push((grantee) => guardrail.grantApply(grantee));
+    }
+    // The version covers the guardrail too (as the template names it); the bundle does not carry it.
+    const version = digestOf(Stack.of(scope).resolve({ ...definition, guardrail: guardrails[name] }));
+    agents[name] = { ...definition, version };
   }
   if (problems.length > 0) throw new Error(`${scope.node.path}: ${problems.join('; ')}.`);
   const directory: AgentDirectory = { defaultAgent, agents };
-  return { directory, models, grants, digest: digestOf(Stack.of(scope).resolve(directory)) };
+  return { directory, models, guardrails, grants, digest: digestOf(Stack.of(scope).resolve({ directory, guardrails })) };
 }
 
 /** A short, stable digest of a JSON value (sha256 of its canonical form). */

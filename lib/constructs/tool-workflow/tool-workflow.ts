@@ -8,6 +8,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ENV } from '../../contract/env-names';
 import { modelToolDeclaration, type ToolDeclaration } from '../../contract/tool-declaration';
+import type { TenantToolMap } from '../../contract/tool-policy';
+import { ToolPolicySet } from '../../policy/tool-policy-set';
 import { requireCapability } from '../../residency/capability-gate';
 import { ApprovalWorkflow } from '../approval-workflow/approval-workflow';
 import { PlatformFunction } from '../platform-function/platform-function';
@@ -26,8 +28,13 @@ import {
 export interface ToolWorkflowProps {
   /** The tools this target runs. Each declaration carries its code (`implementation`) and its data access. */
   readonly tools: readonly ToolDeclaration[];
-  /** Tenant → the tools it may call; passed to the orchestrator, which enforces it. */
-  readonly policy: Readonly<Record<string, readonly string[]>>;
+  /**
+   * Who may call which tool, passed to the orchestrator, which enforces it:
+   * a ToolPolicySet (Cedar policies validated for exactly `tools`), or a
+   * tenant → tools map, shipped as the kit's default policy
+   * (lib/policy/default.cedar) with a forbid per tenant listed.
+   */
+  readonly policy: ToolPolicySet | TenantToolMap;
   /** Prefix of the state machines' fixed names (`statehouse-govwest` → `statehouse-govwest-tools-fast`). */
   readonly namePrefix: string;
   /** The function the approval workflow invokes with the ResumeTurnEvent when a slow tool is done. */
@@ -140,7 +147,7 @@ export class ToolWorkflow extends Construct {
       [ENV.FAST_TOOLS_STATE_MACHINE]: this.fastMachineArn,
       [ENV.SLOW_TOOLS_STATE_MACHINE]: this.slowMachineArn,
       [ENV.TOOLS]: JSON.stringify(this.props.tools.map(modelToolDeclaration)),
-      [ENV.TOOL_POLICY]: JSON.stringify(this.props.policy),
+      [ENV.TOOL_POLICY]: JSON.stringify(ToolPolicySet.for(this.props.policy, this.props.tools).document),
     };
   }
 

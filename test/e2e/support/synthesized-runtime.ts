@@ -28,6 +28,7 @@ import { stacksOf, synthStatehouse } from '../../helpers/synth';
 import { asSdkTask } from '../../lib/tool-workflow/local-interpreter';
 import { createReferenceTable } from '../../lib/tool-workflow/reference-table';
 import { functionEnvironment, machineNamed, synthesizedMachines, templateResolver } from '../../lib/tool-workflow/synthesized-workflows';
+import { soleAgent } from '../../lambda/core/support/agents';
 import { TENANT_MAP_JSON } from '../../lambda/orchestrator/support/api-events';
 import { parseResponse, quietTelemetry, type ApiResponse } from '../../lambda/orchestrator/support/orchestrator-harness';
 
@@ -256,7 +257,7 @@ export async function startSynthesizedRuntime(target = 'GovWest'): Promise<Synth
       orchestrator(model) {
         const deps: OrchestratorDeps = {
           sessions,
-          model,
+          ...soleAgent(model, toolEnv.enabled.map((tool) => tool.name)),
           clock: systemClock,
           tenants,
           limits: settings.limits,

@@ -114,6 +114,21 @@ describe('module-scope handlers wired from the environment', () => {
       [ENV.PAYLOAD_BUCKET]: store.bucket,
       [ENV.CONTEXT_EVENTS]: '2',
       [ENV.TENANT_MAP]: TENANT_MAP_JSON,
+      // The orchestrator's one agent: its definition as the bundle carries it (run from source, a variable), its model here.
+      [ENV.AGENT_DEFINITIONS]: JSON.stringify({
+        defaultAgent: 'assistant',
+        agents: {
+          assistant: {
+            name: 'assistant',
+            description: 'Answers questions about the agency.',
+            instructions: 'You answer questions about the agency.',
+            model: { kind: 'sagemaker', endpointName: 'statehouse-llm' },
+            tools: [],
+            version: 'assistant-v1',
+          },
+        },
+      }),
+      [ENV.AGENT_MODELS]: JSON.stringify({ assistant: { kind: 'sagemaker', endpointName: 'statehouse-llm' } }),
       POWERTOOLS_LOG_LEVEL: 'SILENT',
       POWERTOOLS_METRICS_DISABLED: 'true',
     });

@@ -6,7 +6,12 @@ import { checkCapability } from '../../../lib/residency/capability-gate';
 import { FactStatus } from '../../../lib/residency/region-facts';
 import { modelsInUse, targetStacksProps } from '../../../lib/stacks/target-props';
 import { problemsOf } from '../../helpers/config-problems';
-import { REPO_ROOT } from '../../helpers/synth';
+import { Template } from 'aws-cdk-lib/assertions';
+import type { CfnElement } from 'aws-cdk-lib';
+import { ENV } from '../../../lib/contract/env-names';
+import { readValidationReport } from '../../../lib/compliance/validation-report';
+import { cfnLint, cfnLintAvailable, cfnLintOptedOut } from '../../helpers/cfn-lint';
+import { REPO_ROOT, stacksOf, synthStatehouse, templatePath, type Synthesized } from '../../helpers/synth';
 
 /** Agents in the configuration: declared per target, checked with every other problem, turned into construct props. */
 
@@ -65,5 +70,46 @@ describe('agents in the configuration', () => {
   ])('%s is a configuration error with its field', (_case, govWest, expected) => {
     const problems = problemsOf({ targets: { GovWest: govWest } });
     for (const pattern of expected) expect(problems).toContainEqual(expect.stringMatching(pattern));
+  });
+});
+
+describe('the README FOIA example, synthesized', () => {
+  let synth: Synthesized;
+  beforeAll(() => {
+    synth = synthStatehouse({ targets: 'GovWest', overrides: readmeFoiaExample() });
+  });
+
+  test('cdk-nag and the residency guard report nothing unacknowledged, and cfn-lint no error', () => {
+    const { errors } = readValidationReport(synth.assembly.directory);
+    expect(errors).toEqual([]);
+    if (cfnLintAvailable()) {
+      expect(cfnLint(stacksOf(synth.stages[0]).map(templatePath), 'us-gov-west-1').filter((f) => f.Level === 'Error')).toEqual([]);
+    } else if (!cfnLintOptedOut()) {
+      throw new Error('cfn-lint is not on PATH. Install it (pip install cfn-lint) or set STATEHOUSE_SKIP_CFN_LINT=1 outside CI.');
+    }
+  });
+
+  test('the orchestrator may invoke exactly the two agents\' models and apply exactly the foia guardrail', () => {
+    const runtime = synth.stages[0].runtime;
+    const template = Template.fromStack(runtime);
+    const role = runtime.resolve((runtime.agent.orchestrator.role.node.defaultChild as CfnElement).logicalId) as string;
+    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes(role))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>);
+    const on = (prefix: string) => statements.filter((s) => [s.Action].flat().some((a) => a.startsWith(prefix)));
+    expect(on('bedrock:Invoke').flatMap((s) => [s.Resource].flat()).sort()).toEqual([
+      'arn:aws-us-gov:bedrock:us-gov-west-1::foundation-model/amazon.nova-lite-v1:0',
+      'arn:aws-us-gov:bedrock:us-gov-west-1::foundation-model/amazon.nova-pro-v1:0',
+    ]);
+    const apply = on('bedrock:ApplyGuardrail');
+    expect(apply).toHaveLength(1);
+    expect(JSON.stringify(apply[0].Resource)).toContain('guardrail/');
+    // AND the guardrail is the agent's, in the environment (a deploy-time id), not in the bundle
+    expect(Object.keys(runtime.guardrails)).toEqual(['foia']);
+    expect(runtime.agent.agentDirectory.agents['foia-intake'].guardrail).toBeUndefined();
+    const fn = Object.values(template.findResources('AWS::Lambda::Function')).find((f) => f.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME === 'orchestrator')!;
+    const guardrails = JSON.stringify(fn.Properties.Environment.Variables[ENV.AGENT_GUARDRAILS]);
+    expect(guardrails).toContain('foia-intake');
+    expect(guardrails).toContain(runtime.resolve((runtime.guardrails.foia.node.defaultChild as CfnElement).logicalId));
   });
 });

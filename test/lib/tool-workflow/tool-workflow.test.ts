@@ -4,6 +4,7 @@ import { modelToolDeclaration, ReferenceAccess, type ToolDeclaration } from '../
 import { readValidationReport } from '../../../lib/compliance/validation-report';
 import { fastToolsMachineName, slowToolsMachineName } from '../../../lib/constructs/tool-workflow/tool-workflow-defaults';
 import { targetPrefix } from '../../../lib/config/naming';
+import { ToolPolicySet } from '../../../lib/policy/tool-policy-set';
 import { partitionOf } from '../../../lib/residency/region-facts';
 import type { StatehouseStage } from '../../../lib/stacks/statehouse-stage';
 import { stacksOf, synthStatehouse, type Synthesized } from '../../helpers/synth';
@@ -169,8 +170,9 @@ describe.each(TARGETS)('target %s', (targetName) => {
     expect(env).toMatchObject({
       [ENV.FAST_TOOLS_STATE_MACHINE]: machineArn(fastToolsMachineName(prefix)),
       [ENV.SLOW_TOOLS_STATE_MACHINE]: machineArn(slowToolsMachineName(prefix)),
-      [ENV.TOOL_POLICY]: '{}',
     });
+    // The default configuration's tool policy: the kit's default Cedar policy, for the tools it runs.
+    expect(JSON.parse(env[ENV.TOOL_POLICY])).toEqual(ToolPolicySet.for({}, tools).document);
     expect(JSON.parse(env[ENV.TOOLS])).toEqual(tools.map(modelToolDeclaration));
     // No code location, no data access: the orchestrator reads no tool data itself.
     expect(env[ENV.TOOLS]).not.toMatch(/implementation|dataAccess|index\.ts/);

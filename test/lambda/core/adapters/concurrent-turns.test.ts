@@ -6,6 +6,7 @@ import { genesisHash, verifyChain } from '../../../../lambda/core/domain/hash-ch
 import { runTurn, type TurnDeps } from '../../../../lambda/core/domain/run-turn';
 import type { TurnResult } from '../../../../lambda/core/domain/turn-result';
 import { ScriptedModel } from '../support/scripted-model';
+import { soleAgent } from '../support/agents';
 import { startMotoSessions, type MotoSessions } from '../support/moto-sessions';
 
 /** Optimistic concurrency on the real conditional transaction: turns on one session never interleave. */
@@ -17,7 +18,7 @@ let store: MotoSessions;
 
 beforeAll(async () => {
   store = await startMotoSessions();
-  await createSession({ sessions: store.repository, clock: systemClock }, { tenant, session, owner: 'alice', maxTokens: 10_000_000 });
+  await createSession({ sessions: store.repository, clock: systemClock, agents: soleAgent(ScriptedModel.echoing()).agents }, { tenant, session, owner: 'alice', maxTokens: 10_000_000 });
 });
 
 afterAll(async () => {
@@ -25,7 +26,7 @@ afterAll(async () => {
 });
 
 test(`${CLIENTS} concurrent turns on one session: one winner per version, every loser SessionBusy, no lost or duplicated events`, async () => {
-  const deps: TurnDeps = { sessions: store.repository, model: ScriptedModel.echoing(), clock: systemClock };
+  const deps: TurnDeps = { sessions: store.repository, ...soleAgent(ScriptedModel.echoing()), clock: systemClock };
   const losses: unknown[] = [];
 
   // Each client retries its own requestId until it wins, with jittered backoff, as a well-behaved client does on 409.

@@ -27,7 +27,7 @@ afterAll(async () => {
 
 async function newSession(): Promise<{ session: string; header: SessionHeader }> {
   const session = `s-${++sessionSerial}`;
-  const header = newSessionHeader({ tenant, session, owner: 'alice', maxTokens: 1_000_000, ttlSeconds: 3600, now: new Date(TIME) });
+  const header = newSessionHeader({ tenant, session, owner: 'alice', agent: 'assistant', maxTokens: 1_000_000, ttlSeconds: 3600, now: new Date(TIME) });
   await store.repository.create(tenant, session, header);
   return { session, header };
 }
@@ -133,6 +133,20 @@ describe('DynamoDbSessionRepository', () => {
     await commit(session, header, [{ type: 'user', content: 'x' }]);
     expect((await rawItem(session, HEADER_SK))?.expiresAt).toEqual({ N: String(header.expiresAt) });
     expect((await rawItem(session, eventSk(1)))?.expiresAt).toEqual({ N: String(header.expiresAt) });
+  });
+
+  test("an event's agent, definition version and delegation depth round-trip, and a turn's commit may move the header's agent", async () => {
+    const { session, header } = await newSession();
+    const { events, update } = append(header, [
+      { type: 'user', content: 'hello', agent: 'intake', agentVersion: 'intake-v1' },
+      { type: 'user', content: 'a request', agent: 'research', agentVersion: 'research-v3', delegationDepth: 1 },
+    ]);
+    await store.repository.commitTurn(tenant, session, header.version, events, { ...update, agent: 'billing' });
+
+    const loaded = await store.repository.load(tenant, session, 5, { resolvePayloads: true });
+    expect([...loaded.events].reverse()).toEqual(events);
+    expect(loaded.header.agent).toBe('billing');
+    expect(verifyChain([...loaded.events].reverse(), genesisHash(tenant, session))).toMatchObject({ ok: true, lastSeq: 2 });
   });
 
   test('readEvents pages through the log in ascending order with a seq cursor', async () => {

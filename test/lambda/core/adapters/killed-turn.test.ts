@@ -5,6 +5,7 @@ import { createSession } from '../../../../lambda/core/domain/create-session';
 import { genesisHash, verifyChain } from '../../../../lambda/core/domain/hash-chain';
 import { runTurn } from '../../../../lambda/core/domain/run-turn';
 import { reply, ScriptedModel } from '../support/scripted-model';
+import { soleAgent } from '../support/agents';
 import { startMotoSessions, type MotoSessions } from '../support/moto-sessions';
 
 /**
@@ -45,9 +46,9 @@ function turnKilledAt(session: string, requestId: string, phase: string): Promis
 test.each(['LOADED', 'MODEL', 'COMMIT', 'DONE'])('killed at %s: all of the turn or none of it, and a retry completes it once', async (phase) => {
   // GIVEN a session with one committed turn
   const session = `killed-${phase.toLowerCase()}`;
-  await createSession({ sessions: store.repository, clock: systemClock }, { tenant: 'agency-k', session, owner: 'alice', maxTokens: 100_000 });
+  await createSession({ sessions: store.repository, clock: systemClock, agents: soleAgent(ScriptedModel.echoing()).agents }, { tenant: 'agency-k', session, owner: 'alice', maxTokens: 100_000 });
   await runTurn(
-    { sessions: store.repository, clock: systemClock, model: ScriptedModel.answering(reply('first')) },
+    { sessions: store.repository, clock: systemClock, ...soleAgent(ScriptedModel.answering(reply('first'))) },
     { tenant: 'agency-k', session, requestId: 'r-1', actor: 'alice', message: 'first' },
   );
 
@@ -65,7 +66,7 @@ test.each(['LOADED', 'MODEL', 'COMMIT', 'DONE'])('killed at %s: all of the turn 
 
   // AND a retry of the same request completes it exactly once
   const retry = await runTurn(
-    { sessions: store.repository, clock: systemClock, model: ScriptedModel.echoing() },
+    { sessions: store.repository, clock: systemClock, ...soleAgent(ScriptedModel.echoing()) },
     { tenant: 'agency-k', session, requestId: 'r-2', actor: 'alice', message: 'hello' },
   );
   expect(retry.version).toBe(2);

@@ -17,6 +17,7 @@ import type { TurnRequest } from '../../../../lambda/core/domain/turn-request';
 import type { TurnResult } from '../../../../lambda/core/domain/turn-result';
 import { createSessionTable, motoClientConfig, motoDynamoDbClient } from '../../../helpers/moto';
 import { reply, ScriptedModel } from '../support/scripted-model';
+import { soleAgent } from '../support/agents';
 import { PARTITION } from '../support/tool-workflows';
 import { startMotoSessions, type MotoSessions } from '../support/moto-sessions';
 
@@ -57,13 +58,13 @@ async function countItems(): Promise<number> {
 
 async function newSession(): Promise<{ tenant: string; session: string }> {
   const ids = { tenant: 'agency-i', session: `s-${++sessionSerial}` };
-  await createSession({ sessions, clock: systemClock }, { ...ids, owner: 'alice', maxTokens: 10_000_000 });
+  await createSession({ sessions, clock: systemClock, agents: soleAgent(ScriptedModel.echoing()).agents }, { ...ids, owner: 'alice', maxTokens: 10_000_000 });
   return ids;
 }
 
 /** A small context window keeps moto's per-turn work flat over a long session. */
 function deps(model: ScriptedModel, tools?: TurnTools): TurnDeps {
-  return { sessions, model, clock: systemClock, limits: { contextEvents: 4 }, tools };
+  return { sessions, ...soleAgent(model, tools?.policy.toolsFor('agency-i').map((tool) => tool.name)), clock: systemClock, limits: { contextEvents: 4 }, tools };
 }
 
 /** Enough newer turns that the header's recent map no longer holds the request. */

@@ -10,6 +10,7 @@ import { genesisHash, verifyChain } from '../../../../lambda/core/domain/hash-ch
 import { runTurn, type TurnDeps } from '../../../../lambda/core/domain/run-turn';
 import type { TurnRequest } from '../../../../lambda/core/domain/turn-request';
 import { reply, ScriptedModel } from '../support/scripted-model';
+import { soleAgent } from '../support/agents';
 import { startMotoSessions, type MotoSessions } from '../support/moto-sessions';
 
 /** runTurn end to end on the real DynamoDB and S3 adapters (moto); only the model is scripted. */
@@ -26,12 +27,12 @@ afterAll(async () => {
 
 async function newSession(maxTokens = 100_000): Promise<{ tenant: string; session: string }> {
   const ids = { tenant: 'agency-a', session: `s-${++sessionSerial}` };
-  await createSession({ sessions: store.repository, clock: systemClock }, { ...ids, owner: 'alice', maxTokens });
+  await createSession({ sessions: store.repository, clock: systemClock, agents: soleAgent(ScriptedModel.answering()).agents }, { ...ids, owner: 'alice', maxTokens });
   return ids;
 }
 
 function deps(model: ScriptedModel, limits?: TurnDeps['limits']): TurnDeps {
-  return { sessions: store.repository, model, clock: systemClock, limits };
+  return { sessions: store.repository, ...soleAgent(model), clock: systemClock, limits };
 }
 
 function turn(ids: { tenant: string; session: string }, requestId: string, message: string): TurnRequest {

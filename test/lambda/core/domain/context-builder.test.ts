@@ -32,6 +32,7 @@ const forty = 'x'.repeat(40); // 10 tokens
 describe('buildContext', () => {
   test('messages come oldest first, with the summary before them', () => {
     const context = buildContext({
+      instructions: '',
       summary: 'they talked about budgets',
       summaryUpToSeq: 0,
       eventsNewestFirst: newestFirst(['user', 'hello'], ['assistant', 'hi'], ['user', 'how are you']),
@@ -48,7 +49,7 @@ describe('buildContext', () => {
 
   test('the newest events that fit are kept, without gaps, within the budget', () => {
     const events = newestFirst(['user', forty], ['assistant', forty], ['user', forty], ['assistant', forty], ['user', forty]);
-    const context = buildContext({ summary: '', summaryUpToSeq: 0, eventsNewestFirst: events, maxTokens: 35 });
+    const context = buildContext({ instructions: '', summary: '', summaryUpToSeq: 0, eventsNewestFirst: events, maxTokens: 35 });
     expect(context.messages).toHaveLength(3);
     expect(context.estimatedTokens).toBe(30);
     expect(context.estimatedTokens).toBeLessThanOrEqual(35);
@@ -57,7 +58,7 @@ describe('buildContext', () => {
 
   test('the summary and the newest user message are kept even when they alone exceed the budget', () => {
     const events = newestFirst(['user', 'old question'], ['assistant', forty], ['user', 'y'.repeat(400)]);
-    const context = buildContext({ summary: 's'.repeat(400), summaryUpToSeq: 0, eventsNewestFirst: events, maxTokens: 10 });
+    const context = buildContext({ instructions: '', summary: 's'.repeat(400), summaryUpToSeq: 0, eventsNewestFirst: events, maxTokens: 10 });
     expect(context.messages.map((message) => message.role)).toEqual(['system', 'user']);
     expect(context.messages[1].content).toBe('y'.repeat(400));
     expect(context.estimatedTokens).toBe(messageTokens(context.messages));
@@ -66,7 +67,7 @@ describe('buildContext', () => {
 
   test('events the summary already covers are left out', () => {
     const events = newestFirst(['user', 'first'], ['assistant', 'second'], ['user', 'third']);
-    const context = buildContext({ summary: 'first two', summaryUpToSeq: 2, eventsNewestFirst: events, maxTokens: 1000 });
+    const context = buildContext({ instructions: '', summary: 'first two', summaryUpToSeq: 2, eventsNewestFirst: events, maxTokens: 1000 });
     expect(context.messages.map((message) => message.content)).toEqual([`${SUMMARY_PREAMBLE}first two`, 'third']);
   });
 
@@ -80,7 +81,7 @@ describe('buildContext', () => {
       ['tool_result', 'rain', { toolCallId: 'c2', toolName: 'weather' }],
       ['approval', 'approved by bob'],
     );
-    const context = buildContext({ summary: '', summaryUpToSeq: 0, eventsNewestFirst: events, maxTokens: 1000 });
+    const context = buildContext({ instructions: '', summary: '', summaryUpToSeq: 0, eventsNewestFirst: events, maxTokens: 1000 });
     expect(context.messages).toEqual([
       { role: 'user', content: 'weather?' },
       {
@@ -106,7 +107,7 @@ describe('buildContext', () => {
       ['assistant', 'it is sunny'],
       ['user', 'thanks'],
     );
-    const context = buildContext({ summary: '', summaryUpToSeq: 0, eventsNewestFirst: events, maxTokens: 20 });
+    const context = buildContext({ instructions: '', summary: '', summaryUpToSeq: 0, eventsNewestFirst: events, maxTokens: 20 });
     expect(context.messages).toEqual([
       { role: 'assistant', content: 'it is sunny' },
       { role: 'user', content: 'thanks' },
@@ -115,9 +116,25 @@ describe('buildContext', () => {
   });
 
   test('no events and no summary is an empty context', () => {
-    expect(buildContext({ summary: '', summaryUpToSeq: 0, eventsNewestFirst: [], maxTokens: 10 })).toEqual({
+    expect(buildContext({ instructions: '', summary: '', summaryUpToSeq: 0, eventsNewestFirst: [], maxTokens: 10 })).toEqual({
       messages: [],
       estimatedTokens: 0,
     });
+  });
+
+  test("the agent's instructions are the first message, a system message before the summary, and count toward the estimate", () => {
+    const context = buildContext({
+      instructions: 'You answer records requests.',
+      summary: 'they talked about budgets',
+      summaryUpToSeq: 0,
+      eventsNewestFirst: newestFirst(['user', 'hello']),
+      maxTokens: 1000,
+    });
+    expect(context.messages).toEqual([
+      { role: 'system', content: 'You answer records requests.' },
+      { role: 'system', content: `${SUMMARY_PREAMBLE}they talked about budgets` },
+      { role: 'user', content: 'hello' },
+    ]);
+    expect(context.estimatedTokens).toBe(messageTokens(context.messages));
   });
 });

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { canonicalJson } from '../../../../lambda/core/domain/canonical-json';
 import { genesisHash, sealEvents, verifyChain } from '../../../../lambda/core/domain/hash-chain';
 import type { EventDraft, SessionEvent } from '../../../../lambda/core/domain/session-event';
 
@@ -73,5 +75,24 @@ describe('hash chain', () => {
   test('the same events hash the same whatever order their fields were read in', () => {
     const reordered = chain.map((event) => Object.fromEntries(Object.entries(event).reverse()) as unknown as SessionEvent);
     expect(verifyChain(reordered, anchor)).toMatchObject({ ok: true });
+  });
+
+  test('an event from before agents hashes as it always did, so old sessions still verify', () => {
+    const [old] = chain;
+    const { seq, type, content, tokens, actor, time, prevHash } = old;
+    const before = createHash('sha256').update(prevHash + canonicalJson({ seq, type, content, tokens, actor, time, prevHash })).digest('hex');
+    expect(old.hash).toBe(before);
+  });
+
+  test("the agent, its definition's version and the delegation depth are inside the hash", () => {
+    const stamped = sealEvents(
+      drafts(3).map((draft) => ({ ...draft, agent: 'intake', agentVersion: 'v1', ...(draft.seq === 2 ? { delegationDepth: 1 } : {}) })),
+      anchor,
+    );
+    expect(verifyChain(stamped, anchor)).toMatchObject({ ok: true, lastSeq: 3 });
+    for (const change of [{ agent: 'billing' }, { agentVersion: 'v2' }, { delegationDepth: 2 }, { delegationDepth: undefined }]) {
+      const tampered = stamped.map((event) => (event.seq === 2 ? { ...event, ...change } : event));
+      expect(verifyChain(tampered, anchor)).toEqual({ ok: false, brokenAtSeq: 2, reason: 'hash_mismatch' });
+    }
   });
 });

@@ -1,9 +1,13 @@
+import * as path from 'node:path';
+import { CedarToolAuthorizer } from '../../../../lambda/core/adapters/cedar-policy';
 import { actorIdentity, isSameParty } from '../../../../lambda/core/domain/actor';
 import { executionNameFor, pendingToolFor, slowToolRunInput, statusWhilePending } from '../../../../lambda/core/domain/pending-tool';
 import { toolInputProblems } from '../../../../lambda/core/domain/tool-input';
 import { ToolConfigError, ToolPolicy } from '../../../../lambda/core/domain/tool-policy';
 import { findTool, TOOL_CATALOG } from '../../../../lib/tools/catalog';
 import { modelToolDeclaration, type ModelToolDeclaration } from '../../../../lib/contract/tool-declaration';
+import type { ActorAttributes } from '../../../../lib/contract/tool-policy';
+import { DEFAULT_TOOL_POLICY_FILES, ToolPolicySet } from '../../../../lib/policy/tool-policy-set';
 
 /** A catalog tool as the orchestrator receives it: its model-facing declaration (what ToolWorkflow writes). */
 const tool = (name: string): ModelToolDeclaration => {
@@ -46,6 +50,75 @@ describe('ToolPolicy', () => {
   test('a policy naming a tool that is not enabled, or a tool enabled twice, is a configuration error', () => {
     expect(() => ToolPolicy.of(ENABLED, { 'agency-a': ['lookup_case'] })).toThrow(ToolConfigError);
     expect(() => ToolPolicy.of([...ENABLED, tool('compute_deadline')])).toThrow(ToolConfigError);
+  });
+});
+
+describe('ToolPolicy with Cedar policies', () => {
+  const FIXTURES = path.join(__dirname, '..', '..', '..', 'lib', 'policy', 'fixtures');
+  const ROLE = (name: string) => `arn:aws-us-gov:iam::111122223333:role/${name}`;
+  const DENVER = { actor: `${ROLE('CaseWorkerDenver')}#alice`, agent: 'intake' };
+  const BOSTON = { actor: `${ROLE('CaseWorkerBoston')}#bob`, agent: 'intake' };
+  const NO_OFFICE = { actor: `${ROLE('Clerk')}#carol`, agent: 'intake' };
+  const OFFICES: Record<string, ActorAttributes> = { [ROLE('CaseWorkerDenver')]: { office: 'DEN' }, [ROLE('CaseWorkerBoston')]: { office: 'BOS' } };
+  const TOOLS = [tool('lookup_case'), tool('compute_deadline'), tool('release_records')];
+
+  /** The policy as deployed: the files validated at synth, shipped as ENV.TOOL_POLICY, parsed by the orchestrator. */
+  function cedarPolicy(files: string[], source: { tenantTools?: Record<string, string[]>; actors?: Record<string, ActorAttributes> } = {}): ToolPolicy {
+    const set = ToolPolicySet.of(
+      { files: [...DEFAULT_TOOL_POLICY_FILES, ...files.map((file) => path.join(FIXTURES, file))], ...source },
+      { tools: TOOLS, tenants: ['county', 'agency-b'], agents: ['intake', 'records'] },
+    );
+    return ToolPolicy.of(TOOLS, CedarToolAuthorizer.of(JSON.parse(JSON.stringify(set.document))));
+  }
+  const lookup = (caseId: string) => ({ id: `c-${caseId}`, name: 'lookup_case', input: { caseId } });
+  const release = { id: 'r', name: 'release_records', input: { caseId: 'DEN-1001', recordIds: ['a-1'], justification: 'FOIA request 4411 approved' } };
+
+  test('the default policy permits every enabled tool; the tenant map forbids a listed tenant the others, offered or called', () => {
+    const policy = cedarPolicy([], { tenantTools: { 'agency-b': ['compute_deadline'] } });
+    expect(policy.specsFor('county', DENVER).map((spec) => spec.name)).toEqual(['lookup_case', 'compute_deadline', 'release_records']);
+    expect(policy.specsFor('agency-b', DENVER).map((spec) => spec.name)).toEqual(['compute_deadline']);
+    expect(policy.check('county', lookup('FOIA-1'), DENVER)).toEqual({ ok: true, tool: tool('lookup_case') });
+    expect(policy.check('agency-b', lookup('FOIA-1'), DENVER)).toEqual({
+      ok: false,
+      output: { ok: false, error: 'not_allowed', message: 'tool "lookup_case" is not available in this session' },
+    });
+  });
+
+  test('a condition on the tool input: the same tool, two calls, decided by the case id against the caller\'s office', () => {
+    // GIVEN the office policy and the offices of two roles
+    const policy = cedarPolicy(['own-office-cases.cedar'], { actors: OFFICES });
+
+    // WHEN Denver's case worker looks up a Denver case and a Boston case
+    const own = policy.check('county', lookup('DEN-1001'), DENVER);
+    const other = policy.check('county', lookup('BOS-2002'), DENVER);
+
+    // THEN the first runs; the second is refused, never run, with the policy that refused it
+    expect(own).toEqual({ ok: true, tool: tool('lookup_case') });
+    expect(other).toEqual({
+      ok: false,
+      output: { ok: false, error: 'not_allowed', message: 'the tool policy does not allow this call of "lookup_case"; do not retry it with the same input' },
+      deniedBy: [`${path.relative(path.join(__dirname, '..', '..', '..', '..'), path.join(FIXTURES, 'own-office-cases.cedar'))}:5`],
+    });
+    expect(policy.check('county', lookup('BOS-2002'), BOSTON)).toMatchObject({ ok: true });
+    // The tool is offered to both, since some input is allowed; a caller without an office is not offered it at all.
+    expect(policy.specsFor('county', DENVER).map((spec) => spec.name)).toContain('lookup_case');
+    expect(policy.specsFor('county', NO_OFFICE).map((spec) => spec.name)).toEqual(['compute_deadline', 'release_records']);
+    expect(policy.check('county', lookup('DEN-1001'), NO_OFFICE)).toMatchObject({ ok: false, output: { message: 'tool "lookup_case" is not available in this session' } });
+  });
+
+  test('a condition on the agent: only the records agent is offered and may run release_records', () => {
+    const policy = cedarPolicy(['records-agent-releases.cedar']);
+    expect(policy.specsFor('county', { ...DENVER, agent: 'intake' }).map((spec) => spec.name)).not.toContain('release_records');
+    expect(policy.specsFor('county', { ...DENVER, agent: 'records' }).map((spec) => spec.name)).toContain('release_records');
+    expect(policy.check('county', release, { ...DENVER, agent: 'intake' })).toMatchObject({ ok: false, output: { error: 'not_allowed' } });
+    expect(policy.check('county', release, { ...DENVER, agent: 'records' })).toMatchObject({ ok: true });
+  });
+
+  test('fail closed: a policy that cannot be evaluated for a caller (no agent named) denies, where Cedar alone would skip that forbid', () => {
+    const policy = cedarPolicy(['records-agent-releases.cedar']);
+    expect(policy.check('county', release, { actor: DENVER.actor })).toMatchObject({ ok: false, output: { error: 'not_allowed' } });
+    // Policies that do not read the agent still decide as written.
+    expect(policy.check('county', lookup('FOIA-1'), { actor: DENVER.actor })).toMatchObject({ ok: true });
   });
 });
 

@@ -11,6 +11,7 @@ const header: SessionHeader = newSessionHeader({
   tenant: 'agency-a',
   session: 's1',
   owner: 'alice',
+  agent: 'assistant',
   maxTokens: 10_000,
   ttlSeconds: 3600,
   now: NOW,

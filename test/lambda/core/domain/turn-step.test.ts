@@ -13,6 +13,8 @@ import {
 } from '../../../../lambda/core/domain/turn-step';
 import type { ModelReply, ToolCall } from '../../../../lambda/core/ports/model-backend';
 import { DEFAULT_SESSION_LIMITS } from '../../../../lib/contract/session-limits';
+import { stampOf } from '../../../../lambda/core/domain/agents';
+import { agentDefinition, TEST_AGENT } from '../support/agents';
 
 /** The turn's step function, pure inputs to the expected step: no doubles, no I/O. */
 const TENANT = 'agency-a';
@@ -38,18 +40,22 @@ const release = {
 };
 const ENABLED = [lookup, archive, release];
 
+/** One agent that may call every enabled tool and has no instructions, so its prompts hold only the conversation. */
+const AGENT = agentDefinition(TEST_AGENT, { tools: ENABLED.map((tool) => tool.name) });
+
 const rules = (limits: Partial<TurnRules['limits']> = {}): TurnRules => ({
   limits: { ...DEFAULT_SESSION_LIMITS, ...limits },
   policy: ToolPolicy.of(ENABLED),
+  agents: { defaultAgent: TEST_AGENT, agents: { [TEST_AGENT]: AGENT } },
 });
 
 function header(maxTokens = 1_000_000): SessionHeader {
-  return newSessionHeader({ tenant: TENANT, session: SESSION, owner: 'alice', maxTokens, ttlSeconds: 3600, now: new Date(TIME) });
+  return newSessionHeader({ tenant: TENANT, session: SESSION, owner: 'alice', agent: TEST_AGENT, maxTokens, ttlSeconds: 3600, now: new Date(TIME) });
 }
 
 function firstState(from: SessionHeader = header(), message = 'Find record R-1 and release it.'): TurnState {
-  const user = userEventFor(from, { tenant: TENANT, session: SESSION, requestId: 'r-1', actor: 'alice', message }, TIME);
-  return startStretch({ tenant: TENANT, session: SESSION, requestId: 'r-1', requestedBy: 'alice', time: TIME, header: from, loaded: [], opening: [user] });
+  const user = userEventFor(from, { tenant: TENANT, session: SESSION, requestId: 'r-1', actor: 'alice', message }, TIME, stampOf(AGENT, 0));
+  return startStretch({ tenant: TENANT, session: SESSION, agent: TEST_AGENT, requestId: 'r-1', requestedBy: 'alice', time: TIME, header: from, loaded: [], opening: [user] });
 }
 
 const reply = (text: string, toolCalls: ToolCall[] = [], usage = { input: 10, output: 5 }): ModelReply => ({ text, toolCalls, usage });
@@ -76,6 +82,7 @@ describe('nextTurnStep', () => {
 
     expect(step).toEqual({
       kind: 'ask_model',
+      agent: TEST_AGENT,
       messages: [{ role: 'user', content: 'Find record R-1 and release it.' }],
       tools: ENABLED.map(({ name, description, inputSchema }) => ({ name, description, inputSchema })),
     });

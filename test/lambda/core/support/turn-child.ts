@@ -14,6 +14,7 @@ import { systemClock } from '../../../../lambda/core/adapters/system-clock';
 import { runTurn } from '../../../../lambda/core/domain/run-turn';
 import type { SessionRepository } from '../../../../lambda/core/ports/session-repository';
 import { motoDynamoDbClient, motoS3Client } from '../../../helpers/moto';
+import { soleAgent } from './agents';
 
 const [endpoint, table, bucket, tenant, session, requestId] = process.argv.slice(2);
 const say = (phase: string) => process.stdout.write(`${phase}\n`);
@@ -43,14 +44,14 @@ runTurn(
   {
     sessions: announcing,
     clock: systemClock,
-    model: {
+    ...soleAgent({
       async chat() {
         say('MODEL');
         // Give the parent time to kill us while the model "thinks".
         await new Promise((resolve) => setTimeout(resolve, Number(process.env.MODEL_DELAY_MS ?? 0)));
         return { text: 'reply', toolCalls: [], usage: { input: 5, output: 3 } };
       },
-    },
+    }),
   },
   { tenant, session, requestId, actor: 'alice', message: 'hello' },
 ).catch((error) => {

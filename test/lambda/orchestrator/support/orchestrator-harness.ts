@@ -10,6 +10,7 @@ import { createHandler } from '../../../../lambda/orchestrator/handler';
 import type { OrchestratorDeps } from '../../../../lambda/orchestrator/orchestrator-deps';
 import { DEFAULT_SESSION_LIMITS, type SessionLimits } from '../../../../lib/contract/session-limits';
 import { motoDynamoDbClient } from '../../../helpers/moto';
+import { soleAgent } from '../../core/support/agents';
 import { startMotoSessions, type MotoSessions } from '../../core/support/moto-sessions';
 import { TENANT_MAP_JSON } from './api-events';
 
@@ -47,6 +48,7 @@ export function quietTelemetry(): { logger: Logger; metrics: Metrics } {
 /** The orchestrator's handler on moto's DynamoDB and S3, with the model swapped per call. */
 export interface OrchestratorHarness {
   readonly store: MotoSessions;
+  /** The handler with one agent on `model`; `overrides` may bring agents of their own (`agents` and `modelFor`). */
   handlerWith(model: ModelBackend, overrides?: Partial<OrchestratorDeps>): (event: APIGatewayProxyEvent) => Promise<ApiResponse>;
   /** Every item of the table and every object of the bucket, as one canonical string. */
   snapshot(): Promise<string>;
@@ -89,7 +91,7 @@ export async function startOrchestratorHarness(): Promise<OrchestratorHarness> {
     handlerWith(model, overrides = {}) {
       const handler = createHandler({
         sessions: store.repository,
-        model,
+        ...soleAgent(model),
         clock: systemClock,
         tenants,
         limits: TEST_LIMITS,

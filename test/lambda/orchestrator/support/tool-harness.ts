@@ -8,6 +8,7 @@ import { StepFunctionsDecisionSender } from '../../../../lambda/core/adapters/st
 import { StepFunctionsSlowToolStarter } from '../../../../lambda/core/adapters/step-functions/slow-tool-starter';
 import { StepFunctionsToolRunner } from '../../../../lambda/core/adapters/step-functions/sync-tool-runner';
 import { systemClock } from '../../../../lambda/core/adapters/system-clock';
+import type { AgentModels } from '../../../../lambda/core/domain/agents';
 import { ToolPolicy } from '../../../../lambda/core/domain/tool-policy';
 import { parseTenantMap } from '../../../../lambda/core/http/caller';
 import type { ModelBackend } from '../../../../lambda/core/ports/model-backend';
@@ -24,6 +25,7 @@ import { parseReleaseInput, recordRelease } from '../../../../lambda/tools/relea
 import { parseToolTask } from '../../../../lambda/tools/tool-task';
 import { startLocalStepFunctions, type LocalStepFunctions, type TaskHandler } from '../../../helpers/local-stepfunctions';
 import { motoDynamoDbClient } from '../../../helpers/moto';
+import { soleAgent } from '../../core/support/agents';
 import { fastToolsDefinition, FUNCTIONS, slowToolsDefinition, stateMachineArn } from '../../core/support/tool-workflows';
 import { TENANT_MAP_JSON } from './api-events';
 import { parseResponse, quietTelemetry, startOrchestratorHarness, TEST_LIMITS, type ApiResponse, type OrchestratorHarness } from './orchestrator-harness';
@@ -59,6 +61,8 @@ export interface ToolOptions {
   readonly slowStateMachineArn?: string;
   /** @default SendTaskSuccess through the local endpoint */
   readonly decisions?: DecisionSender;
+  /** @default one agent on the given model, with every harness tool */
+  readonly agents?: AgentModels;
 }
 
 export interface ToolOrchestrator {
@@ -148,7 +152,7 @@ export async function startToolHarness(): Promise<ToolHarness> {
       };
       const deps: OrchestratorDeps = {
         sessions: base.store.repository,
-        model,
+        ...(options.agents ?? soleAgent(model, HARNESS_TOOLS)),
         clock: systemClock,
         tenants,
         limits: TEST_LIMITS,

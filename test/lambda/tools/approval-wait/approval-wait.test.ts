@@ -39,7 +39,7 @@ async function sessionAwaiting(status: SessionHeader['status'] = 'awaiting_appro
     approval: findTool('release_records')?.approval,
     executionName: executionNameFor(tenant, session, 3, 'call-1'),
   };
-  const header = newSessionHeader({ tenant, session, owner: 'alice', maxTokens: 1000, ttlSeconds: 3600, now: new Date() });
+  const header = newSessionHeader({ tenant, session, owner: 'alice', agent: 'assistant', maxTokens: 1000, ttlSeconds: 3600, now: new Date() });
   await store.repository.create(tenant, session, { ...header, version: 4, status, pendingTool });
   return session;
 }

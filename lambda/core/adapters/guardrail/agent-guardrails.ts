@@ -1,0 +1,24 @@
+import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import type { AgentDirectory } from '../../../../lib/contract/agent';
+import type { Guardrail } from '../../ports/guardrail';
+import { BedrockGuardrail } from './bedrock-guardrail';
+
+/**
+ * Each agent's guardrail, from its definition's binding (the turn's
+ * `guardrailFor`): made on first use, one per agent, all on one
+ * bedrock-runtime client (guardrailClientConfig). An agent without a binding
+ * has none, and its turns make no ApplyGuardrail call.
+ */
+export function agentGuardrails(directory: AgentDirectory, client: BedrockRuntimeClient): (agent: string) => Guardrail | undefined {
+  const made = new Map<string, Guardrail>();
+  return (agent) => {
+    const binding = directory.agents[agent]?.guardrail;
+    if (!binding) return undefined;
+    let guardrail = made.get(agent);
+    if (!guardrail) {
+      guardrail = new BedrockGuardrail({ client, binding });
+      made.set(agent, guardrail);
+    }
+    return guardrail;
+  };
+}
