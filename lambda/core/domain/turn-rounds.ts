@@ -41,8 +41,9 @@ const NO_TOOLS = ToolPolicy.of([]);
  * The synchronous driver of the turn's step function (turn-step.ts): it
  * executes each step in-process (asks the agent's model, runs the fast
  * tools, drives a delegate's state to its answer) and feeds the outcome
- * back, until the stretch finishes or waits for a slow call. Nothing is written here: the caller commits every event at once, so
- * a turn stays one read and one write whatever its tools did.
+ * back, until the stretch finishes or waits for a slow call. Nothing is
+ * written here: the caller commits every event at once, so a turn stays one
+ * read and one write whatever its tools and delegates did.
  *
  * With a guardrail, each check runs between the steps, and what it blocked
  * or masked is recorded in the chain before the outcome it changed.

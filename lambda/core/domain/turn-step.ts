@@ -25,7 +25,7 @@ import type { EventDraft, SessionEvent } from './session-event';
 import type { PendingTool, SessionHeader, TokenUsage } from './session-header';
 import { estimateTokens } from './token-estimate';
 import { ORCHESTRATOR_ACTOR, toolActor, toolResultDraft } from './tool-events';
-import { notAvailable, refused, type ToolPolicy } from './tool-policy';
+import { notAvailable, refused, type ToolCaller, type ToolPolicy } from './tool-policy';
 import { addUsage, assertUsableReply, replyDrafts } from './turn-plan';
 
 /**
@@ -299,7 +299,7 @@ function askOrEnd(state: TurnState, rules: TurnRules): TurnTransition {
 function toolsOffered(state: TurnState, agent: AgentDefinition, rules: TurnRules): ToolSpec[] {
   const depth = depthOf(state);
   const own = rules.policy
-    .toolsFor(state.tenant)
+    .toolsFor(state.tenant, callerOf(state))
     .filter((tool) => agent.tools.includes(tool.name) && !(depth > 0 && isSlow(tool)))
     .map(({ name, description, inputSchema }) => ({ name, description, inputSchema }));
   const known = (names: readonly string[] = []) => names.filter((name) => isAgent(rules.agents, name)).map((name) => rules.agents.agents[name]);
@@ -537,7 +537,7 @@ function settleCalls(
     }
     // A tool outside the agent's own list is refused as the policy refuses one: the model learns nothing of it.
     if (!agent.tools.includes(call.name)) return decided(call, notAvailable(call.name).output);
-    const check = rules.policy.check(state.tenant, call);
+    const check = rules.policy.check(state.tenant, call, callerOf(state));
     if (!check.ok) return decided(call, check.output);
     if (!isSlow(check.tool)) return { kind: 'run', call, tool: check.tool.name };
     // The session waits on one pending call at a time; a delegate, inside the turn, cannot make it wait.
@@ -557,6 +557,11 @@ function settleCalls(
     return { calls: settled.map((entry) => (entry.call.id === call.id ? decided(call, refused('not_allowed', message).output) : entry)), pending };
   }
   return { calls: settled, ...(pending ? { pending } : {}), ...(handoff ? { handoff } : {}) };
+}
+
+/** Who the policy sees calling: the actor the turn acts for, through the model of the state's agent (a delegate's own, in its state). */
+function callerOf(state: TurnState): ToolCaller {
+  return { actor: state.requestedBy, agent: state.agent };
 }
 
 function nextSeq(events: readonly SessionEvent[]): number {

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { CedarToolAuthorizer } from '../../../lambda/core/adapters/cedar-policy';
 import { ToolPolicy } from '../../../lambda/core/domain/tool-policy';
 import { ConfigError, parseConfig } from '../../../lib/config/load';
+import type { JsonValue } from '../../../lib/contract/json';
 import { modelToolDeclaration } from '../../../lib/contract/tool-declaration';
 import { tenantToolPolicies } from '../../../lib/policy/tenant-tool-policies';
 import { toolPolicySchema } from '../../../lib/policy/tool-policy-schema';
@@ -55,7 +56,7 @@ describe('the schema of a target', () => {
   });
 
   test('a field Cedar cannot type, or two tools type differently, is left out of ToolInput, and a policy reading it is told why', () => {
-    const fork = (name: string, properties: Record<string, unknown>) => ({ name, inputSchema: { type: 'object', properties } });
+    const fork = (name: string, properties: Record<string, JsonValue>) => ({ name, inputSchema: { type: 'object', properties } });
     const tools = [fork('pay_fee', { amount: { type: 'number' }, caseId: { type: 'string' } }), fork('count_pages', { caseId: { type: 'integer' } })];
     const schema = toolPolicySchema({ tools });
     expect(schema.omittedInputFields).toEqual([

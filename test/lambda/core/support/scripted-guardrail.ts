@@ -77,7 +77,8 @@ export function judge(source: 'INPUT' | 'OUTPUT', text: string): Record<string, 
   };
 }
 
-export async function startScriptedGuardrail(): Promise<ScriptedGuardrail> {
+/** `delayMs` holds every answer back that long, as a real service's latency would (the bench uses it). */
+export async function startScriptedGuardrail(options: { readonly delayMs?: number } = {}): Promise<ScriptedGuardrail> {
   const requests: GuardrailRequest[] = [];
   const server = createServer((request, response) => {
     const chunks: Buffer[] = [];
@@ -87,8 +88,12 @@ export async function startScriptedGuardrail(): Promise<ScriptedGuardrail> {
       const body = JSON.parse(Buffer.concat(chunks).toString('utf-8')) as { source: 'INPUT' | 'OUTPUT'; content: { text: { text: string } }[] };
       const text = body.content.map((block) => block.text.text).join('');
       requests.push({ path, source: body.source, text });
-      response.writeHead(200, { 'content-type': 'application/json' });
-      response.end(JSON.stringify(judge(body.source, text)));
+      const answer = () => {
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end(JSON.stringify(judge(body.source, text)));
+      };
+      if (options.delayMs) setTimeout(answer, options.delayMs);
+      else answer();
     });
   });
   const listening = await listenOnLoopback(server);
