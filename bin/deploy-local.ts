@@ -8,6 +8,7 @@
  * concurrent turns, an approval. Stops moto at the end unless `--keep`.
  * Exits 1 when any step does not do what it should. No AWS account is used.
  */
+import { modelsInUse } from '../lib/stacks/target-props';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseContextArgs } from '../lib/cli/context-args';
@@ -59,9 +60,10 @@ async function main(): Promise<void> {
       `targets.${args.target}.neuron: deploy:local cannot deploy the Inference stack. Why: moto's SageMaker instance-type list predates Trainium and Inferentia 2, and moto runs no model server. Instead: run deploy:local without neuron in this target's configuration, and check the endpoint's instance type with npm run preflight against the real account.`,
     );
   }
-  if (target.model.kind !== 'bedrock-converse') {
+  const notConverse = modelsInUse(target).find((model) => model.kind !== 'bedrock-converse');
+  if (notConverse) {
     throw new Error(
-      `targets.${args.target}.model.kind is "${target.model.kind}": deploy:local's scripted model speaks only the Bedrock Converse API. Instead: run deploy:local with the default model ({"kind":"bedrock-converse"}); the other backends are tested against their wire formats in test/lambda/core/adapters/model.`,
+      `a model of targets.${args.target} (an agent's, the summarizer's or the default) has kind "${notConverse.kind}": deploy:local's scripted model speaks only the Bedrock Converse API. Instead: run deploy:local with the default model ({"kind":"bedrock-converse"}); the other backends are tested against their wire formats in test/lambda/core/adapters/model.`,
     );
   }
   const log = (line: string): void => console.log(line);
@@ -101,6 +103,7 @@ async function main(): Promise<void> {
       runtime,
       assemblyDir: OUTPUT_DIR,
       callers: { requester: assumed('AgencyDemoApp', 'alice'), officer: assumed('RecordsOfficer', 'olivia') },
+      agents: { defaultAgent: target.defaultAgent, agents: target.agents },
       log,
     });
 

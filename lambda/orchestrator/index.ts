@@ -1,7 +1,10 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
+import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { agentGuardrails } from '../core/adapters/guardrail/agent-guardrails';
+import { guardrailClientConfig } from '../core/adapters/guardrail/bedrock-guardrail';
 import { systemClock } from '../core/adapters/system-clock';
 import type { ResumeOutcome } from '../core/domain/resume-turn';
 import { parseTenantMap } from '../core/http/caller';
@@ -41,11 +44,14 @@ const modelFor = agentModels(agents, {
   requestTimeoutMs: MODEL_REQUEST_TIMEOUT_MS,
   maxAttempts: 1,
 });
+// The agents' guardrails (their bindings from ENV.AGENT_GUARDRAILS) on one client; one attempt per check, as for the model.
+const guardrailFor = agentGuardrails(agents, new BedrockRuntimeClient(guardrailClientConfig({ region: env.region, fipsServices: env.fipsServices, maxAttempts: 1 })));
 
 const deps: OrchestratorDeps = {
   sessions: sessionRepositoryFromEnv(env, tracer),
   agents,
   modelFor,
+  guardrailFor,
   clock: systemClock,
   tenants: parseTenantMap(process.env[ENV.TENANT_MAP]),
   limits: env.limits,

@@ -4,6 +4,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { TenantMap } from '../core/http/caller';
 import type { Clock } from '../core/ports/clock';
+import type { Guardrail } from '../core/ports/guardrail';
 import type { ModelBackend } from '../core/ports/model-backend';
 import type { SessionRepository } from '../core/ports/session-repository';
 import type { OrchestratorTools } from '../core/wiring/tool-wiring';
@@ -15,6 +16,8 @@ export interface OrchestratorDeps {
   readonly agents: AgentDirectory;
   /** The model backend of an agent of `agents`: each agent runs on its own. */
   modelFor(agent: string): ModelBackend;
+  /** The guardrail of an agent of `agents`, when its definition binds one. @default none: no agent's text is checked */
+  guardrailFor?(agent: string): Guardrail | undefined;
   readonly clock: Clock;
   readonly tenants: TenantMap;
   /** The deployment's session limits (lambda/core/wiring/runtime-env.ts reads them). */

@@ -36,6 +36,7 @@ export function createResumeHandler(deps: OrchestratorDeps) {
           sessions: deps.sessions,
           agents: deps.agents,
           modelFor: (agent) => deps.modelFor(agent),
+          guardrailFor: (agent) => deps.guardrailFor?.(agent),
           clock: deps.clock,
           tools: deps.tools,
           limits: deps.limits,

@@ -99,6 +99,7 @@ export const sendTurnRoute: Route = async (event, caller, deps) => {
       sessions: deps.sessions,
       agents: deps.agents,
       modelFor: (agent) => deps.modelFor(agent),
+      guardrailFor: (agent) => deps.guardrailFor?.(agent),
       clock: deps.clock,
       tools: deps.tools,
       limits: deps.limits,

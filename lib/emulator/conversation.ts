@@ -49,6 +49,12 @@ export interface ConversationOptions {
   readonly assemblyDir: string;
   /** Assumed-role ARNs of the callers: a user of the tenant, and a records officer of the same tenant (the approver). */
   readonly callers: { readonly requester: string; readonly officer: string };
+  /**
+   * The deployed agents as configured: which tools the default agent has
+   * (the tool steps run only where it has them), and the agent that
+   * delegates, for the delegation step. @default one agent with every tool
+   */
+  readonly agents?: { readonly defaultAgent: string; readonly agents: Readonly<Record<string, { readonly tools?: readonly string[]; readonly delegates?: readonly string[] }>> };
   readonly log: (line: string) => void;
 }
 
@@ -61,6 +67,8 @@ export interface ConversationReport {
   readonly modelCalls: number;
   readonly executions: readonly { name: string; status: string }[];
   readonly releaseRecord?: Record<string, unknown>;
+  /** The delegated turn, when an agent delegates: its session, events (seq, type, agent) and model calls. */
+  readonly delegation?: { readonly sessionId: string; readonly events: readonly { seq: number; type: string; agent?: string }[]; readonly modelCalls: number; readonly valid: boolean };
 }
 
 type LambdaHandler = (event: unknown, context: unknown) => Promise<any>;
@@ -204,6 +212,14 @@ export async function runConversation(options: ConversationOptions): Promise<Con
     expectThat(hello.statusCode === 200 && hello.body.status === 'idle', 'a turn → 200 idle', hello);
     log(`  turn "Hello..." → ${hello.statusCode}: "${hello.body.reply}" (version ${hello.body.version}, ${await itemCount()} items in the table)`);
 
+    const defaultTools = options.agents ? options.agents.agents[options.agents.defaultAgent]?.tools : undefined;
+    const has = (tool: string) => defaultTools === undefined || defaultTools.includes(tool);
+    if (!has('compute_deadline') || !has('release_records')) {
+      throw new Error(
+        `deploy:local's conversation runs compute_deadline and release_records with the default agent "${options.agents!.defaultAgent}", which does not have both; ` +
+          'give it both tools, or make an agent that has them the defaultAgent (the delegation step then runs with the agent that delegates).',
+      );
+    }
     const deadline = await turn(sessionId, 'turn-2', 'What is the deadline 10 business days after 2026-11-20?');
     const fastRuns = sfn.executions(fastArn);
     expectThat(deadline.statusCode === 200 && fastRuns.length === 1 && fastRuns[0].status === 'SUCCEEDED', 'a tool turn → 200, one SUCCEEDED Express execution', { deadline, fastRuns });
@@ -264,7 +280,30 @@ export async function runConversation(options: ConversationOptions): Promise<Con
     const events = (final.events as { seq: number; type: string; actor: string }[]).map(({ seq, type, actor }) => ({ seq, type, actor }));
     log(`  session ${final.session.status}, ${events.length} events, hash chain ${verified.valid ? 'verifies' : 'BROKEN'}:`);
     for (const e of events) log(`    ${String(e.seq).padStart(2)} ${e.type.padEnd(12)} ${e.actor}`);
+
+    // 5. An agent that delegates: one turn in which it asks its delegate, all in one commit and one chain.
+    let delegation: ConversationReport['delegation'];
+    const delegating = Object.entries(options.agents?.agents ?? {}).find(([, agent]) => (agent.delegates ?? []).length > 0);
+    if (delegating) {
+      const [agent, { delegates }] = delegating;
+      const opened = await call({ method: 'POST', resource: '/sessions', body: { agent } });
+      expectThat(opened.statusCode === 201 && opened.body.session.agent === agent, `POST /sessions {agent: ${agent}} → 201`, opened);
+      const delegatedSession = opened.body.session.sessionId as string;
+      const callsBefore = model.calls;
+      const asked = await turn(delegatedSession, 'delegated-1', 'Which records exist for case FOIA-4411?');
+      expectThat(asked.statusCode === 200, 'the delegated turn → 200', asked);
+      const record = await read(delegatedSession);
+      const delegatedEvents = (record.events as { seq: number; type: string; agent?: string }[]).map(({ seq, type, agent: by }) => ({ seq, type, agent: by }));
+      const check = (await call({ method: 'GET', resource: '/sessions/{sessionId}/verify', pathParameters: { sessionId: delegatedSession } })).body as { valid: boolean };
+      expectThat(check.valid && delegatedEvents.some((e) => e.agent === delegates![0]), `events of ${delegates![0]} in the same verified chain`, { delegatedEvents, check });
+      delegation = { sessionId: delegatedSession, events: delegatedEvents, modelCalls: model.calls - callsBefore, valid: check.valid };
+      log('');
+      log(`  agent ${agent} (session ${delegatedSession}) asks ${delegates![0]} within one turn → ${asked.statusCode}: "${asked.body.reply}"`);
+      log(`    ${delegation.modelCalls} model calls; hash chain ${check.valid ? 'verifies' : 'BROKEN'}; events:`);
+      for (const e of delegatedEvents) log(`    ${String(e.seq).padStart(2)} ${e.type.padEnd(12)} ${e.agent ?? ''}`);
+    }
     return {
+      delegation,
       sessionId,
       events,
       verified,

@@ -1,6 +1,6 @@
 import { TimeZone, type Environment } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { ConfigError } from '../config/load';
+import { ConfigError, targetToolPolicies } from '../config/load';
 import { dataResourcePrefix, permissionsBoundaryName, targetPrefix, trailName } from '../config/naming';
 import type { GuardrailSettings, ModelConfig, NeuronConfig, NeuronServer, TargetConfig } from '../config/schema';
 import type { GuardrailProps, IGuardrail } from '../constructs/guardrail/guardrail';
@@ -12,6 +12,7 @@ import { NeuronEndpointPropsError, type INeuronEndpoint, type NeuronEndpointProp
 import { NeuronInstanceType } from '../constructs/neuron-endpoint/neuron-instance-type';
 import { ServingImage } from '../constructs/neuron-endpoint/serving-image';
 import type { ToolDeclaration } from '../contract/tool-declaration';
+import type { ToolPolicySet } from '../policy/tool-policy-set';
 import { fipsHostServices } from '../residency/region-facts';
 import type { Residency } from '../residency/residency';
 import { findTool } from '../tools/catalog';
@@ -102,8 +103,8 @@ export interface RuntimeSettings {
   readonly limits: DeployedSessionLimits;
   /** The enabled tools' declarations, from the kit's catalog (lib/tools/catalog.ts). */
   readonly tools: readonly ToolDeclaration[];
-  /** Tenant id → the enabled tools that tenant may call. */
-  readonly toolPolicy: Readonly<Record<string, readonly string[]>>;
+  /** The Cedar tool policy: the kit's default, the target's own files and `tools.policy`, validated by parseConfig. */
+  readonly toolPolicy: ToolPolicySet;
   readonly knowledgeBaseId?: string;
 }
 
@@ -166,7 +167,7 @@ export function targetStacksProps(name: string, target: TargetConfig): TargetSta
       limits: target.session,
       // parseConfig accepts only catalog tools in tools.enabled.
       tools: target.tools.enabled.map((tool) => findTool(tool)!),
-      toolPolicy: target.tools.policy,
+      toolPolicy: targetToolPolicies(target),
       knowledgeBaseId: target.tools.knowledgeBaseId,
     },
     serviceControlPolicy: { account: target.account ?? '*', trailName: trailName(name) },

@@ -43,10 +43,49 @@ async function npmRun(args: string[]): Promise<{ code: number | null; stdout: st
   return { code, stdout, stderr };
 }
 
+/**
+ * The default agent with every tool, and a FOIA intake agent that delegates to
+ * a records agent on another model: the conversation's delegation step runs.
+ */
+const AGENTS = {
+  "targets": {
+    "GovWest": {
+      "defaultAgent": "assistant",
+      "agents": {
+        "assistant": {
+          "description": "A general assistant for agency staff.",
+          "instructions": "You are an assistant for the staff of a government agency."
+        },
+        "foia-intake": {
+          "description": "Takes FOIA requests from the public and tracks their statutory deadlines.",
+          "instructions": "You are the FOIA intake officer of the agency. Ask the records-search agent which records exist.",
+          "tools": [
+            "compute_deadline"
+          ],
+          "delegates": [
+            "records-search"
+          ]
+        },
+        "records-search": {
+          "description": "Finds case records by case id and answers with record ids only.",
+          "instructions": "You search the agency's case records with lookup_case and answer with the record ids only.",
+          "model": {
+            "kind": "bedrock-converse",
+            "modelId": "amazon.nova-lite-v1:0"
+          },
+          "tools": [
+            "lookup_case"
+          ]
+        }
+      }
+    }
+  }
+};
+
 beforeAll(async () => {
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'deploy-local-')), 'summary.json');
-  // WHEN a user runs npm run deploy:local (GovWest, the default target), keeping moto
-  run = await npmRun(['--keep', '--summary', file]);
+  // WHEN a user runs npm run deploy:local (GovWest, the default target) with three agents, keeping moto
+  run = await npmRun(['--keep', '--summary', file, '-c', `statehouse=${JSON.stringify(AGENTS)}`]);
   if (run.code !== 0) throw new Error(`deploy:local exited ${run.code}:\n${run.stdout}\n${run.stderr}`);
   summary = JSON.parse(fs.readFileSync(file, 'utf8')) as Summary;
   clientConfig = { region: summary.region, endpoint: summary.moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
@@ -108,6 +147,18 @@ describe('npm run deploy:local', () => {
     }
   });
 
+  test('an agent asks its delegate within one turn: the delegate\'s events are in the same chain, marked with its name', () => {
+    const delegation = summary.conversation.delegation!;
+    expect(delegation.valid).toBe(true);
+    expect(delegation.events.map((e) => `${e.type}@${e.agent}`)).toEqual([
+      'user@foia-intake', 'assistant@foia-intake', 'tool_call@foia-intake',
+      'user@records-search', 'assistant@records-search', 'tool_call@records-search', 'tool_result@records-search', 'assistant@records-search',
+      'tool_result@foia-intake', 'assistant@foia-intake',
+    ]);
+    // The caller twice, the delegate twice (it ran lookup_case).
+    expect(delegation.modelCalls).toBe(4);
+  });
+
   test('the conversation left its session, its release record and its workflows in the deployed resources', async () => {
     const { conversation } = summary;
     const dynamodb = new DynamoDBClient(clientConfig);
@@ -126,7 +177,8 @@ describe('npm run deploy:local', () => {
       ]);
       expect(conversation.events.find((e) => e.type === 'approval')?.actor).toMatch(/^arn:aws-us-gov:iam::\d{12}:role\/RecordsOfficer#olivia$/);
       expect(conversation.verified).toEqual({ valid: true, events: conversation.events.length });
-      expect(conversation.executions.map((e) => e.status)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+      // compute_deadline's Express run, the release's Standard run, and the delegate's lookup_case (Express).
+      expect(conversation.executions.map((e) => e.status)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
 
       // The header in the deployed session table says the same.
       const state = summary.deployment.stacks.find((s) => s.stackName === 'GovWest-State')!.outputs;

@@ -56,6 +56,8 @@ export class CedarToolAuthorizer implements ToolAuthorizer {
 
   mayOffer(request: ToolRequest): boolean {
     // Partial evaluation with the input unknown: a tool is offered unless the policy denies it whatever the input.
+    // Cedar's `partial-eval` feature, which Cedar no longer develops (type-aware partial evaluation replaces it);
+    // cedar-wasm is pinned, and the call is checked again with its input whatever this says.
     const answer = cedar.isAuthorizedPartial({ ...this.request(request, { __extn: { fn: 'unknown', arg: 'input' } }), policies: this.policies });
     return answer.type === 'residuals' && answer.response.errored.length === 0 && answer.response.decision !== 'deny';
   }

@@ -56,6 +56,9 @@ export interface AgentProps {
   readonly limits?: AgentLimits;
 }
 
+/** @cedar-policy/cedar-wasm's Node build loads this file from its own directory (the bundle's, once bundled). */
+const CEDAR_WASM = path.join(path.dirname(require.resolve('@cedar-policy/cedar-wasm/nodejs')), 'cedar_wasm_bg.wasm');
+
 /** The single agent of an orchestrator that declares none. */
 export const DEFAULT_AGENT_NAME = 'assistant';
 export const DEFAULT_AGENT_INSTRUCTIONS =
@@ -223,6 +226,8 @@ export class AgentOrchestrator extends AgentOrchestratorBase {
         [ENV.AGENT_DEFINITIONS_DIGEST]: agents.digest,
       },
       bundledDefinitions: { [ENV.AGENT_DEFINITIONS]: JSON.stringify(agents.directory) },
+      // The Cedar evaluator of the tool policy reads its WebAssembly module from the handler's directory.
+      bundledFiles: [CEDAR_WASM],
     });
     sessions.bind(this.orchestrator.function, SessionAccess.READ_WRITE);
     // AC-6: the orchestrator may call exactly the models of the agents it runs.

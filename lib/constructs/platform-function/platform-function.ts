@@ -55,6 +55,12 @@ export interface PlatformFunctionProps {
    * @default none
    */
   readonly bundledDefinitions?: Readonly<Record<string, string>>;
+  /**
+   * Files copied next to the bundled handler: what a dependency reads from
+   * its own directory at run time and esbuild cannot inline (a WebAssembly
+   * module, for one). @default none
+   */
+  readonly bundledFiles?: readonly string[];
 }
 
 /**
@@ -138,6 +144,15 @@ export class PlatformFunction extends Construct {
       bundling: {
         ...FUNCTION_BUNDLING,
         define: Object.fromEntries(Object.entries(props.bundledDefinitions ?? {}).map(([name, value]) => [`process.env.${name}`, JSON.stringify(value)])),
+        ...(props.bundledFiles?.length
+          ? {
+              commandHooks: {
+                beforeBundling: () => [],
+                beforeInstall: () => [],
+                afterBundling: (_inputDir: string, outputDir: string) => props.bundledFiles!.map((file) => `cp "${file}" "${outputDir}/"`),
+              },
+            }
+          : {}),
       },
       environment: {
         [ENV.POWERTOOLS_SERVICE_NAME]: props.serviceName,
