@@ -111,6 +111,8 @@ const PROBES: Array<[RegExp, Probe]> = [
   [/^vpce:(.+)$/, vpcEndpointService],
   [/^apigateway:private-rest-api$/, (_a, c, ctx) => vpcEndpointService('execute-api', c, ctx)],
   [/^bedrock:model-list$/, bedrockModels],
+  // A catalog model whose region row is unverified (e.g. gpt-oss): the same question, ListFoundationModels.
+  [/^bedrock:model:.+$/, bedrockModels],
   [/^lambda:runtime:(.+)$/, lambdaRuntime],
   [/^vpce-gateway:(.+)$/, manual('from a function in the VPC, resolve and call the -fips host; it must answer through the gateway endpoint')],
   [/^lambda:arm64$/, manual('create an arm64 test function in a sandbox account of this region, then delete it')],

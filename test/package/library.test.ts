@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { buildPackage } from '../../bin/build-package';
 import { REPO_ROOT } from '../helpers/synth';
 
 /**
@@ -47,16 +48,16 @@ test('a scratch CDK app outside the repo installs the packed package and synthes
   // GIVEN the package built with declarations and packed by npm
   const pkg = path.join(workDir, 'pkg');
   fs.mkdirSync(pkg);
-  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(REPO_ROOT, 'tsconfig.package.json'), '--outDir', path.join(pkg, 'dist')], {
-    cwd: REPO_ROOT,
-    stdio: 'pipe',
-  });
+  buildPackage(path.join(pkg, 'dist'));
   for (const file of ['package.json', 'README.md']) fs.copyFileSync(path.join(REPO_ROOT, file), path.join(pkg, file));
   const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', workDir], { cwd: pkg, encoding: 'utf8' }))[0];
   const files: string[] = packed.files.map((f: { path: string }) => f.path);
   expect(files).toContain('dist/lib/index.js');
   expect(files).toContain('dist/lib/index.d.ts');
   expect(files).toContain('dist/lambda/orchestrator/index.js');
+  // What the code reads at synth besides JavaScript: the Cedar schema and the default tool policy.
+  expect(files).toContain('dist/lib/policy/default.cedar');
+  expect(files).toContain('dist/lib/policy/statehouse.cedarschema');
   // Sources, tests and the app are not part of the package.
   expect(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
   expect(files.some((f) => f.startsWith('test/') || f.startsWith('bin/'))).toBe(false);

@@ -4,6 +4,7 @@ import { sessionPk } from '../../../lambda/core/domain/session-keys';
 import { ENV } from '../../../lib/contract/env-names';
 import { modelToolDeclaration } from '../../../lib/contract/tool-declaration';
 import { findTool } from '../../../lib/tools/catalog';
+import { DEFAULT_TOOL_POLICY_FILES, ToolPolicySet } from '../../../lib/policy/tool-policy-set';
 import { DEFAULT_SESSION_LIMITS } from '../../../lib/contract/session-limits';
 import { readRuntimeEnv, RuntimeEnvError } from '../../../lambda/core/wiring/runtime-env';
 import { sessionClients } from '../../../lambda/core/wiring/session-store-wiring';
@@ -64,15 +65,18 @@ describe('tool environment', () => {
     [ENV.TOOLS]: toolsJson('compute_deadline', 'release_records'),
     [ENV.FAST_TOOLS_STATE_MACHINE]: FAST_ARN,
     [ENV.SLOW_TOOLS_STATE_MACHINE]: SLOW_ARN,
-    [ENV.TOOL_POLICY]: '{"agency-b":["compute_deadline"]}',
+    // The Cedar policy as the construct writes it: the kit's default and a forbid for agency-b outside compute_deadline.
+    [ENV.TOOL_POLICY]: JSON.stringify(
+      ToolPolicySet.of({ files: [...DEFAULT_TOOL_POLICY_FILES], tenantTools: { 'agency-b': ['compute_deadline'] } }, { tools: ['compute_deadline', 'release_records'].map((n) => findTool(n)!), tenants: ['agency-a', 'agency-b'], agents: ['assistant'] }).document,
+    ),
   };
 
   test('no STATEHOUSE_TOOLS means no tools; a valid setting names catalog tools, their workflows and the policy', () => {
-    expect(readToolEnv({})).toEqual({ enabled: [], policy: {}, fastStateMachineArn: undefined, slowStateMachineArn: undefined });
+    expect(readToolEnv({})).toMatchObject({ enabled: [], fastStateMachineArn: undefined, slowStateMachineArn: undefined });
     expect(toolsFromEnv(readToolEnv({}), { region: 'us-gov-west-1', fipsServices: new Set() }, new Tracer({ enabled: false }))).toBeUndefined();
     const tools = readToolEnv(TOOLS_ENV);
     expect(tools.enabled.map((tool) => tool.name)).toEqual(['compute_deadline', 'release_records']);
-    expect(tools).toMatchObject({ policy: { 'agency-b': ['compute_deadline'] }, fastStateMachineArn: FAST_ARN, slowStateMachineArn: SLOW_ARN });
+    expect(tools).toMatchObject({ fastStateMachineArn: FAST_ARN, slowStateMachineArn: SLOW_ARN });
     const wired = toolsFromEnv(tools, { region: 'us-gov-west-1', fipsServices: new Set() }, new Tracer({ enabled: false }));
     expect(wired?.policy.specsFor('agency-b').map((spec) => spec.name)).toEqual(['compute_deadline']);
   });
@@ -82,7 +86,6 @@ describe('tool environment', () => {
     ['names instead of declarations', { [ENV.TOOLS]: '["drop_tables"]' }, ENV.TOOLS],
     ['a slow tool without its workflow', { ...TOOLS_ENV, [ENV.SLOW_TOOLS_STATE_MACHINE]: '' }, `"release_records" is enabled but ${ENV.SLOW_TOOLS_STATE_MACHINE} is not set`],
     ['a workflow that is not a state machine ARN', { ...TOOLS_ENV, [ENV.FAST_TOOLS_STATE_MACHINE]: 'fast-tools' }, 'not a state machine ARN'],
-    ['a policy naming a tool not enabled', { ...TOOLS_ENV, [ENV.TOOLS]: toolsJson('compute_deadline'), [ENV.TOOL_POLICY]: '{"agency-b":["release_records"]}' }, 'not enabled'],
     ['a policy keyed by something not a tenant id', { ...TOOLS_ENV, [ENV.TOOL_POLICY]: '{"a/b":[]}' }, ENV.TOOL_POLICY],
   ])('%s fails the cold start, naming the setting', (_case, env, message) => {
     expect(() => readToolEnv(env)).toThrow(message);

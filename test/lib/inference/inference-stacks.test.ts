@@ -98,7 +98,7 @@ describe.each(['Commercial', 'GovWest'] as const)('target %s with a Neuron endpo
         },
       ]);
       const variables = (runtime.toJSON().Resources[logicalIdOf(fn.function)] as any).Properties.Environment.Variables;
-      expect(parseModelBackendConfig(variables[ENV.MODEL_BACKEND])).toEqual({
+      expect(parseModelBackendConfig(modelVariable(variables))).toEqual({
         kind: 'sagemaker',
         endpointName: `statehouse-${lower}-llm`,
         ...(targetName === 'Commercial' ? { stream: true } : {}),
@@ -179,8 +179,7 @@ describe('what a target cannot run, or the endpoint refuses, fails with the reas
     const stage = app.node.findChild('GovWest');
     const runtime = Template.fromStack(stage.node.findChild('Runtime') as never);
     const envOf = (service: string) =>
-      Object.values(runtime.findResources('AWS::Lambda::Function')).find((f) => f.Properties.Environment.Variables[ENV.POWERTOOLS_SERVICE_NAME] === service)!.Properties
-        .Environment.Variables[ENV.MODEL_BACKEND];
+      modelVariable(Object.values(runtime.findResources('AWS::Lambda::Function')).find((f) => f.Properties.Environment.Variables[ENV.POWERTOOLS_SERVICE_NAME] === service)!.Properties.Environment.Variables);
     expect(parseModelBackendConfig(envOf('orchestrator')).kind).toBe('bedrock-converse');
     expect(parseModelBackendConfig(envOf('summarizer'))).toEqual({ kind: 'sagemaker', endpointName: 'statehouse-govwest-llm', maxTokens: 512 });
     // always-on: no scheduled actions on the endpoint's scaling
@@ -205,3 +204,10 @@ describe('an endpoint nothing calls', () => {
     expect(readValidationReport(synth.assembly.directory).warnings.filter((w) => w.rule === rule)).toEqual([]);
   });
 });
+
+/** The model a function's variables name: the summarizer's ENV.MODEL_BACKEND, or the orchestrator's default agent in ENV.AGENT_MODELS. */
+function modelVariable(variables: Record<string, unknown>): string {
+  if (typeof variables[ENV.MODEL_BACKEND] === 'string') return variables[ENV.MODEL_BACKEND] as string;
+  const models = JSON.parse(variables[ENV.AGENT_MODELS] as string) as Record<string, unknown>;
+  return JSON.stringify(models.assistant);
+}

@@ -28,7 +28,10 @@ const clientsFor = (region: string) => ({
   bedrock: new BedrockClient({ region, endpoint: moto.endpoint, credentials, maxAttempts: 1 }),
   lambda: new LambdaClient({ region, endpoint: moto.endpoint, credentials }),
 });
-const NEEDS_TRAINIUM = { targets: { GovWest: { requiredCapabilities: ['sagemaker:instance:ml.trn1.32xlarge'] } } };
+// A model outside the kit's catalog (no region-facts row in GovWest), so the model list is asked too.
+const NEEDS_TRAINIUM = {
+  targets: { GovWest: { requiredCapabilities: ['sagemaker:instance:ml.trn1.32xlarge'], model: { kind: 'bedrock-converse', modelId: 'anthropic.claude-3-haiku-20240307-v1:0' } } },
+};
 
 test('preflight asks exactly the capabilities the gate marks unverified for the target', () => {
   const { records } = unverifiedCapabilities(cdkJsonContext(), NEEDS_TRAINIUM, 'GovWest');
@@ -48,8 +51,12 @@ test('preflight asks exactly the capabilities the gate marks unverified for the 
   expect(records.every((r) => r.status === 'unverified')).toBe(true);
   // Available facts are never asked: KMS endpoints are sourced for GovCloud.
   expect(records.map((r) => r.capability)).not.toContain('vpce:kms');
-  // Commercial us-east-1 has facts for nearly everything: only the model list is unverified there.
-  expect(unverifiedCapabilities(cdkJsonContext(), {}, 'Commercial').records.map((r) => r.capability)).toEqual(['bedrock:model-list']);
+  // Commercial us-east-1 has facts for everything the default configuration uses, its catalog model included: nothing to ask.
+  expect(unverifiedCapabilities(cdkJsonContext(), {}, 'Commercial').records.map((r) => r.capability)).toEqual([]);
+  // A model outside the catalog there is asked about.
+  expect(unverifiedCapabilities(cdkJsonContext(), { targets: { Commercial: { model: { kind: 'bedrock-converse', modelId: 'openai.gpt-oss-20b-1:0' } } } }, 'Commercial').records.map((r) => r.capability)).toEqual([
+    'bedrock:model:openai.gpt-oss-20b-1:0',
+  ]);
 });
 
 test('GovWest against the emulated account: endpoint services pass, Trainium fails, Bedrock is unknown', async () => {
