@@ -147,7 +147,7 @@ describe('an inference profile in the real app', () => {
     const [fn] = Object.values(template.findResources('AWS::Lambda::Function')).filter(
       (f) => f.Properties.Environment?.Variables?.[ENV.POWERTOOLS_SERVICE_NAME] === 'orchestrator',
     );
-    expect(parseModelBackendConfig(fn.Properties.Environment.Variables[ENV.MODEL_BACKEND])).toEqual({
+    expect(parseModelBackendConfig(JSON.stringify(JSON.parse(fn.Properties.Environment.Variables[ENV.AGENT_MODELS]).assistant))).toEqual({
       kind: 'bedrock-converse',
       modelId: `us.${HAIKU}`,
       allowInferenceProfile: true,
