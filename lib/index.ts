@@ -8,6 +8,8 @@
 export * from './constructs/agent-orchestrator/agent-orchestrator';
 export * from './constructs/approval-workflow/approval-workflow';
 export * from './constructs/audit-trail/audit-trail';
+export * from './constructs/guardrail/guardrail';
+export * from './constructs/guardrail/guardrail-policies';
 export * from './constructs/model-backend/model-backend';
 export * from './constructs/model-weights/model-weights';
 export * from './constructs/neuron-endpoint/endpoint-scaling';
@@ -29,6 +31,7 @@ export { mergeProps } from './constructs/merge-props';
 
 // The contract shared by the constructs and the Lambda code
 export * from './contract/env-names';
+export * from './contract/agent';
 export * from './contract/json';
 export * from './contract/model-backend-config';
 export * from './contract/reference-table';
@@ -43,6 +46,9 @@ export { requireCapability, checkCapability } from './residency/capability-gate'
 export { ResidencyGuard } from './residency/residency-guard';
 export { acknowledge, acknowledgeWildcardResource } from './compliance/acknowledge';
 export { addCompliancePacks } from './compliance/packs';
+
+// Tool policy (Cedar)
+export { ToolPolicySet } from './policy/tool-policy-set';
 
 // The kit's tool declarations
 export { TOOL_CATALOG, findTool } from './tools/catalog';

@@ -47,7 +47,7 @@ export const ENV = {
   SLOW_TOOLS_STATE_MACHINE: 'STATEHOUSE_SLOW_TOOLS_STATE_MACHINE',
   /** JSON array: the model-facing declarations (ModelToolDeclaration, tool-declaration.ts) of the tools enabled in this target. */
   TOOLS: 'STATEHOUSE_TOOLS',
-  /** JSON: { "<tenant>": ["<tool>", ...] } tools each tenant may call; a tenant not listed may call every enabled tool. */
+  /** JSON: the Cedar tool policy document (lib/contract/tool-policy.ts), validated at synth, evaluated by the orchestrator. */
   TOOL_POLICY: 'STATEHOUSE_TOOL_POLICY',
   /** DynamoDB table of agency reference records (set by ReferenceData.bind on the tool functions that use it). */
   REFERENCE_TABLE: 'STATEHOUSE_REFERENCE_TABLE',
