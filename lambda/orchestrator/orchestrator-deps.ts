@@ -7,6 +7,7 @@ import type { Clock } from '../core/ports/clock';
 import type { Guardrail } from '../core/ports/guardrail';
 import type { ModelBackend } from '../core/ports/model-backend';
 import type { SessionRepository } from '../core/ports/session-repository';
+import type { TurnDeps } from '../core/domain/run-turn';
 import type { OrchestratorTools } from '../core/wiring/tool-wiring';
 
 /** Everything the orchestrator's handler uses; index.ts wires the real ones, tests wire moto and scripted models. */
@@ -28,4 +29,17 @@ export interface OrchestratorDeps {
   readonly logContent?: boolean;
   /** The tools the model may call, their workflows, and the approvals' decision sender. @default none */
   readonly tools?: OrchestratorTools;
+}
+
+/** What a turn needs of the orchestrator's dependencies: the same for API turns and resumed turns. */
+export function turnDepsOf(deps: OrchestratorDeps): TurnDeps {
+  return {
+    sessions: deps.sessions,
+    agents: deps.agents,
+    modelFor: (agent) => deps.modelFor(agent),
+    guardrailFor: (agent) => deps.guardrailFor?.(agent),
+    clock: deps.clock,
+    tools: deps.tools,
+    limits: deps.limits,
+  };
 }

@@ -5,7 +5,7 @@ import { ModelError, StatehouseError, ValidationError } from '../core/domain/err
 import { resumeTurn, type ResumeOutcome } from '../core/domain/resume-turn';
 import { asTaskError } from '../core/workflow/task-error';
 import { failureIdentifiers } from './failure-identifiers';
-import type { OrchestratorDeps } from './orchestrator-deps';
+import { turnDepsOf, type OrchestratorDeps } from './orchestrator-deps';
 
 /**
  * The Standard tool workflow invokes the orchestrator directly (not through
@@ -32,15 +32,7 @@ export function createResumeHandler(deps: OrchestratorDeps) {
       const { tenant, session, toolCallId } = parsed.data;
       logger.appendKeys({ tenant, sessionId: session, toolCallId });
       const outcome = await resumeTurn(
-        {
-          sessions: deps.sessions,
-          agents: deps.agents,
-          modelFor: (agent) => deps.modelFor(agent),
-          guardrailFor: (agent) => deps.guardrailFor?.(agent),
-          clock: deps.clock,
-          tools: deps.tools,
-          limits: deps.limits,
-        },
+        turnDepsOf(deps),
         parsed.data,
       );
       if (outcome.resumed) metrics.addMetric('TurnsResumed', MetricUnit.Count, 1);

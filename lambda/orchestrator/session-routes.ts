@@ -17,7 +17,7 @@ import {
   sessionPathSchema,
   turnBodySchema,
 } from '../core/http/request-schemas';
-import type { OrchestratorDeps } from './orchestrator-deps';
+import { turnDepsOf, type OrchestratorDeps } from './orchestrator-deps';
 import { ttlSecondsOf } from '../../lib/contract/session-limits';
 import { eventView, sessionView } from './session-view';
 import { verifySession } from './verify-session';
@@ -95,15 +95,7 @@ export const sendTurnRoute: Route = async (event, caller, deps) => {
   parsePart(noQuerySchema, queryOf(event), 'query');
   const body = parsePart(turnBodySchema, readJsonBody(event), 'body');
   const result = await runTurn(
-    {
-      sessions: deps.sessions,
-      agents: deps.agents,
-      modelFor: (agent) => deps.modelFor(agent),
-      guardrailFor: (agent) => deps.guardrailFor?.(agent),
-      clock: deps.clock,
-      tools: deps.tools,
-      limits: deps.limits,
-    },
+    turnDepsOf(deps),
     { tenant: caller.tenant, session: sessionId, requestId: body.requestId, actor: caller.actor, message: body.message },
   );
   if (!result.replayed) {

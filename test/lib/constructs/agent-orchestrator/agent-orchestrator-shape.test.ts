@@ -6,34 +6,13 @@ import {
   ORCHESTRATOR_MAX_TIMEOUT,
   type AgentOrchestratorProps,
 } from '../../../../lib/constructs/agent-orchestrator/agent-orchestrator';
-import { ModelBackend } from '../../../../lib/constructs/model-backend/model-backend';
-import { SessionStore } from '../../../../lib/constructs/session-store/session-store';
-import { GOV_WEST, targetStack, testFoundation } from '../construct-test-stacks';
+import { GOV_WEST, targetStack } from '../construct-test-stacks';
+import { orchestratorIn } from './orchestrator-fixture';
 
 /** AgentOrchestrator's L2 shape: function overrides within what it requires, the import, grants and metrics. */
 
 function agentWith(overrides: Partial<AgentOrchestratorProps> = {}) {
-  const fixture = targetStack(GOV_WEST);
-  const foundation = testFoundation(fixture.stack);
-  const sessions = new SessionStore(fixture.stack, 'Sessions', {
-    namePrefix: 'p-data',
-    dataKey: foundation.dataKey,
-    s3Endpoint: foundation.s3Endpoint,
-    accessLogsBucket: foundation.accessLogs,
-  });
-  const agent = new AgentOrchestrator(fixture.stack, 'Agent', {
-    sessions,
-    vpc: foundation.vpc,
-    subnets: foundation.subnets,
-    logsKey: foundation.logsKey,
-    dataKey: foundation.dataKey,
-    logRetention: foundation.logRetention,
-    model: ModelBackend.bedrockConverse({ modelId: 'anthropic.claude-3-haiku-20240307-v1:0' }),
-    tenants: {},
-    fipsServices: [],
-    ...overrides,
-  });
-  return { ...fixture, agent };
+  return orchestratorIn(GOV_WEST, () => overrides);
 }
 
 const serviceOf = (fn: any) => fn.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME;

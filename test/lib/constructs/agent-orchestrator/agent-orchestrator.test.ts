@@ -1,10 +1,9 @@
 import { DEFAULT_SESSION_LIMITS } from '../../../../lib/contract/session-limits';
 import { Template } from 'aws-cdk-lib/assertions';
 import { TARGET_DEFAULTS } from '../../../../lib/config/defaults';
-import { AgentOrchestrator } from '../../../../lib/constructs/agent-orchestrator/agent-orchestrator';
 import { ModelBackend } from '../../../../lib/constructs/model-backend/model-backend';
+import { orchestratorIn } from './orchestrator-fixture';
 import { NeuronEndpoint, type INeuronEndpoint } from '../../../../lib/constructs/neuron-endpoint/neuron-endpoint';
-import { SessionStore } from '../../../../lib/constructs/session-store/session-store';
 import { fipsHostServices, partitionOf } from '../../../../lib/residency/region-facts';
 import type { StatehouseStage } from '../../../../lib/stacks/statehouse-stage';
 import { parseModelBackendConfig } from '../../../../lambda/core/adapters/model/backend-config';
@@ -20,9 +19,7 @@ import {
   listOf,
   logicalIdOf,
   roleStatements,
-  targetStack,
   TEST_ACCOUNT,
-  testFoundation,
   type Statement,
 } from '../construct-test-stacks';
 
@@ -72,29 +69,15 @@ const sagemakerStatements = (statements: Statement[]) => statements.filter((s) =
 
 /** An orchestrator with its own session store and foundation, on `model` (and the summarizer on `summarizerModel`). */
 function agentIn(region: string, model: BackendIn, summarizerModel?: BackendIn) {
-  const fixture = targetStack(region);
-  const foundation = testFoundation(fixture.stack);
-  const neuron = NeuronEndpoint.fromEndpointAttributes(fixture.stack, 'Llm', { endpointName: NEURON_ENDPOINT });
-  const sessions = new SessionStore(fixture.stack, 'Sessions', {
-    namePrefix: 'statehouse-test-data',
-    dataKey: foundation.dataKey,
-    s3Endpoint: foundation.s3Endpoint,
-    accessLogsBucket: foundation.accessLogs,
+  return orchestratorIn(region, (stack) => {
+    const neuron = NeuronEndpoint.fromEndpointAttributes(stack, 'Llm', { endpointName: NEURON_ENDPOINT });
+    return {
+      model: model(neuron),
+      summarizerModel: summarizerModel?.(neuron),
+      tenants: { agency: [`arn:${partitionOf(region)!.id}:iam::${TEST_ACCOUNT}:role/agency-app`] },
+      limits: SETTINGS,
+    };
   });
-  const agent = new AgentOrchestrator(fixture.stack, 'Agent', {
-    sessions,
-    vpc: foundation.vpc,
-    subnets: foundation.subnets,
-    logsKey: foundation.logsKey,
-    dataKey: foundation.dataKey,
-    logRetention: foundation.logRetention,
-    model: model(neuron),
-    summarizerModel: summarizerModel?.(neuron),
-    tenants: { agency: [`arn:${partitionOf(region)!.id}:iam::${TEST_ACCOUNT}:role/agency-app`] },
-    limits: SETTINGS,
-    fipsServices: [],
-  });
-  return { ...fixture, agent, template: Template.fromStack(fixture.stack) };
 }
 
 describe('AgentOrchestrator in the real GovWest app', () => {

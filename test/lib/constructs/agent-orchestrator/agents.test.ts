@@ -1,10 +1,10 @@
-import { Template } from 'aws-cdk-lib/assertions';
+import type { Template } from 'aws-cdk-lib/assertions';
 import { ENV } from '../../../../lib/contract/env-names';
-import { AgentOrchestrator, type AgentOrchestratorProps } from '../../../../lib/constructs/agent-orchestrator/agent-orchestrator';
+import type { AgentOrchestratorProps } from '../../../../lib/constructs/agent-orchestrator/agent-orchestrator';
 import { ModelBackend } from '../../../../lib/constructs/model-backend/model-backend';
-import { SessionStore } from '../../../../lib/constructs/session-store/session-store';
 import { readAgentDirectory } from '../../../../lambda/core/wiring/agent-wiring';
-import { GOV_WEST, listOf, logicalIdOf, roleStatements, targetStack, testFoundation } from '../construct-test-stacks';
+import { GOV_WEST, listOf, logicalIdOf, roleStatements } from '../construct-test-stacks';
+import { orchestratorIn } from './orchestrator-fixture';
 
 /** Agents as the orchestrator construct ships them: definitions in the bundle, models in the environment, grants on exactly their models. */
 
@@ -12,22 +12,7 @@ const NOVA_PRO = 'amazon.nova-pro-v1:0';
 const NOVA_LITE = 'amazon.nova-lite-v1:0';
 
 function orchestratorWith(overrides: Partial<AgentOrchestratorProps>) {
-  const fixture = targetStack(GOV_WEST);
-  const foundation = testFoundation(fixture.stack);
-  const sessions = new SessionStore(fixture.stack, 'Sessions', { namePrefix: 'p-data', dataKey: foundation.dataKey, s3Endpoint: foundation.s3Endpoint, accessLogsBucket: foundation.accessLogs });
-  const agent = new AgentOrchestrator(fixture.stack, 'Agent', {
-    sessions,
-    vpc: foundation.vpc,
-    subnets: foundation.subnets,
-    logsKey: foundation.logsKey,
-    dataKey: foundation.dataKey,
-    logRetention: foundation.logRetention,
-    model: ModelBackend.bedrockConverse({ modelId: NOVA_PRO }),
-    tenants: {},
-    fipsServices: [],
-    ...overrides,
-  });
-  return { ...fixture, agent, template: Template.fromStack(fixture.stack) };
+  return orchestratorIn(GOV_WEST, () => overrides);
 }
 
 const FOIA = {
