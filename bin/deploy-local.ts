@@ -60,6 +60,12 @@ async function main(): Promise<void> {
       `targets.${args.target}.neuron: deploy:local cannot deploy the Inference stack. Why: moto's SageMaker instance-type list predates Trainium and Inferentia 2, and moto runs no model server. Instead: run deploy:local without neuron in this target's configuration, and check the endpoint's instance type with npm run preflight against the real account.`,
     );
   }
+  if (Object.keys(target.guardrails ?? {}).length > 0) {
+    throw new Error(
+      `targets.${args.target}.guardrails: deploy:local cannot deploy a Bedrock guardrail. Why: moto's CloudFormation does not model AWS::Bedrock::Guardrail, so the Runtime stack's reference to it fails ("Fn::GetAtt references undefined resource"). ` +
+        'Instead: run deploy:local without guardrails (and without agents.<name>.guardrail); guardrails are tested against a scripted ApplyGuardrail endpoint with the real SDK client (test/lambda/core/adapters/guardrail) and synthesized with cdk-nag and cfn-lint (test/lib/config/agents.test.ts).',
+    );
+  }
   const notConverse = modelsInUse(target).find((model) => model.kind !== 'bedrock-converse');
   if (notConverse) {
     throw new Error(

@@ -217,4 +217,12 @@ describe('npm run deploy:local', () => {
     expect(refused.stderr).toMatch(/targets\.GovWest\.neuron: deploy:local cannot deploy the Inference stack\. Why: moto's SageMaker .* Instead: run deploy:local without neuron/);
     expect(refused.stdout).not.toContain('moto_server');
   });
+
+  test('a target with a guardrail: refused up front, as moto cannot model the resource', async () => {
+    const guarded = JSON.stringify({ targets: { GovWest: { guardrails: { foia: {} }, agents: { assistant: { description: 'A.', instructions: 'Help.', guardrail: 'foia' } } } } });
+    const refused = await npmRun(['-c', `statehouse=${guarded}`]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/targets\.GovWest\.guardrails: deploy:local cannot deploy a Bedrock guardrail\. Why: moto's CloudFormation does not model AWS::Bedrock::Guardrail.* Instead: run deploy:local without guardrails/);
+    expect(refused.stdout).not.toContain('moto_server');
+  });
 });
