@@ -1,3 +1,4 @@
+import type { AgentStamp } from './agents';
 import type { ToolRunOutput } from '../../../lib/contract/workflow-contract';
 import type { GuardOutcome, Guardrail, GuardSummary } from '../ports/guardrail';
 import type { ModelReply, ToolCall } from '../ports/model-backend';
@@ -134,7 +135,10 @@ export async function guardOpening(guardrail: Guardrail, start: StretchStart): P
   const drafts: EventDraft[] = [];
   for (const entry of checked) {
     drafts.push({ ...entry.draft, seq: first.seq + drafts.length });
-    if (entry.pending) drafts.push(guardrailDraft(entry.pending.intervention, first.seq + drafts.length, start.time, entry.pending.call));
+    if (entry.pending) {
+      const { agent, agentVersion, delegationDepth } = entry.draft;
+      drafts.push(guardrailDraft(entry.pending.intervention, first.seq + drafts.length, start.time, entry.pending.call, { agent, agentVersion, delegationDepth }));
+    }
   }
   const blocked = checked.find((entry) => entry.answer !== undefined);
   if (blocked?.answer !== undefined) {
@@ -203,9 +207,9 @@ export async function guardToolResult(
 }
 
 /** The stretch's state with the interventions sealed onto the end of its chain, before the outcome they belong to. */
-export function withInterventions(state: TurnState, pending: readonly PendingIntervention[]): TurnState {
+export function withInterventions(state: TurnState, pending: readonly PendingIntervention[], stamp?: AgentStamp): TurnState {
   if (pending.length === 0) return state;
   const last = state.events[state.events.length - 1];
-  const drafts = pending.map((entry, index) => guardrailDraft(entry.intervention, last.seq + 1 + index, state.time, entry.call));
+  const drafts = pending.map((entry, index) => guardrailDraft(entry.intervention, last.seq + 1 + index, state.time, entry.call, stamp));
   return { ...state, events: [...state.events, ...sealEvents(drafts, last.hash)] };
 }

@@ -55,6 +55,8 @@ export function guardrailDraft(
   seq: number,
   time: string,
   call?: { readonly id: string; readonly name: string },
+  /** The agent whose text was checked (and its definition's version, its delegation depth), as its other events carry them. */
+  stamp?: Pick<EventDraft, 'agent' | 'agentVersion' | 'delegationDepth'>,
 ): EventDraft {
   const content = canonicalJson(intervention);
   return {
@@ -65,6 +67,7 @@ export function guardrailDraft(
     actor: GUARDRAIL_ACTOR,
     time,
     ...(call ? { toolCallId: call.id, toolName: call.name } : {}),
+    ...Object.fromEntries(Object.entries(stamp ?? {}).filter(([, value]) => value !== undefined)),
   };
 }
 

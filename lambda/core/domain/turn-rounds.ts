@@ -3,7 +3,7 @@ import type { ChatMessage, ModelBackend, ModelReply, ToolSpec } from '../ports/m
 import type { SlowToolStarter, ToolRunner } from '../ports/tool-workflows';
 import type { ToolRunInput, ToolRunOutput } from '../../../lib/contract/workflow-contract';
 import type { SessionLimits } from '../../../lib/contract/session-limits';
-import type { AgentModels } from './agents';
+import { agentDefinition, stampOf, type AgentModels } from './agents';
 import { ModelError, StatehouseError } from './errors';
 import { guardOpening, guardReply, guardToolResult, withInterventions, type PendingIntervention } from './guard';
 import { ToolPolicy } from './tool-policy';
@@ -88,13 +88,13 @@ async function drive(deps: RoundsDeps, rules: TurnRules, first: TurnState): Prom
         // The step function would refuse a malformed reply too; refused here, it never reaches the guardrail.
         assertUsableReply(reply, deps.limits);
         const guarded = await guardReply(guardrail, reply);
-        state = withInterventions(state, guarded.pending);
+        state = withInterventions(state, guarded.pending, stampOf(agentDefinition(rules.agents, state.agent), state.delegation?.depth ?? 0));
         outcome = { kind: 'model_replied', reply: guarded.reply, refused: guarded.refused };
         break;
       }
       case 'run_tools': {
         const ran = await runTools(deps, step.runs, guardrail);
-        state = withInterventions(state, ran.pending);
+        state = withInterventions(state, ran.pending, stampOf(agentDefinition(rules.agents, state.agent), state.delegation?.depth ?? 0));
         outcome = { kind: 'tools_ran', results: ran.results };
         break;
       }

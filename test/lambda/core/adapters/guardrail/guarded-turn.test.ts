@@ -174,6 +174,10 @@ describe('the user message', () => {
       [3, 'assistant', 'guardrail'],
     ]);
     expect(events[0].content).toBe(WITHHELD_MESSAGE);
+    // The intervention is the agent's, as the message it checked: stamped with the agent and its version.
+    expect(events[1].agent).toBe(events[0].agent);
+    expect(events[1].agentVersion).toBe(events[0].agentVersion);
+    expect(events[1].agent).toBeDefined();
     expect(JSON.parse(events[1].content)).toEqual({
       subject: 'user_input',
       source: 'INPUT',
@@ -266,7 +270,8 @@ describe('tools', () => {
     ]);
     const events = await storedEvents(ids);
     expect(events.map((e) => e.type)).toEqual(['user', 'assistant', 'tool_call', 'guardrail', 'tool_result', 'assistant']);
-    expect(events[3]).toMatchObject({ toolCallId: LOOKUP.id, toolName: 'lookup_case' });
+    expect(events[3]).toMatchObject({ toolCallId: LOOKUP.id, toolName: 'lookup_case', agent: events[1].agent, agentVersion: events[1].agentVersion });
+    expect(events[3].agent).toBeDefined();
     expect(JSON.parse(events[4].content)).toEqual({
       ok: true,
       output: { caseId: { S: 'T#agency-a#caseId#FOIA-4411' }, requesterEmail: { S: '{EMAIL}' }, status: { S: 'open' } },
