@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 /**
- * Builds the package: `tsc -p tsconfig.package.json` (JavaScript and
+ * Builds the package: tsc with the project's options (JavaScript and
  * declarations of lib/ and lambda/), then the files tsc does not copy that
  * the code reads at synth (the Cedar schema and default policies).
  *   npm run build:package                  into dist/
@@ -13,8 +13,33 @@ import * as path from 'node:path';
 const ROOT = path.resolve(__dirname, '..');
 const DATA_FILES = /\.(cedar|cedarschema)$/;
 
+/**
+ * The project's compiler options, emitting JavaScript and declarations of
+ * lib/ and lambda/ only (no tests, no benchmarks). Written next to the output
+ * rather than kept as a second tsconfig at the top of the repo.
+ */
+function packageTsconfig(outDir: string): string {
+  const file = path.join(path.dirname(outDir), `tsconfig.${path.basename(outDir)}.json`);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(
+    file,
+    JSON.stringify({
+      extends: path.join(ROOT, 'tsconfig.json'),
+      compilerOptions: { noEmit: false, declaration: true, inlineSourceMap: false, inlineSources: false, sourceMap: true, outDir, rootDir: ROOT, types: ['node'], typeRoots: [path.join(ROOT, 'node_modules', '@types')] },
+      include: [path.join(ROOT, 'lib/**/*.ts'), path.join(ROOT, 'lambda/**/*.ts')],
+      exclude: [path.join(ROOT, 'node_modules')],
+    }),
+  );
+  return file;
+}
+
 export function buildPackage(outDir: string): void {
-  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.package.json'), '--outDir', outDir], { cwd: ROOT, stdio: 'pipe' });
+  const tsconfig = packageTsconfig(outDir);
+  try {
+    execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', tsconfig], { cwd: ROOT, stdio: 'pipe' });
+  } finally {
+    fs.rmSync(tsconfig, { force: true });
+  }
   for (const dir of ['lib', 'lambda']) copyData(path.join(ROOT, dir), path.join(outDir, dir));
 }
 

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { REPO_ROOT } from '../helpers/synth';
@@ -75,5 +76,16 @@ describe('citations', () => {
     const files = ['bin', 'lib', 'lambda', 'test', 'bench'].flatMap(sourceFiles).concat(['README.md', 'lambda/orchestrator/README.md', 'lambda/summarizer/README.md', 'lambda/tools/approval-wait/README.md']);
     const citing = files.filter((file) => notes.test(fs.readFileSync(path.join(REPO_ROOT, file), 'utf8')));
     expect(citing).toEqual([]);
+  });
+});
+
+describe('repository layout', () => {
+  test('the top level holds only what the house rules name (and the lockfile, .gitignore)', () => {
+    const allowed = new Set(['bin', 'lib', 'lambda', 'test', 'bench', '.ci', 'cdk.json', 'package.json', 'package-lock.json', 'tsconfig.json', 'README.md', '.gitignore']);
+    const tracked = execFileSync('git', ['ls-files'], { cwd: REPO_ROOT, encoding: 'utf8' })
+      .split('\n')
+      .filter((file) => file !== '' && fs.existsSync(path.join(REPO_ROOT, file)))
+      .map((file) => file.split('/')[0]);
+    expect([...new Set(tracked)].filter((entry) => !allowed.has(entry))).toEqual([]);
   });
 });
