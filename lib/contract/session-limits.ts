@@ -23,6 +23,9 @@ export interface SessionLimits {
    * the user event, one assistant event per model call, two events per tool
    * call (call and result), at most one reply of refused calls at the end,
    * the request marker and the header: 1 + (rounds + 1) + 2 x 16 + 2 x 16 + 2 = 72 at the defaults.
+   * Delegates' events and guardrail interventions come on top: the step
+   * function asks a model only while its reply's events still fit
+   * (lambda/core/domain/turn-step.ts, COMMIT_EVENT_ROOM).
    */
   readonly maxToolCallsPerTurn: number;
   /** Model calls that may run tools before the turn must answer: the model is asked at most this many times plus one. */

@@ -143,7 +143,7 @@ export async function guardOpening(guardrail: Guardrail, start: StretchStart): P
   const blocked = checked.find((entry) => entry.answer !== undefined);
   if (blocked?.answer !== undefined) {
     // The guardrail answers for the model, which is never asked; the answer belongs to the agent the message was sent to.
-    const { agent, agentVersion } = blocked.draft;
+    const { agent, agentVersion, delegationDepth } = blocked.draft;
     drafts.push({
       seq: first.seq + drafts.length,
       type: 'assistant',
@@ -153,6 +153,7 @@ export async function guardOpening(guardrail: Guardrail, start: StretchStart): P
       time: start.time,
       ...(agent === undefined ? {} : { agent }),
       ...(agentVersion === undefined ? {} : { agentVersion }),
+      ...(delegationDepth === undefined ? {} : { delegationDepth }),
     });
     return { kind: 'blocked', outcome: { events: sealEvents(drafts, first.prevHash), usage: { input: 0, output: 0 } } };
   }

@@ -6,9 +6,19 @@ import type { SessionLimits } from '../../../lib/contract/session-limits';
 import { agentDefinition, stampOf, type AgentModels } from './agents';
 import { ModelError, StatehouseError } from './errors';
 import { guardOpening, guardReply, guardToolResult, withInterventions, type PendingIntervention } from './guard';
-import { ToolPolicy } from './tool-policy';
+import { refused, ToolPolicy } from './tool-policy';
 import { assertUsableReply, type RoundsOutcome } from './turn-plan';
-import { nextTurnStep, startStretch, type StretchStart, type TurnOutcome, type TurnRules, type TurnState, type TurnStep } from './turn-step';
+import {
+  delegateAnswer,
+  nextTurnStep,
+  startStretch,
+  type FinishReason,
+  type StretchStart,
+  type TurnOutcome,
+  type TurnRules,
+  type TurnState,
+  type TurnStep,
+} from './turn-step';
 
 /** The tools of a deployment: who may call what, and the workflows that run them. */
 export interface TurnTools {
@@ -99,10 +109,15 @@ async function drive(deps: RoundsDeps, rules: TurnRules, first: TurnState): Prom
         break;
       }
       case 'delegate': {
-        const delegated = await drive(deps, rules, step.state);
+        const opened = await openDelegate(deps.guardrailFor?.(step.agent), step.state);
+        if (opened.kind === 'blocked') {
+          outcome = { kind: 'delegated', delegate: opened.state, reason: 'answered', output: opened.output };
+          break;
+        }
+        const delegated = await drive(deps, rules, opened.state);
         // A delegate is never offered a slow tool, and refused one it calls: it only finishes.
         if (delegated.step.kind !== 'finish') throw new Error(`delegate ${step.agent} ended waiting on a tool`);
-        outcome = { kind: 'delegated', delegate: delegated.state, reason: delegated.step.reason };
+        outcome = await delegatedOutcome(guardrail, rules, state, delegated.state, delegated.step.reason);
         break;
       }
       case 'await_tool':
@@ -111,6 +126,54 @@ async function drive(deps: RoundsDeps, rules: TurnRules, first: TurnState): Prom
         return { state, step };
     }
   }
+}
+
+type OpenedDelegate =
+  | { readonly kind: 'go_on'; readonly state: TurnState }
+  /** The delegate's guardrail blocked the request: the delegate is never asked, and its caller gets this result. */
+  | { readonly kind: 'blocked'; readonly state: TurnState; readonly output: ToolRunOutput };
+
+/**
+ * A delegate's request is its user message: its own guardrail checks it, as
+ * the session's agent's checks the user's, before the delegate's model sees
+ * it (the caller's guardrail checked it already, as the call's input).
+ */
+async function openDelegate(guardrail: Guardrail | undefined, state: TurnState): Promise<OpenedDelegate> {
+  if (!guardrail) return { kind: 'go_on', state };
+  const { events, ...rest } = state;
+  const opening = await guardOpening(guardrail, { ...rest, opening: events });
+  if (opening.kind === 'go_on') return { kind: 'go_on', state: { ...state, events: opening.start.opening } };
+  const answer = opening.outcome.events.at(-1)?.content ?? '';
+  return {
+    kind: 'blocked',
+    state: { ...state, events: opening.outcome.events },
+    output: refused('not_allowed', `${state.agent}'s guardrail blocked the request: ${answer}`).output,
+  };
+}
+
+/**
+ * What a delegate step feeds back. With a guardrail on the caller, the
+ * delegate's answer is a tool result like any other: checked before the
+ * caller's model sees it, whatever the delegate's own guardrail let through;
+ * the caller's interventions end the delegate's events, stamped with the
+ * caller. A delegate that did not answer leaves the orchestrator's refusal,
+ * which needs no check.
+ */
+async function delegatedOutcome(
+  guardrail: Guardrail | undefined,
+  rules: TurnRules,
+  caller: TurnState,
+  delegate: TurnState,
+  reason: FinishReason,
+): Promise<TurnOutcome> {
+  const answer = delegateAnswer(delegate, reason);
+  const toolCallId = delegate.delegation?.toolCallId;
+  const call = caller.toolRound?.calls.find((settled) => settled.call.id === toolCallId)?.call;
+  if (!guardrail || !answer.ok || !call) return { kind: 'delegated', delegate, reason };
+  const guarded = await guardToolResult(guardrail, { id: call.id, name: call.name }, answer);
+  if (!guarded.pending) return { kind: 'delegated', delegate, reason };
+  const stamp = stampOf(agentDefinition(rules.agents, caller.agent), caller.delegation?.depth ?? 0);
+  return { kind: 'delegated', delegate: withInterventions(delegate, [guarded.pending], stamp), reason, output: guarded.output };
 }
 
 interface ToolsRan {

@@ -157,8 +157,13 @@ export type TurnOutcome =
     }
   /** One output per call of the run_tools step, in any order. */
   | { readonly kind: 'tools_ran'; readonly results: readonly { readonly toolCallId: string; readonly output: ToolRunOutput }[] }
-  /** The delegate step's state, driven to its finish, and why it finished. */
-  | { readonly kind: 'delegated'; readonly delegate: TurnState; readonly reason: FinishReason };
+  /**
+   * The delegate step's state, driven to its finish, and why it finished.
+   * `output` is the call's result as the caller's guardrail let it through
+   * (masked or withheld; its interventions then end the delegate's events);
+   * absent, the result is the delegate's answer (delegateAnswer) as is.
+   */
+  | { readonly kind: 'delegated'; readonly delegate: TurnState; readonly reason: FinishReason; readonly output?: ToolRunOutput };
 
 export type FinishReason = 'answered' | 'limit' | 'budget' | 'handoff';
 
@@ -223,7 +228,7 @@ export function nextTurnStep(state: TurnState, outcome: TurnOutcome, rules: Turn
       return afterTools(state, outcome.results, rules);
     case 'delegated':
       if (state.toolRound?.awaiting !== 'delegate') throw new Error("a delegate's answer arrived, but no delegate was running");
-      return afterDelegate(state, outcome.delegate, outcome.reason, rules);
+      return afterDelegate(state, outcome, rules);
   }
 }
 
@@ -241,9 +246,20 @@ function eventsOwed(state: TurnState): number {
   return (state.delegation?.eventsBefore ?? 0) + state.events.length;
 }
 
-/** The most events one model reply can bring: its text, each call and its result, and (for the session's agent) a handoff. */
-function replyEventsAtMost(state: TurnState, limits: SessionLimits): number {
-  return 1 + 2 * limits.maxToolCallsPerTurn + (depthOf(state) === 0 ? HANDOFF_EVENTS : 0);
+/**
+ * The most events one model reply can bring: its text, each call and its
+ * result, and (for the session's agent) a handoff. A guarded agent's reply
+ * may bring one intervention more for its text, and two more per call: on
+ * the call's input and on its result (a tool's, or a delegate's answer).
+ */
+function replyEventsAtMost(state: TurnState, rules: TurnRules): number {
+  const calls = rules.limits.maxToolCallsPerTurn;
+  const interventions = isGuarded(state, rules) ? 1 + 2 * calls : 0;
+  return 1 + 2 * calls + interventions + (depthOf(state) === 0 ? HANDOFF_EVENTS : 0);
+}
+
+function isGuarded(state: TurnState, rules: TurnRules): boolean {
+  return agentDefinition(rules.agents, state.agent).guardrail !== undefined;
 }
 
 /** Why the budgets cannot pay for a prompt: the session's, and a delegated call's own. */
@@ -264,7 +280,7 @@ function budgetRefusal(state: TurnState, promptTokens: number): BudgetExceededEr
 function askOrEnd(state: TurnState, rules: TurnRules): TurnTransition {
   const { header } = state;
   const agent = agentDefinition(rules.agents, state.agent);
-  if (eventsOwed(state) + replyEventsAtMost(state, rules.limits) > COMMIT_EVENT_ROOM) {
+  if (eventsOwed(state) + replyEventsAtMost(state, rules) > COMMIT_EVENT_ROOM) {
     return { state, step: { kind: 'finish', reason: 'limit' } };
   }
   const depth = depthOf(state);
@@ -357,7 +373,8 @@ function afterTools(state: TurnState, results: Extract<TurnOutcome, { kind: 'too
 }
 
 /** The delegate's events join the caller's chain, its spending the caller's, and its answer (or why there is none) is the call's result. */
-function afterDelegate(state: TurnState, delegate: TurnState, reason: FinishReason, rules: TurnRules): TurnTransition {
+function afterDelegate(state: TurnState, outcome: Extract<TurnOutcome, { kind: 'delegated' }>, rules: TurnRules): TurnTransition {
+  const { delegate, reason } = outcome;
   const { toolRound, ...rest } = state;
   if (!toolRound) throw new Error('no delegate was running');
   const toolCallId = delegate.delegation?.toolCallId;
@@ -374,11 +391,12 @@ function afterDelegate(state: TurnState, delegate: TurnState, reason: FinishReas
     usage: addUsage(rest.usage, delegate.usage),
     callsRecorded: delegate.callsRecorded,
   };
-  const result = { toolCallId: toolCallId as string, output: delegateOutput(delegate, reason), actor: agentActor(delegate.agent) };
+  const result = { toolCallId: toolCallId as string, output: outcome.output ?? delegateAnswer(delegate, reason), actor: agentActor(delegate.agent) };
   return delegateOrEnd(answered, toolRound, [...toolRound.results, result], false, rules);
 }
 
-function delegateOutput(delegate: TurnState, reason: FinishReason): ToolRunOutput {
+/** The result of a delegated call: the delegate's last answer, or (when it finished without one) why there is none. */
+export function delegateAnswer(delegate: TurnState, reason: FinishReason): ToolRunOutput {
   const own = delegate.events.filter((event) => event.delegationDepth === delegate.delegation?.depth && event.type === 'assistant');
   const answer = own[own.length - 1];
   if (reason === 'answered' && answer) return { ok: true, output: answer.content };
@@ -444,8 +462,9 @@ function delegateState(caller: TurnState, round: SettledRound, settled: Extract<
       toolCallId: settled.call.id,
       ...(tokenBudget === undefined ? {} : { tokenBudget }),
       spentBefore: addUsage(caller.delegation?.spentBefore ?? caller.header.tokens, caller.usage),
-      // The caller's round still owes a result per call, and the handoff's events when it hands over.
-      eventsBefore: eventsOwed(caller) + round.calls.length + (round.handoff ? HANDOFF_EVENTS : 0),
+      // The caller's round still owes a result per call (and, guarded, an intervention on each result), and the
+      // handoff's events when it hands over.
+      eventsBefore: eventsOwed(caller) + round.calls.length * (isGuarded(caller, rules) ? 2 : 1) + (round.handoff ? HANDOFF_EVENTS : 0),
     },
   };
 }

@@ -18,6 +18,11 @@ export class ScriptedModel implements ModelBackend {
     });
   }
 
+  /** Answers each prompt with `respond(messages, call)`: a script that depends on what the model is sent. */
+  static responding(respond: (messages: readonly ChatMessage[], call: number) => ModelReply | Error): ScriptedModel {
+    return new ScriptedModel(respond);
+  }
+
   /** Repeats the newest user message back, so concurrent turns can be told apart. */
   static echoing(): ScriptedModel {
     return new ScriptedModel((messages) => {

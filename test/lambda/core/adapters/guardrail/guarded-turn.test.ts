@@ -20,7 +20,8 @@ import { findTool } from '../../../../../lib/tools/catalog';
 import { asSdkTask, startLocalStepFunctions, type LocalStepFunctions } from '../../../../helpers/local-stepfunctions';
 import { motoDynamoDbClient } from '../../../../helpers/moto';
 import { createReferenceTable } from '../../../../lib/tool-workflow/reference-table';
-import { soleAgent, TEST_AGENT } from '../../support/agents';
+import { agentDefinition, soleAgent, team, TEST_AGENT } from '../../support/agents';
+import { delegateToolName } from '../../../../../lib/contract/agent';
 import { startMotoSessions, type MotoSessions } from '../../support/moto-sessions';
 import { BINDING, BLOCKED_INPUT_MESSAGE, BLOCKED_OUTPUT_MESSAGE, startScriptedGuardrail, type ScriptedGuardrail } from '../../support/scripted-guardrail';
 import { reply, ScriptedModel } from '../../support/scripted-model';
@@ -360,5 +361,133 @@ describe('without intervention', () => {
     await runTurn(deps(script(), false), turn(unguarded, 'r-1', 'What about FOIA-1?'));
     const shape = (events: SessionEvent[]) => events.map((e) => [e.type, e.content, e.actor]);
     expect(shape(await storedEvents(ids))).toEqual(shape(await storedEvents(unguarded)));
+  });
+});
+
+describe('delegates', () => {
+  const ASK = { id: 'call-ask', name: delegateToolName('research'), input: { request: 'Who asked for FOIA-4411?' } };
+
+  /** intake delegates to research; each has the scripted guardrail when `guarded` names it. */
+  function teamDeps(models: { intake: ScriptedModel; research: ScriptedModel }, guarded: readonly ('intake' | 'research')[]): TurnDeps {
+    const bound = (name: 'intake' | 'research') => (guarded.includes(name) ? { guardrail: BINDING } : {});
+    const { agents, modelFor } = team('intake', [
+      [agentDefinition('intake', { instructions: 'You take FOIA requests.', delegates: ['research'], ...bound('intake') }), models.intake],
+      [agentDefinition('research', { instructions: 'You research cases.', ...bound('research') }), models.research],
+    ]);
+    return { sessions: store.repository, agents, modelFor, guardrailFor: agentGuardrails(agents, scripted.client), clock: systemClock, tools };
+  }
+
+  async function newTeamSession(): Promise<{ tenant: string; session: string }> {
+    const ids = { tenant: TENANT, session: `s-guard-team-${++sessionSerial}` };
+    const { agents } = teamDeps({ intake: ScriptedModel.answering(), research: ScriptedModel.answering() }, []);
+    await createSession({ sessions: store.repository, clock: systemClock, agents }, { ...ids, owner: 'alice', maxTokens: 100_000 });
+    return ids;
+  }
+
+  test("the caller's guardrail checks the delegate's answer as a tool result: the caller's model sees, and its result stores, it masked", async () => {
+    // GIVEN a guarded caller and a delegate without a guardrail, whose answer names the requester's address
+    const ids = await newTeamSession();
+    const models = {
+      intake: ScriptedModel.answering(reply('Asking research.', [ASK]), reply('The requester is on file.')),
+      research: ScriptedModel.answering(reply(`The requester is ${EMAIL}.`)),
+    };
+
+    // WHEN the caller delegates
+    const result = await runTurn(teamDeps(models, ['intake']), turn(ids, 'r-1', 'Who asked for FOIA-4411?'));
+
+    // THEN the caller's model saw the answer masked, and the intervention is the caller's, on that call
+    expect(models.intake.prompts[1].at(-1)).toEqual({ role: 'tool', toolCallId: ASK.id, content: '{"ok":true,"output":"The requester is {EMAIL}."}' });
+    expect(result.guardrail).toEqual([
+      { subject: 'tool_result', action: 'MASKED', policies: ['sensitiveInformationPolicy'], filters: [], entities: ['EMAIL'], toolCallId: ASK.id },
+    ]);
+    const events = await storedEvents(ids);
+    expect(events.map((e) => [e.type, e.actor, e.agent, e.delegationDepth])).toEqual([
+      ['user', 'alice', 'intake', undefined],
+      ['assistant', 'model', 'intake', undefined],
+      ['tool_call', 'model', 'intake', undefined],
+      ['user', 'agent:intake', 'research', 1],
+      ['assistant', 'model', 'research', 1],
+      ['guardrail', 'guardrail', 'intake', undefined],
+      ['tool_result', 'agent:research', 'intake', undefined],
+      ['assistant', 'model', 'intake', undefined],
+    ]);
+    expect(events[5]).toMatchObject({ toolCallId: ASK.id, toolName: ASK.name });
+    expect(JSON.parse(events[6].content)).toEqual({ ok: true, output: 'The requester is {EMAIL}.' });
+    // The delegate has no guardrail: its own answer is stored as it gave it, and nothing checked it for research.
+    expect(events[4].content).toBe(`The requester is ${EMAIL}.`);
+  });
+
+  test("a delegate's answer the caller's guardrail blocks is withheld from the caller's model", async () => {
+    const ids = await newTeamSession();
+    const models = {
+      intake: ScriptedModel.answering(reply('', [ASK]), reply('Research had nothing it could share.')),
+      research: ScriptedModel.answering(reply(`The requester's SSN is ${SSN}.`)),
+    };
+
+    const result = await runTurn(teamDeps(models, ['intake']), turn(ids, 'r-1', 'Who asked for FOIA-4411?'));
+
+    expect(JSON.parse(String(models.intake.prompts[1].at(-1)?.content))).toEqual({
+      ok: false,
+      error: 'not_allowed',
+      message: "the guardrail withheld this tool's result (sensitiveInformationPolicy (US_SOCIAL_SECURITY_NUMBER))",
+    });
+    expect(result.guardrail?.map((entry) => [entry.subject, entry.action])).toEqual([['tool_result', 'BLOCKED']]);
+    const stored = (await storedEvents(ids)).find((e) => e.type === 'tool_result' && e.toolCallId === ASK.id);
+    expect(stored?.content).not.toContain(SSN);
+  });
+
+  test("a delegate's own guardrail checks its request before its model sees it; a blocked request never reaches it", async () => {
+    const ids = await newTeamSession();
+    const blockedAsk = { ...ASK, input: { request: VIOLENT } };
+    const models = {
+      intake: ScriptedModel.answering(reply('', [blockedAsk]), reply('Research would not take that.')),
+      research: ScriptedModel.answering(),
+    };
+
+    const result = await runTurn(teamDeps(models, ['research']), turn(ids, 'r-1', 'Ask research something.'));
+
+    expect(result.reply).toBe('Research would not take that.');
+    expect(models.research.prompts).toHaveLength(0);
+    // Only research's guardrail was asked, once, for its request: intake has none.
+    expect(scripted.requests).toEqual([expect.objectContaining({ source: 'INPUT', text: VIOLENT })]);
+    expect(JSON.parse(String(models.intake.prompts[1].at(-1)?.content))).toEqual({
+      ok: false,
+      error: 'not_allowed',
+      message: `research's guardrail blocked the request: ${BLOCKED_INPUT_MESSAGE}`,
+    });
+    const events = await storedEvents(ids);
+    expect(events.map((e) => [e.type, e.actor, e.agent, e.delegationDepth])).toEqual([
+      ['user', 'alice', 'intake', undefined],
+      ['assistant', 'model', 'intake', undefined],
+      ['tool_call', 'model', 'intake', undefined],
+      ['user', 'agent:intake', 'research', 1],
+      ['guardrail', 'guardrail', 'research', 1],
+      ['assistant', 'guardrail', 'research', 1],
+      ['tool_result', 'agent:research', 'intake', undefined],
+      ['assistant', 'model', 'intake', undefined],
+    ]);
+    expect(events[3].content).toBe(WITHHELD_MESSAGE);
+  });
+
+  test('a masked request reaches the delegate masked; the caller without a guardrail takes its answer as it is', async () => {
+    const ids = await newTeamSession();
+    const maskedAsk = { ...ASK, input: { request: `Find the case of ${EMAIL}.` } };
+    const models = {
+      intake: ScriptedModel.answering(reply('', [maskedAsk]), reply('Found it.')),
+      research: ScriptedModel.answering(reply('Case FOIA-4411.')),
+    };
+
+    await runTurn(teamDeps(models, ['research']), turn(ids, 'r-1', 'Find my case.'));
+
+    expect(models.research.prompts[0]).toEqual([
+      { role: 'system', content: 'You research cases.' },
+      { role: 'user', content: 'Find the case of {EMAIL}.' },
+    ]);
+    // research's request (INPUT) and its answer (OUTPUT); intake's own texts and the answer it received are not checked.
+    expect(scripted.requests.map((r) => [r.source, r.text])).toEqual([
+      ['INPUT', `Find the case of ${EMAIL}.`],
+      ['OUTPUT', 'Case FOIA-4411.'],
+    ]);
+    expect(JSON.parse(String(models.intake.prompts[1].at(-1)?.content))).toEqual({ ok: true, output: 'Case FOIA-4411.' });
   });
 });
