@@ -45,6 +45,12 @@ export const ENV = {
   FAST_TOOLS_STATE_MACHINE: 'STATEHOUSE_FAST_TOOLS_STATE_MACHINE',
   /** ARN of the Standard workflow that runs slow and approval-gated tools. */
   SLOW_TOOLS_STATE_MACHINE: 'STATEHOUSE_SLOW_TOOLS_STATE_MACHINE',
+  /** ARN of the agent loop, the Standard workflow that runs background turns (lib/contract/agent-loop.ts). */
+  AGENT_LOOP_STATE_MACHINE: 'STATEHOUSE_AGENT_LOOP_STATE_MACHINE',
+  /** A background turn's deadline in seconds (BACKGROUND_DEFAULTS.deadlineSeconds unless configured). */
+  BACKGROUND_DEADLINE_SECONDS: 'STATEHOUSE_BACKGROUND_DEADLINE_SECONDS',
+  /** Model calls one background turn may make. */
+  BACKGROUND_MAX_ROUNDS: 'STATEHOUSE_BACKGROUND_MAX_ROUNDS',
   /** JSON array: the model-facing declarations (ModelToolDeclaration, tool-declaration.ts) of the tools enabled in this target. */
   TOOLS: 'STATEHOUSE_TOOLS',
   /** JSON: the Cedar tool policy document (lib/contract/tool-policy.ts), validated at synth, evaluated by the orchestrator. */
