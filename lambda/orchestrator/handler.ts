@@ -13,7 +13,9 @@ import {
   createSessionRoute,
   decideApprovalRoute,
   deleteSessionRoute,
+  cancelTurnRoute,
   readSessionRoute,
+  readTurnRoute,
   sendTurnRoute,
   verifySessionRoute,
   type Route,
@@ -30,6 +32,8 @@ const ROUTES: ReadonlyMap<string, ReadonlyMap<string, Route>> = new Map([
     ]),
   ],
   ['/sessions/{sessionId}/turns', new Map([['POST', sendTurnRoute]])],
+  ['/sessions/{sessionId}/turns/{requestId}', new Map([['GET', readTurnRoute]])],
+  ['/sessions/{sessionId}/turns/{requestId}/cancel', new Map([['POST', cancelTurnRoute]])],
   ['/sessions/{sessionId}/approvals', new Map([['POST', decideApprovalRoute]])],
   ['/sessions/{sessionId}/verify', new Map([['GET', verifySessionRoute]])],
 ]);

@@ -1,20 +1,7 @@
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
-import { Tracer } from '@aws-lambda-powertools/tracer';
-import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { agentGuardrails } from '../core/adapters/guardrail/agent-guardrails';
-import { guardrailClientConfig } from '../core/adapters/guardrail/bedrock-guardrail';
-import { systemClock } from '../core/adapters/system-clock';
 import type { ResumeOutcome } from '../core/domain/resume-turn';
-import { parseTenantMap } from '../core/http/caller';
-import { ENV } from '../../lib/contract/env-names';
-import { agentModels, readAgentDirectory } from '../core/wiring/agent-wiring';
-import { readRuntimeEnv } from '../core/wiring/runtime-env';
-import { sessionRepositoryFromEnv } from '../core/wiring/session-store-wiring';
-import { readToolEnv, toolsFromEnv } from '../core/wiring/tool-wiring';
+import { orchestratorDepsFromEnv } from './deps-from-env';
 import { createHandler } from './handler';
-import type { OrchestratorDeps } from './orchestrator-deps';
 import { createResumeHandler, isResumeTurnEvent } from './resume-handler';
 
 export { createHandler } from './handler';
@@ -28,38 +15,7 @@ export type { OrchestratorDeps } from './orchestrator-deps';
  */
 const MODEL_REQUEST_TIMEOUT_MS = 25_000;
 
-// Created once per execution environment and reused by every invocation (Powertools' pattern).
-const logger = new Logger();
-const metrics = new Metrics();
-const tracer = new Tracer();
-const env = readRuntimeEnv(process.env);
-
-// esbuild writes the definitions in place of this exact expression at bundle time (AgentOrchestrator,
-// ENV.AGENT_DEFINITIONS); run from source (tests), it is an ordinary environment variable.
-const bundledDefinitions = process.env.STATEHOUSE_AGENT_DEFINITIONS;
-const agents = readAgentDirectory({ ...process.env, [ENV.AGENT_DEFINITIONS]: bundledDefinitions });
-const modelFor = agentModels(agents, {
-  region: env.region,
-  fipsServices: env.fipsServices,
-  requestTimeoutMs: MODEL_REQUEST_TIMEOUT_MS,
-  maxAttempts: 1,
-});
-// The agents' guardrails (their bindings from ENV.AGENT_GUARDRAILS) on one client; one attempt per check, as for the model.
-const guardrailFor = agentGuardrails(agents, new BedrockRuntimeClient(guardrailClientConfig({ region: env.region, fipsServices: env.fipsServices, maxAttempts: 1 })));
-
-const deps: OrchestratorDeps = {
-  sessions: sessionRepositoryFromEnv(env, tracer),
-  agents,
-  modelFor,
-  guardrailFor,
-  clock: systemClock,
-  tenants: parseTenantMap(process.env[ENV.TENANT_MAP]),
-  limits: env.limits,
-  tools: toolsFromEnv(readToolEnv(process.env), env, tracer),
-  logContent: env.logContent,
-  logger,
-  metrics,
-};
+const deps = orchestratorDepsFromEnv({ requestTimeoutMs: MODEL_REQUEST_TIMEOUT_MS, maxAttempts: 1 });
 
 const api = createHandler(deps);
 const resume = createResumeHandler(deps);

@@ -9,6 +9,10 @@ import type { ModelBackend } from '../core/ports/model-backend';
 import type { SessionRepository } from '../core/ports/session-repository';
 import type { TurnDeps } from '../core/domain/run-turn';
 import type { OrchestratorTools } from '../core/wiring/tool-wiring';
+import type { AgentLoop } from '../core/ports/agent-loop';
+import type { BackgroundDeps, BackgroundSettings } from '../core/domain/background-turn';
+import { BACKGROUND_DEFAULTS } from '../../lib/contract/agent-loop';
+import { ValidationError } from '../core/domain/errors';
 
 /** Everything the orchestrator's handler uses; index.ts wires the real ones, tests wire moto and scripted models. */
 export interface OrchestratorDeps {
@@ -29,6 +33,10 @@ export interface OrchestratorDeps {
   readonly logContent?: boolean;
   /** The tools the model may call, their workflows, and the approvals' decision sender. @default none */
   readonly tools?: OrchestratorTools;
+  /** The agent loop that runs background turns (ENV.AGENT_LOOP_STATE_MACHINE). @default none: a background turn is refused (400) */
+  readonly loop?: AgentLoop;
+  /** Background turns' limits. @default BACKGROUND_DEFAULTS */
+  readonly background?: BackgroundSettings;
 }
 
 /** What a turn needs of the orchestrator's dependencies: the same for API turns and resumed turns. */
@@ -41,5 +49,17 @@ export function turnDepsOf(deps: OrchestratorDeps): TurnDeps {
     clock: deps.clock,
     tools: deps.tools,
     limits: deps.limits,
+  };
+}
+
+/** What a background turn needs: a turn's deps, the loop and its limits. Refused (400) where the target runs no agent loop. */
+export function backgroundDepsOf(deps: OrchestratorDeps): BackgroundDeps {
+  if (!deps.loop) {
+    throw new ValidationError('mode', 'background turns are off in this deployment (configuration background.enabled); send the turn without "mode", or with "mode": "sync"');
+  }
+  return {
+    ...turnDepsOf(deps),
+    loop: deps.loop,
+    background: deps.background ?? { deadlineSeconds: BACKGROUND_DEFAULTS.deadlineSeconds, maxRounds: BACKGROUND_DEFAULTS.maxRounds },
   };
 }

@@ -5,6 +5,7 @@ import { createSession } from '../core/domain/create-session';
 import { decideApproval } from '../core/domain/decide-approval';
 import { ForbiddenError, NoPendingApprovalError, SessionNotFoundError } from '../core/domain/errors';
 import { runTurn } from '../core/domain/run-turn';
+import { cancelTurn, enqueueTurn, readTurn } from '../core/domain/background-turn';
 import { isExpired, type SessionHeader } from '../core/domain/session-header';
 import type { Caller } from '../core/http/caller';
 import { assertNoBody, parsePart, pathOf, queryOf, readJsonBody } from '../core/http/parse-request';
@@ -14,16 +15,18 @@ import {
   DEFAULT_PAGE_EVENTS,
   noQuerySchema,
   readSessionQuerySchema,
+  cancelBodySchema,
   sessionPathSchema,
   turnBodySchema,
+  turnPathSchema,
 } from '../core/http/request-schemas';
-import { turnDepsOf, type OrchestratorDeps } from './orchestrator-deps';
+import { backgroundDepsOf, turnDepsOf, type OrchestratorDeps } from './orchestrator-deps';
 import { ttlSecondsOf } from '../../lib/contract/session-limits';
 import { eventView, sessionView } from './session-view';
 import { verifySession } from './verify-session';
 
 /**
- * The six routes of the session API. Each parses every part of its request
+ * The routes of the session API. Each parses every part of its request
  * (path, query, body) before it reads anything, so a malformed request never
  * reaches storage, then calls the domain and shapes the answer.
  */
@@ -94,6 +97,16 @@ export const sendTurnRoute: Route = async (event, caller, deps) => {
   const sessionId = sessionIdOf(event);
   parsePart(noQuerySchema, queryOf(event), 'query');
   const body = parsePart(turnBodySchema, readJsonBody(event), 'body');
+  if (body.mode === 'background') {
+    const turn = await enqueueTurn(backgroundDepsOf(deps), {
+      tenant: caller.tenant,
+      session: sessionId,
+      requestId: body.requestId,
+      actor: caller.actor,
+      message: body.message,
+    });
+    return { statusCode: 202, body: { turn } };
+  }
   const result = await runTurn(
     turnDepsOf(deps),
     { tenant: caller.tenant, session: sessionId, requestId: body.requestId, actor: caller.actor, message: body.message },
@@ -146,4 +159,32 @@ export const deleteSessionRoute: Route = async (event, caller, deps) => {
   if (header.owner !== caller.actor) throw new ForbiddenError(`${caller.actor} is not the owner of session ${sessionId}`);
   const deletedItems = await deps.sessions.delete(caller.tenant, sessionId);
   return { statusCode: 200, body: { sessionId, deletedItems } };
+};
+
+/** GET /sessions/{sessionId}/turns/{requestId} → 200 `{ turn }`: status, rounds, usage, and the reply once it ended. */
+export const readTurnRoute: Route = async (event, caller, deps) => {
+  const { sessionId, requestId } = parsePart(turnPathSchema, pathOf(event), 'path');
+  parsePart(noQuerySchema, queryOf(event), 'query');
+  assertNoBody(event);
+  const turn = await readTurn(turnDepsOf(deps), { tenant: caller.tenant, session: sessionId, requestId, actor: caller.actor });
+  return { statusCode: 200, body: { turn } };
+};
+
+/**
+ * POST /sessions/{sessionId}/turns/{requestId}/cancel → 202 `{ turn }` while the
+ * cancel waits for the turn's next step boundary, 200 once the turn is cancelled;
+ * 409 when it had already ended.
+ */
+export const cancelTurnRoute: Route = async (event, caller, deps) => {
+  const { sessionId, requestId } = parsePart(turnPathSchema, pathOf(event), 'path');
+  parsePart(noQuerySchema, queryOf(event), 'query');
+  const body = parsePart(cancelBodySchema, readJsonBody(event, {}), 'body');
+  const turn = await cancelTurn(backgroundDepsOf(deps), {
+    tenant: caller.tenant,
+    session: sessionId,
+    requestId,
+    actor: caller.actor,
+    reason: body.reason ?? 'no reason given',
+  });
+  return { statusCode: turn.status === 'cancelled' ? 200 : 202, body: { turn } };
 };

@@ -17,7 +17,7 @@ import { listenOnLoopback } from './loopback-server';
  *
  * moto has no StartSyncExecution and cannot run Lambda tasks, so this server
  * speaks the AWS JSON 1.0 protocol for the operations the kit uses
- * (StartSyncExecution, StartExecution, DescribeExecution, SendTaskSuccess,
+ * (StartSyncExecution, StartExecution, DescribeExecution, StopExecution, SendTaskSuccess,
  * SendTaskFailure) and EXECUTES each registered Amazon States Language
  * definition with the `aws-local-stepfunctions` interpreter. The real SDK
  * client points at it with `clientConfig()`.
@@ -576,6 +576,17 @@ export async function startLocalStepFunctions(): Promise<LocalStepFunctions> {
       const execution = typeof body.executionArn === 'string' ? executions.get(body.executionArn) : undefined;
       if (!execution) throw new ApiError('ExecutionDoesNotExist', `Execution Does Not Exist: '${String(body.executionArn)}'`);
       return describe(execution.record);
+    },
+    /** As the service: a running execution ends ABORTED with the error and cause given; an ended one is left as it is. */
+    async StopExecution(body) {
+      const execution = typeof body.executionArn === 'string' ? executions.get(body.executionArn) : undefined;
+      if (!execution) throw new ApiError('ExecutionDoesNotExist', `Execution Does Not Exist: '${String(body.executionArn)}'`);
+      if (execution.record.status === 'RUNNING') {
+        if (typeof body.error === 'string') execution.record.error = body.error;
+        if (typeof body.cause === 'string') execution.record.cause = body.cause;
+        execution.abort?.();
+      }
+      return { stopDate: (execution.record.stopDate ?? new Date()).getTime() / 1000 };
     },
     async SendTaskSuccess(body) {
       let output: unknown;

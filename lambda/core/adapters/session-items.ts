@@ -45,6 +45,7 @@ export function headerFromItem(item: Item): SessionHeader {
     recentRequests: item.recentRequests as SessionHeader['recentRequests'],
     status: item.status as SessionHeader['status'],
     ...(item.pendingTool === undefined ? {} : { pendingTool: pendingToolFromItem(item.pendingTool as Item) }),
+    ...(item.activeTurn === undefined ? {} : { activeTurn: item.activeTurn as SessionHeader['activeTurn'] }),
     expiresAt: item[TTL] as number,
     createdAt: item.createdAt as string,
     updatedAt: item.updatedAt as string,
@@ -140,6 +141,7 @@ export function markerItem(tenant: string, session: string, marker: RequestMarke
     messageDigest: marker.messageDigest,
     turnSeq: marker.turn.turnSeq,
     result: marker.turn.result,
+    ...(marker.progress ? { progress: marker.progress } : {}),
     ...answer,
     [TTL]: expiresAt,
   };
@@ -161,6 +163,7 @@ export function markerFromItem(item: Item, answer: string): RequestMarker {
     reply,
     toolCalls,
     ...(guardrail ? { guardrail } : {}),
+    ...(item.progress === undefined ? {} : { progress: item.progress as RequestMarker['progress'] }),
   };
 }
 

@@ -79,13 +79,44 @@ export class SessionBusyError extends StatehouseError {
   }
 }
 
+/** The session recorded no turn under this requestId. */
+export class TurnNotFoundError extends StatehouseError {
+  readonly httpStatus = 404;
+  readonly code = 'TurnNotFound';
+
+  constructor(readonly requestId: string) {
+    super(`the session has no turn with requestId ${JSON.stringify(requestId)}`);
+  }
+}
+
+/** The turn ended before the cancel arrived: nothing is left to cancel. */
+export class TurnEndedError extends StatehouseError {
+  readonly httpStatus = 409;
+  readonly code = 'TurnEnded';
+
+  constructor(
+    readonly requestId: string,
+    readonly status: string,
+  ) {
+    super(`turn ${JSON.stringify(requestId)} has ended (${status}); there is nothing to cancel`);
+  }
+}
+
 /** The session waits for a tool result or an approval before it takes another turn. */
 export class SessionAwaitingError extends StatehouseError {
   readonly httpStatus = 409;
   readonly code = 'SessionAwaiting';
 
-  constructor(readonly status: string) {
-    super(`session is ${status}; it takes a new turn once the pending tool call is resolved`);
+  constructor(
+    readonly status: string,
+    /** The background turn that holds the session, when one does. */
+    readonly activeRequestId?: string,
+  ) {
+    super(
+      activeRequestId === undefined
+        ? `session is ${status}; it takes a new turn once the pending tool call is resolved`
+        : `session is running turn ${activeRequestId} (${status}); it takes a new turn once that turn ends (GET /sessions/{id}/turns/${activeRequestId})`,
+    );
   }
 }
 
@@ -139,6 +170,13 @@ export class AgentUnavailableError extends StatehouseError {
 export class ModelError extends StatehouseError {
   readonly httpStatus = 502;
   readonly code = 'ModelError';
+  /** Whether asking again may succeed: the backend `throttled` the call, or was `unavailable` (5xx, timeout, connection). */
+  readonly transient?: 'throttled' | 'unavailable';
+
+  constructor(message: string, options?: ErrorOptions & { readonly transient?: 'throttled' | 'unavailable' }) {
+    super(message, options);
+    if (options?.transient) this.transient = options.transient;
+  }
 }
 
 /** The session does not wait for a decision on this tool call (none is pending, or the call needs no approval). */

@@ -11,7 +11,7 @@ import { estimateTokens } from './token-estimate';
 import { ORCHESTRATOR_ACTOR } from './tool-events';
 import { refused } from './tool-policy';
 import type { RoundsOutcome } from './turn-plan';
-import type { StretchStart, TurnState } from './turn-step';
+import { chainEnd, type StretchStart, type TurnState } from './turn-step';
 
 /**
  * The guardrail applied to a turn, for every model backend: the user's
@@ -210,7 +210,7 @@ export async function guardToolResult(
 /** The stretch's state with the interventions sealed onto the end of its chain, before the outcome they belong to. */
 export function withInterventions(state: TurnState, pending: readonly PendingIntervention[], stamp?: AgentStamp): TurnState {
   if (pending.length === 0) return state;
-  const last = state.events[state.events.length - 1];
+  const last = chainEnd(state);
   const drafts = pending.map((entry, index) => guardrailDraft(entry.intervention, last.seq + 1 + index, state.time, entry.call, stamp));
   return { ...state, events: [...state.events, ...sealEvents(drafts, last.hash)] };
 }

@@ -5,6 +5,7 @@ import { recordedMessageDigest, type GuardrailNotice } from './guardrail-event';
 import type { SessionEvent } from './session-event';
 import { RECENT_REQUESTS_KEPT, type RecordedTurn } from './session-header';
 import { turnResultFromEvents, type TurnResult } from './turn-result';
+import type { TurnStatus } from '../../../lib/contract/agent-loop';
 
 /**
  * A request is answered once for the life of its session. Two records serve
@@ -48,6 +49,18 @@ export interface RequestMarker {
   readonly toolCalls: readonly ToolCall[];
   /** What a guardrail blocked or masked, as the turn's result shows it. */
   readonly guardrail?: readonly GuardrailNotice[];
+  /** A background turn's progress when the marker was written (absent: a synchronous turn). */
+  readonly progress?: TurnProgress;
+}
+
+/** What a background turn's marker records of its progress. */
+export interface TurnProgress {
+  readonly status: TurnStatus;
+  /** Rounds committed. */
+  readonly rounds: number;
+  /** Why the turn ended without its answer (cancelled, incomplete, failed). */
+  readonly reason?: string;
+  readonly deadline: string;
 }
 
 /**
@@ -69,8 +82,8 @@ export function messageDigest(message: string): string {
  * The marker of a turn from its events (seq `turn.turnSeq`..`turn.result.lastSeq`,
  * any order): the same reply and tool calls the turn's result shows.
  */
-export function requestMarkerFor(requestId: string, turn: RecordedTurn, turnEvents: readonly SessionEvent[]): RequestMarker {
-  const result = turnResultFromEvents(requestId, turn, turnEvents, false);
+export function requestMarkerFor(requestId: string, turn: RecordedTurn, turnEvents: readonly SessionEvent[], progress?: TurnProgress): RequestMarker {
+  const result = turnResultFromEvents(requestId, turn, turnEvents, false, progress === undefined);
   const userEvent = turnEvents.find((event) => event.seq === turn.turnSeq);
   if (userEvent?.type !== 'user') throw new Error(`turn of request ${requestId} does not start with a user event`);
   return {
@@ -80,6 +93,7 @@ export function requestMarkerFor(requestId: string, turn: RecordedTurn, turnEven
     reply: result.reply,
     toolCalls: result.toolCalls,
     ...(result.guardrail ? { guardrail: result.guardrail } : {}),
+    ...(progress ? { progress } : {}),
   };
 }
 

@@ -37,7 +37,7 @@ export function pendingToolFor(call: ToolCall, tool: Pick<ToolDeclaration, 'name
   };
 }
 
-export function statusWhilePending(pending: PendingTool): SessionStatus {
+export function statusWhilePending(pending: PendingTool): Extract<SessionStatus, 'awaiting_approval' | 'awaiting_tool'> {
   return pending.approval ? 'awaiting_approval' : 'awaiting_tool';
 }
 

@@ -1,11 +1,11 @@
 import type { ResumeTurnEvent } from '../../../lib/contract/workflow-contract';
-import { agentDefinition, sessionAgentOf, stampOf } from './agents';
+import { agentDefinition, sessionAgentOf, stampOf, type AgentStamp } from './agents';
 import { commitStretch } from './commit-stretch';
 import { SessionNotFoundError } from './errors';
 import { sealEvents } from './hash-chain';
 import { requestMarkerFor } from './idempotency';
 import type { EventDraft, SessionEvent } from './session-event';
-import { isExpired, type RecordedTurn, type SessionHeader, type SessionStatus } from './session-header';
+import { isExpired, type PendingTool, type SessionHeader, type SessionStatus } from './session-header';
 import { approvalDraft, ORCHESTRATOR_ACTOR, toolActor, toolResultDraft } from './tool-events';
 import { DEFAULT_SESSION_LIMITS, type SessionLimits } from '../../../lib/contract/session-limits';
 import type { TurnDeps } from './run-turn';
@@ -38,7 +38,8 @@ export async function resumeTurn(deps: ResumeDeps, event: ResumeTurnEvent): Prom
   if (!loaded || isExpired(loaded.header, now)) return { resumed: false, reason: 'session_gone' };
   const { header, events } = loaded;
   const pending = header.pendingTool;
-  if (!pending || pending.toolCallId !== toolCallId) return { resumed: false, reason: 'not_pending' };
+  // A background turn's slow call is the agent loop's to resume (background-turn.ts), never this workflow's.
+  if (!pending || pending.toolCallId !== toolCallId || header.activeTurn) return { resumed: false, reason: 'not_pending' };
   // A delegate's own calls may reuse the id (another model chose it): only the session's agent's results count.
   const answered = (candidate: SessionEvent) =>
     candidate.type === 'tool_result' &&
@@ -50,21 +51,11 @@ export async function resumeTurn(deps: ResumeDeps, event: ResumeTurnEvent): Prom
   // Only the session's own agent makes slow calls (delegates may not), so it takes the turn up again.
   const agent = agentDefinition(deps.agents, sessionAgentOf(header, deps.agents));
   const time = now.toISOString();
-  const call = { id: pending.toolCallId, name: pending.tool };
-  const drafts: EventDraft[] = [];
-  // A decision sent to the workflow some other way than the approvals route still belongs in the log.
-  if (event.decision && pending.approval && !pending.decision) {
-    drafts.push(approvalDraft(call, event.decision, header.lastSeq + 1, time));
-  }
-  // The tool's own outcome is the tool's; a refusal (denied, approval timeout) is the workflow's, on the orchestrator's behalf.
-  const ran = event.result.ok || event.result.error === 'tool_failed' || event.result.error === 'timeout';
-  const resultActor = ran ? toolActor(pending.tool) : ORCHESTRATOR_ACTOR;
-  drafts.push(toolResultDraft(call, event.result, header.lastSeq + 1 + drafts.length, resultActor, time));
 
   // The request that made the call now returns the finished turn on a retry: its entry in the header's
   // recent map and its marker, rebuilt from the whole turn's events, in the same commit.
   const earlier = Object.hasOwn(header.recentRequests, pending.requestId) ? header.recentRequests[pending.requestId] : undefined;
-  const turnSoFar = earlier && (await eventsOfTurnSoFar(deps, tenant, session, header, earlier, events));
+  const turnSoFar = earlier && (await eventsOfTurnSoFar(deps, tenant, session, header, earlier.turnSeq, events));
   const recordOf = (outcome: RoundsOutcome) => {
     if (!earlier || !turnSoFar) return undefined;
     const turn = recordedTurnFor(header, outcome, earlier.turnSeq, addUsage(earlier.result.usage, outcome.usage));
@@ -79,10 +70,7 @@ export async function resumeTurn(deps: ResumeDeps, event: ResumeTurnEvent): Prom
       header,
       agent: agent.name,
       loaded: events,
-      opening: sealEvents(
-        drafts.map((draft) => ({ ...draft, ...stampOf(agent, 0) })),
-        header.lastHash,
-      ),
+      opening: resumeOpening(header, pending, event, stampOf(agent, 0), time),
       time,
       requestId: pending.requestId,
       requestedBy: pending.requestedBy,
@@ -94,6 +82,28 @@ export async function resumeTurn(deps: ResumeDeps, event: ResumeTurnEvent): Prom
 }
 
 /**
+ * The events a slow call's outcome opens a stretch with: the approver's
+ * decision (when it reached the workflow some other way than the approvals
+ * route, it still belongs in the log), then the call's result, chained after
+ * the header and stamped with the session's agent.
+ */
+export function resumeOpening(header: SessionHeader, pending: PendingTool, event: ResumeTurnEvent, stamp: AgentStamp, time: string): SessionEvent[] {
+  const call = { id: pending.toolCallId, name: pending.tool };
+  const drafts: EventDraft[] = [];
+  if (event.decision && pending.approval && !pending.decision) {
+    drafts.push(approvalDraft(call, event.decision, header.lastSeq + 1, time));
+  }
+  // The tool's own outcome is the tool's; a refusal (denied, approval timeout) is the workflow's, on the orchestrator's behalf.
+  const ran = event.result.ok || event.result.error === 'tool_failed' || event.result.error === 'timeout';
+  const resultActor = ran ? toolActor(pending.tool) : ORCHESTRATOR_ACTOR;
+  drafts.push(toolResultDraft(call, event.result, header.lastSeq + 1 + drafts.length, resultActor, time));
+  return sealEvents(
+    drafts.map((draft) => ({ ...draft, ...stamp })),
+    header.lastHash,
+  );
+}
+
+/**
  * The events the turn wrote before it waited, for its marker. The newest
  * events read with the header hold them at the default limits when no
  * delegate ran: before its slow call a turn writes at most
@@ -101,17 +111,17 @@ export async function resumeTurn(deps: ResumeDeps, event: ResumeTurnEvent): Prom
  * decision, and 50 are read. A smaller `contextEvents`, or delegates' events
  * in that turn, cost one more Query here.
  */
-async function eventsOfTurnSoFar(
-  deps: ResumeDeps,
+export async function eventsOfTurnSoFar(
+  deps: Pick<ResumeDeps, 'sessions'>,
   tenant: string,
   session: string,
   header: SessionHeader,
-  earlier: RecordedTurn,
+  turnSeq: number,
   loaded: readonly SessionEvent[],
 ): Promise<readonly SessionEvent[]> {
-  const count = header.lastSeq - earlier.turnSeq + 1;
-  const inWindow = loaded.filter((event) => event.seq >= earlier.turnSeq);
+  const count = header.lastSeq - turnSeq + 1;
+  const inWindow = loaded.filter((event) => event.seq >= turnSeq);
   if (inWindow.length === count) return inWindow;
-  const page = await deps.sessions.readEvents(tenant, session, { afterSeq: earlier.turnSeq - 1, limit: count, resolvePayloads: true });
+  const page = await deps.sessions.readEvents(tenant, session, { afterSeq: turnSeq - 1, limit: count, resolvePayloads: true });
   return page.events;
 }

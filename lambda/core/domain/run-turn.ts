@@ -57,7 +57,7 @@ export async function runTurn(deps: TurnDeps, request: TurnRequest): Promise<Tur
   if (header.status !== 'idle') {
     const marker = await deps.sessions.readRequestMarker(tenant, session, request.requestId);
     if (marker) return replayFromMarker(marker, request.message);
-    throw new SessionAwaitingError(header.status);
+    throw new SessionAwaitingError(header.status, header.activeTurn?.requestId);
   }
 
   // The session's agent takes the turn with its definition as deployed now; the events record which version that is.

@@ -1,8 +1,9 @@
 /**
  * What happened in a session, one item per event, append-only; `guardrail`: what a guardrail blocked or masked
- * (guardrail-event.ts); `handoff`: the session moved to another agent (agents.ts).
+ * (guardrail-event.ts); `handoff`: the session moved to another agent (agents.ts); `turn_end`: a background
+ * turn ended without its answer (cancelled, incomplete, failed) and why (background-turn.ts).
  */
-export const EVENT_TYPES = ['user', 'assistant', 'tool_call', 'tool_result', 'approval', 'summary', 'guardrail', 'handoff'] as const;
+export const EVENT_TYPES = ['user', 'assistant', 'tool_call', 'tool_result', 'approval', 'summary', 'guardrail', 'handoff', 'turn_end'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 /** The fields an event is created with; everything the hash covers except `prevHash`. */

@@ -5,7 +5,10 @@ import { genesisHash } from './hash-chain';
 import { assertSessionId, assertTenantId } from './session-keys';
 import { ValidationError } from './errors';
 
-export type SessionStatus = 'idle' | 'awaiting_tool' | 'awaiting_approval';
+import type { TurnStatus } from '../../../lib/contract/agent-loop';
+
+/** `running`: a background turn holds the session (activeTurn). */
+export type SessionStatus = 'idle' | 'awaiting_tool' | 'awaiting_approval' | 'running';
 
 export interface TokenUsage {
   readonly input: number;
@@ -54,6 +57,30 @@ export interface PendingTool {
   readonly decision?: ApprovalDecision;
 }
 
+/**
+ * The background turn a session runs (lib/contract/agent-loop.ts), present
+ * exactly while one runs: the session takes no other turn meanwhile.
+ */
+export interface ActiveTurn {
+  readonly requestId: string;
+  readonly requestedBy: string;
+  /** Seq of the turn's user event. */
+  readonly turnSeq: number;
+  readonly status: Extract<TurnStatus, 'queued' | 'running' | 'awaiting_approval' | 'awaiting_tool'>;
+  /** Rounds committed: model calls of the session's agent in this turn. */
+  readonly rounds: number;
+  /** Rounds committed when the loop's execution was started: its input, the same on every start of it. */
+  readonly startRound: number;
+  /** Tokens the turn spent so far. */
+  readonly usage: TokenUsage;
+  /** ISO time past which the next step boundary ends the turn `incomplete`. */
+  readonly deadline: string;
+  /** The agent loop's execution (agentLoopExecutionName). */
+  readonly executionName: string;
+  /** Set by a cancel request: the next step boundary ends the turn `cancelled`. */
+  readonly cancel?: { readonly by: string; readonly reason: string; readonly at: string };
+}
+
 /** The one mutable item of a session. Its `version` orders every turn. */
 export interface SessionHeader {
   readonly version: number;
@@ -75,8 +102,10 @@ export interface SessionHeader {
   /** requestId → turn, newest `RECENT_REQUESTS_KEPT` only; every request also has its marker item. */
   readonly recentRequests: Readonly<Record<string, RecordedTurn>>;
   readonly status: SessionStatus;
-  /** Present exactly while `status` is not `idle`. */
+  /** Present exactly while `status` is `awaiting_tool` or `awaiting_approval`. */
   readonly pendingTool?: PendingTool;
+  /** Present exactly while a background turn runs. */
+  readonly activeTurn?: ActiveTurn;
   /** Epoch seconds; DynamoDB TTL removes the session after it. */
   readonly expiresAt: number;
   readonly createdAt: string;
@@ -85,13 +114,14 @@ export interface SessionHeader {
 
 /**
  * The header fields a turn replaces. Summary fields are absent so a turn never
- * overwrites the summarizer's work. `pendingTool` is always given: undefined
- * removes it, so a turn cannot leave a stale pending call behind by omission.
+ * overwrites the summarizer's work. `pendingTool` and `activeTurn` are always
+ * given: undefined removes them, so a turn cannot leave a stale pending call
+ * or background turn behind by omission.
  */
 export type TurnHeaderUpdate = Pick<
   SessionHeader,
   'lastSeq' | 'lastHash' | 'tokens' | 'recentRequests' | 'status' | 'expiresAt' | 'updatedAt' | 'agent'
-> & { readonly pendingTool: PendingTool | undefined };
+> & { readonly pendingTool: PendingTool | undefined; readonly activeTurn: ActiveTurn | undefined };
 
 /** What an approval decision changes on the header, besides `version`. */
 export interface ApprovalHeaderUpdate {

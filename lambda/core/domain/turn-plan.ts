@@ -9,6 +9,7 @@ import {
   expiresAtFrom,
   type PendingTool,
   type RecordedTurn,
+  type ActiveTurn,
   type SessionHeader,
   type TokenUsage,
   type TurnHeaderUpdate,
@@ -17,6 +18,7 @@ import { estimateTokens } from './token-estimate';
 import { toolCallDraft } from './tool-call-event';
 import { ttlSecondsOf, type SessionLimits } from '../../../lib/contract/session-limits';
 import type { TurnRequest } from './turn-request';
+import type { FinishReason } from './turn-step';
 import { turnResultFromEvents, type TurnResult } from './turn-result';
 
 /** The actor recorded on events the model produced. */
@@ -86,6 +88,12 @@ export interface RoundsOutcome {
   readonly pending?: PendingTool;
   /** The session's agent after the stretch: the one that served it, or the one it was handed to. Absent keeps the header's. */
   readonly agent?: string;
+  /** Model calls of the session's agent in this stretch. */
+  readonly modelCalls?: number;
+  /** Why the stretch finished; absent when it waits on a slow call or stopped at a round boundary. */
+  readonly finish?: FinishReason;
+  /** Set when the stretch stopped at a round boundary (RoundsOptions.modelCallsAtMost): the turn goes on. */
+  readonly continues?: true;
 }
 
 function statusAfter(outcome: RoundsOutcome) {
@@ -108,6 +116,8 @@ export function headerUpdateFor(
   record: { readonly requestId: string; readonly turn: RecordedTurn } | undefined,
   now: Date,
   sessionTtlSeconds: number,
+  /** The background turn that goes on after this commit (absent: none does). */
+  activeTurn?: ActiveTurn,
 ): TurnHeaderUpdate {
   const last = outcome.events[outcome.events.length - 1];
   return {
@@ -115,10 +125,11 @@ export function headerUpdateFor(
     lastHash: last.hash,
     tokens: addUsage(header.tokens, outcome.usage),
     recentRequests: record ? recordRequest(header.recentRequests, record.requestId, record.turn) : header.recentRequests,
-    status: statusAfter(outcome),
+    status: activeTurn && !outcome.pending ? 'running' : statusAfter(outcome),
     expiresAt: expiresAtFrom(now, sessionTtlSeconds),
     updatedAt: now.toISOString(),
     pendingTool: outcome.pending,
+    activeTurn,
     agent: outcome.agent ?? header.agent,
   };
 }

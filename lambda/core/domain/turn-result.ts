@@ -30,6 +30,8 @@ export function turnResultFromEvents(
   recorded: RecordedTurn,
   events: readonly SessionEvent[],
   replayed: boolean,
+  /** A background turn may end (cancelled, failed) before its agent answered: its reply is then empty. */
+  answerRequired = true,
 ): TurnResult {
   const { turnSeq, result } = recorded;
   const bySeq = new Map(events.map((event) => [event.seq, event]));
@@ -42,14 +44,14 @@ export function turnResultFromEvents(
   // A delegate's events are its caller's tool result, not the turn's answer.
   const own = turnEvents.filter((event) => event.delegationDepth === undefined);
   const assistant = own.filter((event) => event.type === 'assistant').pop();
-  if (!assistant) throw new Error(`turn of request ${requestId} has no assistant event`);
+  if (!assistant && answerRequired) throw new Error(`turn of request ${requestId} has no assistant event`);
   const guardrail = guardrailNotices(turnEvents);
   return {
     requestId,
     version: result.version,
     turnSeq,
     lastSeq: result.lastSeq,
-    reply: assistant.content,
+    reply: assistant?.content ?? '',
     toolCalls: own.filter((event) => event.type === 'tool_call').map(toolCallFromEvent),
     status: result.status,
     usage: result.usage,

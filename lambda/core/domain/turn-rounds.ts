@@ -45,6 +45,17 @@ export interface RoundsDeps extends AgentModels {
 /** Where a stretch starts: the session as read, and the new events that open the stretch. */
 export type RoundsInput = StretchStart;
 
+export interface RoundsOptions {
+  /**
+   * Stop before the session's agent's model is asked once it was asked this
+   * many times here: a background turn's round asks once, commits, and the
+   * agent loop asks for the next round. @default no stop: the stretch runs to its end
+   */
+  readonly modelCallsAtMost?: number;
+  /** A background turn's limit of model calls (TurnRules.maxRounds). */
+  readonly maxRounds?: number;
+}
+
 const NO_TOOLS = ToolPolicy.of([]);
 
 /**
@@ -58,8 +69,13 @@ const NO_TOOLS = ToolPolicy.of([]);
  * With a guardrail, each check runs between the steps, and what it blocked
  * or masked is recorded in the chain before the outcome it changed.
  */
-export async function runModelRounds(deps: RoundsDeps, input: RoundsInput): Promise<RoundsOutcome> {
-  const rules: TurnRules = { limits: deps.limits, policy: deps.tools?.policy ?? NO_TOOLS, agents: deps.agents };
+export async function runModelRounds(deps: RoundsDeps, input: RoundsInput, options: RoundsOptions = {}): Promise<RoundsOutcome> {
+  const rules: TurnRules = {
+    limits: deps.limits,
+    policy: deps.tools?.policy ?? NO_TOOLS,
+    agents: deps.agents,
+    ...(options.maxRounds === undefined ? {} : { maxRounds: options.maxRounds }),
+  };
   const guardrail = deps.guardrailFor?.(input.agent);
   let start = input;
   if (guardrail) {
@@ -67,20 +83,20 @@ export async function runModelRounds(deps: RoundsDeps, input: RoundsInput): Prom
     if (opening.kind === 'blocked') return opening.outcome;
     start = opening.start;
   }
-  const { state, step } = await drive(deps, rules, startStretch(start));
+  const { state, step } = await drive(deps, rules, startStretch(start), options.modelCallsAtMost);
   const agent = state.handoffTo ?? state.agent;
-  return step.kind === 'await_tool' || step.kind === 'await_approval'
-    ? { events: state.events, usage: state.usage, pending: step.pending, agent }
-    : { events: state.events, usage: state.usage, agent };
+  const made = { events: state.events, usage: state.usage, agent, modelCalls: state.modelCalls };
+  if (step.kind === 'await_tool' || step.kind === 'await_approval') return { ...made, pending: step.pending };
+  return step.kind === 'finish' ? { ...made, finish: step.reason } : { ...made, continues: true };
 }
 
-type EndStep = Extract<TurnStep, { kind: 'await_tool' | 'await_approval' | 'finish' }>;
+type EndStep = Extract<TurnStep, { kind: 'await_tool' | 'await_approval' | 'finish' }> | Extract<TurnStep, { kind: 'ask_model' }>;
 
 /**
  * Drives one state to its end: the stretch's, or (called again for a
  * delegate step) a delegate's, whose end is fed back to its caller.
  */
-async function drive(deps: RoundsDeps, rules: TurnRules, first: TurnState): Promise<{ state: TurnState; step: EndStep }> {
+async function drive(deps: RoundsDeps, rules: TurnRules, first: TurnState, modelCallsAtMost?: number): Promise<{ state: TurnState; step: EndStep }> {
   const guardrail = deps.guardrailFor?.(first.agent);
   let state = first;
   let outcome: TurnOutcome = { kind: 'started' };
@@ -90,6 +106,8 @@ async function drive(deps: RoundsDeps, rules: TurnRules, first: TurnState): Prom
     const { step } = next;
     switch (step.kind) {
       case 'ask_model': {
+        // A round boundary: the state is committed as it is, and the next round asks from the session.
+        if (modelCallsAtMost !== undefined && state.modelCalls >= modelCallsAtMost) return { state, step };
         const reply = await askModel(deps.modelFor(step.agent), step.messages, step.tools);
         if (!guardrail) {
           outcome = { kind: 'model_replied', reply };
@@ -115,7 +133,7 @@ async function drive(deps: RoundsDeps, rules: TurnRules, first: TurnState): Prom
           break;
         }
         const delegated = await drive(deps, rules, opened.state);
-        // A delegate is never offered a slow tool, and refused one it calls: it only finishes.
+        // A delegate is never offered a slow tool, and refused one it calls: it only finishes (and has no round limit).
         if (delegated.step.kind !== 'finish') throw new Error(`delegate ${step.agent} ended waiting on a tool`);
         outcome = await delegatedOutcome(guardrail, rules, state, delegated.state, delegated.step.reason);
         break;

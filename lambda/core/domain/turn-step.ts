@@ -60,6 +60,13 @@ export interface TurnRules {
   readonly limits: SessionLimits;
   readonly policy: ToolPolicy;
   readonly agents: AgentDirectory;
+  /**
+   * A background turn's limit of model calls of the session's agent, in
+   * place of the synchronous turn's maxToolRounds (delegates keep theirs).
+   * Each round commits on its own, so the call limit and the commit's room
+   * hold per round.
+   */
+  readonly maxRounds?: number;
 }
 
 /** A result the turn decided without running a tool (refused, invalid input, limit reached), or a tool's (or delegate's) own output. */
@@ -102,8 +109,14 @@ export interface StretchStart {
   readonly agent: string;
   /** The events read with the header, newest first. */
   readonly loaded: readonly SessionEvent[];
-  /** New events that open this stretch, chained after the header: the user event, or an approval and a tool result. */
+  /**
+   * New events that open this stretch, chained after the header: the user
+   * event, or an approval and a tool result; none for a background turn's
+   * next round, which goes on from the session as committed.
+   */
   readonly opening: readonly SessionEvent[];
+  /** Model calls the session's agent made in this turn's earlier rounds (a background turn's): they count toward its round limit. */
+  readonly roundsBefore?: number;
   /** The time recorded on every event of the stretch. */
   readonly time: string;
   /** The request the stretch belongs to, and who sent it: a slow call made now records both. */
@@ -328,18 +341,18 @@ function afterReply(state: TurnState, reply: ModelReply, rules: TurnRules, refus
   const { limits } = rules;
   assertUsableReply(reply, limits);
   const agent = agentDefinition(rules.agents, state.agent);
-  const round = state.modelCalls;
-  const replyEvents = sealAfter(state, replyDrafts(reply, nextSeq(state.events), state.time), rules);
+  const round = (state.roundsBefore ?? 0) + state.modelCalls;
+  const replyEvents = sealAfter(state, replyDrafts(reply, nextSeq(state), state.time), rules);
   const replied: TurnState = {
     ...state,
     events: [...state.events, ...replyEvents],
     usage: addUsage(state.usage, reply.usage),
-    modelCalls: round + 1,
+    modelCalls: state.modelCalls + 1,
     callsRecorded: state.callsRecorded + reply.toolCalls.length,
   };
   if (reply.toolCalls.length === 0) return { state: replied, step: { kind: 'finish', reason: 'answered' } };
 
-  const maxToolRounds = agent.limits?.maxToolRounds ?? limits.maxToolRounds;
+  const maxToolRounds = depthOf(state) === 0 && rules.maxRounds !== undefined ? rules.maxRounds : (agent.limits?.maxToolRounds ?? limits.maxToolRounds);
   const limitReached =
     round >= maxToolRounds
       ? `the turn's limit of ${maxToolRounds} tool rounds was reached; answer with what you have`
@@ -382,7 +395,7 @@ function afterDelegate(state: TurnState, outcome: Extract<TurnOutcome, { kind: '
   if (!running || toolRound.results.some((result) => result.toolCallId === toolCallId)) {
     throw new Error(`no delegate was running for tool call ${JSON.stringify(toolCallId)}`);
   }
-  if (delegate.events[0]?.prevHash !== rest.events[rest.events.length - 1].hash) {
+  if (delegate.events[0]?.prevHash !== chainEnd(rest).hash) {
     throw new Error("the delegate's events do not continue its caller's chain");
   }
   const answered: TurnState = {
@@ -428,7 +441,7 @@ function delegateOrEnd(state: TurnState, round: SettledRound, results: readonly 
 function delegateState(caller: TurnState, round: SettledRound, settled: Extract<SettledCall, { kind: 'delegate' }>, rules: TurnRules): TurnState {
   const definition = agentDefinition(rules.agents, settled.agent);
   const depth = depthOf(caller) + 1;
-  const last = caller.events[caller.events.length - 1];
+  const last = chainEnd(caller);
   const request: EventDraft = {
     seq: last.seq + 1,
     type: 'user',
@@ -472,7 +485,7 @@ function delegateState(caller: TurnState, round: SettledRound, settled: Extract<
 /** Appends the round's results in the order of the calls, then waits for the slow call, hands over, ends at the limit, or asks again. */
 function endRound(state: TurnState, round: SettledRound, results: readonly DecidedResult[], limitReached: boolean, rules: TurnRules): TurnTransition {
   const byId = new Map(results.map((result) => [result.toolCallId, result]));
-  let seq = nextSeq(state.events);
+  let seq = nextSeq(state);
   const drafts = round.calls.flatMap((settled) => {
     const result = settled.kind === 'decided' ? settled.result : byId.get(settled.call.id);
     return result ? [toolResultDraft(settled.call, result.output, seq++, result.actor, state.time)] : [];
@@ -490,7 +503,7 @@ function endRound(state: TurnState, round: SettledRound, results: readonly Decid
 /** The session goes to `handoff.agent` from its next turn: the handoff event, then the acknowledgment the turn answers with. */
 function handOver(state: TurnState, handoff: NonNullable<SettledRound['handoff']>, rules: TurnRules): TurnTransition {
   const target = agentDefinition(rules.agents, handoff.agent);
-  const seq = nextSeq(state.events);
+  const seq = nextSeq(state);
   const acknowledgment = handoffAcknowledgment(target);
   const drafts: EventDraft[] = [
     handoffDraft(state.agent, target.name, handoff.call, seq, state.time),
@@ -583,8 +596,17 @@ function callerOf(state: TurnState): ToolCaller {
   return { actor: state.requestedBy, agent: state.agent };
 }
 
-function nextSeq(events: readonly SessionEvent[]): number {
-  return events[events.length - 1].seq + 1;
+/**
+ * Where the state's chain ends: its newest event, or (a stretch that opened
+ * with no new event: a background turn's next round) the session's own end.
+ */
+export function chainEnd(state: Pick<TurnState, 'events' | 'header'>): { readonly seq: number; readonly hash: string } {
+  const last = state.events[state.events.length - 1];
+  return last ? { seq: last.seq, hash: last.hash } : { seq: state.header.lastSeq, hash: state.header.lastHash };
+}
+
+function nextSeq(state: Pick<TurnState, 'events' | 'header'>): number {
+  return chainEnd(state).seq + 1;
 }
 
 /** Seals drafts onto the end of the state's chain, each marked with the state's agent, its version and depth. */
@@ -592,7 +614,7 @@ function sealAfter(state: TurnState, drafts: readonly EventDraft[], rules: TurnR
   const stamp = stampOf(agentDefinition(rules.agents, state.agent), depthOf(state));
   return sealEvents(
     drafts.map((draft) => ({ ...draft, ...stamp })),
-    state.events[state.events.length - 1].hash,
+    chainEnd(state).hash,
   );
 }
 

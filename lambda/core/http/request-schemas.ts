@@ -52,6 +52,8 @@ export const turnBodySchema = z.strictObject({
     .string()
     .min(1, { message: 'must not be empty' })
     .refine((text) => !LONE_SURROGATE.test(text), { message: 'must be valid Unicode (it holds a lone surrogate)' }),
+  /** `sync` (the default): the turn runs inside this call; `background`: it runs as the agent loop's execution (202). */
+  mode: z.enum(['sync', 'background'], { message: 'must be "sync" or "background"' }).optional(),
 });
 export type TurnBody = z.infer<typeof turnBodySchema>;
 
@@ -75,6 +77,9 @@ export const noQuerySchema = z.strictObject({});
 
 export const sessionPathSchema = z.strictObject({ sessionId: idSchema });
 
+/** `/sessions/{sessionId}/turns/{requestId}[/cancel]`. */
+export const turnPathSchema = z.strictObject({ sessionId: idSchema, requestId: idSchema });
+
 /** Tool-call ids are the model's: printable ASCII without spaces, bounded. */
 const TOOL_CALL_ID_PATTERN = /^[\x21-\x7e]{1,256}$/;
 /** Room for a justification an auditor can read; small enough for the approval event and the task output. */
@@ -92,3 +97,13 @@ export const approvalBodySchema = z.strictObject({
     .refine((text) => !LONE_SURROGATE.test(text), { message: 'must be valid Unicode (it holds a lone surrogate)' }),
 });
 export type ApprovalBody = z.infer<typeof approvalBodySchema>;
+
+/** `POST /sessions/{sessionId}/turns/{requestId}/cancel`: why, for the log (optional). */
+export const cancelBodySchema = z.strictObject({
+  reason: z
+    .string()
+    .min(1, { message: 'must not be empty' })
+    .max(MAX_REASON_CHARS, { message: `must be at most ${MAX_REASON_CHARS} characters` })
+    .refine((text) => !LONE_SURROGATE.test(text), { message: 'must be valid Unicode (it holds a lone surrogate)' })
+    .optional(),
+});

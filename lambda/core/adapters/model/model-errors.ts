@@ -10,7 +10,25 @@ import { ModelError, StatehouseError } from '../../domain/errors';
 export function toModelError(operation: string, error: unknown): StatehouseError {
   // Already typed (a malformed reply found by the adapter itself): keep it.
   if (error instanceof StatehouseError) return error;
-  return new ModelError(`${operation} failed: ${describeFailure(error)}`, { cause: error });
+  return new ModelError(`${operation} failed: ${describeFailure(error)}`, { cause: error, transient: transienceOf(error) });
+}
+
+/** Throttling names the model services use (Bedrock, SageMaker Runtime), besides HTTP 429. */
+const THROTTLING_NAMES = new Set(['ThrottlingException', 'TooManyRequestsException', 'ServiceQuotaExceededException']);
+
+/**
+ * Whether asking again may succeed: throttled (429, a throttling exception),
+ * or unavailable (5xx, a timeout, a lost connection). A 4xx other than 429
+ * will fail again the same way.
+ */
+function transienceOf(error: unknown): ModelError['transient'] {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const fields = error as SdkErrorFields;
+  const status = positiveInteger(fields.$metadata?.httpStatusCode);
+  const name = identifier(fields.name);
+  if (status === 429 || (name !== undefined && THROTTLING_NAMES.has(name))) return 'throttled';
+  if ((status !== undefined && status >= 500) || name === 'TimeoutError' || networkCode(fields) !== undefined) return 'unavailable';
+  return undefined;
 }
 
 /** A reply the adapter cannot use; `problem` describes its shape, never its content. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { RoundEvent, RoundFailedEvent } from '../../../../lib/contract/agent-loop';
 import type { JsonValue } from '../../domain/canonical-json';
 import type { ApprovalDecision, ResumeTurnEvent, ToolErrorCode, ToolRunOutput } from '../../../../lib/contract/workflow-contract';
 
@@ -40,3 +41,22 @@ export const resumeTurnEventSchema = z
     decision: approvalDecisionSchema.nullish(),
   })
   .transform(({ decision, ...rest }): ResumeTurnEvent => (decision ? { ...rest, decision } : rest));
+
+const loopFields = {
+  tenant: z.string().min(1),
+  session: z.string().min(1),
+  requestId: z.string().min(1),
+  round: z.number().int().min(0),
+};
+
+/** The agent loop's Round payload (lib/contract/agent-loop.ts); `resume` may be null as well as absent. */
+export const roundEventSchema = z
+  .strictObject({ kind: z.literal('statehouse.round'), ...loopFields, resume: resumeTurnEventSchema.nullish() })
+  .transform(({ resume, ...rest }): RoundEvent => (resume ? { ...rest, resume } : rest));
+
+/** The agent loop's RoundFailed payload: the Catch's `Error` and `Cause`. */
+export const roundFailedEventSchema = z.strictObject({
+  kind: z.literal('statehouse.round-failed'),
+  ...loopFields,
+  failure: z.object({ Error: z.string(), Cause: z.string().optional() }),
+}) satisfies z.ZodType<RoundFailedEvent>;

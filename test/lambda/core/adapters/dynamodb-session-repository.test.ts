@@ -48,6 +48,7 @@ function append(header: SessionHeader, drafts: Omit<EventDraft, 'seq' | 'time' |
     expiresAt: header.expiresAt,
     updatedAt: TIME,
     pendingTool: undefined,
+    activeTurn: undefined,
   };
   const next: SessionHeader = { ...header, ...update, version: header.version + 1 };
   return { events, update, next };

@@ -29,3 +29,28 @@ describe('toModelError', () => {
     expect(toModelError('op', busy)).toBe(busy);
   });
 });
+
+/** What the agent loop retries (lib/contract/agent-loop.ts): a throttled or unavailable backend, never a 4xx it will repeat. */
+describe('toModelError: whether asking again may succeed', () => {
+  const sdkError = (name: string, status?: number, code?: string) =>
+    Object.assign(new Error('What is the status of case 12?'), { name, ...(code ? { code } : {}), ...(status ? { $metadata: { httpStatusCode: status } } : {}) });
+
+  test.each([
+    ['ThrottlingException', 429, undefined, 'throttled'],
+    ['ThrottlingException', 400, undefined, 'throttled'],
+    ['ServiceQuotaExceededException', 400, undefined, 'throttled'],
+    ['Error', 429, undefined, 'throttled'],
+    ['InternalServerException', 500, undefined, 'unavailable'],
+    ['ServiceUnavailableException', 503, undefined, 'unavailable'],
+    ['ModelError', 424, undefined, undefined],
+    ['TimeoutError', undefined, undefined, 'unavailable'],
+    ['Error', undefined, 'ECONNRESET', 'unavailable'],
+    ['ValidationException', 400, undefined, undefined],
+    ['AccessDeniedException', 403, undefined, undefined],
+  ])('%s (HTTP %s, %s) is %s', (name, status, code, transient) => {
+    const error = toModelError('op', sdkError(name, status, code)) as ModelError;
+
+    expect(error).toBeInstanceOf(ModelError);
+    expect(error.transient).toBe(transient);
+  });
+});

@@ -1,0 +1,60 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import { agentGuardrails } from '../core/adapters/guardrail/agent-guardrails';
+import { guardrailClientConfig } from '../core/adapters/guardrail/bedrock-guardrail';
+import { systemClock } from '../core/adapters/system-clock';
+import { parseTenantMap } from '../core/http/caller';
+import { ENV } from '../../lib/contract/env-names';
+import { backgroundFromEnv } from '../core/wiring/agent-loop-wiring';
+import { agentModels, readAgentDirectory } from '../core/wiring/agent-wiring';
+import { readRuntimeEnv } from '../core/wiring/runtime-env';
+import { sessionRepositoryFromEnv } from '../core/wiring/session-store-wiring';
+import { readToolEnv, toolsFromEnv } from '../core/wiring/tool-wiring';
+import type { OrchestratorDeps } from './orchestrator-deps';
+
+/** How long one model call may take, and how often it is tried, in the function being wired. */
+export interface ModelCallSettings {
+  readonly requestTimeoutMs: number;
+  readonly maxAttempts: number;
+}
+
+/**
+ * The dependencies of the functions that run turns (the orchestrator and
+ * the agent loop's round function) from their environment, made once per
+ * execution environment (Powertools' pattern) and validated at cold start.
+ * The two functions differ only in how long a model call may take.
+ */
+export function orchestratorDepsFromEnv(model: ModelCallSettings): OrchestratorDeps {
+  const logger = new Logger();
+  const metrics = new Metrics();
+  const tracer = new Tracer();
+  const env = readRuntimeEnv(process.env);
+  // esbuild writes the definitions in place of this exact expression at bundle time (AgentOrchestrator,
+  // ENV.AGENT_DEFINITIONS); run from source (tests), it is an ordinary environment variable.
+  const bundledDefinitions = process.env.STATEHOUSE_AGENT_DEFINITIONS;
+  const agents = readAgentDirectory({ ...process.env, [ENV.AGENT_DEFINITIONS]: bundledDefinitions });
+  const modelFor = agentModels(agents, { region: env.region, fipsServices: env.fipsServices, ...model });
+  // The agents' guardrails (their bindings from ENV.AGENT_GUARDRAILS) on one client, tried as often as the model.
+  const guardrailFor = agentGuardrails(
+    agents,
+    new BedrockRuntimeClient(guardrailClientConfig({ region: env.region, fipsServices: env.fipsServices, maxAttempts: model.maxAttempts })),
+  );
+  const { loop, background } = backgroundFromEnv(process.env, env, tracer);
+  return {
+    sessions: sessionRepositoryFromEnv(env, tracer),
+    agents,
+    modelFor,
+    guardrailFor,
+    clock: systemClock,
+    tenants: parseTenantMap(process.env[ENV.TENANT_MAP]),
+    limits: env.limits,
+    tools: toolsFromEnv(readToolEnv(process.env), env, tracer),
+    ...(loop ? { loop } : {}),
+    background,
+    logContent: env.logContent,
+    logger,
+    metrics,
+  };
+}
