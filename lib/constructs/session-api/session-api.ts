@@ -94,7 +94,12 @@ export class SessionApi extends Construct {
     const session = sessions.addResource('{sessionId}');
     method(session, 'GET');
     method(session, 'DELETE');
-    method(session.addResource('turns'), 'POST');
+    const turns = session.addResource('turns');
+    method(turns, 'POST');
+    // A turn's progress and its cancel (background turns, lib/contract/agent-loop.ts).
+    const turn = turns.addResource('{requestId}');
+    method(turn, 'GET');
+    method(turn.addResource('cancel'), 'POST');
     method(session.addResource('verify'), 'GET');
     method(session.addResource('approvals'), 'POST');
 

@@ -45,7 +45,7 @@ export function apiEvent(request: ApiRequest): APIGatewayProxyEvent {
   return apiGatewayEvent({ ...request, caller: request.caller === undefined ? ALICE : request.caller, accountId: ACCOUNT, requestId: `api-${++serial}` });
 }
 
-/** The six routes, as a client calls them. */
+/** The session routes, as a client calls them. */
 export const api = {
   create: (body?: unknown, caller?: string | null) => apiEvent({ method: 'POST', resource: '/sessions', body, caller }),
   read: (sessionId: string, query?: Record<string, string>, caller?: string | null) =>
@@ -58,4 +58,8 @@ export const api = {
     apiEvent({ method: 'DELETE', resource: '/sessions/{sessionId}', pathParameters: { sessionId }, caller }),
   approve: (sessionId: string, body: unknown, caller?: string | null) =>
     apiEvent({ method: 'POST', resource: '/sessions/{sessionId}/approvals', pathParameters: { sessionId }, body, caller }),
+  readTurn: (sessionId: string, requestId: string, caller?: string | null) =>
+    apiEvent({ method: 'GET', resource: '/sessions/{sessionId}/turns/{requestId}', pathParameters: { sessionId, requestId }, caller }),
+  cancel: (sessionId: string, requestId: string, body?: unknown, caller?: string | null) =>
+    apiEvent({ method: 'POST', resource: '/sessions/{sessionId}/turns/{requestId}/cancel', pathParameters: { sessionId, requestId }, body, caller }),
 };

@@ -87,14 +87,16 @@ describe('SessionApi', () => {
 
   test('serves exactly the session routes', () => {
     // WHEN the methods' paths are rebuilt from the resources
-    // THEN they are the six session routes
+    // THEN they are the session routes the handler serves
     expect(routesOf(f.template, restApiId)).toEqual([
       'DELETE /sessions/{sessionId}',
       'GET /sessions/{sessionId}',
+      'GET /sessions/{sessionId}/turns/{requestId}',
       'GET /sessions/{sessionId}/verify',
       'POST /sessions',
       'POST /sessions/{sessionId}/approvals',
       'POST /sessions/{sessionId}/turns',
+      'POST /sessions/{sessionId}/turns/{requestId}/cancel',
     ]);
   });
 
