@@ -14,8 +14,13 @@ export type { OrchestratorDeps } from './orchestrator-deps';
  * written, safe to retry with the same requestId) rather than a gateway 504.
  */
 const MODEL_REQUEST_TIMEOUT_MS = 25_000;
+/** A turn answers within 27 s of its start, 2 s inside API Gateway's 29: past that, with an agent loop, it goes on in the background. */
+const ANSWER_WITHIN_MS = 27_000;
 
-const deps = orchestratorDepsFromEnv({ requestTimeoutMs: MODEL_REQUEST_TIMEOUT_MS, maxAttempts: 1 });
+const deps = {
+  ...orchestratorDepsFromEnv({ requestTimeoutMs: MODEL_REQUEST_TIMEOUT_MS, maxAttempts: 1 }),
+  syncBudget: { answerWithinMs: ANSWER_WITHIN_MS, modelCallMs: MODEL_REQUEST_TIMEOUT_MS },
+};
 
 const api = createHandler(deps);
 const resume = createResumeHandler(deps);

@@ -7,7 +7,7 @@ import type { Clock } from '../core/ports/clock';
 import type { Guardrail } from '../core/ports/guardrail';
 import type { ModelBackend } from '../core/ports/model-backend';
 import type { SessionRepository } from '../core/ports/session-repository';
-import type { TurnDeps } from '../core/domain/run-turn';
+import type { SyncOverflow, TurnDeps } from '../core/domain/run-turn';
 import type { OrchestratorTools } from '../core/wiring/tool-wiring';
 import type { AgentLoop } from '../core/ports/agent-loop';
 import type { BackgroundDeps, BackgroundSettings } from '../core/domain/background-turn';
@@ -37,6 +37,12 @@ export interface OrchestratorDeps {
   readonly loop?: AgentLoop;
   /** Background turns' limits. @default BACKGROUND_DEFAULTS */
   readonly background?: BackgroundSettings;
+  /**
+   * How long a synchronous turn may take (SyncOverflow, run-turn.ts): with a
+   * loop, a turn whose next model call would not fit moves to the background.
+   * @default none: a synchronous turn runs to its end inside the call
+   */
+  readonly syncBudget?: Pick<SyncOverflow, 'answerWithinMs' | 'modelCallMs'>;
 }
 
 /** What a turn needs of the orchestrator's dependencies: the same for API turns and resumed turns. */
@@ -49,7 +55,12 @@ export function turnDepsOf(deps: OrchestratorDeps): TurnDeps {
     clock: deps.clock,
     tools: deps.tools,
     limits: deps.limits,
+    ...(deps.loop && deps.syncBudget ? { overflow: { loop: deps.loop, background: backgroundSettingsOf(deps), ...deps.syncBudget } } : {}),
   };
+}
+
+function backgroundSettingsOf(deps: OrchestratorDeps): BackgroundSettings {
+  return deps.background ?? { deadlineSeconds: BACKGROUND_DEFAULTS.deadlineSeconds, maxRounds: BACKGROUND_DEFAULTS.maxRounds };
 }
 
 /** What a background turn needs: a turn's deps, the loop and its limits. Refused (400) where the target runs no agent loop. */
@@ -60,6 +71,6 @@ export function backgroundDepsOf(deps: OrchestratorDeps): BackgroundDeps {
   return {
     ...turnDepsOf(deps),
     loop: deps.loop,
-    background: deps.background ?? { deadlineSeconds: BACKGROUND_DEFAULTS.deadlineSeconds, maxRounds: BACKGROUND_DEFAULTS.maxRounds },
+    background: backgroundSettingsOf(deps),
   };
 }

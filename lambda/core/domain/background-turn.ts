@@ -112,8 +112,13 @@ function loopInput(tenant: string, session: string, active: ActiveTurn): AgentLo
 
 /** Starts (or starts again: idempotent) the loop's execution of a recorded turn. */
 async function startLoop(deps: BackgroundDeps, tenant: string, session: string, active: ActiveTurn): Promise<void> {
+  return startBackgroundLoop(deps.loop, tenant, session, active);
+}
+
+/** The same, for a synchronous turn that moved to the background (run-turn.ts). */
+export async function startBackgroundLoop(loop: AgentLoop, tenant: string, session: string, active: ActiveTurn): Promise<void> {
   try {
-    await deps.loop.start(active.executionName, loopInput(tenant, session, active));
+    await loop.start(active.executionName, loopInput(tenant, session, active));
   } catch (error) {
     if (error instanceof StatehouseError && !(error instanceof ToolWorkflowError)) throw error;
     throw new ToolWorkflowError('the turn was recorded, but the agent loop could not be started; retry the request with the same requestId', {

@@ -2,9 +2,9 @@ import { ttlSecondsOf } from '../../../lib/contract/session-limits';
 import type { SessionRepository } from '../ports/session-repository';
 import type { RequestMarkerWrite } from './idempotency';
 import { startPendingTool } from './pending-tool';
-import type { RecordedTurn, TurnHeaderUpdate } from './session-header';
+import type { ActiveTurn, RecordedTurn, TurnHeaderUpdate } from './session-header';
 import { headerUpdateFor, type RoundsOutcome } from './turn-plan';
-import { runModelRounds, type RoundsDeps, type RoundsInput } from './turn-rounds';
+import { runModelRounds, type RoundsDeps, type RoundsInput, type RoundsOptions } from './turn-rounds';
 
 export interface StretchDeps extends RoundsDeps {
   readonly sessions: SessionRepository;
@@ -38,10 +38,15 @@ export async function commitStretch<R extends StretchRecord>(
   input: RoundsInput,
   recordOf: (outcome: RoundsOutcome) => R,
   now: Date,
+  options: {
+    readonly rounds?: RoundsOptions;
+    /** The background turn the stretch leaves running (a synchronous turn out of time): its record on the header. */
+    readonly activeTurnOf?: (outcome: RoundsOutcome) => ActiveTurn | undefined;
+  } = {},
 ): Promise<CommittedStretch<R>> {
-  const outcome = await runModelRounds(deps, input);
+  const outcome = await runModelRounds(deps, input, options.rounds);
   const record = recordOf(outcome);
-  const headerUpdate = headerUpdateFor(input.header, outcome, record, now, ttlSecondsOf(deps.limits));
+  const headerUpdate = headerUpdateFor(input.header, outcome, record, now, ttlSecondsOf(deps.limits), options.activeTurnOf?.(outcome));
   const version = await deps.sessions.commitTurn(
     input.tenant,
     input.session,

@@ -1,4 +1,7 @@
 import type { Clock } from '../ports/clock';
+import type { AgentLoop } from '../ports/agent-loop';
+import type { ModelBackend } from '../ports/model-backend';
+import { agentLoopExecutionName, startBackgroundLoop, type BackgroundSettings } from './background-turn';
 import type { Guardrail } from '../ports/guardrail';
 import type { SessionRepository } from '../ports/session-repository';
 import { agentDefinition, sessionAgentOf, stampOf, type AgentModels } from './agents';
@@ -7,7 +10,7 @@ import { ForbiddenError, RequestRecordedError, SessionAwaitingError, SessionNotF
 import { isMessageOf, replayFromMarker, requestMarkerFor, reusedRequestId } from './idempotency';
 import { startPendingTool } from './pending-tool';
 import type { SessionEvent } from './session-event';
-import { isExpired, type RecordedTurn, type SessionHeader } from './session-header';
+import { isExpired, type ActiveTurn, type RecordedTurn, type SessionHeader } from './session-header';
 import { DEFAULT_SESSION_LIMITS, type SessionLimits } from '../../../lib/contract/session-limits';
 import { recordedTurnFor, userEventFor, type RoundsOutcome } from './turn-plan';
 import { validateTurnRequest, type TurnRequest } from './turn-request';
@@ -23,6 +26,34 @@ export interface TurnDeps extends AgentModels {
   readonly limits?: Partial<SessionLimits>;
   /** Each agent's guardrail (turn-rounds.ts). @default none: nothing is checked and no guardrail is called */
   guardrailFor?(agent: string): Guardrail | undefined;
+  /** Where a synchronous turn out of time goes on. @default none: it runs to its end inside the call */
+  readonly overflow?: SyncOverflow;
+}
+
+/**
+ * A synchronous turn that runs out of time goes on as a background turn
+ * (background-turn.ts) instead of failing at API Gateway's limit: before
+ * each model call after the first, the turn asks whether the call still
+ * fits, and if not commits what it has, starts the agent loop and answers
+ * 202 with the turn's address.
+ */
+export interface SyncOverflow {
+  readonly loop: AgentLoop;
+  readonly background: BackgroundSettings;
+  /** When the caller must have its answer, from the turn's start (API Gateway's 29 s, less a margin). */
+  readonly answerWithinMs: number;
+  /** The longest one model call may take (its request timeout). */
+  readonly modelCallMs: number;
+}
+
+/**
+ * How long the next model call is taken to need: twice the slowest of this
+ * turn so far plus a second, never more than its timeout. A guess on
+ * purpose: asking only when the full timeout still fits would send nearly
+ * every turn with tools to the background.
+ */
+export function nextCallEstimateMs(slowestCallMs: number, modelCallMs: number): number {
+  return Math.min(modelCallMs, 2 * slowestCallMs + 1000);
 }
 
 /**
@@ -64,23 +95,90 @@ export async function runTurn(deps: TurnDeps, request: TurnRequest): Promise<Tur
   const agent = agentDefinition(deps.agents, sessionAgentOf(header, deps.agents));
   const time = now.toISOString();
   const userEvent = userEventFor(header, request, time, stampOf(agent, 0));
+  const overflow = deps.overflow;
+  const executionName = agentLoopExecutionName(tenant, session, request.requestId);
+  const deadline = overflow ? new Date(now.getTime() + overflow.background.deadlineSeconds * 1000).toISOString() : '';
+  const activeTurnOf = (rounds: RoundsOutcome): ActiveTurn | undefined =>
+    rounds.continues
+      ? {
+          requestId: request.requestId,
+          requestedBy: request.actor,
+          turnSeq: userEvent.seq,
+          status: 'running',
+          rounds: rounds.modelCalls ?? 0,
+          startRound: rounds.modelCalls ?? 0,
+          usage: rounds.usage,
+          deadline,
+          executionName,
+        }
+      : undefined;
   const recordOf = (rounds: RoundsOutcome) => {
-    const turn = recordedTurnFor(header, rounds, userEvent.seq, rounds.usage);
-    return { requestId: request.requestId, turn, marker: { kind: 'first' as const, marker: requestMarkerFor(request.requestId, turn, rounds.events) } };
+    const recorded = recordedTurnFor(header, rounds, userEvent.seq, rounds.usage);
+    const active = activeTurnOf(rounds);
+    const turn = active ? { ...recorded, result: { ...recorded.result, status: 'running' as const } } : recorded;
+    const progress = active ? { status: 'running' as const, rounds: active.rounds, deadline } : undefined;
+    return { requestId: request.requestId, turn, marker: { kind: 'first' as const, marker: requestMarkerFor(request.requestId, turn, rounds.events, progress) } };
   };
+  const timing = overflow ? timedModels(deps, overflow, now) : undefined;
   try {
     const { outcome, record } = await commitStretch(
-      { sessions: deps.sessions, agents: deps.agents, modelFor: (name) => deps.modelFor(name), guardrailFor: (name) => deps.guardrailFor?.(name), tools: deps.tools, limits },
+      {
+        sessions: deps.sessions,
+        agents: deps.agents,
+        modelFor: timing ? timing.modelFor : (name) => deps.modelFor(name),
+        guardrailFor: (name) => deps.guardrailFor?.(name),
+        tools: deps.tools,
+        limits,
+      },
       { tenant, session, header, agent: agent.name, loaded: events, opening: [userEvent], time, requestId: request.requestId, requestedBy: request.actor },
       recordOf,
       now,
+      { rounds: timing ? { stopBeforeAsk: timing.outOfTime } : {}, activeTurnOf },
     );
-    return turnResultFromEvents(request.requestId, record.turn, outcome.events, false);
+    const result = turnResultFromEvents(request.requestId, record.turn, outcome.events, false);
+    const active = activeTurnOf(outcome);
+    if (!active || !overflow) return result;
+    await startBackgroundLoop(overflow.loop, tenant, session, active);
+    return { ...result, background: movedToBackground(session, active) };
   } catch (error) {
     // An earlier attempt of this request committed (too long ago for the recent map, or just now, concurrently).
     if (error instanceof RequestRecordedError) return replayFromMarker(error.marker, request.message);
     throw error;
   }
+}
+
+/** The models of the turn, each call timed by the turn's clock, and whether the next call still fits the caller's wait. */
+function timedModels(deps: TurnDeps, overflow: SyncOverflow, start: Date) {
+  let slowest = 0;
+  return {
+    modelFor(name: string): ModelBackend {
+      const model = deps.modelFor(name);
+      return {
+        async chat(messages, tools) {
+          const asked = deps.clock.now().getTime();
+          try {
+            return await model.chat(messages, tools);
+          } finally {
+            slowest = Math.max(slowest, deps.clock.now().getTime() - asked);
+          }
+        },
+      };
+    },
+    outOfTime(): boolean {
+      const elapsed = deps.clock.now().getTime() - start.getTime();
+      return elapsed + nextCallEstimateMs(slowest, overflow.modelCallMs) > overflow.answerWithinMs;
+    },
+  };
+}
+
+/** What a synchronous turn that moved to the background tells its caller. */
+function movedToBackground(session: string, active: ActiveTurn): NonNullable<TurnResult['background']> {
+  return {
+    requestId: active.requestId,
+    status: 'running',
+    rounds: active.rounds,
+    message: `the turn ran out of time for one call and continues in the background; follow it at GET /sessions/${session}/turns/${active.requestId}`,
+  };
 }
 
 /**
@@ -113,5 +211,10 @@ async function replayTurn(
   if (pending && pending.requestId === request.requestId && deps.tools) {
     await startPendingTool(deps.tools.slowTools, request.tenant, request.session, pending);
   }
-  return turnResultFromEvents(request.requestId, recorded, events, true);
+  const result = turnResultFromEvents(request.requestId, recorded, events, true);
+  const active = header.activeTurn;
+  if (active?.requestId !== request.requestId || !deps.overflow) return result;
+  // It moved to the background: in case the first attempt stopped between its commit and the loop's start.
+  await startBackgroundLoop(deps.overflow.loop, request.tenant, request.session, active);
+  return { ...result, background: movedToBackground(request.session, active) };
 }

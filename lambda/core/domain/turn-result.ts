@@ -22,6 +22,8 @@ export interface TurnResult {
   readonly replayed: boolean;
   /** What a guardrail blocked or masked in the turn, in order (names only, never the text). Absent when it changed nothing. */
   readonly guardrail?: readonly GuardrailNotice[];
+  /** Set when the turn ran out of time and continues in the background (status `running`): where to follow it. */
+  readonly background?: { readonly requestId: string; readonly status: 'running'; readonly rounds: number; readonly message: string };
 }
 
 /** Rebuilds a turn's result from its events. Throws when an event of the turn is missing: the log is then damaged. */

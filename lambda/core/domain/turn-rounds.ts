@@ -52,6 +52,13 @@ export interface RoundsOptions {
    * agent loop asks for the next round. @default no stop: the stretch runs to its end
    */
   readonly modelCallsAtMost?: number;
+  /**
+   * Asked before each model call of the session's agent after its first:
+   * true stops the stretch there, at a round boundary, as modelCallsAtMost
+   * does (a synchronous turn out of time moves to the background).
+   * @default never
+   */
+  readonly stopBeforeAsk?: () => boolean;
   /** A background turn's limit of model calls (TurnRules.maxRounds). */
   readonly maxRounds?: number;
 }
@@ -83,7 +90,7 @@ export async function runModelRounds(deps: RoundsDeps, input: RoundsInput, optio
     if (opening.kind === 'blocked') return opening.outcome;
     start = opening.start;
   }
-  const { state, step } = await drive(deps, rules, startStretch(start), options.modelCallsAtMost);
+  const { state, step } = await drive(deps, rules, startStretch(start), options);
   const agent = state.handoffTo ?? state.agent;
   const made = { events: state.events, usage: state.usage, agent, modelCalls: state.modelCalls };
   if (step.kind === 'await_tool' || step.kind === 'await_approval') return { ...made, pending: step.pending };
@@ -96,7 +103,12 @@ type EndStep = Extract<TurnStep, { kind: 'await_tool' | 'await_approval' | 'fini
  * Drives one state to its end: the stretch's, or (called again for a
  * delegate step) a delegate's, whose end is fed back to its caller.
  */
-async function drive(deps: RoundsDeps, rules: TurnRules, first: TurnState, modelCallsAtMost?: number): Promise<{ state: TurnState; step: EndStep }> {
+async function drive(
+  deps: RoundsDeps,
+  rules: TurnRules,
+  first: TurnState,
+  boundary: Pick<RoundsOptions, 'modelCallsAtMost' | 'stopBeforeAsk'> = {},
+): Promise<{ state: TurnState; step: EndStep }> {
   const guardrail = deps.guardrailFor?.(first.agent);
   let state = first;
   let outcome: TurnOutcome = { kind: 'started' };
@@ -107,7 +119,9 @@ async function drive(deps: RoundsDeps, rules: TurnRules, first: TurnState, model
     switch (step.kind) {
       case 'ask_model': {
         // A round boundary: the state is committed as it is, and the next round asks from the session.
+        const { modelCallsAtMost, stopBeforeAsk } = boundary;
         if (modelCallsAtMost !== undefined && state.modelCalls >= modelCallsAtMost) return { state, step };
+        if (stopBeforeAsk && state.modelCalls > 0 && stopBeforeAsk()) return { state, step };
         const reply = await askModel(deps.modelFor(step.agent), step.messages, step.tools);
         if (!guardrail) {
           outcome = { kind: 'model_replied', reply };

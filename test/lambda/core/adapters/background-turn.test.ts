@@ -325,3 +325,61 @@ describe('ending a background turn early', () => {
     await expect(readTurn(deps(ScriptedModel.answering()), { ...ids, requestId: 'r-none', actor: 'alice' })).rejects.toMatchObject({ httpStatus: 404, code: 'TurnNotFound' });
   });
 });
+
+describe('a synchronous turn out of time', () => {
+  /** A clock the scripted model moves on: each model call "takes" `callMs`. */
+  function slowModelClock(callMs: number, ...replies: ReturnType<typeof reply>[]) {
+    let offset = 0;
+    const clock: Clock = { now: () => new Date(Date.now() + offset) };
+    let call = 0;
+    const model = ScriptedModel.responding(() => {
+      offset += callMs;
+      const next = replies[call++];
+      if (!next) throw new Error('the scripted model has no more replies');
+      return next;
+    });
+    return { clock, model };
+  }
+
+  test('moves to the background before a model call that would not fit: 202, what it did kept, the loop goes on from there', async () => {
+    const ids = await newSession();
+    const { clock, model } = slowModelClock(
+      8_000,
+      reply('Looking once.', [lookup('c1')]),
+      reply('Looking twice.', [lookup('c2')]),
+      reply('FOIA-9 is open.'),
+    );
+    const background = deps(model, { clock });
+    const sync = { ...background, overflow: { loop: background.loop, background: background.background, answerWithinMs: 27_000, modelCallMs: 25_000 } };
+
+    // 8 s for the first call; the second is expected to take at most 2 x 8 + 1 = 17 s: 8 + 17 fits in 27, so it is asked.
+    // After it, 16 + 17 does not: the turn commits two rounds and moves to the background.
+    const result = await runTurn(sync, turn(ids, 'r-1', 'Check FOIA-9.'));
+
+    expect(result).toMatchObject({ status: 'running', reply: 'Looking twice.', background: { requestId: 'r-1', status: 'running', rounds: 2 } });
+    expect(result.background?.message).toContain(`GET /sessions/${ids.session}/turns/r-1`);
+    expect(model.prompts).toHaveLength(2);
+    const execution = sfn.executions(LOOP).find((entry) => entry.name === agentLoopExecutionName(ids.tenant, ids.session, 'r-1'));
+    expect(JSON.parse(execution!.input)).toEqual({ ...ids, requestId: 'r-1', round: 2 });
+    await expect(readTurn(background, { ...ids, requestId: 'r-1', actor: 'alice' })).resolves.toMatchObject({ status: 'running', rounds: 2 });
+
+    await expect(playRounds(background, ids, 'r-1', 2)).resolves.toEqual([{ status: 'done', round: 3 }]);
+
+    await expect(readTurn(background, { ...ids, requestId: 'r-1', actor: 'alice' })).resolves.toMatchObject({ status: 'completed', rounds: 3, reply: 'FOIA-9 is open.' });
+    // The client's retry of the request now gets the finished turn.
+    await expect(runTurn(sync, turn(ids, 'r-1', 'Check FOIA-9.'))).resolves.toMatchObject({ status: 'idle', reply: 'FOIA-9 is open.', replayed: true });
+    expect((await chainOf(ids)).events.map((event) => event.type)).toEqual([
+      'user', 'assistant', 'tool_call', 'tool_result', 'assistant', 'tool_call', 'tool_result', 'assistant',
+    ]);
+  });
+
+  test('a turn that fits answers as always: 200, no loop started', async () => {
+    const ids = await newSession();
+    const { clock, model } = slowModelClock(2_000, reply('Looking.', [lookup('c1')]), reply('Open.'));
+    const background = deps(model, { clock });
+    const sync = { ...background, overflow: { loop: background.loop, background: background.background, answerWithinMs: 27_000, modelCallMs: 25_000 } };
+
+    await expect(runTurn(sync, turn(ids, 'r-1', 'Check FOIA-9.'))).resolves.toMatchObject({ status: 'idle', reply: 'Open.' });
+    expect(sfn.executions(LOOP).some((entry) => entry.name === agentLoopExecutionName(ids.tenant, ids.session, 'r-1'))).toBe(false);
+  });
+});

@@ -74,7 +74,7 @@ function main(): void {
   // Announces phases around the real repository; every call goes through unchanged.
   const announcing: SessionRepository = Object.assign(Object.create(real) as SessionRepository, {
     load: async (...args: Parameters<SessionRepository['load']>) => {
-      const loaded = await real.load(...(args as [string, string, number, { resolvePayloads: true }]));
+      const loaded = await real.load(...(args as [string, string, number]));
       await say('LOADED');
       return loaded;
     },
