@@ -58,3 +58,20 @@ export function orchestratorDepsFromEnv(model: ModelCallSettings): OrchestratorD
     metrics,
   };
 }
+
+/**
+ * API Gateway's integration gives up after 29 s; the model call gets 25 s
+ * and one attempt, so a slow model ends in this function's own 502 (nothing
+ * written, safe to retry with the same requestId) rather than a gateway 504.
+ */
+const API_MODEL_REQUEST_TIMEOUT_MS = 25_000;
+/** A turn answers within 27 s of its start, 2 s inside API Gateway's 29: past that, with an agent loop, it goes on in the background. */
+const API_ANSWER_WITHIN_MS = 27_000;
+
+/** The dependencies of the functions behind the API (buffered and streaming). */
+export function apiDepsFromEnv(): OrchestratorDeps {
+  return {
+    ...orchestratorDepsFromEnv({ requestTimeoutMs: API_MODEL_REQUEST_TIMEOUT_MS, maxAttempts: 1 }),
+    syncBudget: { answerWithinMs: API_ANSWER_WITHIN_MS, modelCallMs: API_MODEL_REQUEST_TIMEOUT_MS },
+  };
+}

@@ -43,6 +43,11 @@ export interface OrchestratorDeps {
    * @default none: a synchronous turn runs to its end inside the call
    */
   readonly syncBudget?: Pick<SyncOverflow, 'answerWithinMs' | 'modelCallMs'>;
+  /**
+   * Where a streaming turn's text goes as it arrives (set per request by the
+   * streaming handler, stream-handler.ts). @default none: `stream: true` is refused (400)
+   */
+  readonly streamText?: (round: number, delta: string) => void;
 }
 
 /** What a turn needs of the orchestrator's dependencies: the same for API turns and resumed turns. */

@@ -3,7 +3,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { createSession } from '../core/domain/create-session';
 import { decideApproval } from '../core/domain/decide-approval';
-import { ForbiddenError, NoPendingApprovalError, SessionNotFoundError } from '../core/domain/errors';
+import { ForbiddenError, NoPendingApprovalError, SessionNotFoundError, ValidationError } from '../core/domain/errors';
 import { runTurn } from '../core/domain/run-turn';
 import { cancelTurn, enqueueTurn, readTurn } from '../core/domain/background-turn';
 import { isExpired, type SessionHeader } from '../core/domain/session-header';
@@ -97,6 +97,12 @@ export const sendTurnRoute: Route = async (event, caller, deps) => {
   const sessionId = sessionIdOf(event);
   parsePart(noQuerySchema, queryOf(event), 'query');
   const body = parsePart(turnBodySchema, readJsonBody(event), 'body');
+  if (body.stream && body.mode === 'background') {
+    throw new ValidationError('stream', 'streams a synchronous turn only; follow a background turn with GET /sessions/{id}/turns/{requestId} and its events with afterSeq');
+  }
+  if (body.stream && !deps.streamText) {
+    throw new ValidationError('stream', 'this deployment does not stream turns (configuration api.streaming, or the region has no Lambda response streaming); send the turn without "stream"');
+  }
   if (body.mode === 'background') {
     const turn = await enqueueTurn(backgroundDepsOf(deps), {
       tenant: caller.tenant,
@@ -110,6 +116,7 @@ export const sendTurnRoute: Route = async (event, caller, deps) => {
   const result = await runTurn(
     turnDepsOf(deps),
     { tenant: caller.tenant, session: sessionId, requestId: body.requestId, actor: caller.actor, message: body.message },
+    body.stream && deps.streamText ? { onText: deps.streamText } : {},
   );
   if (!result.replayed) {
     deps.metrics.addMetric('TurnsCompleted', MetricUnit.Count, 1);

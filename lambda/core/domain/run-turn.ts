@@ -70,7 +70,12 @@ export function nextCallEstimateMs(slowestCallMs: number, modelCallMs: number): 
  * returns the stored marker; or, while the session waits on a slow call, by
  * reading the marker (one GetItem) before refusing the turn.
  */
-export async function runTurn(deps: TurnDeps, request: TurnRequest): Promise<TurnResult> {
+export interface TurnOptions {
+  /** Each reply's text as it arrives (a streaming turn; RoundsOptions.onText). */
+  readonly onText?: (round: number, delta: string) => void;
+}
+
+export async function runTurn(deps: TurnDeps, request: TurnRequest, options: TurnOptions = {}): Promise<TurnResult> {
   const limits: SessionLimits = { ...DEFAULT_SESSION_LIMITS, ...deps.limits };
   validateTurnRequest(request, limits);
   const { tenant, session } = request;
@@ -133,7 +138,7 @@ export async function runTurn(deps: TurnDeps, request: TurnRequest): Promise<Tur
       { tenant, session, header, agent: agent.name, loaded: events, opening: [userEvent], time, requestId: request.requestId, requestedBy: request.actor },
       recordOf,
       now,
-      { rounds: timing ? { stopBeforeAsk: timing.outOfTime } : {}, activeTurnOf },
+      { rounds: { ...(timing ? { stopBeforeAsk: timing.outOfTime } : {}), ...(options.onText ? { onText: options.onText } : {}) }, activeTurnOf },
     );
     const result = turnResultFromEvents(request.requestId, record.turn, outcome.events, false);
     const active = activeTurnOf(outcome);
@@ -154,10 +159,10 @@ function timedModels(deps: TurnDeps, overflow: SyncOverflow, start: Date) {
     modelFor(name: string): ModelBackend {
       const model = deps.modelFor(name);
       return {
-        async chat(messages, tools) {
+        async chat(messages, tools, options) {
           const asked = deps.clock.now().getTime();
           try {
-            return await model.chat(messages, tools);
+            return await model.chat(messages, tools, options);
           } finally {
             slowest = Math.max(slowest, deps.clock.now().getTime() - asked);
           }

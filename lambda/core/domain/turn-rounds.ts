@@ -59,6 +59,14 @@ export interface RoundsOptions {
    * @default never
    */
   readonly stopBeforeAsk?: () => boolean;
+  /**
+   * The text of each reply of the session's agent as it arrives (a
+   * streaming turn): `round` counts the turn's model calls from 1. A
+   * guarded agent's text is passed on only once the guardrail checked it,
+   * whole, so nothing it would block or mask is ever sent. Delegates'
+   * replies are their callers' tool results, not streamed.
+   */
+  readonly onText?: (round: number, delta: string) => void;
   /** A background turn's limit of model calls (TurnRules.maxRounds). */
   readonly maxRounds?: number;
 }
@@ -107,7 +115,7 @@ async function drive(
   deps: RoundsDeps,
   rules: TurnRules,
   first: TurnState,
-  boundary: Pick<RoundsOptions, 'modelCallsAtMost' | 'stopBeforeAsk'> = {},
+  boundary: Pick<RoundsOptions, 'modelCallsAtMost' | 'stopBeforeAsk' | 'onText'> = {},
 ): Promise<{ state: TurnState; step: EndStep }> {
   const guardrail = deps.guardrailFor?.(first.agent);
   let state = first;
@@ -122,7 +130,10 @@ async function drive(
         const { modelCallsAtMost, stopBeforeAsk } = boundary;
         if (modelCallsAtMost !== undefined && state.modelCalls >= modelCallsAtMost) return { state, step };
         if (stopBeforeAsk && state.modelCalls > 0 && stopBeforeAsk()) return { state, step };
-        const reply = await askModel(deps.modelFor(step.agent), step.messages, step.tools);
+        const round = (state.roundsBefore ?? 0) + state.modelCalls + 1;
+        const onText = boundary.onText;
+        const streamed = onText && !guardrail ? (delta: string) => onText(round, delta) : undefined;
+        const reply = await askModel(deps.modelFor(step.agent), step.messages, step.tools, streamed);
         if (!guardrail) {
           outcome = { kind: 'model_replied', reply };
           break;
@@ -130,6 +141,7 @@ async function drive(
         // The step function would refuse a malformed reply too; refused here, it never reaches the guardrail.
         assertUsableReply(reply, deps.limits);
         const guarded = await guardReply(guardrail, reply);
+        if (onText && guarded.reply.text !== '') onText(round, guarded.reply.text);
         state = withInterventions(state, guarded.pending, stampOf(agentDefinition(rules.agents, state.agent), state.delegation?.depth ?? 0));
         outcome = { kind: 'model_replied', reply: guarded.reply, refused: guarded.refused };
         break;
@@ -244,9 +256,14 @@ async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T
   return results;
 }
 
-async function askModel(model: ModelBackend, messages: readonly ChatMessage[], tools: readonly ToolSpec[]): Promise<ModelReply> {
+async function askModel(
+  model: ModelBackend,
+  messages: readonly ChatMessage[],
+  tools: readonly ToolSpec[],
+  onText?: (delta: string) => void,
+): Promise<ModelReply> {
   try {
-    return await model.chat(messages, tools.length > 0 ? tools : undefined);
+    return await model.chat(messages, tools.length > 0 ? tools : undefined, onText ? { onText } : undefined);
   } catch (error) {
     if (error instanceof StatehouseError) throw error;
     throw new ModelError(`model backend failed: ${error instanceof Error ? error.message : String(error)}`, {

@@ -54,6 +54,8 @@ export const turnBodySchema = z.strictObject({
     .refine((text) => !LONE_SURROGATE.test(text), { message: 'must be valid Unicode (it holds a lone surrogate)' }),
   /** `sync` (the default): the turn runs inside this call; `background`: it runs as the agent loop's execution (202). */
   mode: z.enum(['sync', 'background'], { message: 'must be "sync" or "background"' }).optional(),
+  /** A synchronous turn's replies as server-sent events while they arrive, then the turn's result. */
+  stream: z.boolean({ message: 'must be true or false' }).optional(),
 });
 export type TurnBody = z.infer<typeof turnBodySchema>;
 

@@ -32,7 +32,17 @@ export interface ModelReply {
   readonly usage: TokenUsage;
 }
 
+/** How a caller that streams is told of a reply while it arrives. */
+export interface ChatOptions {
+  /**
+   * Called with each piece of the reply's text as the backend sends it,
+   * in order: their concatenation is the reply's `text`. A backend that
+   * cannot stream calls it once, with the whole text, before it returns.
+   */
+  readonly onText?: (delta: string) => void;
+}
+
 export interface ModelBackend {
   /** Throws on any failure; the turn maps it to a ModelError and writes nothing. */
-  chat(messages: readonly ChatMessage[], tools?: readonly ToolSpec[]): Promise<ModelReply>;
+  chat(messages: readonly ChatMessage[], tools?: readonly ToolSpec[], options?: ChatOptions): Promise<ModelReply>;
 }

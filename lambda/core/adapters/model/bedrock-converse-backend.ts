@@ -1,8 +1,8 @@
-import { ConverseCommand, type BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
-import type { ChatMessage, ModelBackend, ModelReply, ToolSpec } from '../../ports/model-backend';
-import { parseConverseResponse, toConverseInput, toToolConfig } from './converse-format';
+import { ConverseCommand, ConverseStreamCommand, type BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import type { ChatMessage, ChatOptions, ModelBackend, ModelReply, ToolSpec } from '../../ports/model-backend';
+import { ConverseStreamAssembler, parseConverseResponse, toConverseInput, toToolConfig } from './converse-format';
 import { DEFAULT_MAX_OUTPUT_TOKENS } from './model-defaults';
-import { toModelError } from './model-errors';
+import { malformedReply, toModelError } from './model-errors';
 import { assertModelIdAllowed } from './model-id-policy';
 import { withUsage, type ParsedReply } from './reply-usage';
 
@@ -41,24 +41,32 @@ export class BedrockConverseBackend implements ModelBackend {
     this.operation = `Bedrock Converse with ${props.modelId}`;
   }
 
-  async chat(messages: readonly ChatMessage[], tools?: readonly ToolSpec[]): Promise<ModelReply> {
+  async chat(messages: readonly ChatMessage[], tools?: readonly ToolSpec[], options: ChatOptions = {}): Promise<ModelReply> {
     const { system, messages: converseMessages } = toConverseInput(messages);
     const toolConfig = toToolConfig(tools);
+    const input = {
+      modelId: this.modelId,
+      messages: converseMessages,
+      ...(system.length > 0 ? { system } : {}),
+      ...(toolConfig ? { toolConfig } : {}),
+      inferenceConfig: {
+        maxTokens: this.maxTokens,
+        ...(this.temperature === undefined ? {} : { temperature: this.temperature }),
+      },
+    };
     let reply: ParsedReply;
     try {
-      const response = await this.client.send(
-        new ConverseCommand({
-          modelId: this.modelId,
-          messages: converseMessages,
-          ...(system.length > 0 ? { system } : {}),
-          ...(toolConfig ? { toolConfig } : {}),
-          inferenceConfig: {
-            maxTokens: this.maxTokens,
-            ...(this.temperature === undefined ? {} : { temperature: this.temperature }),
-          },
-        }),
-      );
-      reply = parseConverseResponse(this.operation, response);
+      if (options.onText) {
+        // ConverseStream: the same request, the reply as events (docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ConverseStream.html).
+        const response = await this.client.send(new ConverseStreamCommand(input));
+        if (!response.stream) throw malformedReply(this.operation, 'the response has no stream');
+        const assembler = new ConverseStreamAssembler(this.operation, options.onText);
+        // Exceptions in the stream (throttling, modelStreamError, ...) are thrown by the iterator.
+        for await (const event of response.stream) assembler.push(event);
+        reply = assembler.finish();
+      } else {
+        reply = parseConverseResponse(this.operation, await this.client.send(new ConverseCommand(input)));
+      }
     } catch (error) {
       throw toModelError(this.operation, error);
     }

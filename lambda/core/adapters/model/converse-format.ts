@@ -1,4 +1,5 @@
 import type {
+  ConverseStreamOutput,
   ContentBlock,
   ConverseResponse,
   Message,
@@ -97,4 +98,56 @@ function toTokenUsage(usage: ConverseResponse['usage']): TokenUsage | undefined 
   // Cached prompt tokens are reported apart from inputTokens; the model still read them.
   const cached = (usage.cacheReadInputTokens ?? 0) + (usage.cacheWriteInputTokens ?? 0);
   return { input: usage.inputTokens + cached, output: usage.outputTokens };
+}
+
+/**
+ * Assembles a ConverseStream reply from its events: text deltas joined (each
+ * passed on as it arrives), a toolUse block's input from the JSON pieces of
+ * its deltas, the usage from the metadata event. The same reply as
+ * parseConverseResponse gives for the same answer unstreamed.
+ */
+export class ConverseStreamAssembler {
+  private text = '';
+  private usage: ConverseResponse['usage'];
+  private readonly blocks = new Map<number, { id?: string; name?: string; input: string }>();
+
+  constructor(
+    private readonly operation: string,
+    private readonly onText?: (delta: string) => void,
+  ) {}
+
+  push(event: ConverseStreamOutput): void {
+    if (event.contentBlockStart?.start?.toolUse) {
+      const { toolUseId, name } = event.contentBlockStart.start.toolUse;
+      this.blocks.set(event.contentBlockStart.contentBlockIndex ?? this.blocks.size, { id: toolUseId, name, input: '' });
+    } else if (event.contentBlockDelta?.delta) {
+      const { delta, contentBlockIndex } = event.contentBlockDelta;
+      if (typeof delta.text === 'string' && delta.text !== '') {
+        this.text += delta.text;
+        this.onText?.(delta.text);
+      } else if (delta.toolUse && typeof delta.toolUse.input === 'string') {
+        const block = this.blocks.get(contentBlockIndex ?? -1);
+        if (!block) throw malformedReply(this.operation, `a tool input arrived for block ${contentBlockIndex ?? '?'}, which did not start as a tool use`);
+        block.input += delta.toolUse.input;
+      }
+    } else if (event.metadata?.usage) {
+      this.usage = event.metadata.usage;
+    }
+  }
+
+  finish(): ParsedReply {
+    const toolCalls: ToolCall[] = [...this.blocks.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([, block], position) => {
+        if (!block.id || !block.name) throw malformedReply(this.operation, `tool use ${position + 1} has no id or no name`);
+        let input: JsonValue;
+        try {
+          input = (block.input === '' ? {} : JSON.parse(block.input)) as JsonValue;
+        } catch {
+          throw malformedReply(this.operation, `the input of tool use ${position + 1} is not JSON`);
+        }
+        return { id: block.id, name: block.name, input };
+      });
+    return { text: this.text, toolCalls, usage: toTokenUsage(this.usage) };
+  }
 }

@@ -57,7 +57,11 @@ export class ChatCompletionStreamAssembler {
   private usage: z.infer<typeof usageSchema> | undefined;
   private readonly toolCalls = new Map<number, PartialToolCall>();
 
-  constructor(private readonly operation: string) {}
+  constructor(
+    private readonly operation: string,
+    /** Each text delta as it is assembled (ChatOptions.onText). */
+    private readonly onText?: (delta: string) => void,
+  ) {}
 
   /** Feeds the bytes of one PayloadPart. */
   push(bytes: Uint8Array): void {
@@ -106,7 +110,10 @@ export class ChatCompletionStreamAssembler {
     if (chunk.usage) this.usage = chunk.usage;
     const delta = chunk.choices?.[0]?.delta;
     if (!delta) return;
-    if (delta.content) this.text += delta.content;
+    if (delta.content) {
+      this.text += delta.content;
+      this.onText?.(delta.content);
+    }
     for (const piece of delta.tool_calls ?? []) this.mergeToolCall(piece);
   }
 

@@ -3,7 +3,7 @@ import {
   InvokeEndpointWithResponseStreamCommand,
   type SageMakerRuntimeClient,
 } from '@aws-sdk/client-sagemaker-runtime';
-import type { ChatMessage, ModelBackend, ModelReply, ToolSpec } from '../../ports/model-backend';
+import type { ChatMessage, ChatOptions, ModelBackend, ModelReply, ToolSpec } from '../../ports/model-backend';
 import { DEFAULT_MAX_OUTPUT_TOKENS } from './model-defaults';
 import { malformedReply, toModelError } from './model-errors';
 import { chatCompletionRequest, parseChatCompletion } from './openai-chat';
@@ -46,16 +46,18 @@ export class SageMakerChatBackend implements ModelBackend {
     this.operation = `SageMaker endpoint ${props.endpointName}`;
   }
 
-  async chat(messages: readonly ChatMessage[], tools?: readonly ToolSpec[]): Promise<ModelReply> {
+  async chat(messages: readonly ChatMessage[], tools?: readonly ToolSpec[], options: ChatOptions = {}): Promise<ModelReply> {
+    // A caller that streams gets the endpoint's own stream, whatever `stream` says for other callers.
+    const stream = this.stream || options.onText !== undefined;
     const request = chatCompletionRequest(messages, tools, {
       maxTokens: this.maxTokens,
       temperature: this.temperature,
-      stream: this.stream,
+      stream,
     });
     const body = new TextEncoder().encode(JSON.stringify(request));
     let reply: ParsedReply;
     try {
-      reply = this.stream ? await this.invokeStreaming(body) : await this.invoke(body);
+      reply = stream ? await this.invokeStreaming(body, options.onText) : await this.invoke(body);
     } catch (error) {
       throw toModelError(this.operation, error);
     }
@@ -75,7 +77,7 @@ export class SageMakerChatBackend implements ModelBackend {
     return parseChatCompletion(this.operation, new TextDecoder('utf-8').decode(response.Body));
   }
 
-  private async invokeStreaming(body: Uint8Array): Promise<ParsedReply> {
+  private async invokeStreaming(body: Uint8Array, onText?: (delta: string) => void): Promise<ParsedReply> {
     const response = await this.client.send(
       new InvokeEndpointWithResponseStreamCommand({
         EndpointName: this.endpointName,
@@ -84,7 +86,7 @@ export class SageMakerChatBackend implements ModelBackend {
       }),
     );
     if (!response.Body) throw malformedReply(this.operation, 'the response has no stream');
-    const assembler = new ChatCompletionStreamAssembler(this.operation);
+    const assembler = new ChatCompletionStreamAssembler(this.operation, onText);
     // ModelStreamError and InternalStreamFailure events are thrown by the iterator.
     for await (const event of response.Body) {
       if (event.PayloadPart?.Bytes) assembler.push(event.PayloadPart.Bytes);

@@ -1,4 +1,4 @@
-import type { ChatMessage, ModelBackend, ModelReply, ToolCall, ToolSpec } from '../../../../lambda/core/ports/model-backend';
+import type { ChatMessage, ChatOptions, ModelBackend, ModelReply, ToolCall, ToolSpec } from '../../../../lambda/core/ports/model-backend';
 
 /** The one test double the project allows: a model that answers from a script. */
 export class ScriptedModel implements ModelBackend {
@@ -31,11 +31,13 @@ export class ScriptedModel implements ModelBackend {
     });
   }
 
-  async chat(messages: readonly ChatMessage[], tools?: readonly ToolSpec[]): Promise<ModelReply> {
+  async chat(messages: readonly ChatMessage[], tools?: readonly ToolSpec[], options?: ChatOptions): Promise<ModelReply> {
     this.prompts.push(messages);
     this.toolLists.push(tools);
     const step = this.respond(messages, this.prompts.length - 1);
     if (step instanceof Error) throw step;
+    // A caller that streams gets the text in pieces, word by word, as a streaming backend sends it.
+    if (options?.onText) for (const piece of step.text.match(/\S+\s*|\s+/g) ?? []) options.onText(piece);
     return step;
   }
 }
