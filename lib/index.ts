@@ -5,8 +5,11 @@
  */
 
 // Constructs
+export * from './constructs/agent-loop/agent-loop';
+export { agentLoopMachineName } from './constructs/agent-loop/agent-loop-defaults';
 export * from './constructs/agent-orchestrator/agent-orchestrator';
 export * from './constructs/approval-workflow/approval-workflow';
+export * from './constructs/approval-workflow/slow-tool-states';
 export * from './constructs/audit-trail/audit-trail';
 export * from './constructs/guardrail/guardrail';
 export * from './constructs/guardrail/guardrail-policies';
@@ -32,6 +35,7 @@ export { mergeProps } from './constructs/merge-props';
 // The contract shared by the constructs and the Lambda code
 export * from './contract/env-names';
 export * from './contract/agent';
+export * from './contract/agent-loop';
 export * from './contract/json';
 export * from './contract/model-backend-config';
 export * from './contract/reference-table';

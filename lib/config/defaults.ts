@@ -1,9 +1,10 @@
+import { BACKGROUND_DEFAULTS } from '../contract/agent-loop';
 import { CONFIGURABLE_SESSION_LIMITS, DEFAULT_SESSION_LIMITS } from '../contract/session-limits';
 import { TOOL_CATALOG } from '../tools/catalog';
 import type { ToolDeclaration } from '../contract/tool-declaration';
 import { checkCapability } from '../residency/capability-gate';
 import { FactStatus, INTERFACE_ENDPOINT_SERVICES } from '../residency/region-facts';
-import type { AgentSettings, ModelConfig, NeuronSchedule, NeuronServer, StatehouseSettings, TargetSettings } from './schema';
+import type { AgentSettings, BackgroundSettings, ModelConfig, NeuronSchedule, NeuronServer, StatehouseSettings, TargetSettings } from './schema';
 
 /**
  * The default configuration: named constants a fork can audit.
@@ -59,6 +60,16 @@ export const TARGET_DEFAULTS: Omit<TargetSettings, 'region' | 'residency'> = {
   session: Object.fromEntries(CONFIGURABLE_SESSION_LIMITS.map((limit) => [limit, DEFAULT_SESSION_LIMITS[limit]])) as TargetSettings['session'],
   // `enabled` left out: each target gets defaultEnabledTools() of its region. No per-tenant limits.
   tools: { policy: {} },
+};
+
+/**
+ * What a target's `background` gets unless it says otherwise: background
+ * turns on, with the contract's limits (the round function's own defaults).
+ */
+export const BACKGROUND_TURN_DEFAULTS: Required<BackgroundSettings> = {
+  enabled: true,
+  deadlineSeconds: BACKGROUND_DEFAULTS.deadlineSeconds,
+  maxRounds: BACKGROUND_DEFAULTS.maxRounds,
 };
 
 /**

@@ -2,6 +2,7 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { z } from 'zod';
 import { SAGEMAKER_ENDPOINT_NAME, SAGEMAKER_ENDPOINT_NAME_RULE } from '../contract/model-backend-config';
 import { AGENT_NAME_PATTERN, AGENT_NAME_RULE, MAX_INSTRUCTIONS_BYTES } from '../contract/agent';
+import { BACKGROUND_DEFAULTS, MAX_BACKGROUND_ROUNDS } from '../contract/agent-loop';
 import { SESSION_LIMIT_BOUNDS, type ConfigurableSessionLimit } from '../contract/session-limits';
 import { TOOL_CATALOG } from '../tools/catalog';
 import { MODEL_SIZES } from '../cost/neuron-throughput';
@@ -202,6 +203,37 @@ export const sessionSchema = z
   })
   .strict();
 
+/**
+ * Background turns (lib/contract/agent-loop.ts): the agent loop, a Standard
+ * state machine, runs a turn round by round with the round function. Unset
+ * fields take BACKGROUND_TURN_DEFAULTS (lib/config/defaults.ts).
+ */
+export const backgroundSchema = z
+  .object({
+    /** Deploy the agent loop and the round function. `false`: turns run within the API call only. @default true */
+    enabled: z.boolean({ message: 'must be true or false' }).optional(),
+    /** A turn's deadline; past it the turn ends `incomplete`, its work kept. @default BACKGROUND_DEFAULTS.deadlineSeconds */
+    deadlineSeconds: z
+      .number({ message: 'must be a number of seconds' })
+      .int({ message: 'must be a whole number of seconds' })
+      .min(1, { message: 'must be at least 1 second' })
+      .max(BACKGROUND_DEFAULTS.maxDeadlineSeconds, {
+        message: `must be at most ${BACKGROUND_DEFAULTS.maxDeadlineSeconds} (a day: a background turn is one task, not a job queue); split longer work into several turns`,
+      })
+      .optional(),
+    /** Model calls one background turn may make. @default BACKGROUND_DEFAULTS.maxRounds */
+    maxRounds: z
+      .number({ message: 'must be a number of rounds' })
+      .int({ message: 'must be a whole number of rounds' })
+      .min(1, { message: 'must be at least 1 (a turn asks the model at least once)' })
+      .max(MAX_BACKGROUND_ROUNDS, {
+        message: `must be at most ${MAX_BACKGROUND_ROUNDS} (each round adds to the execution's history, which Step Functions caps); split longer work into several turns`,
+      })
+      .optional(),
+  })
+  .strict();
+export type BackgroundSettings = z.infer<typeof backgroundSchema>;
+
 const TENANT_ID = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { message: 'tenant ids are lowercase letters, digits and hyphens (max 63)' });
 
 /** Names of the tools in lib/tools/catalog.ts: the only tools a target can enable. */
@@ -380,6 +412,8 @@ export const targetSchema = z
       z.array(z.string().regex(/^arn:[a-z-]+:iam::\d{12}:role\/[\w+=,.@\/-]+$/, { message: 'must be an IAM role ARN' })).min(1),
     ),
     session: sessionSchema,
+    /** Background turns: the agent loop and its limits. @default BACKGROUND_TURN_DEFAULTS (enabled) */
+    background: backgroundSchema.optional(),
     /** The tools of lib/tools/catalog.ts this target runs, and who may call them. */
     tools: toolsSchema,
     /**

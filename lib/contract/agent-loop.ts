@@ -95,3 +95,11 @@ export const BACKGROUND_DEFAULTS = {
   /** The longest one model call of a round may take before it counts as failed (and is retried). */
   modelTimeoutSeconds: 120,
 } as const;
+
+/**
+ * The most rounds a target may configure (`background.maxRounds`). A round
+ * is a model call and about ten events of the execution's history, which
+ * Step Functions caps at 25,000 per Standard execution; 500 rounds, retries
+ * and slow calls included, stay well below it.
+ */
+export const MAX_BACKGROUND_ROUNDS = 500;

@@ -1,6 +1,8 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { AgentLoop } from '../constructs/agent-loop/agent-loop';
+import { agentLoopMachineName } from '../constructs/agent-loop/agent-loop-defaults';
 import { AgentOrchestrator } from '../constructs/agent-orchestrator/agent-orchestrator';
 import { Guardrail } from '../constructs/guardrail/guardrail';
 import type { INeuronEndpoint } from '../constructs/neuron-endpoint/neuron-endpoint';
@@ -21,10 +23,12 @@ export interface RuntimeStackProps extends StackProps {
   readonly logRetention: logs.RetentionDays;
 }
 
-/** Stateless compute of one target: orchestrator, summarizer, tool workflows and the session API (DESTROY; redeploy freely). */
+/** Stateless compute of one target: orchestrator, summarizer, tool workflows, the agent loop and the session API (DESTROY; redeploy freely). */
 export class RuntimeStack extends Stack {
   public readonly agent: AgentOrchestrator;
   public readonly tools: ToolWorkflow;
+  /** The agent loop of background turns, unless the target turns them off (`background.enabled: false`). */
+  public readonly loop?: AgentLoop;
   public readonly api: SessionApi;
   /** The target's guardrails, by name (configuration `guardrails`). */
   public readonly guardrails: Readonly<Record<string, Guardrail>>;
@@ -49,6 +53,7 @@ export class RuntimeStack extends Stack {
       ...settings.models(props.neuronEndpoint, this.guardrails),
       tenants: settings.tenants,
       limits: settings.limits,
+      background: settings.background,
       fipsServices,
     });
 
@@ -70,6 +75,22 @@ export class RuntimeStack extends Stack {
     this.agent.addEnvironment(this.tools.orchestratorEnvironment);
     this.tools.grantOrchestration(this.agent.orchestrator.grantPrincipal);
 
+    if (this.agent.rounds && this.agent.background) {
+      // A background turn's rounds run fast tools themselves; its slow calls run in the loop.
+      this.tools.fast.grantStartSync(this.agent.rounds.grantPrincipal);
+      this.loop = new AgentLoop(this, 'Loop', {
+        // The slow tools, run with the approval workflow's states, functions and approval wait.
+        ...this.tools.slowCalls,
+        stateMachineName: agentLoopMachineName(settings.namePrefix),
+        roundFunction: this.agent.rounds.function,
+        deadline: this.agent.background.deadline,
+        encryptionKey: foundation.keys.data,
+        logsKey: foundation.keys.logs,
+        logGroupProps: { retention: props.logRetention },
+      });
+      this.agent.addAgentLoop(this.loop);
+    }
+
     // The configuration requires the endpoint (lib/config/load.ts); a fork without it gets the construct's own message.
     this.api = new SessionApi(this, 'Api', {
       handler: this.agent.orchestrator.function,
@@ -85,5 +106,6 @@ export class RuntimeStack extends Stack {
     });
     new CfnOutput(this, 'FastToolsStateMachineArn', { value: this.tools.fastMachineArn, description: 'Express workflow of fast tools' });
     new CfnOutput(this, 'SlowToolsStateMachineArn', { value: this.tools.slowMachineArn, description: 'Standard workflow of slow and approval-gated tools' });
+    if (this.loop) new CfnOutput(this, 'AgentLoopStateMachineArn', { value: this.loop.stateMachineArn, description: 'Standard workflow of background turns (the agent loop)' });
   }
 }

@@ -1,11 +1,12 @@
-import { TimeZone, type Environment } from 'aws-cdk-lib';
+import { Duration, TimeZone, type Environment } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { BACKGROUND_TURN_DEFAULTS } from '../config/defaults';
 import { ConfigError, targetToolPolicies } from '../config/load';
 import { dataResourcePrefix, permissionsBoundaryName, targetPrefix, trailName } from '../config/naming';
-import type { GuardrailSettings, ModelConfig, NeuronConfig, NeuronServer, TargetConfig } from '../config/schema';
+import type { BackgroundSettings, GuardrailSettings, ModelConfig, NeuronConfig, NeuronServer, TargetConfig } from '../config/schema';
 import type { GuardrailProps, IGuardrail } from '../constructs/guardrail/guardrail';
 import { PiiAction, PiiEntityType } from '../constructs/guardrail/guardrail-policies';
-import type { AgentProps, DeployedSessionLimits } from '../constructs/agent-orchestrator/agent-orchestrator';
+import type { AgentProps, BackgroundTurnProps, DeployedSessionLimits } from '../constructs/agent-orchestrator/agent-orchestrator';
 import { ModelBackend } from '../constructs/model-backend/model-backend';
 import { ScalingSchedule, ScalingScheduleError } from '../constructs/neuron-endpoint/endpoint-scaling';
 import { NeuronEndpointPropsError, type INeuronEndpoint, type NeuronEndpointProps } from '../constructs/neuron-endpoint/neuron-endpoint';
@@ -101,6 +102,8 @@ export interface RuntimeSettings {
   /** Tenant id → IAM role ARNs whose callers act for it. */
   readonly tenants: Readonly<Record<string, readonly string[]>>;
   readonly limits: DeployedSessionLimits;
+  /** Background turns' limits; none when the target turns them off (then no agent loop and no round function). */
+  readonly background?: Required<BackgroundTurnProps>;
   /** The enabled tools' declarations, from the kit's catalog (lib/tools/catalog.ts). */
   readonly tools: readonly ToolDeclaration[];
   /** The Cedar tool policy: the kit's default, the target's own files and `tools.policy`, validated by parseConfig. */
@@ -165,6 +168,7 @@ export function targetStacksProps(name: string, target: TargetConfig): TargetSta
       },
       tenants: target.tenants,
       limits: target.session,
+      background: backgroundTurns(target.background),
       // parseConfig accepts only catalog tools in tools.enabled.
       tools: target.tools.enabled.map((tool) => findTool(tool)!),
       toolPolicy: targetToolPolicies(target),
@@ -172,6 +176,12 @@ export function targetStacksProps(name: string, target: TargetConfig): TargetSta
     },
     serviceControlPolicy: { account: target.account ?? '*', trailName: trailName(name) },
   };
+}
+
+/** A target's `background` over BACKGROUND_TURN_DEFAULTS, as the orchestrator's and the loop's props; undefined when disabled. */
+function backgroundTurns(background: BackgroundSettings | undefined): Required<BackgroundTurnProps> | undefined {
+  const { enabled, deadlineSeconds, maxRounds } = { ...BACKGROUND_TURN_DEFAULTS, ...background };
+  return enabled ? { deadline: Duration.seconds(deadlineSeconds), maxRounds } : undefined;
 }
 
 /** A guardrail of the configuration as Guardrail props; unset fields keep the construct's defaults. */

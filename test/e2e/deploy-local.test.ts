@@ -194,9 +194,9 @@ describe('npm run deploy:local', () => {
       const key = { [REFERENCE_TABLE_SCHEMA.partitionKey.name]: { S: String(conversation.releaseRecord![REFERENCE_TABLE_SCHEMA.partitionKey.name]) } };
       expect((await dynamodb.send(new GetItemCommand({ TableName: referenceTable, Key: key, ConsistentRead: true }))).Item).toBeDefined();
 
-      // Both workflows are deployed state machines in moto (which stores them; the local endpoint ran them).
+      // Both workflows are deployed state machines in moto (which stores them; the local endpoint ran them), and so is the agent loop.
       const { stateMachines = [] } = await sfn.send(new ListStateMachinesCommand({}));
-      expect(stateMachines.map((m) => m.name).sort()).toEqual(['statehouse-govwest-tools-fast', 'statehouse-govwest-tools-slow']);
+      expect(stateMachines.map((m) => m.name).sort()).toEqual(['statehouse-govwest-agent-loop', 'statehouse-govwest-tools-fast', 'statehouse-govwest-tools-slow']);
     } finally {
       dynamodb.destroy();
       sfn.destroy();

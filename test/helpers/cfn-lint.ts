@@ -31,3 +31,13 @@ export function cfnLint(templates: string[], region: string): CfnLintFinding[] {
   if ((result.status ?? 1) & 1) throw new Error(`cfn-lint failed to run: ${result.stderr || result.stdout}`);
   return JSON.parse(result.stdout || '[]') as CfnLintFinding[];
 }
+
+/**
+ * Whether a cfn-lint test can run here: true with cfn-lint on PATH, false
+ * when the user opted out (cfnLintOptedOut), and a failure otherwise.
+ */
+export function cfnLintReady(): boolean {
+  if (cfnLintAvailable()) return true;
+  if (cfnLintOptedOut()) return false;
+  throw new Error('cfn-lint is not on PATH. Install it (pip install cfn-lint) or set STATEHOUSE_SKIP_CFN_LINT=1 outside CI.');
+}

@@ -15,7 +15,7 @@ beforeAll(() => {
   synth = synthStatehouse({ targets: 'GovWest', bundle: true });
 });
 
-test.each(['Orchestrator', 'Summarizer'])('the %s bundle loads and exports its handler', (name) => {
+test.each(['Orchestrator', 'Summarizer', 'Rounds'])('the %s bundle loads and exports its handler', (name) => {
   // GIVEN the synthesized Runtime stack of GovWest
   const stage = synth.stages[0];
   const functions = Template.fromStack(stage.runtime).findResources('AWS::Lambda::Function');

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
-import { Duration, Stack, Token } from 'aws-cdk-lib';
+import { Duration, Stack, Token, Tokenization } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as iam from 'aws-cdk-lib/aws-iam';
@@ -18,11 +18,13 @@ import {
   type AgentLimits,
   type GuardrailBinding,
 } from '../../contract/agent';
+import { BACKGROUND_DEFAULTS, MAX_BACKGROUND_ROUNDS } from '../../contract/agent-loop';
 import { ENV, SESSION_LIMIT_VARIABLES } from '../../contract/env-names';
 import { canonicalJson } from '../../contract/json';
 import type { ModelBackendConfig } from '../../contract/model-backend-config';
 import { CONFIGURABLE_SESSION_LIMITS, DEFAULT_SESSION_LIMITS, type ConfigurableSessionLimit, type SessionLimits } from '../../contract/session-limits';
 import { acknowledge } from '../../compliance/acknowledge';
+import { checkBackgroundDeadline, type IAgentLoop } from '../agent-loop/agent-loop';
 import type { IGuardrail } from '../guardrail/guardrail';
 import type { ModelBackend, ModelBackendBinding } from '../model-backend/model-backend';
 import { PlatformFunction, type PlatformFunctionProps } from '../platform-function/platform-function';
@@ -64,7 +66,7 @@ export const DEFAULT_AGENT_NAME = 'assistant';
 export const DEFAULT_AGENT_INSTRUCTIONS =
   'You are an assistant for the staff of a government agency. Answer from the conversation and the tools you are given; say so when you do not know.';
 
-/** What a user may change of the two functions; their code, network, keys, logs and environment are the construct's. */
+/** What a user may change of the functions; their code, network, keys, logs and environment are the construct's. */
 export type AgentFunctionOverrides = Partial<Pick<PlatformFunctionProps, 'memorySize' | 'timeout' | 'reservedConcurrentExecutions'>>;
 
 /** API Gateway waits at most 29 s for a REST integration; the model call gets the rest after two DynamoDB round trips. */
@@ -72,6 +74,24 @@ export const ORCHESTRATOR_MAX_TIMEOUT = Duration.seconds(29);
 export const ORCHESTRATOR_FUNCTION_DEFAULTS: AgentFunctionOverrides = { timeout: ORCHESTRATOR_MAX_TIMEOUT };
 /** Off the request path: two minutes per stream batch, at most 10 at a time (SC-5). */
 export const SUMMARIZER_FUNCTION_DEFAULTS: AgentFunctionOverrides = { timeout: Duration.minutes(2), reservedConcurrentExecutions: 10 };
+/**
+ * Off the request path too: a round (one model call, its fast tools and
+ * delegates) gets Lambda's longest run, 15 minutes. The agent loop retries
+ * a round that dies, and the round commits at most once.
+ */
+export const ROUND_FUNCTION_DEFAULTS: AgentFunctionOverrides = { timeout: Duration.minutes(15) };
+
+/** Background turns' limits (lib/contract/agent-loop.ts): the orchestrator sets a turn's deadline from them, the round function enforces them. */
+export interface BackgroundTurnProps {
+  /**
+   * A turn's deadline: past it, the next step boundary ends the turn
+   * `incomplete`, its work kept. 1 s to BACKGROUND_DEFAULTS.maxDeadlineSeconds.
+   * @default BACKGROUND_DEFAULTS.deadlineSeconds
+   */
+  readonly deadline?: Duration;
+  /** Model calls one background turn may make, 1 to MAX_BACKGROUND_ROUNDS. @default BACKGROUND_DEFAULTS.maxRounds */
+  readonly maxRounds?: number;
+}
 
 /** An agent orchestrator, created here or imported with `AgentOrchestrator.fromAgentOrchestratorAttributes`. */
 export interface IAgentOrchestrator extends IConstruct {
@@ -154,12 +174,25 @@ export interface AgentOrchestratorProps {
   readonly orchestratorFunctionProps?: AgentFunctionOverrides;
   /** Your own settings for the summarizer function, merged over SUMMARIZER_FUNCTION_DEFAULTS. @default SUMMARIZER_FUNCTION_DEFAULTS */
   readonly summarizerFunctionProps?: AgentFunctionOverrides;
+  /**
+   * Background turns: with it, a second function, the round function
+   * (`Rounds`, lambda/agent-loop), runs the rounds an AgentLoop asks for,
+   * configured as the orchestrator is (same agents, models, guardrails,
+   * session access and environment); both get these limits. Give the loop
+   * to `addAgentLoop`.
+   * @default none: no round function; turns run within the API call only
+   */
+  readonly background?: BackgroundTurnProps;
+  /** Your own settings for the round function, merged over ROUND_FUNCTION_DEFAULTS. @default ROUND_FUNCTION_DEFAULTS */
+  readonly roundFunctionProps?: AgentFunctionOverrides;
 }
 
 /**
- * The agent loop: the orchestrator function (one Query and one
- * TransactWriteItems per turn) and the summarizer that folds old events into
- * the session summary from the table's stream, off the turn path.
+ * The agent runtime: the orchestrator function (one Query and one
+ * TransactWriteItems per turn), the summarizer that folds old events into
+ * the session summary from the table's stream, off the turn path, and, with
+ * `background`, the round function that runs background turns' rounds for an
+ * AgentLoop (one commit per round).
  */
 export class AgentOrchestrator extends AgentOrchestratorBase {
   /** An orchestrator deployed elsewhere: grants and metrics work on it as on one created here. */
@@ -172,6 +205,10 @@ export class AgentOrchestrator extends AgentOrchestratorBase {
 
   public readonly orchestrator: PlatformFunction;
   public readonly summarizer: PlatformFunction;
+  /** The round function, with `background`: what the AgentLoop's Round tasks invoke. */
+  public readonly rounds?: PlatformFunction;
+  /** Background turns' limits as deployed, with `background`. */
+  public readonly background?: Required<BackgroundTurnProps>;
   /** The deployment's session limits: the given ones over DEFAULT_SESSION_LIMITS. */
   public readonly limits: SessionLimits;
   /**
@@ -190,6 +227,7 @@ export class AgentOrchestrator extends AgentOrchestratorBase {
       );
     }
     this.limits = { ...DEFAULT_SESSION_LIMITS, ...props.limits };
+    this.background = props.background && backgroundLimits(this, props.background);
     const common = {
       vpc: props.vpc,
       subnets: props.subnets,
@@ -208,30 +246,50 @@ export class AgentOrchestrator extends AgentOrchestratorBase {
     };
     const roleToTenant: Record<string, string> = {};
     for (const [tenant, roles] of Object.entries(props.tenants)) for (const role of roles) roleToTenant[role] = tenant;
+    // The orchestrator starts background turns (their deadline is set then) and the round function runs them: both read the limits.
+    const backgroundEnvironment: Record<string, string> = this.background
+      ? {
+          [ENV.BACKGROUND_DEADLINE_SECONDS]: Tokenization.stringifyNumber(this.background.deadline.toSeconds()),
+          [ENV.BACKGROUND_MAX_ROUNDS]: Tokenization.stringifyNumber(this.background.maxRounds),
+        }
+      : {};
 
-    this.orchestrator = new PlatformFunction(this, 'Orchestrator', {
-      ...ORCHESTRATOR_FUNCTION_DEFAULTS,
-      ...props.orchestratorFunctionProps,
-      ...common,
+    // Every function that runs turns is configured here, so the orchestrator and the round function cannot drift.
+    const turnFunction = (id: string, options: TurnFunctionOptions): PlatformFunction => {
+      const fn = new PlatformFunction(this, id, {
+        ...options.defaults,
+        ...options.overrides,
+        ...common,
+        entry: options.entry,
+        description: options.description,
+        serviceName: options.serviceName,
+        environment: {
+          ...environment,
+          // The Lambda side looks a caller's role up, so the map is written role → tenant.
+          [ENV.TENANT_MAP]: JSON.stringify(roleToTenant),
+          // Deploy-time values (an endpoint's name) resolve here; the definitions' digest makes a changed prompt visible in the template.
+          [ENV.AGENT_MODELS]: Stack.of(this).toJsonString(agents.models),
+          ...(Object.keys(agents.guardrails).length > 0 ? { [ENV.AGENT_GUARDRAILS]: Stack.of(this).toJsonString(agents.guardrails) } : {}),
+          [ENV.AGENT_DEFINITIONS_DIGEST]: agents.digest,
+          ...backgroundEnvironment,
+        },
+        bundledDefinitions: { [ENV.AGENT_DEFINITIONS]: JSON.stringify(agents.directory) },
+        // The Cedar evaluator of the tool policy reads its WebAssembly module from the handler's directory.
+        bundledFiles: [CEDAR_WASM],
+      });
+      sessions.bind(fn.function, SessionAccess.READ_WRITE);
+      // AC-6: the function may call exactly the models of the agents it runs.
+      for (const grant of agents.grants) grant(fn.grantPrincipal);
+      return fn;
+    };
+
+    this.orchestrator = turnFunction('Orchestrator', {
+      defaults: ORCHESTRATOR_FUNCTION_DEFAULTS,
+      overrides: props.orchestratorFunctionProps,
       entry: path.join(LAMBDA_DIR, 'orchestrator', 'index.ts'),
       description: 'Statehouse orchestrator: runs one agent turn per request',
       serviceName: 'orchestrator',
-      environment: {
-        ...environment,
-        // The Lambda side looks a caller's role up, so the map is written role → tenant.
-        [ENV.TENANT_MAP]: JSON.stringify(roleToTenant),
-        // Deploy-time values (an endpoint's name) resolve here; the definitions' digest makes a changed prompt visible in the template.
-        [ENV.AGENT_MODELS]: Stack.of(this).toJsonString(agents.models),
-        ...(Object.keys(agents.guardrails).length > 0 ? { [ENV.AGENT_GUARDRAILS]: Stack.of(this).toJsonString(agents.guardrails) } : {}),
-        [ENV.AGENT_DEFINITIONS_DIGEST]: agents.digest,
-      },
-      bundledDefinitions: { [ENV.AGENT_DEFINITIONS]: JSON.stringify(agents.directory) },
-      // The Cedar evaluator of the tool policy reads its WebAssembly module from the handler's directory.
-      bundledFiles: [CEDAR_WASM],
     });
-    sessions.bind(this.orchestrator.function, SessionAccess.READ_WRITE);
-    // AC-6: the orchestrator may call exactly the models of the agents it runs.
-    for (const grant of agents.grants) grant(this.orchestrator.grantPrincipal);
 
     this.summarizer = new PlatformFunction(this, 'Summarizer', {
       ...SUMMARIZER_FUNCTION_DEFAULTS,
@@ -266,20 +324,83 @@ export class AgentOrchestrator extends AgentOrchestratorBase {
         ],
       }),
     );
+
+    if (this.background) {
+      this.rounds = turnFunction('Rounds', {
+        defaults: ROUND_FUNCTION_DEFAULTS,
+        overrides: props.roundFunctionProps,
+        entry: path.join(LAMBDA_DIR, 'agent-loop', 'index.ts'),
+        description: 'Statehouse round function: runs one round of a background turn for the agent loop',
+        serviceName: 'agent-loop',
+      });
+    }
   }
 
   public get orchestratorFunction(): lambda.IFunction {
     return this.orchestrator.function;
   }
 
+  /** The round function the AgentLoop invokes, with `background`. */
+  public get roundFunction(): lambda.IFunction | undefined {
+    return this.rounds?.function;
+  }
+
   public override metricSummarizerErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.summarizer.function.metricErrors({ period: Duration.minutes(1), ...props });
   }
 
-  /** Settings for the orchestrator only, e.g. the tool workflows it starts (ToolWorkflow.orchestratorEnvironment). */
+  /**
+   * Settings for the functions that run turns (the orchestrator and, with
+   * `background`, the round function; not the summarizer), e.g. the tool
+   * workflows they call (ToolWorkflow.orchestratorEnvironment).
+   */
   public addEnvironment(variables: Readonly<Record<string, string>>): void {
-    for (const [name, value] of Object.entries(variables)) this.orchestrator.function.addEnvironment(name, value);
+    for (const fn of this.turnFunctions()) {
+      for (const [name, value] of Object.entries(variables)) fn.function.addEnvironment(name, value);
+    }
   }
+
+  /**
+   * Background turns on `loop`: both turn functions get the loop's ARN (the
+   * round function's wiring refuses to start without one), and the
+   * orchestrator function may start the loop's executions, look them up,
+   * stop them (a cancel) and answer their approvals' task tokens. The round
+   * function gets no grant on it: the loop invokes it, never the reverse.
+   */
+  public addAgentLoop(loop: IAgentLoop): void {
+    this.addEnvironment(loop.orchestratorEnvironment);
+    const fn = this.orchestrator.function;
+    loop.grantStart(fn);
+    loop.grantDescribeExecutions(fn);
+    loop.grantStop(fn);
+    loop.grantSendTaskResult(fn);
+  }
+
+  private turnFunctions(): PlatformFunction[] {
+    return this.rounds ? [this.orchestrator, this.rounds] : [this.orchestrator];
+  }
+}
+
+/** How one function that runs turns differs from the others: its code and its function settings, never its environment. */
+interface TurnFunctionOptions {
+  readonly defaults: AgentFunctionOverrides;
+  readonly overrides?: AgentFunctionOverrides;
+  readonly entry: string;
+  readonly description: string;
+  readonly serviceName: string;
+}
+
+/** `background` with its defaults, checked: the deadline within a day, 1 to MAX_BACKGROUND_ROUNDS rounds. */
+function backgroundLimits(scope: Construct, background: BackgroundTurnProps): Required<BackgroundTurnProps> {
+  const deadline = background.deadline ?? Duration.seconds(BACKGROUND_DEFAULTS.deadlineSeconds);
+  checkBackgroundDeadline(scope, 'background.deadline', deadline);
+  const maxRounds = background.maxRounds ?? BACKGROUND_DEFAULTS.maxRounds;
+  if (!Token.isUnresolved(maxRounds) && (!Number.isInteger(maxRounds) || maxRounds < 1 || maxRounds > MAX_BACKGROUND_ROUNDS)) {
+    throw new Error(
+      `${scope.node.path}: background.maxRounds is ${maxRounds}; give a whole number of rounds from 1 to ${MAX_BACKGROUND_ROUNDS} (each round is one model call; a turn that needs more is several turns).`,
+    );
+  }
+  return { deadline, maxRounds };
 }
 
 interface BoundAgents {

@@ -1,17 +1,13 @@
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import { ArnFormat, Stack } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { acknowledgeWildcardResource } from '../../compliance/acknowledge';
 import { SessionAccess, type ISessionStore } from '../session-store/session-store';
-import { failureOutput, notAllowed, ToolFailureStates, toolTask } from '../tool-workflow/tool-states';
 import {
   createdMachine,
   importedMachine,
-  targetOf,
   ToolMachineBase,
   toolStateMachine,
   validateTools,
@@ -21,6 +17,7 @@ import {
   type ToolMachineProps,
 } from '../tool-workflow/tool-machine';
 import { RESUME_RETRY, SLOW_RETRY } from '../tool-workflow/tool-workflow-defaults';
+import { requireSlowTools, slowToolStates } from './slow-tool-states';
 
 /** The approval workflow, created here or imported with `ApprovalWorkflow.fromApprovalWorkflowAttributes`. */
 export interface IApprovalWorkflow extends IToolMachine {
@@ -43,17 +40,7 @@ abstract class ApprovalWorkflowBase extends ToolMachineBase implements IApproval
   }
 
   public grantDescribeExecutions(grantee: iam.IGrantable): iam.Grant {
-    const executions = Stack.of(this).formatArn({
-      service: 'states',
-      resource: 'execution',
-      resourceName: `${this.stateMachineName}:*`,
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    });
-    const grant = this.grantOnMachine(grantee, ['states:DescribeExecution'], [executions]);
-    if (Construct.isConstruct(grantee.grantPrincipal)) {
-      acknowledgeWildcardResource(grantee.grantPrincipal, executions, 'Executions of this one state machine; their names are made per tool call at run time.');
-    }
-    return grant;
+    return this.grantOnExecutions(grantee, ['states:DescribeExecution'], 'Executions of this one state machine; their names are made per tool call at run time.');
   }
 }
 
@@ -93,11 +80,7 @@ export class ApprovalWorkflow extends ApprovalWorkflowBase {
 
   constructor(scope: Construct, id: string, props: ApprovalWorkflowProps) {
     super(scope, id, createdMachine(scope, props));
-    for (const tool of props.tools) {
-      if (tool.mode !== 'slow') {
-        throw new Error(`${this.node.path}: tool "${tool.name}" is mode "${tool.mode}"; the approval workflow runs only mode "slow" tools. Give it to the FastToolWorkflow.`);
-      }
-    }
+    requireSlowTools(this, props.tools, 'the approval workflow');
     validateTools(this, props);
     // AC-6: the approval wait may update session headers only.
     props.sessions.bind(props.approvalWait, SessionAccess.UPDATE_HEADERS);
@@ -112,9 +95,6 @@ export class ApprovalWorkflow extends ApprovalWorkflowBase {
    */
   private definition(props: ApprovalWorkflowProps): sfn.IChainable {
     const scope = new Construct(this, 'States');
-    const atResult = { resultPath: '$.result' };
-    const slowTools = props.tools;
-
     const resume = new tasks.LambdaInvoke(scope, 'Resume the turn', {
       lambdaFunction: props.resumeTarget,
       // The payload is the ResumeTurnEvent built by the state before; `decision` is in it only when an approver decided.
@@ -129,82 +109,7 @@ export class ApprovalWorkflow extends ApprovalWorkflowBase {
       // The orchestrator's transient failures (model down, a concurrent writer, the tool
       // workflow API) are retried for hours, so a session never stays awaiting for good.
       .addRetry(RESUME_RETRY);
-    const resumeEvent = (id: string, withDecision: boolean) =>
-      new sfn.Pass(scope, id, {
-        parameters: {
-          kind: 'statehouse.resume',
-          tenant: sfn.JsonPath.stringAt('$.tenant'),
-          session: sfn.JsonPath.stringAt('$.session'),
-          toolCallId: sfn.JsonPath.stringAt('$.toolCallId'),
-          result: sfn.JsonPath.objectAt('$.result'),
-          ...(withDecision ? { decision: sfn.JsonPath.objectAt('$.decision') } : {}),
-        },
-        resultPath: '$.resume',
-      }).next(resume);
-    // ResumeTurnEvent.decision is present exactly when an approver decided.
-    const toResume = new sfn.Choice(scope, 'Approver decided?')
-      .when(sfn.Condition.isPresent('$.decision'), resumeEvent('Resume event with decision', true))
-      .otherwise(resumeEvent('Resume event', false));
-
-    const refused = notAllowed(scope, atResult).next(toResume);
-    let route: sfn.IChainable = refused;
-    // A Choice needs at least one rule: with no slow tool, every call is refused (and still resumes the turn).
-    if (slowTools.length > 0) {
-      const failures = new ToolFailureStates(scope, atResult, toResume);
-      const choice = new sfn.Choice(scope, 'Which slow tool?');
-      for (const tool of slowTools) {
-        const task = toolTask(scope, tool, targetOf(props, tool), atResult, SLOW_RETRY);
-        failures.catchFailuresOf(task);
-        choice.when(sfn.Condition.stringEquals('$.tool', tool.name), task.next(toResume));
-      }
-      route = choice.otherwise(refused);
-    }
-
-    const outcome = (id: string, error: Parameters<typeof failureOutput>[0], message: string) =>
-      new sfn.Pass(scope, id, { parameters: failureOutput(error, message), ...atResult }).next(toResume);
-
-    const decided = new sfn.Choice(scope, 'Approved?')
-      // AC-5: the caller who asked for the tool never approves it, whatever the approvals API let through.
-      .when(
-        sfn.Condition.and(sfn.Condition.isPresent('$.decision.approver'), sfn.Condition.stringEqualsJsonPath('$.decision.approver', '$.requestedBy')),
-        outcome('Self-approval refused', 'denied', 'The caller who asked for the tool cannot approve it.'),
-      )
-      .when(sfn.Condition.and(sfn.Condition.isPresent('$.decision.approved'), sfn.Condition.booleanEquals('$.decision.approved', true)), route)
-      .otherwise(outcome('Denied', 'denied', "States.Format('{} denied the call: {}', $.decision.approver, $.decision.reason)"));
-
-    const waitForApproval = new tasks.LambdaInvoke(scope, 'Wait for approval', {
-      lambdaFunction: props.approvalWait,
-      integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
-      payload: sfn.TaskInput.fromObject({
-        taskToken: sfn.JsonPath.taskToken,
-        tenant: sfn.JsonPath.stringAt('$.tenant'),
-        session: sfn.JsonPath.stringAt('$.session'),
-        toolCallId: sfn.JsonPath.stringAt('$.toolCallId'),
-      }),
-      taskTimeout: sfn.Timeout.at('$.approvalTimeoutSeconds'),
-      // The approver's ApprovalDecision, as the orchestrator sent it with SendTaskSuccess.
-      resultPath: '$.decision',
-      retryOnServiceExceptions: false,
-    })
-      .addRetry(SLOW_RETRY)
-      .addCatch(outcome('Approval timed out', 'approval_timeout', "States.Format('No approver decided within {} seconds.', $.approvalTimeoutSeconds)"), {
-        errors: [sfn.Errors.TIMEOUT],
-        resultPath: '$.failure',
-      })
-      .addCatch(outcome('Approval not recorded', 'tool_failed', "States.Format('The approval request could not be recorded ({}).', $.failure.Error)"), {
-        errors: [sfn.Errors.ALL],
-        resultPath: '$.failure',
-      })
-      .next(decided);
-
-    // Defence in depth: a tool declared with an approval rule waits for one even if the input says otherwise.
-    const needsApproval = [
-      sfn.Condition.booleanEquals('$.approvalRequired', true),
-      ...slowTools.filter((tool) => tool.approval).map((tool) => sfn.Condition.stringEquals('$.tool', tool.name)),
-    ];
-    return new sfn.Choice(scope, 'Approval required?')
-      .when(needsApproval.length === 1 ? needsApproval[0] : sfn.Condition.or(...needsApproval), waitForApproval)
-      .otherwise(route);
+    return slowToolStates(scope, props, resume);
   }
 }
 

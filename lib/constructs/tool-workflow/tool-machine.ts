@@ -67,6 +67,8 @@ export abstract class ToolMachineBase extends Construct implements IToolMachine 
   public readonly stateMachineArn: string;
   public readonly stateMachineName: string;
   public readonly encryptionKey?: kms.IKey;
+  /** Grantees whose wildcard on this machine's executions is acknowledged: a second grant (Describe, then Stop) needs no second entry. */
+  private readonly executionGrantees = new Set<IConstruct>();
 
   protected constructor(scope: Construct, id: string, identity: ToolMachineIdentity) {
     super(scope, id);
@@ -109,6 +111,27 @@ export abstract class ToolMachineBase extends Construct implements IToolMachine 
         resourceArns: [this.encryptionKey.keyArn],
         conditions: { StringEquals: { 'kms:EncryptionContext:aws:states:stateMachineArn': this.stateMachineArn } },
       });
+    }
+    return grant;
+  }
+
+  /**
+   * `actions` on this machine's executions (`execution:<name>:*`), and the
+   * key. Execution names are made at run time, so the wildcard is
+   * acknowledged on the grantee, once, with `reason`.
+   */
+  protected grantOnExecutions(grantee: iam.IGrantable, actions: string[], reason: string): iam.Grant {
+    const executions = Stack.of(this).formatArn({
+      service: 'states',
+      resource: 'execution',
+      resourceName: `${this.stateMachineName}:*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    const grant = this.grantOnMachine(grantee, actions, [executions]);
+    const principal = grantee.grantPrincipal;
+    if (Construct.isConstruct(principal) && !this.executionGrantees.has(principal)) {
+      acknowledgeWildcardResource(principal, executions, reason);
+      this.executionGrantees.add(principal);
     }
     return grant;
   }
@@ -164,16 +187,17 @@ export function validateTools(scope: Construct, props: ToolMachineProps): void {
 }
 
 /** What runs `tool`: its function, or the reference data for a GetItem tool. */
-export function targetOf(props: ToolMachineProps, tool: ToolDeclaration): ToolTarget {
+export function targetOf(props: Pick<ToolMachineProps, 'toolFunctions' | 'referenceData'>, tool: ToolDeclaration): ToolTarget {
   return { function: props.toolFunctions?.[tool.name], referenceData: props.referenceData };
 }
 
 /**
  * The state machine of a tool workflow: defaults → `stateMachineProps` →
- * what the workflow requires. Its id is `Default`, not `Resource`, so that the
- * machine (its name is fixed) and its role keep the logical ids they had
- * before the workflows became constructs of their own: a changed id would
- * replace the machine, and a replacement with the same name fails.
+ * what the workflow requires. The tool workflows' id is `Default`, not
+ * `Resource`, so that the machine (its name is fixed) and its role keep the
+ * logical ids they had before the workflows became constructs of their own:
+ * a changed id would replace the machine, and a replacement with the same
+ * name fails. A machine that never had another id (the AgentLoop) passes `Resource`.
  */
 export function toolStateMachine(
   scope: Construct,
@@ -181,13 +205,14 @@ export function toolStateMachine(
   type: sfn.StateMachineType,
   definition: sfn.IChainable,
   invokedFunctions: readonly lambda.IFunction[],
+  id = 'Default',
 ): sfn.StateMachine {
   const logGroup = props.logGroup ?? workflowLogGroup(scope, props);
   // The deprecated `definition` would replace the workflow's own definition: it is not an override.
   const { definition: _notAnOverride, ...overrides } = props.stateMachineProps ?? {};
   const machine = new sfn.StateMachine(
     scope,
-    'Default',
+    id,
     mergeProps<sfn.StateMachineProps>({ tracingEnabled: WORKFLOW_TRACING }, overrides, {
       stateMachineName: props.stateMachineName,
       stateMachineType: type,

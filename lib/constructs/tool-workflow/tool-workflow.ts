@@ -12,10 +12,12 @@ import type { TenantToolMap } from '../../contract/tool-policy';
 import { ToolPolicySet } from '../../policy/tool-policy-set';
 import { requireCapability } from '../../residency/capability-gate';
 import { ApprovalWorkflow } from '../approval-workflow/approval-workflow';
+import type { SlowToolStatesProps } from '../approval-workflow/slow-tool-states';
 import { PlatformFunction } from '../platform-function/platform-function';
 import type { IReferenceData } from '../reference-data/reference-data';
 import type { ISessionStore } from '../session-store/session-store';
 import { FastToolWorkflow } from './fast-tool-workflow';
+import type { ToolMachineProps } from './tool-machine';
 import {
   APPROVAL_WAIT_ENTRY,
   APPROVAL_WAIT_TIMEOUT,
@@ -109,9 +111,7 @@ export class ToolWorkflow extends Construct {
     });
 
     const workflow = (mode: ToolDeclaration['mode'], logsId: string) => ({
-      tools: props.tools.filter((tool) => tool.mode === mode),
-      toolFunctions: Object.fromEntries(Object.entries(functions).map(([name, fn]) => [name, fn.function])),
-      referenceData: props.referenceData,
+      ...this.toolsOfMode(mode),
       encryptionKey: props.dataKey,
       // AU-9, AU-11: execution history under the logs key, kept the platform's retention.
       logGroup: new logs.LogGroup(this, logsId, { encryptionKey: props.logsKey, retention: props.logRetention, removalPolicy: RemovalPolicy.RETAIN }),
@@ -124,6 +124,15 @@ export class ToolWorkflow extends Construct {
       approvalWait: this.approvalWait.function,
       sessions: props.sessions,
     });
+  }
+
+  /**
+   * What another machine needs to run the slow calls exactly as the approval
+   * workflow does (the AgentLoop, with slowToolStates): the slow tools, their
+   * functions, the reference data and the approval wait.
+   */
+  public get slowCalls(): SlowToolStatesProps {
+    return { ...this.toolsOfMode('slow'), approvalWait: this.approvalWait.function };
   }
 
   /** The Express workflow's ARN, built from its name. */
@@ -162,6 +171,16 @@ export class ToolWorkflow extends Construct {
     this.approval.grantStart(grantee);
     this.approval.grantDescribeExecutions(grantee);
     this.approval.grantSendTaskResult(grantee);
+  }
+
+  /** The tools of one mode, with their functions and the reference data. */
+  private toolsOfMode(mode: ToolDeclaration['mode']): Pick<ToolMachineProps, 'tools' | 'toolFunctions' | 'referenceData'> {
+    const tools = this.props.tools.filter((tool) => tool.mode === mode);
+    return {
+      tools,
+      toolFunctions: Object.fromEntries(tools.flatMap((tool) => (this.toolFunctions[tool.name] ? [[tool.name, this.toolFunctions[tool.name].function]] : []))),
+      referenceData: this.props.referenceData,
+    };
   }
 
   /** The PlatformFunction of a Lambda tool, with exactly the data access its declaration names (AC-6). */

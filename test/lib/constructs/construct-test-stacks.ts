@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { App, Stack, Stage, type CfnElement } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -5,6 +7,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { IConstruct } from 'constructs';
+import { readValidationReport, VALIDATION_REPORT_FILE, type ValidationSummary } from '../../../lib/compliance/validation-report';
 import { cdkJsonContext } from '../../helpers/synth';
 
 /**
@@ -49,6 +52,17 @@ export function synthFailure(app: App): string {
     return (e as Error).message;
   }
   throw new Error('expected synth to fail, but it passed');
+}
+
+/** Synthesize `app` and read its validation report (cdk-nag, the residency guard), whether or not synth failed on findings. */
+export function synthReport(app: App): ValidationSummary {
+  try {
+    app.synth();
+  } catch (e) {
+    // Findings fail synth after the report is written; anything else is a real failure.
+    if (!fs.existsSync(path.join(app.outdir, VALIDATION_REPORT_FILE))) throw e;
+  }
+  return readValidationReport(app.outdir);
 }
 
 /** What the runtime constructs take from the Foundation stack, as plain L2 resources. */

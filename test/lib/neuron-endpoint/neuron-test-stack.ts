@@ -1,4 +1,3 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Stack, Validations, type App, type Stage } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
@@ -7,12 +6,12 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
-import { readValidationReport, VALIDATION_REPORT_FILE, type ValidationSummary } from '../../../lib/compliance/validation-report';
+import type { ValidationSummary } from '../../../lib/compliance/validation-report';
 import { NeuronEndpoint, type NeuronEndpointProps } from '../../../lib/constructs/neuron-endpoint/neuron-endpoint';
 import { NeuronInstanceType } from '../../../lib/constructs/neuron-endpoint/neuron-instance-type';
 import { ServingImage } from '../../../lib/constructs/neuron-endpoint/serving-image';
 import { ResidencyGuard } from '../../../lib/residency/residency-guard';
-import { targetStack, testFoundation } from '../constructs/construct-test-stacks';
+import { synthReport as synthAppReport, targetStack, testFoundation } from '../constructs/construct-test-stacks';
 
 export { COMMERCIAL, GOV_EAST, GOV_WEST, listOf, logicalIdOf, roleStatements, synthFailure, TEST_ACCOUNT, type Statement } from '../constructs/construct-test-stacks';
 
@@ -84,15 +83,9 @@ export function endpointIn(region: string, props: EndpointOverrides = {}, option
   return { app, stage, stack, vpc, dataKey, logsKey, weights, caller, endpoint };
 }
 
-/** Synthesize and read the validation report, whether or not synth failed on findings. */
+/** Synthesize the fixture's app and read the validation report, whether or not synth failed on findings. */
 export function synthReport(fixture: EndpointFixture): ValidationSummary {
-  try {
-    fixture.app.synth();
-  } catch (e) {
-    // Findings fail synth after the report is written; anything else is a real failure.
-    if (!fs.existsSync(path.join(fixture.app.outdir, VALIDATION_REPORT_FILE))) throw e;
-  }
-  return readValidationReport(fixture.app.outdir);
+  return synthAppReport(fixture.app);
 }
 
 /** The synthesized template files of the stage's stacks (after `app.synth()`). */

@@ -134,7 +134,11 @@ export function machineNamed(machines: SynthesizedMachine[], suffix: string): Sy
   return found[0];
 }
 
-/** Every Task state of a definition (this kit's workflows have no Map or Parallel). */
+/** Every Task state of a definition, those in Parallel branches (the agent loop's slow call) included; the kit has no Map. */
 export function taskStates(definition: StateMachineDefinition): Array<[string, Record<string, any>]> {
-  return Object.entries(definition.States).filter(([, s]) => s.Type === 'Task') as Array<[string, Record<string, any>]>;
+  return Object.entries(definition.States).flatMap(([name, s]): Array<[string, Record<string, any>]> => {
+    if (s.Type === 'Task') return [[name, s as Record<string, any>]];
+    if (s.Type === 'Parallel') return (s as { Branches: StateMachineDefinition[] }).Branches.flatMap(taskStates);
+    return [];
+  });
 }

@@ -2,6 +2,7 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { ENV } from '../../../lib/contract/env-names';
 import { modelToolDeclaration, ReferenceAccess, type ToolDeclaration } from '../../../lib/contract/tool-declaration';
 import { readValidationReport } from '../../../lib/compliance/validation-report';
+import { agentLoopMachineName } from '../../../lib/constructs/agent-loop/agent-loop-defaults';
 import { fastToolsMachineName, slowToolsMachineName } from '../../../lib/constructs/tool-workflow/tool-workflow-defaults';
 import { targetPrefix } from '../../../lib/config/naming';
 import { ToolPolicySet } from '../../../lib/policy/tool-policy-set';
@@ -72,15 +73,16 @@ describe.each(TARGETS)('target %s', (targetName) => {
   const prefix = targetPrefix(targetName);
   const machineArn = (name: string) => `arn:${partition}:states:${stage.runtime.region}:${TEST_ACCOUNT}:stateMachine:${name}`;
 
-  test('an Express machine for fast tools and a Standard machine for slow ones, under fixed names', () => {
+  test('an Express machine for fast tools and a Standard machine for slow ones, under fixed names (and the agent loop, which runs slow tools too)', () => {
     expect(machines.map((m) => [m.name, m.type]).sort()).toEqual([
+      [agentLoopMachineName(prefix), 'STANDARD'],
       [fastToolsMachineName(prefix), 'EXPRESS'],
       [slowToolsMachineName(prefix), 'STANDARD'],
     ]);
     expect(fastToolsMachineName(prefix)).toBe(`statehouse-${targetName.toLowerCase()}-tools-fast`);
   });
 
-  test('both log ALL execution data to a KMS-encrypted log group with retention, trace with X-Ray and encrypt state under the data key', () => {
+  test('all log ALL execution data to a KMS-encrypted log group with retention, trace with X-Ray and encrypt state under the data key', () => {
     const dataKeyArn = stage.runtime.resolve(stage.foundation.keys.data.keyArn);
     for (const [, machine] of resources(template, 'AWS::StepFunctions::StateMachine')) {
       const { LoggingConfiguration, TracingConfiguration, EncryptionConfiguration } = machine.Properties;
@@ -96,7 +98,7 @@ describe.each(TARGETS)('target %s', (targetName) => {
     }
   });
 
-  test('no Task is an HTTP task: each is a tool Lambda, the approval wait, the resume call or the DynamoDB GetItem integration', () => {
+  test('no Task is an HTTP task: each is a tool Lambda, the approval wait, the resume call, a round or the DynamoDB GetItem integration', () => {
     const allowed = [
       new RegExp(`^arn:${partition}:lambda:${stage.runtime.region}:${TEST_ACCOUNT}:function:`),
       new RegExp(`^arn:${partition}:states:::lambda:invoke\\.waitForTaskToken$`),
@@ -180,10 +182,14 @@ describe.each(TARGETS)('target %s', (targetName) => {
     expect(env[ENV.KNOWLEDGE_BASE_ID]).toBeUndefined();
   });
 
-  test('the orchestrator may start the fast machine synchronously, start the slow one, look up its executions and answer its task tokens: nothing more of Step Functions', () => {
+  test('the orchestrator may start the fast machine synchronously, start the slow one, look up its executions and answer its task tokens: nothing more of the tool workflows', () => {
     const [, orchestrator] = functionOf(template, 'orchestrator');
     const statements = statementsOf(template, orchestrator.Properties.Role['Fn::GetAtt'][0]).filter((s) => actionsOf(s).some((a) => a.startsWith('states:')));
-    const grants = statements.flatMap((s) => actionsOf(s).map((action) => `${action} ${resolve(s.Resource)}`)).sort();
+    // The agent loop's grants are its own test's (test/lib/constructs/agent-loop).
+    const grants = statements
+      .flatMap((s) => actionsOf(s).flatMap((action) => resourcesOfStatement(s).map((r) => `${action} ${resolve(r)}`)))
+      .filter((grant) => !grant.includes(agentLoopMachineName(prefix)))
+      .sort();
     expect(grants).toEqual(
       [
         `states:DescribeExecution ${machineArn(slowToolsMachineName(prefix)).replace(':stateMachine:', ':execution:')}:*`,

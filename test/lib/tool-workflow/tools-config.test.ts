@@ -95,11 +95,11 @@ describe('tools at synth: the capability gate', () => {
     );
   });
 
-  test('a target with no tools still synthesizes: both workflows refuse every call', () => {
+  test('a target with no tools still synthesizes: both workflows (and the agent loop\'s slow call) refuse every call', () => {
     const { stages } = synthStatehouse({ targets: 'GovWest', overrides: { targets: { GovWest: { tools: { enabled: [] } } } } });
     const template = Template.fromStack(stages[0].runtime);
     const definitions = Object.values(template.findResources('AWS::StepFunctions::StateMachine')).map((m) => JSON.stringify(m.Properties.DefinitionString));
-    expect(definitions).toHaveLength(2);
+    expect(definitions).toHaveLength(3);
     for (const definition of definitions) expect(definition).toContain('not_allowed');
     expect(Object.keys(template.findResources('AWS::Lambda::Function')).filter((id) => id.startsWith('ToolsCompute'))).toEqual([]);
   });

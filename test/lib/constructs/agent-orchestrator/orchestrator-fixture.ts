@@ -5,10 +5,14 @@ import { ModelBackend } from '../../../../lib/constructs/model-backend/model-bac
 import { SessionStore } from '../../../../lib/constructs/session-store/session-store';
 import { targetStack, testFoundation, type TargetStackFixture } from '../construct-test-stacks';
 
-/** An AgentOrchestrator with its own session store and foundation in `region`; `props` of the test's own, over a Nova Pro default model and no tenants. */
+/**
+ * An AgentOrchestrator with its own session store and foundation in `region`; `props` of the test's own, over a Nova Pro default model and no tenants.
+ * `then` adds to it (addEnvironment, addAgentLoop) before the stack is synthesized for `template`.
+ */
 export function orchestratorIn(
   region: string,
   props: (stack: Stack) => Partial<AgentOrchestratorProps> = () => ({}),
+  then: (agent: AgentOrchestrator, stack: Stack) => void = () => {},
 ): TargetStackFixture & { agent: AgentOrchestrator; template: Template } {
   const fixture = targetStack(region);
   const foundation = testFoundation(fixture.stack);
@@ -30,5 +34,6 @@ export function orchestratorIn(
     fipsServices: [],
     ...props(fixture.stack),
   });
+  then(agent, fixture.stack);
   return { ...fixture, agent, template: Template.fromStack(fixture.stack) };
 }

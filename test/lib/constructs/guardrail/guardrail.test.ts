@@ -5,15 +5,15 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
-import { readValidationReport, VALIDATION_REPORT_FILE, type ReportedViolation } from '../../../../lib/compliance/validation-report';
+import type { ReportedViolation } from '../../../../lib/compliance/validation-report';
 import { Guardrail, type GuardrailProps } from '../../../../lib/constructs/guardrail/guardrail';
 import { BLOCKED_INPUT_MESSAGE, BLOCKED_OUTPUT_MESSAGE } from '../../../../lib/constructs/guardrail/guardrail-defaults';
 import { ContentFilterType, FilterStrength, PiiAction, PiiEntityType } from '../../../../lib/constructs/guardrail/guardrail-policies';
 import { capabilityRecords } from '../../../../lib/residency/capability-gate';
 import { FactStatus } from '../../../../lib/residency/region-facts';
 import { ResidencyGuard } from '../../../../lib/residency/residency-guard';
-import { cfnLint, cfnLintAvailable, cfnLintOptedOut } from '../../../helpers/cfn-lint';
-import { COMMERCIAL, GOV_EAST, GOV_WEST, logicalIdOf, roleStatements, targetStack, TEST_ACCOUNT } from '../construct-test-stacks';
+import { cfnLint, cfnLintReady } from '../../../helpers/cfn-lint';
+import { COMMERCIAL, GOV_EAST, GOV_WEST, logicalIdOf, roleStatements, synthReport, targetStack, TEST_ACCOUNT } from '../construct-test-stacks';
 
 /** The construct's path: findings on the test's own key and role are not the construct's. */
 const GUARDRAIL_PATH = 'Target/Test/Guardrail';
@@ -255,16 +255,6 @@ describe('Guardrail: props and overrides', () => {
   });
 });
 
-/** Synthesize and read the validation report, whether or not synth failed on findings. */
-function synthReport(f: Fixture): ReportedViolation[] {
-  try {
-    f.app.synth();
-  } catch (e) {
-    if (!fs.existsSync(path.join(f.app.outdir, VALIDATION_REPORT_FILE))) throw e;
-  }
-  return readValidationReport(f.app.outdir).errors;
-}
-
 describe.each([COMMERCIAL, GOV_WEST])('Guardrail compliance in %s', (region) => {
   let f: Fixture;
   let errors: ReportedViolation[];
@@ -272,7 +262,7 @@ describe.each([COMMERCIAL, GOV_WEST])('Guardrail compliance in %s', (region) => 
     // GIVEN the guardrail in an app with cdk-nag's AwsSolutions and NIST 800-53 R5 packs and the residency guard, as bin/ builds it
     f = guardrailIn(region, {}, true);
     // WHEN synthesized
-    errors = synthReport(f);
+    errors = synthReport(f.app).errors;
   });
 
   test('cdk-nag and the residency guard report zero findings on the construct, and it needs no acknowledgment', () => {
@@ -282,10 +272,7 @@ describe.each([COMMERCIAL, GOV_WEST])('Guardrail compliance in %s', (region) => 
   });
 
   test('cfn-lint reports zero errors for the region', () => {
-    if (!cfnLintAvailable()) {
-      if (cfnLintOptedOut()) return;
-      throw new Error('cfn-lint is not on PATH. Install it (pip install cfn-lint) or set STATEHOUSE_SKIP_CFN_LINT=1 outside CI.');
-    }
+    if (!cfnLintReady()) return;
     const file = path.join(f.stage.outdir, f.stack.templateFile);
     expect(fs.existsSync(file)).toBe(true);
     expect(cfnLint([file], region).filter((finding) => finding.Level === 'Error')).toEqual([]);
