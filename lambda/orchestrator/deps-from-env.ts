@@ -50,7 +50,8 @@ export function orchestratorDepsFromEnv(model: ModelCallSettings): OrchestratorD
     clock: systemClock,
     tenants: parseTenantMap(process.env[ENV.TENANT_MAP]),
     limits: env.limits,
-    tools: toolsFromEnv(readToolEnv(process.env), env, tracer),
+    // esbuild writes the declarations in place of this exact expression, as it does the agent definitions.
+    tools: toolsFromEnv(readToolEnv({ ...process.env, [ENV.TOOLS]: process.env.STATEHOUSE_TOOLS }), env, tracer),
     ...(loop ? { loop } : {}),
     background,
     logContent: env.logContent,

@@ -51,8 +51,17 @@ export const ENV = {
   BACKGROUND_DEADLINE_SECONDS: 'STATEHOUSE_BACKGROUND_DEADLINE_SECONDS',
   /** Model calls one background turn may make. */
   BACKGROUND_MAX_ROUNDS: 'STATEHOUSE_BACKGROUND_MAX_ROUNDS',
-  /** JSON array: the model-facing declarations (ModelToolDeclaration, tool-declaration.ts) of the tools enabled in this target. */
+  /**
+   * JSON array: the model-facing declarations (ModelToolDeclaration,
+   * tool-declaration.ts) of the tools enabled in this target. Like
+   * AGENT_DEFINITIONS, NOT an environment variable of the deployed turn
+   * functions: esbuild writes it into their bundle (AgentOrchestrator
+   * `tools`), as 1 to 2 KB of declarations do not fit beside the rest in
+   * Lambda's 4 KB of environment. Code run from source may set it.
+   */
   TOOLS: 'STATEHOUSE_TOOLS',
+  /** A digest of the bundled tool declarations, so a changed declaration changes the template too. */
+  TOOLS_DIGEST: 'STATEHOUSE_TOOLS_DIGEST',
   /** JSON: the Cedar tool policy document (lib/contract/tool-policy.ts), validated at synth, evaluated by the orchestrator. */
   TOOL_POLICY: 'STATEHOUSE_TOOL_POLICY',
   /** DynamoDB table of agency reference records (set by ReferenceData.bind on the tool functions that use it). */

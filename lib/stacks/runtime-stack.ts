@@ -53,6 +53,8 @@ export class RuntimeStack extends Stack {
       ...settings.models(props.neuronEndpoint, this.guardrails),
       tenants: settings.tenants,
       limits: settings.limits,
+      // The tools' declarations ship in the turn functions' bundle; the workflows' ARNs and the policy follow in their environment.
+      tools: settings.tools,
       background: settings.background,
       fipsServices,
     });

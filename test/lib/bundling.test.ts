@@ -58,6 +58,11 @@ test('the orchestrator bundle carries the agent definitions, which are not in it
   expect(code).toContain(JSON.stringify(instructions).slice(1, 40));
   expect(code).not.toContain(`process.env.${ENV.AGENT_DEFINITIONS}`);
   expect(JSON.stringify(functions[logicalId].Properties.Environment)).not.toContain(instructions.slice(0, 40));
+  // The same for the tools' declarations (ENV.TOOLS): in the code, not in the environment.
+  const [firstTool] = stage.runtime.agent.toolDeclarations;
+  expect(code).toContain(JSON.stringify(firstTool.description).slice(1, -1).slice(0, 40));
+  expect(code).not.toContain(`process.env.${ENV.TOOLS}`);
+  expect(functions[logicalId].Properties.Environment.Variables[ENV.TOOLS]).toBeUndefined();
 });
 
 const PSEUDO_PARAMETERS: Record<string, string> = { 'AWS::AccountId': '123456789012', 'AWS::Partition': 'aws-us-gov', 'AWS::Region': 'us-gov-west-1' };

@@ -252,11 +252,15 @@ async function retried(deps: BackgroundDeps, header: SessionHeader, marker: Requ
 // ----- a round -----
 
 /** What the loop does next, from the turn's record on the header. */
-function nextOf(tenant: string, session: string, header: SessionHeader): RoundOutcome {
+function nextOf(tenant: string, session: string, header: SessionHeader, now: Date): RoundOutcome {
   const active = header.activeTurn;
   if (!active) return { status: 'done', round: 0 };
   if (header.pendingTool && (active.status === 'awaiting_approval' || active.status === 'awaiting_tool')) {
-    return { status: active.status, round: active.rounds, slowTool: slowToolRunInput(tenant, session, header.pendingTool) };
+    const slowTool = slowToolRunInput(tenant, session, header.pendingTool);
+    // The loop's wait for an approver ends by the turn's deadline: the round after it ends the turn then, recorded.
+    const left = Math.max(1, Math.floor((Date.parse(active.deadline) - now.getTime()) / 1000));
+    const capped = slowTool.approvalRequired ? { ...slowTool, approvalTimeoutSeconds: Math.min(slowTool.approvalTimeoutSeconds, left) } : slowTool;
+    return { status: active.status, round: active.rounds, slowTool: capped };
   }
   return { status: 'continue', round: active.rounds };
 }
@@ -278,7 +282,7 @@ export async function runRound(deps: BackgroundDeps, event: RoundEvent): Promise
   const { header, events } = loaded;
   const active = header.activeTurn;
   if (!active || active.requestId !== requestId) return { status: 'done', round: event.round };
-  if (active.rounds > event.round) return nextOf(tenant, session, header);
+  if (active.rounds > event.round) return nextOf(tenant, session, header, deps.clock.now());
 
   const now = deps.clock.now();
   const time = now.toISOString();
@@ -287,7 +291,7 @@ export async function runRound(deps: BackgroundDeps, event: RoundEvent): Promise
   // The slow call's outcome opens the round, when it is the call the turn waits on.
   const resume = event.resume ?? undefined;
   const opening = resume && pending && pending.toolCallId === resume.toolCallId ? resumeOpening(header, pending, resume, stampOf(agent, 0), time) : [];
-  if (!resume && pending) return nextOf(tenant, session, header);
+  if (!resume && pending) return nextOf(tenant, session, header, now);
 
   if (active.cancel) {
     return endTurn(deps, { tenant, session, header, loaded: events, active, events: opening, usage: NO_USAGE, status: 'cancelled', reason: `cancelled by ${active.cancel.by}: ${active.cancel.reason}` }, now);
@@ -316,7 +320,7 @@ export async function runRound(deps: BackgroundDeps, event: RoundEvent): Promise
   if (outcome.continues || outcome.pending) {
     const next: ActiveTurn = { ...progressed, status: outcome.pending ? statusWhilePending(outcome.pending) : 'running' };
     await deps.sessions.commitTurn(tenant, session, header.version, outcome.events, headerUpdateFor(header, outcome, undefined, now, ttlSecondsOf(limits), next));
-    return nextOf(tenant, session, { ...header, activeTurn: next, pendingTool: outcome.pending });
+    return nextOf(tenant, session, { ...header, activeTurn: next, pendingTool: outcome.pending }, now);
   }
   const reason =
     outcome.finish === 'limit'

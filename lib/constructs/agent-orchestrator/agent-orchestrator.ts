@@ -21,6 +21,7 @@ import {
 import { BACKGROUND_DEFAULTS, MAX_BACKGROUND_ROUNDS } from '../../contract/agent-loop';
 import { ENV, SESSION_LIMIT_VARIABLES } from '../../contract/env-names';
 import { canonicalJson } from '../../contract/json';
+import { modelToolDeclaration, type ModelToolDeclaration, type ToolDeclaration } from '../../contract/tool-declaration';
 import type { ModelBackendConfig } from '../../contract/model-backend-config';
 import { CONFIGURABLE_SESSION_LIMITS, DEFAULT_SESSION_LIMITS, type ConfigurableSessionLimit, type SessionLimits } from '../../contract/session-limits';
 import { acknowledge } from '../../compliance/acknowledge';
@@ -185,6 +186,15 @@ export interface AgentOrchestratorProps {
   readonly background?: BackgroundTurnProps;
   /** Your own settings for the round function, merged over ROUND_FUNCTION_DEFAULTS. @default ROUND_FUNCTION_DEFAULTS */
   readonly roundFunctionProps?: AgentFunctionOverrides;
+  /**
+   * The tools the turns may offer: the ToolWorkflow's `tools`. Their
+   * model-facing declarations ship in the turn functions' bundle (ENV.TOOLS),
+   * 1 to 2 KB that do not fit beside the rest in Lambda's 4 KB of
+   * environment; the workflows' ARNs and the policy come with
+   * `addEnvironment(tools.orchestratorEnvironment)`.
+   * @default none: every tool call is refused as not available
+   */
+  readonly tools?: readonly ToolDeclaration[];
 }
 
 /**
@@ -216,6 +226,8 @@ export class AgentOrchestrator extends AgentOrchestratorBase {
    * model's settings as bound at synth), the default agent and each version.
    */
   public readonly agentDirectory: AgentDirectory;
+  /** What the turn functions' bundle carries of the tools: their model-facing declarations (ENV.TOOLS). */
+  public readonly toolDeclarations: readonly ModelToolDeclaration[];
 
   constructor(scope: Construct, id: string, props: AgentOrchestratorProps) {
     super(scope, id);
@@ -254,6 +266,8 @@ export class AgentOrchestrator extends AgentOrchestratorBase {
         }
       : {};
 
+    this.toolDeclarations = (props.tools ?? []).map(modelToolDeclaration);
+    const toolDeclarations = this.toolDeclarations.length > 0 ? JSON.stringify(this.toolDeclarations) : undefined;
     // Every function that runs turns is configured here, so the orchestrator and the round function cannot drift.
     const turnFunction = (id: string, options: TurnFunctionOptions): PlatformFunction => {
       const fn = new PlatformFunction(this, id, {
@@ -271,9 +285,13 @@ export class AgentOrchestrator extends AgentOrchestratorBase {
           [ENV.AGENT_MODELS]: Stack.of(this).toJsonString(agents.models),
           ...(Object.keys(agents.guardrails).length > 0 ? { [ENV.AGENT_GUARDRAILS]: Stack.of(this).toJsonString(agents.guardrails) } : {}),
           [ENV.AGENT_DEFINITIONS_DIGEST]: agents.digest,
+          ...(toolDeclarations === undefined ? {} : { [ENV.TOOLS_DIGEST]: digestOf(toolDeclarations) }),
           ...backgroundEnvironment,
         },
-        bundledDefinitions: { [ENV.AGENT_DEFINITIONS]: JSON.stringify(agents.directory) },
+        bundledDefinitions: {
+          [ENV.AGENT_DEFINITIONS]: JSON.stringify(agents.directory),
+          ...(toolDeclarations === undefined ? {} : { [ENV.TOOLS]: toolDeclarations }),
+        },
         // The Cedar evaluator of the tool policy reads its WebAssembly module from the handler's directory.
         bundledFiles: [CEDAR_WASM],
       });

@@ -7,7 +7,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ENV } from '../../contract/env-names';
-import { modelToolDeclaration, type ToolDeclaration } from '../../contract/tool-declaration';
+import { type ToolDeclaration } from '../../contract/tool-declaration';
 import type { TenantToolMap } from '../../contract/tool-policy';
 import { ToolPolicySet } from '../../policy/tool-policy-set';
 import { requireCapability } from '../../residency/capability-gate';
@@ -146,16 +146,15 @@ export class ToolWorkflow extends Construct {
   }
 
   /**
-   * What the orchestrator needs to call the tools (ENV names shared with
-   * lambda/core): the workflows' ARNs, the policy, and the enabled tools'
-   * model-facing declarations (name, description, input schema, mode,
-   * approval, timeout), which lambda/core/wiring/tool-wiring.ts reads.
+   * What the orchestrator's environment needs to call the tools (ENV names
+   * shared with lambda/core): the workflows' ARNs and the policy. The tools'
+   * model-facing declarations go into its bundle instead: give the same
+   * `tools` to AgentOrchestrator (`tools`), as RuntimeStack does.
    */
   public get orchestratorEnvironment(): Record<string, string> {
     return {
       [ENV.FAST_TOOLS_STATE_MACHINE]: this.fastMachineArn,
       [ENV.SLOW_TOOLS_STATE_MACHINE]: this.slowMachineArn,
-      [ENV.TOOLS]: JSON.stringify(this.props.tools.map(modelToolDeclaration)),
       [ENV.TOOL_POLICY]: JSON.stringify(ToolPolicySet.for(this.props.policy, this.props.tools).document),
     };
   }

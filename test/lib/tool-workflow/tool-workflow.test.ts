@@ -166,7 +166,7 @@ describe.each(TARGETS)('target %s', (targetName) => {
     expect(resume.Retry[0].ErrorEquals).toEqual(expect.arrayContaining(['Lambda.ServiceException', 'Lambda.TooManyRequestsException']));
   });
 
-  test('the orchestrator gets the machines\' ARNs (built from their names), the policy, and the model-facing declarations only', () => {
+  test('the orchestrator gets the machines\' ARNs (built from their names) and the policy; its bundle the model-facing declarations only', () => {
     const [, orchestrator] = functionOf(template, 'orchestrator');
     const env = resolve(orchestrator.Properties.Environment.Variables) as Record<string, string>;
     expect(env).toMatchObject({
@@ -175,9 +175,12 @@ describe.each(TARGETS)('target %s', (targetName) => {
     });
     // The default configuration's tool policy: the kit's default Cedar policy, for the tools it runs.
     expect(JSON.parse(env[ENV.TOOL_POLICY])).toEqual(ToolPolicySet.for({}, tools).document);
-    expect(JSON.parse(env[ENV.TOOLS])).toEqual(tools.map(modelToolDeclaration));
+    // The declarations ship in the bundle (they do not fit in the environment), their digest in the environment.
+    expect(env[ENV.TOOLS]).toBeUndefined();
+    expect(env[ENV.TOOLS_DIGEST]).toMatch(/^[0-9a-f]{16}$/);
+    expect(stage.runtime.agent.toolDeclarations).toEqual(tools.map(modelToolDeclaration));
     // No code location, no data access: the orchestrator reads no tool data itself.
-    expect(env[ENV.TOOLS]).not.toMatch(/implementation|dataAccess|index\.ts/);
+    expect(JSON.stringify(stage.runtime.agent.toolDeclarations)).not.toMatch(/implementation|dataAccess|index\.ts/);
     expect(env[ENV.REFERENCE_TABLE]).toBeUndefined();
     expect(env[ENV.KNOWLEDGE_BASE_ID]).toBeUndefined();
   });

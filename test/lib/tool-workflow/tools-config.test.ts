@@ -125,6 +125,9 @@ describe('tools at synth: the capability gate', () => {
     // AND the orchestrator is told the tool, not the knowledge base: only the tool's function retrieves
     const orchestrator = Object.values(template.findResources('AWS::Lambda::Function')).find((f) => f.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME === 'orchestrator')!;
     expect(orchestrator.Properties.Environment.Variables[ENV.KNOWLEDGE_BASE_ID]).toBeUndefined();
-    expect(JSON.parse(orchestrator.Properties.Environment.Variables[ENV.TOOLS]).map((tool: { name: string }) => tool.name)).toContain('search_knowledge_base');
+    // The declarations ship in the orchestrator's bundle; its environment holds their digest.
+    expect(stages[0].runtime.agent.toolDeclarations.map((tool) => tool.name)).toContain('search_knowledge_base');
+    expect(orchestrator.Properties.Environment.Variables[ENV.TOOLS]).toBeUndefined();
+    expect(orchestrator.Properties.Environment.Variables[ENV.TOOLS_DIGEST]).toMatch(/^[0-9a-f]{16}$/);
   });
 });

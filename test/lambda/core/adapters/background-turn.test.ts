@@ -286,6 +286,18 @@ describe('ending a background turn early', () => {
     await expect(runRound(background, { ...round(ids, 'r-1', 1), resume: { kind: 'statehouse.resume', ...ids, toolCallId: 'c-arch', result: { ok: true, output: 'archived' } } })).resolves.toMatchObject({ status: 'done' });
   });
 
+  test("an approver's wait ends by the turn's deadline: the loop waits at most until then", async () => {
+    const ids = await newSession();
+    const model = ScriptedModel.answering(reply('Archiving needs an officer.', [{ id: 'c-arch', name: 'archive', input: { caseId: 'FOIA-9' } }]));
+    await enqueueTurn(deps(model, { deadlineSeconds: 120 }), turn(ids, 'r-1', 'Archive FOIA-9.'));
+
+    const waiting = await runRound(deps(model), round(ids, 'r-1', 0));
+
+    // The tool's own approval timeout is 600 s; the turn has at most 120 s left.
+    expect(waiting.slowTool?.approvalTimeoutSeconds).toBeGreaterThan(0);
+    expect(waiting.slowTool?.approvalTimeoutSeconds).toBeLessThanOrEqual(120);
+  });
+
   test('past its deadline the next round ends it incomplete, with what it did kept', async () => {
     const ids = await newSession();
     const model = ScriptedModel.answering(reply('Looking.', [lookup('c1')]));
