@@ -9,10 +9,13 @@ import { createStreamingHandler, type OpenResponse } from './stream-handler';
  * `awslambda` is a global of Lambda's Node.js runtime; `HttpResponseStream.from`
  * writes the status and headers API Gateway reads before the body.
  */
-declare const awslambda: {
+interface LambdaStreamingRuntime {
   streamifyResponse(handler: (event: APIGatewayProxyEvent, responseStream: NodeJS.WritableStream) => Promise<void>): unknown;
   HttpResponseStream: { from(stream: NodeJS.WritableStream, metadata: { statusCode: number; headers: Record<string, string> }): NodeJS.WritableStream };
-};
+}
+
+const awslambda = (globalThis as { awslambda?: LambdaStreamingRuntime }).awslambda;
+if (!awslambda) throw new Error("the streaming orchestrator runs in Lambda's Node.js runtime, which provides awslambda.streamifyResponse; this process has none");
 
 const stream = createStreamingHandler(apiDepsFromEnv());
 

@@ -414,6 +414,15 @@ export const targetSchema = z
     session: sessionSchema,
     /** Background turns: the agent loop and its limits. @default BACKGROUND_TURN_DEFAULTS (enabled) */
     background: backgroundSchema.optional(),
+    /**
+     * Streaming turns (`"stream": true`: server-sent events through API
+     * Gateway's REST response streaming and Lambda response streaming).
+     * `auto`: where the region facts list Lambda response streaming, else
+     * off with a synth warning; `required`: always, and synth fails where the
+     * region cannot stream (warns where unverified); `off`: never.
+     * @default 'auto'
+     */
+    streaming: z.enum(['auto', 'required', 'off'], { message: 'must be "auto", "required" or "off"' }).optional(),
     /** The tools of lib/tools/catalog.ts this target runs, and who may call them. */
     tools: toolsSchema,
     /**

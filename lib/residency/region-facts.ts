@@ -149,6 +149,20 @@ export const CAPABILITY_FACTS: readonly CapabilityFact[] = [
   { capability: 'lambda:runtime:nodejs22.x', regions: [...COMMERCIAL, ...ALL_GOV], status: FactStatus.AVAILABLE, source: 'aws-cdk-lib region-info LATEST_NODE_RUNTIME (nodejs24.x for aws-us-gov) implies 22.x' },
   { capability: 'lambda:runtime:nodejs24.x', regions: [...COMMERCIAL, ...ALL_GOV], status: FactStatus.AVAILABLE, source: 'aws-cdk-lib 2.276 region-info LATEST_NODE_RUNTIME' },
   { capability: 'lambda:arm64', regions: COMMERCIAL, status: FactStatus.AVAILABLE, source: 'docs.aws.amazon.com/lambda/latest/dg/foundation-arch.html' },
+  // Streaming turns: API Gateway streams a REST API's response from a Lambda that streams its own (InvokeWithResponseStream).
+  { capability: 'lambda:response-streaming', regions: COMMERCIAL, status: FactStatus.AVAILABLE, source: 'docs.aws.amazon.com/lambda/latest/dg/configuration-response-streaming.html' },
+  {
+    capability: 'lambda:response-streaming',
+    regions: ALL_GOV,
+    status: FactStatus.UNVERIFIED,
+    source: `${GOV_LAMBDA} does not say; ${NO_SOURCE}`,
+  },
+  {
+    capability: 'apigateway:rest-response-streaming',
+    regions: [...COMMERCIAL, ...ALL_GOV],
+    status: FactStatus.AVAILABLE,
+    source: 'AWS What\'s New, 2025-11-19, "API Gateway response streaming for REST APIs": all commercial and AWS GovCloud (US) Regions',
+  },
   { capability: 'lambda:arm64', regions: ALL_GOV, status: FactStatus.UNVERIFIED, source: `indirect evidence only; ${NO_SOURCE}` },
 
   // --- Step Functions -----------------------------------------------------

@@ -1,4 +1,4 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { AgentLoop } from '../constructs/agent-loop/agent-loop';
@@ -10,7 +10,8 @@ import { SessionApi } from '../constructs/session-api/session-api';
 import { ToolWorkflow } from '../constructs/tool-workflow/tool-workflow';
 import type { FoundationStack } from './foundation-stack';
 import type { StateStack } from './state-stack';
-import type { RuntimeSettings } from './target-props';
+import { STREAMING_CAPABILITIES, type RuntimeSettings } from './target-props';
+import { requireCapability } from '../residency/capability-gate';
 
 export interface RuntimeStackProps extends StackProps {
   readonly settings: RuntimeSettings;
@@ -56,8 +57,13 @@ export class RuntimeStack extends Stack {
       // The tools' declarations ship in the turn functions' bundle; the workflows' ARNs and the policy follow in their environment.
       tools: settings.tools,
       background: settings.background,
+      streaming: settings.streaming.enabled,
       fipsServices,
     });
+    if (settings.streaming.offBecause) Annotations.of(this).addWarningV2('statehouse:streaming-off', settings.streaming.offBecause);
+    if (settings.streaming.gated && this.agent.streaming) {
+      for (const capability of STREAMING_CAPABILITIES) requireCapability(this.agent.streaming, capability, 'streaming turns ("stream": true)');
+    }
 
     this.tools = new ToolWorkflow(this, 'Tools', {
       tools: settings.tools,
@@ -75,7 +81,7 @@ export class RuntimeStack extends Stack {
       fipsServices,
     });
     this.agent.addEnvironment(this.tools.orchestratorEnvironment);
-    this.tools.grantOrchestration(this.agent.orchestrator.grantPrincipal);
+    for (const fn of this.agent.apiFunctions()) this.tools.grantOrchestration(fn.grantPrincipal);
 
     if (this.agent.rounds && this.agent.background) {
       // A background turn's rounds run fast tools themselves; its slow calls run in the loop.
@@ -96,6 +102,7 @@ export class RuntimeStack extends Stack {
     // The configuration requires the endpoint (lib/config/load.ts); a fork without it gets the construct's own message.
     this.api = new SessionApi(this, 'Api', {
       handler: this.agent.orchestrator.function,
+      streamingHandler: this.agent.streaming?.function,
       endpoint: network.interfaceEndpoints['execute-api'],
       logsKey: foundation.keys.logs,
       logRetention: props.logRetention,

@@ -14,7 +14,8 @@ import { NeuronInstanceType } from '../constructs/neuron-endpoint/neuron-instanc
 import { ServingImage } from '../constructs/neuron-endpoint/serving-image';
 import type { ToolDeclaration } from '../contract/tool-declaration';
 import type { ToolPolicySet } from '../policy/tool-policy-set';
-import { fipsHostServices } from '../residency/region-facts';
+import { checkCapability } from '../residency/capability-gate';
+import { FactStatus, fipsHostServices } from '../residency/region-facts';
 import type { Residency } from '../residency/residency';
 import { findTool } from '../tools/catalog';
 
@@ -104,6 +105,8 @@ export interface RuntimeSettings {
   readonly limits: DeployedSessionLimits;
   /** Background turns' limits; none when the target turns them off (then no agent loop and no round function). */
   readonly background?: Required<BackgroundTurnProps>;
+  /** Streaming turns: deployed or not, and (when the region facts decided it) why not. */
+  readonly streaming: StreamingSettings;
   /** The enabled tools' declarations, from the kit's catalog (lib/tools/catalog.ts). */
   readonly tools: readonly ToolDeclaration[];
   /** The Cedar tool policy: the kit's default, the target's own files and `tools.policy`, validated by parseConfig. */
@@ -169,12 +172,45 @@ export function targetStacksProps(name: string, target: TargetConfig): TargetSta
       tenants: target.tenants,
       limits: target.session,
       background: backgroundTurns(target.background),
+      streaming: streamingOf(target),
       // parseConfig accepts only catalog tools in tools.enabled.
       tools: target.tools.enabled.map((tool) => findTool(tool)!),
       toolPolicy: targetToolPolicies(target),
       knowledgeBaseId: target.tools.knowledgeBaseId,
     },
     serviceControlPolicy: { account: target.account ?? '*', trailName: trailName(name) },
+  };
+}
+
+/**
+ * Whether a target streams turns. `auto` asks the region facts: streaming
+ * needs Lambda response streaming (unverified in GovCloud) and API
+ * Gateway's REST response streaming; `required` deploys it and lets the
+ * capability gate fail or warn.
+ */
+export interface StreamingSettings {
+  readonly enabled: boolean;
+  /** With `required`: the gate checks the capabilities (synth fails where unavailable, warns where unverified). */
+  readonly gated: boolean;
+  /** With `auto` where the facts do not list streaming: what the synth warning says. */
+  readonly offBecause?: string;
+}
+
+export const STREAMING_CAPABILITIES = ['lambda:response-streaming', 'apigateway:rest-response-streaming'] as const;
+
+function streamingOf(target: TargetConfig): StreamingSettings {
+  const mode = target.streaming ?? 'auto';
+  if (mode === 'off') return { enabled: false, gated: false };
+  if (mode === 'required') return { enabled: true, gated: true };
+  const missing = STREAMING_CAPABILITIES.map((capability) => checkCapability(capability, target.region)).filter((check) => check.status !== FactStatus.AVAILABLE);
+  if (missing.length === 0) return { enabled: true, gated: false };
+  const what = missing.map((check) => `"${check.capability}" is ${check.status} in ${target.region} (${check.fact?.source ?? 'no row in lib/residency/region-facts.ts'})`).join('; ');
+  return {
+    enabled: false,
+    gated: false,
+    offBecause:
+      `streaming turns are off: ${what}. Turns answer in one response; "stream": true is refused with a 400 that says so. ` +
+      `Instead: verify the capability in this account and set streaming: "required" to deploy it (synth then warns until the fact is confirmed), or streaming: "off" to silence this warning.`,
   };
 }
 

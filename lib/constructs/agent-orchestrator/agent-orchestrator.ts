@@ -195,6 +195,14 @@ export interface AgentOrchestratorProps {
    * @default none: every tool call is refused as not available
    */
   readonly tools?: readonly ToolDeclaration[];
+  /**
+   * Streaming turns: a third function that runs turns, the streaming
+   * orchestrator (`Streaming`, lambda/orchestrator/stream-index.ts), for the
+   * API's streaming integration of `POST /sessions/{sessionId}/turns`
+   * (SessionApi `streamingHandler`). Configured as the orchestrator is.
+   * @default false
+   */
+  readonly streaming?: boolean;
 }
 
 /**
@@ -217,6 +225,8 @@ export class AgentOrchestrator extends AgentOrchestratorBase {
   public readonly summarizer: PlatformFunction;
   /** The round function, with `background`: what the AgentLoop's Round tasks invoke. */
   public readonly rounds?: PlatformFunction;
+  /** The streaming orchestrator, with `streaming`: what the API's streaming turns integration invokes. */
+  public readonly streaming?: PlatformFunction;
   /** Background turns' limits as deployed, with `background`. */
   public readonly background?: Required<BackgroundTurnProps>;
   /** The deployment's session limits: the given ones over DEFAULT_SESSION_LIMITS. */
@@ -343,6 +353,16 @@ export class AgentOrchestrator extends AgentOrchestratorBase {
       }),
     );
 
+    if (props.streaming) {
+      this.streaming = turnFunction('Streaming', {
+        defaults: ORCHESTRATOR_FUNCTION_DEFAULTS,
+        overrides: props.orchestratorFunctionProps,
+        entry: path.join(LAMBDA_DIR, 'orchestrator', 'stream-index.ts'),
+        description: 'Statehouse streaming orchestrator: runs a turn and streams its replies as server-sent events',
+        serviceName: 'orchestrator-stream',
+      });
+    }
+
     if (this.background) {
       this.rounds = turnFunction('Rounds', {
         defaults: ROUND_FUNCTION_DEFAULTS,
@@ -387,15 +407,21 @@ export class AgentOrchestrator extends AgentOrchestratorBase {
    */
   public addAgentLoop(loop: IAgentLoop): void {
     this.addEnvironment(loop.orchestratorEnvironment);
-    const fn = this.orchestrator.function;
-    loop.grantStart(fn);
-    loop.grantDescribeExecutions(fn);
-    loop.grantStop(fn);
-    loop.grantSendTaskResult(fn);
+    for (const { function: fn } of this.apiFunctions()) {
+      loop.grantStart(fn);
+      loop.grantDescribeExecutions(fn);
+      loop.grantStop(fn);
+      loop.grantSendTaskResult(fn);
+    }
+  }
+
+  /** The functions behind the API: the orchestrator and, with `streaming`, the streaming orchestrator. Both answer turns: grant both what turns call. */
+  public apiFunctions(): PlatformFunction[] {
+    return this.streaming ? [this.orchestrator, this.streaming] : [this.orchestrator];
   }
 
   private turnFunctions(): PlatformFunction[] {
-    return this.rounds ? [this.orchestrator, this.rounds] : [this.orchestrator];
+    return [...this.apiFunctions(), ...(this.rounds ? [this.rounds] : [])];
   }
 }
 

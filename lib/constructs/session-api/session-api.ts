@@ -11,6 +11,14 @@ import { requireCapability } from '../../residency/capability-gate';
 
 export interface SessionApiProps {
   readonly handler: lambda.IFunction;
+  /**
+   * The function behind `POST /sessions/{sessionId}/turns` when turns
+   * stream (lambda/orchestrator/stream-index.ts): that method's integration
+   * then streams its response (`responseTransferMode: STREAM`, Lambda's
+   * InvokeWithResponseStream). Every other method stays buffered on `handler`.
+   * @default none: every method, turns included, on `handler`, buffered
+   */
+  readonly streamingHandler?: lambda.IFunction;
   /** The `execute-api` interface endpoint: the only way in. */
   readonly endpoint: ec2.IInterfaceVpcEndpoint;
   readonly logsKey: kms.IKey;
@@ -95,7 +103,13 @@ export class SessionApi extends Construct {
     method(session, 'GET');
     method(session, 'DELETE');
     const turns = session.addResource('turns');
-    method(turns, 'POST');
+    if (props.streamingHandler) {
+      // API Gateway streams what the function streams: its answer's status and headers, then the body as it is written.
+      const streaming = new apigw.LambdaIntegration(props.streamingHandler, { proxy: true, responseTransferMode: apigw.ResponseTransferMode.STREAM });
+      turns.addMethod('POST', streaming, { requestValidator: validator });
+    } else {
+      method(turns, 'POST');
+    }
     // A turn's progress and its cancel (background turns, lib/contract/agent-loop.ts).
     const turn = turns.addResource('{requestId}');
     method(turn, 'GET');
