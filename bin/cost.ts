@@ -12,13 +12,15 @@ import { ConfigError, parseConfig, selectTargets } from '../lib/config/load';
 import { costInputsForTarget } from '../lib/cost/cost-inputs';
 import { estimateMonthlyCost } from '../lib/cost/estimate';
 import { formatCostEstimate } from '../lib/cost/format';
+import { estimateRoundCost, formatRoundCost } from '../lib/cost/round-cost';
 
 function main(): void {
   const { targets, overrides } = parseContextArgs(process.argv.slice(2));
   const config = parseConfig(overrides);
   const tables = selectTargets(config, targets).map(([name, target]) => {
     const { input, notes } = costInputsForTarget(name, target);
-    return formatCostEstimate(`${name} (${target.region})`, estimateMonthlyCost(input), notes);
+    const title = `${name} (${target.region})`;
+    return `${formatCostEstimate(title, estimateMonthlyCost(input), notes)}\n\n${formatRoundCost(title, estimateRoundCost(target))}`;
   });
   console.log(tables.join('\n\n'));
 }

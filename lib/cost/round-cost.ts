@@ -1,0 +1,89 @@
+import type { TargetConfig } from '../config/schema';
+import { FUNCTION_ARCHITECTURE, FUNCTION_MEMORY_MB } from '../constructs/platform-function/platform-function-defaults';
+import { partitionOf } from '../residency/region-facts';
+import { CostInputError, type CostLineItem } from './estimate';
+import { AVERAGE_EVENT_KB, AVERAGE_HEADER_KB, EXPRESS_REQUESTS_PER_TURN } from './cost-inputs';
+import { DYNAMODB_READ_UNITS, DYNAMODB_WRITE_UNITS, EXPRESS_REQUESTS, LAMBDA_GB_SECONDS, LAMBDA_REQUESTS, priceStatus, STANDARD_TRANSITIONS, type Price } from './price-table';
+
+/**
+ * What one round of a background turn costs (lib/contract/agent-loop.ts),
+ * model tokens apart: the agent loop's state transitions, one invocation of
+ * the round function waiting on the model, one Query of the header and the
+ * newest events, one TransactWriteItems of the round's events and the
+ * header, and the fast tool the round calls. Each figure is a named
+ * assumption, as in cost-inputs.ts.
+ */
+
+/**
+ * States a round enters in the synthesized loop: Round, Round committed,
+ * Next step? (lib/constructs/agent-loop/agent-loop.ts); Step Functions
+ * bills each state entered as a transition.
+ */
+export const TRANSITIONS_PER_ROUND = 3;
+/** A round that waits on a slow call adds the Parallel, the approval states and Round after the slow call: about ten. */
+export const TRANSITIONS_PER_SLOW_CALL = 10;
+/** Seconds the round function runs, nearly all of it waiting on the model. */
+export const ROUND_FUNCTION_SECONDS = 5;
+/** A round writes the model's reply, one tool call and its result. */
+export const EVENTS_WRITTEN_PER_ROUND = 3;
+
+export interface RoundCost {
+  readonly region: string;
+  readonly lineItems: readonly CostLineItem[];
+  /** USD per round, known prices only. */
+  readonly totalUsd: number;
+  readonly unconfirmed: boolean;
+  readonly notes: readonly string[];
+}
+
+const KB_PER_READ_UNIT = 4;
+const WRITE_UNITS_PER_KB_IN_TRANSACTION = 2;
+
+export function estimateRoundCost(target: Pick<TargetConfig, 'region' | 'session'>): RoundCost {
+  const { region } = target;
+  if (!partitionOf(region)) throw new CostInputError(`region "${region}" is not in lib/residency/region-facts.ts; the estimate needs its partition.`);
+  const line = (item: string, quantity: number, price: Price): CostLineItem => ({
+    item,
+    quantity,
+    unit: price.unit,
+    unitPriceUsd: price.usd,
+    unitSize: price.unitSize,
+    monthlyUsd: price.usd === undefined ? undefined : (quantity / price.unitSize) * price.usd,
+    status: priceStatus(price, region),
+    source: price.source,
+  });
+  const readKb = AVERAGE_HEADER_KB + target.session.contextEvents * AVERAGE_EVENT_KB;
+  const writeKb = AVERAGE_HEADER_KB + EVENTS_WRITTEN_PER_ROUND * AVERAGE_EVENT_KB;
+  const architecture = FUNCTION_ARCHITECTURE.name === 'arm64' ? 'arm64' : 'x86_64';
+  const lineItems = [
+    line('Step Functions Standard transitions', TRANSITIONS_PER_ROUND, STANDARD_TRANSITIONS),
+    line('Lambda requests', 1, LAMBDA_REQUESTS),
+    line(`Lambda compute (${architecture})`, (FUNCTION_MEMORY_MB / 1024) * ROUND_FUNCTION_SECONDS, LAMBDA_GB_SECONDS[architecture]),
+    line('DynamoDB reads (on demand)', Math.ceil(readKb / KB_PER_READ_UNIT), DYNAMODB_READ_UNITS),
+    line('DynamoDB writes (on demand)', writeKb * WRITE_UNITS_PER_KB_IN_TRANSACTION, DYNAMODB_WRITE_UNITS),
+    line('Step Functions Express requests (the fast tool)', EXPRESS_REQUESTS_PER_TURN, EXPRESS_REQUESTS),
+  ];
+  const unconfirmed = lineItems.some((l) => l.status === 'unconfirmed');
+  return {
+    region,
+    lineItems,
+    totalUsd: lineItems.reduce((sum, l) => sum + (l.monthlyUsd ?? 0), 0),
+    unconfirmed,
+    notes: [
+      `Per round: ${TRANSITIONS_PER_ROUND} transitions, 1 invocation of ${ROUND_FUNCTION_SECONDS} s at ${FUNCTION_MEMORY_MB} MB, 1 Query (header + ${target.session.contextEvents} events), 1 TransactWriteItems (${EVENTS_WRITTEN_PER_ROUND} events and the header), 1 fast tool; a round that waits on a slow call adds about ${TRANSITIONS_PER_SLOW_CALL} transitions (assumptions in lib/cost/round-cost.ts).`,
+      'Not included: the model tokens of the round (Bedrock bills them per token; a Neuron endpoint is priced per hour in the monthly estimate), logs, KMS requests.',
+      ...(unconfirmed ? [`GovCloud prices are UNCONFIRMED: ${region} is priced with the commercial figures of lib/cost/price-table.ts.`] : []),
+    ],
+  };
+}
+
+/** One line for a terminal: the round's cost and what it is made of. */
+export function formatRoundCost(title: string, cost: RoundCost): string {
+  const perThousand = (usd: number | undefined) => (usd === undefined ? 'unknown' : `$${(usd * 1000).toFixed(4)}`);
+  const parts = cost.lineItems.map((l) => `${l.item} ${perThousand(l.monthlyUsd)}`);
+  return [
+    `One background round, ${title}: $${cost.totalUsd.toPrecision(3)}${cost.unconfirmed ? ' *' : ''} (${perThousand(cost.totalUsd)} per 1,000 rounds)`,
+    `  per 1,000 rounds: ${parts.join('; ')}`,
+    ...cost.notes.map((n) => `  - ${n}`),
+  ].join('\n');
+}
