@@ -107,6 +107,20 @@ export function endpointInstanceHours(endpoint: EndpointUsage): number {
   return (endpoint.workingHoursPerWeek * endpoint.workingHoursInstances + offHoursPerWeek * endpoint.offHoursInstances) * WEEKS_PER_MONTH;
 }
 
+/** One priced quantity in a region: what it costs (per month, or per whatever the quantity counts), and how sure the price is. */
+export function costLine(item: string, quantity: number, price: Price, region: string): CostLineItem {
+  return {
+    item,
+    quantity,
+    unit: price.unit,
+    unitPriceUsd: price.usd,
+    unitSize: price.unitSize,
+    monthlyUsd: price.usd === undefined ? undefined : (quantity / price.unitSize) * price.usd,
+    status: priceStatus(price, region),
+    source: price.source,
+  };
+}
+
 /**
  * A month's cost: one line item per priced quantity, the total of the known
  * prices, and the cost per million output tokens where a Neuron benchmark
@@ -122,16 +136,7 @@ export function estimateMonthlyCost(input: CostInput): CostEstimate {
     requireCount('endpoint.offHoursInstances', endpoint.offHoursInstances);
   }
 
-  const line = (item: string, quantity: number, price: Price): CostLineItem => ({
-    item,
-    quantity,
-    unit: price.unit,
-    unitPriceUsd: price.usd,
-    unitSize: price.unitSize,
-    monthlyUsd: price.usd === undefined ? undefined : (quantity / price.unitSize) * price.usd,
-    status: priceStatus(price, region),
-    source: price.source,
-  });
+  const line = (item: string, quantity: number, price: Price): CostLineItem => costLine(item, quantity, price, region);
 
   const turns = usage.turnsPerMonth;
   const lineItems: CostLineItem[] = [];

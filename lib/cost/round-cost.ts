@@ -1,9 +1,9 @@
 import type { TargetConfig } from '../config/schema';
 import { FUNCTION_ARCHITECTURE, FUNCTION_MEMORY_MB } from '../constructs/platform-function/platform-function-defaults';
 import { partitionOf } from '../residency/region-facts';
-import { CostInputError, type CostLineItem } from './estimate';
+import { costLine, CostInputError, type CostLineItem } from './estimate';
 import { AVERAGE_EVENT_KB, AVERAGE_HEADER_KB, EXPRESS_REQUESTS_PER_TURN } from './cost-inputs';
-import { DYNAMODB_READ_UNITS, DYNAMODB_WRITE_UNITS, EXPRESS_REQUESTS, LAMBDA_GB_SECONDS, LAMBDA_REQUESTS, priceStatus, STANDARD_TRANSITIONS, type Price } from './price-table';
+import { DYNAMODB_READ_UNITS, DYNAMODB_WRITE_UNITS, EXPRESS_REQUESTS, LAMBDA_GB_SECONDS, LAMBDA_REQUESTS, STANDARD_TRANSITIONS, type Price } from './price-table';
 
 /**
  * What one round of a background turn costs (lib/contract/agent-loop.ts),
@@ -42,16 +42,8 @@ const WRITE_UNITS_PER_KB_IN_TRANSACTION = 2;
 export function estimateRoundCost(target: Pick<TargetConfig, 'region' | 'session'>): RoundCost {
   const { region } = target;
   if (!partitionOf(region)) throw new CostInputError(`region "${region}" is not in lib/residency/region-facts.ts; the estimate needs its partition.`);
-  const line = (item: string, quantity: number, price: Price): CostLineItem => ({
-    item,
-    quantity,
-    unit: price.unit,
-    unitPriceUsd: price.usd,
-    unitSize: price.unitSize,
-    monthlyUsd: price.usd === undefined ? undefined : (quantity / price.unitSize) * price.usd,
-    status: priceStatus(price, region),
-    source: price.source,
-  });
+  // `monthlyUsd` of each line is per round here.
+  const line = (item: string, quantity: number, price: Price): CostLineItem => costLine(item, quantity, price, region);
   const readKb = AVERAGE_HEADER_KB + target.session.contextEvents * AVERAGE_EVENT_KB;
   const writeKb = AVERAGE_HEADER_KB + EVENTS_WRITTEN_PER_ROUND * AVERAGE_EVENT_KB;
   const architecture = FUNCTION_ARCHITECTURE.name === 'arm64' ? 'arm64' : 'x86_64';

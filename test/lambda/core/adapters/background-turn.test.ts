@@ -1,4 +1,4 @@
-import { GetItemCommand, PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { AGENT_LOOP_ERRORS, type RoundOutcome } from '../../../../lib/contract/agent-loop';
 import { referenceItemKey } from '../../../../lib/contract/reference-table';
@@ -17,13 +17,13 @@ import { genesisHash, verifyChain } from '../../../../lambda/core/domain/hash-ch
 import { runTurn } from '../../../../lambda/core/domain/run-turn';
 import { ToolPolicy } from '../../../../lambda/core/domain/tool-policy';
 import type { Clock } from '../../../../lambda/core/ports/clock';
-import { asSdkTask, startLocalStepFunctions, type LocalStepFunctions } from '../../../helpers/local-stepfunctions';
+import { startLocalStepFunctions, type LocalStepFunctions } from '../../../helpers/local-stepfunctions';
 import { motoDynamoDbClient } from '../../../helpers/moto';
 import { createReferenceTable } from '../../../lib/tool-workflow/reference-table';
 import { soleAgent } from '../support/agents';
 import { startMotoSessions, type MotoSessions } from '../support/moto-sessions';
 import { reply, ScriptedModel } from '../support/scripted-model';
-import { PARTITION, stateMachineArn } from '../support/tool-workflows';
+import { registerLookupCase, stateMachineArn } from '../support/tool-workflows';
 
 /**
  * Background turns in the domain: enqueueTurn, runRound (the test plays the
@@ -63,23 +63,7 @@ beforeAll(async () => {
   await background.send(new PutItemCommand({ TableName: REFERENCE_TABLE, Item: { caseId: { S: referenceItemKey(TENANT, 'caseId', 'FOIA-9') }, status: { S: 'open' } } }));
   sfn = await startLocalStepFunctions();
   sfnClient = new SFNClient(sfn.clientConfig());
-  sfn.register(
-    FAST,
-    {
-      StartAt: 'lookup_case',
-      States: {
-        lookup_case: {
-          Type: 'Task',
-          Resource: `arn:${PARTITION}:states:::dynamodb:getItem`,
-          Parameters: { TableName: REFERENCE_TABLE, Key: { caseId: { 'S.$': "States.Format('T#{}#caseId#{}', $.tenant, $.input.caseId)" } } },
-          ResultSelector: { ok: true, 'output.$': '$.Item.status.S' },
-          End: true,
-        },
-      },
-    },
-    { [`arn:${PARTITION}:states:::dynamodb:getItem`]: asSdkTask('DynamoDb', (parameters) => background.send(new GetItemCommand(parameters)) as never) },
-    { type: 'EXPRESS' },
-  );
+  registerLookupCase(sfn, FAST, background, REFERENCE_TABLE, '$.Item.status.S');
   sfn.register(SLOW, { StartAt: 'Started', States: { Started: { Type: 'Succeed' } } }, {});
   // The loop as this suite needs it: an execution that runs until it is stopped (the test plays its rounds).
   sfn.register(LOOP, { StartAt: 'Rounds', States: { Rounds: { Type: 'Wait', Seconds: 3600, End: true } } }, {}, { waitMs: 3_600_000 });

@@ -1,4 +1,6 @@
+import { GetItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { findTool } from '../../../../lib/tools/catalog';
+import { asSdkTask, type LocalStepFunctions } from '../../../helpers/local-stepfunctions';
 import { WORKFLOW_ERRORS } from '../../../../lib/contract/workflow-contract';
 
 /**
@@ -154,4 +156,36 @@ export function slowToolsDefinition(tools: Readonly<Record<string, string>>) {
       Resume: resume(false),
     },
   };
+}
+
+/**
+ * lookup_case as a small Express definition on the local endpoint: the real
+ * GetItem of the caller's tenant's record in `referenceTable`, on moto.
+ * `output` picks what the tool returns of the item (`$.Item`, or one field).
+ */
+export function registerLookupCase(
+  sfn: { register: LocalStepFunctions['register'] },
+  stateMachine: string,
+  dynamodb: DynamoDBClient,
+  referenceTable: string,
+  output = '$.Item',
+): void {
+  const getItem = `arn:${PARTITION}:states:::dynamodb:getItem`;
+  sfn.register(
+    stateMachine,
+    {
+      StartAt: 'lookup_case',
+      States: {
+        lookup_case: {
+          Type: 'Task',
+          Resource: getItem,
+          Parameters: { TableName: referenceTable, Key: { caseId: { 'S.$': "States.Format('T#{}#caseId#{}', $.tenant, $.input.caseId)" } } },
+          ResultSelector: { ok: true, 'output.$': output },
+          End: true,
+        },
+      },
+    },
+    { [getItem]: asSdkTask('DynamoDb', (parameters) => dynamodb.send(new GetItemCommand(parameters)) as never) },
+    { type: 'EXPRESS' },
+  );
 }

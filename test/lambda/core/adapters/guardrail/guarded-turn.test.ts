@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { GetItemCommand, PutItemCommand, ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { PutItemCommand, ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { agentGuardrails } from '../../../../../lambda/core/adapters/guardrail/agent-guardrails';
 import { StepFunctionsSlowToolStarter } from '../../../../../lambda/core/adapters/step-functions/slow-tool-starter';
@@ -17,7 +17,7 @@ import type { TurnTools } from '../../../../../lambda/core/domain/turn-rounds';
 import { referenceItemKey } from '../../../../../lib/contract/reference-table';
 import { modelToolDeclaration } from '../../../../../lib/contract/tool-declaration';
 import { findTool } from '../../../../../lib/tools/catalog';
-import { asSdkTask, startLocalStepFunctions, type LocalStepFunctions } from '../../../../helpers/local-stepfunctions';
+import { startLocalStepFunctions, type LocalStepFunctions } from '../../../../helpers/local-stepfunctions';
 import { motoDynamoDbClient } from '../../../../helpers/moto';
 import { createReferenceTable } from '../../../../lib/tool-workflow/reference-table';
 import { agentDefinition, soleAgent, team, TEST_AGENT } from '../../support/agents';
@@ -25,7 +25,7 @@ import { delegateToolName } from '../../../../../lib/contract/agent';
 import { startMotoSessions, type MotoSessions } from '../../support/moto-sessions';
 import { BINDING, BLOCKED_INPUT_MESSAGE, BLOCKED_OUTPUT_MESSAGE, startScriptedGuardrail, type ScriptedGuardrail } from '../../support/scripted-guardrail';
 import { reply, ScriptedModel } from '../../support/scripted-model';
-import { PARTITION, stateMachineArn } from '../../support/tool-workflows';
+import { registerLookupCase, stateMachineArn } from '../../support/tool-workflows';
 
 /**
  * The guardrail on every text of a turn: runTurn and resumeTurn end to end,
@@ -75,24 +75,7 @@ beforeAll(async () => {
   await background.send(new PutItemCommand({ TableName: REFERENCE_TABLE, Item: { caseId: { S: referenceItemKey(TENANT, 'caseId', 'FOIA-1') }, status: { S: 'closed' } } }));
   sfn = await startLocalStepFunctions();
   sfnClient = new SFNClient(sfn.clientConfig());
-  // lookup_case as a small Express definition: the real GetItem of the caller's tenant's record, on moto.
-  sfn.register(
-    FAST,
-    {
-      StartAt: 'lookup_case',
-      States: {
-        lookup_case: {
-          Type: 'Task',
-          Resource: `arn:${PARTITION}:states:::dynamodb:getItem`,
-          Parameters: { TableName: REFERENCE_TABLE, Key: { caseId: { 'S.$': "States.Format('T#{}#caseId#{}', $.tenant, $.input.caseId)" } } },
-          ResultSelector: { ok: true, 'output.$': '$.Item' },
-          End: true,
-        },
-      },
-    },
-    { [`arn:${PARTITION}:states:::dynamodb:getItem`]: asSdkTask('DynamoDb', (parameters) => background.send(new GetItemCommand(parameters)) as never) },
-    { type: 'EXPRESS' },
-  );
+  registerLookupCase(sfn, FAST, background, REFERENCE_TABLE);
   sfn.register(SLOW, { StartAt: 'Started', States: { Started: { Type: 'Succeed' } } }, {});
   tools = {
     policy: ToolPolicy.of([modelToolDeclaration(findTool('lookup_case')!), ARCHIVE]),
