@@ -5,7 +5,8 @@
  * Starts moto_server on 127.0.0.1 (a free port), runs the real `cdk bootstrap`
  * and `cdk deploy` of every stack of the target against it, then runs the
  * deployed orchestrator in this process: a turn, a tool call, a retry,
- * concurrent turns, an approval. Stops moto at the end unless `--keep`.
+ * concurrent turns, an approval, a background turn of six rounds run by the
+ * deployed agent loop and round function. Stops moto at the end unless `--keep`.
  * Exits 1 when any step does not do what it should. No AWS account is used.
  */
 import { modelsInUse } from '../lib/stacks/target-props';

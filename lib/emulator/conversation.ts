@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   CloudFormationClient,
   DescribeStackResourcesCommand,
@@ -9,13 +10,15 @@ import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-l
 import { DescribeStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { AGENT_LOOP_STATES } from '../constructs/agent-loop/agent-loop';
+import { FINAL_TURN_STATUSES, type TurnStatus } from '../contract/agent-loop';
 import { ENV } from '../contract/env-names';
 import { apiGatewayEvent, type ApiRequest } from './api-gateway-event';
 import { EMULATOR_CREDENTIALS, type DeployedStack } from './deploy';
 import { asSdkTask, startLocalStepFunctions, type AslDefinition, type LocalStepFunctions, type TaskHandler } from './local-stepfunctions';
 import type { MotoServer } from './moto-server';
 import { resolveLocalhostNamesToLoopback } from './localhost-names';
-import { startScriptedConverseModel, type ScriptedConverseModel } from './scripted-converse-model';
+import { RESEARCH_TOOL_CALLS, startScriptedConverseModel, type ScriptedConverseModel } from './scripted-converse-model';
 import { startSerialProxy, type SerialProxy } from './serial-proxy';
 
 /**
@@ -27,10 +30,11 @@ import { startSerialProxy, type SerialProxy } from './serial-proxy';
  *   for the function named by the Runtime stack's `OrchestratorFunctionName`
  *   output; API Gateway events go straight to its handler;
  * - the workflows are the definitions moto's Step Functions holds for the
- *   stack's `FastToolsStateMachineArn` / `SlowToolsStateMachineArn`, executed by
- *   the local Step Functions endpoint (moto stores them but cannot run them),
- *   each Lambda Task served by that function's deployed bundle and
- *   environment, the DynamoDB SDK Task by moto;
+ *   stack's `FastToolsStateMachineArn` / `SlowToolsStateMachineArn` /
+ *   `AgentLoopStateMachineArn`, executed by the local Step Functions endpoint
+ *   (moto stores them but cannot run them), each Lambda Task served by that
+ *   function's deployed bundle and environment (the loop's Round tasks by the
+ *   round function's), the DynamoDB SDK Task by moto;
  * - DynamoDB and S3 are the deployed table and bucket in moto.
  *
  * Changes to the deployed environment, each because of the emulators: the
@@ -67,14 +71,39 @@ export interface ConversationReport {
   readonly modelCalls: number;
   readonly executions: readonly { name: string; status: string }[];
   readonly releaseRecord?: Record<string, unknown>;
+  /** The background turn, when the target has the agent loop: what its status route and the loop's execution ended with. */
+  readonly background?: BackgroundTurnReport;
   /** The delegated turn, when an agent delegates: its session, events (seq, type, agent) and model calls. */
   readonly delegation?: { readonly sessionId: string; readonly events: readonly { seq: number; type: string; agent?: string }[]; readonly modelCalls: number; readonly valid: boolean };
+}
+
+export interface BackgroundTurnReport {
+  readonly sessionId: string;
+  readonly requestId: string;
+  /** What GET /sessions/{id}/turns/{requestId} said at the end. */
+  readonly status: TurnStatus;
+  readonly rounds: number;
+  readonly usage: { readonly input: number; readonly output: number };
+  readonly reply: string;
+  /** The turn's events after its user event: seq, type, and the tool of a tool_result. */
+  readonly events: readonly { seq: number; type: string; toolName?: string }[];
+  readonly verified: { valid: boolean; events: number };
+  /** The agent loop's execution of the turn on the local endpoint. */
+  readonly execution: { readonly name: string; readonly status: string };
+  /** The synchronous turn sent while the loop's execution was in a round. */
+  readonly refused: { readonly statusCode: number; readonly message: string };
 }
 
 type LambdaHandler = (event: unknown, context: unknown) => Promise<any>;
 type ApiAnswer = { statusCode: number; body: any };
 
 const LAMBDA_CONTEXT = { functionName: 'local', getRemainingTimeInMillis: () => 30_000, callbackWaitsForEmptyEventLoop: false };
+
+/** The background turn's status is read at most this often, this far apart: a bound, not a timing assertion. */
+const TURN_POLLS = 300;
+const TURN_POLL_MS = 100;
+/** The background turn's model call whose answer waits while a synchronous turn is sent: its round is then running. */
+const HELD_MODEL_CALL = 3;
 
 /** Every Task state of a definition, however deep (Parallel branches, Map iterators). */
 function taskStates(definition: unknown, found: Record<string, any>[] = []): Record<string, any>[] {
@@ -109,6 +138,7 @@ export async function runConversation(options: ConversationOptions): Promise<Con
   const savedEnv = { ...process.env };
   try {
     // 1. What was deployed: outputs → function and workflows; template → the asset each function runs.
+    // AgentLoopStateMachineArn only where background turns are on (background.enabled).
     const outputs = options.runtime.outputs;
     for (const name of ['OrchestratorFunctionName', 'FastToolsStateMachineArn', 'SlowToolsStateMachineArn']) {
       if (!outputs[name]) throw new Error(`${options.runtime.stackName} has no output ${name}`);
@@ -145,10 +175,16 @@ export async function runConversation(options: ConversationOptions): Promise<Con
       POWERTOOLS_TRACE_ENABLED: 'false',
       POWERTOOLS_METRICS_DISABLED: 'true',
     };
-    /** Loads a deployed bundle the way Lambda would: its deployed environment first (plus the emulators), then the module. */
+    const deployedEnv: Record<string, Record<string, string>> = {};
+    /**
+     * Loads a deployed bundle the way Lambda would: its deployed environment first (plus the emulators), then the
+     * module. The functions share this process's environment: each reads its own at load (its cold start), and the
+     * emulators' variables, which the SDK may read later, are the same for all.
+     */
     const loadDeployed = async (functionName: string): Promise<LambdaHandler> => {
       const configuration = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: functionName }));
-      Object.assign(process.env, configuration.Environment?.Variables ?? {}, emulators);
+      deployedEnv[functionName] = configuration.Environment?.Variables ?? {};
+      Object.assign(process.env, deployedEnv[functionName], emulators);
       const bundle = bundleOf(functionName);
       // eslint-disable-next-line @typescript-eslint/no-require-imports -- the deployed bundle is CommonJS, built by esbuild at deploy
       const { handler } = require(bundle) as { handler: LambdaHandler };
@@ -159,12 +195,16 @@ export async function runConversation(options: ConversationOptions): Promise<Con
     // 3. The workflows as moto holds them, every Lambda Task served by its deployed bundle.
     const fastArn = outputs.FastToolsStateMachineArn;
     const slowArn = outputs.SlowToolsStateMachineArn;
+    const loopArn: string | undefined = outputs.AgentLoopStateMachineArn;
+    const deployedDefinition = async (stateMachineArn: string): Promise<AslDefinition> =>
+      JSON.parse((await motoSfn.send(new DescribeStateMachineCommand({ stateMachineArn }))).definition!) as AslDefinition;
     const definitions = {
-      fast: JSON.parse((await motoSfn.send(new DescribeStateMachineCommand({ stateMachineArn: fastArn }))).definition!) as AslDefinition,
-      slow: JSON.parse((await motoSfn.send(new DescribeStateMachineCommand({ stateMachineArn: slowArn }))).definition!) as AslDefinition,
+      fast: await deployedDefinition(fastArn),
+      slow: await deployedDefinition(slowArn),
+      loop: loopArn === undefined ? undefined : await deployedDefinition(loopArn),
     };
     const orchestratorName = outputs.OrchestratorFunctionName;
-    const tasks = [...taskStates(definitions.fast), ...taskStates(definitions.slow)];
+    const tasks = [...taskStates(definitions.fast), ...taskStates(definitions.slow), ...taskStates(definitions.loop ?? {})];
     const handlers: Record<string, TaskHandler> = {};
     // lookup_case: the dynamodb:getItem SDK integration, on moto. Keyed by the resource as deployed: moto
     // resolves AWS::Partition to the commercial partition in every region (moto/cloudformation/parsing.py),
@@ -185,7 +225,18 @@ export async function runConversation(options: ConversationOptions): Promise<Con
     }
     sfn.register(fastArn, definitions.fast, handlers, { type: 'EXPRESS' });
     sfn.register(slowArn, definitions.slow, handlers, { type: 'STANDARD' });
+    if (loopArn !== undefined) sfn.register(loopArn, definitions.loop!, handlers, { type: 'STANDARD' });
     orchestrator = await loadDeployed(orchestratorName);
+    if (loopArn !== undefined) {
+      // The orchestrator starts the loop (StartExecution of the ARN it was deployed with); the round function runs its
+      // rounds under the same limits. AgentOrchestrator gives both the same variables; what each read is its own.
+      const roundFunction = invokedFunction(definitions.loop!.States[AGENT_LOOP_STATES.ROUND] as Record<string, any>)!.split(':function:')[1].split(':')[0];
+      for (const name of [ENV.AGENT_LOOP_STATE_MACHINE, ENV.BACKGROUND_DEADLINE_SECONDS, ENV.BACKGROUND_MAX_ROUNDS]) {
+        const values = { orchestrator: deployedEnv[orchestratorName][name], roundFunction: deployedEnv[roundFunction][name] };
+        expectThat(values.orchestrator !== undefined && values.orchestrator === values.roundFunction, `the orchestrator and the round function deployed with the same ${name}`, values);
+      }
+      expectThat(deployedEnv[orchestratorName][ENV.AGENT_LOOP_STATE_MACHINE] === loopArn, `${ENV.AGENT_LOOP_STATE_MACHINE} naming the AgentLoopStateMachineArn output`, deployedEnv[orchestratorName][ENV.AGENT_LOOP_STATE_MACHINE]);
+    }
     const env = process.env;
     const sessionTable = env[ENV.SESSION_TABLE]!;
 
@@ -281,7 +332,84 @@ export async function runConversation(options: ConversationOptions): Promise<Con
     log(`  session ${final.session.status}, ${events.length} events, hash chain ${verified.valid ? 'verifies' : 'BROKEN'}:`);
     for (const e of events) log(`    ${String(e.seq).padStart(2)} ${e.type.padEnd(12)} ${e.actor}`);
 
-    // 5. An agent that delegates: one turn in which it asks its delegate, all in one commit and one chain.
+    // 5. A background turn: the agent loop's execution runs it, a round per model call, each round committed on its own.
+    let background: BackgroundTurnReport | undefined;
+    if (loopArn === undefined) {
+      log('');
+      log('  no agent loop in this target (background.enabled false): no background turn');
+    } else {
+      const opened = await call({ method: 'POST', resource: '/sessions', body: {} });
+      expectThat(opened.statusCode === 201, 'POST /sessions → 201', opened);
+      const researchSession = opened.body.session.sessionId as string;
+      const pathParameters = { sessionId: researchSession };
+      const requestId = 'research-1';
+      const message = 'Please research case FOIA-4411 in depth.';
+      // Nothing else asks the model while the turn runs, so this is the turn's model call HELD_MODEL_CALL.
+      const held = model.holdAnswer(HELD_MODEL_CALL);
+      const queued = await call({ method: 'POST', resource: '/sessions/{sessionId}/turns', pathParameters, body: { requestId, message, mode: 'background' } });
+      expectThat(queued.statusCode === 202 && queued.body.turn?.status === 'queued', 'a background turn → 202 queued', queued);
+      const runs = sfn.executions(loopArn);
+      expectThat(runs.length === 1, 'one execution of the agent loop', runs);
+      log('');
+      log(`  background turn "${message}" (session ${researchSession}) → ${queued.statusCode} ${queued.body.turn.status}; agent loop execution ${runs[0].name}`);
+
+      const events: BackgroundTurnReport['events'][number][] = [];
+      let seen = queued.body.turn.turnSeq as number;
+      let rounds = 0;
+      let refused: BackgroundTurnReport['refused'] | undefined;
+      let view: { status: TurnStatus; rounds: number; usage: { input: number; output: number }; reply?: string } = queued.body.turn;
+      for (let poll = 1; ; poll++) {
+        // Asked before this read: the rounds before the held one have committed, so the page shows them.
+        const roundWaits = held.asked;
+        // The turn's status first, then its events: once the status is final, every event of the turn is in the page.
+        view = (await call({ method: 'GET', resource: '/sessions/{sessionId}/turns/{requestId}', pathParameters: { ...pathParameters, requestId } })).body.turn;
+        const page = (await call({ method: 'GET', resource: '/sessions/{sessionId}', pathParameters, query: { afterSeq: String(seen) } })).body;
+        for (const e of page.events as { seq: number; type: string; content: string; toolName?: string }[]) {
+          // Each round opens with the model's answer.
+          const round = e.type === 'assistant' ? `round ${++rounds}` : '';
+          const text = e.type === 'tool_call' ? `${e.toolName} ${e.content}` : e.content;
+          const content = text.length > 72 ? `${text.slice(0, 71)}…` : text;
+          log(`    ${round.padEnd(8)} ${String(e.seq).padStart(2)} ${e.type.padEnd(12)} ${content}`);
+          events.push({ seq: e.seq, type: e.type, ...(e.toolName ? { toolName: e.toolName } : {}) });
+          seen = e.seq;
+        }
+        if (roundWaits && refused === undefined) {
+          // The loop's execution is in a round (its model call waits): a synchronous turn is refused, naming the running turn.
+          const sync = await turn(researchSession, 'sync-1', 'A quick question while you research.');
+          refused = { statusCode: sync.statusCode, message: String(sync.body.error?.message) };
+          expectThat(sync.statusCode === 409 && refused.message.includes(requestId), `a synchronous turn during the background turn → 409 naming ${requestId}`, sync);
+          log(`    (round ${HELD_MODEL_CALL} asks the model, turn ${view.status}, ${view.rounds} rounds) a synchronous turn → ${sync.statusCode}: ${refused.message}`);
+          held.release();
+        }
+        if (FINAL_TURN_STATUSES.includes(view.status)) break;
+        expectThat(poll < TURN_POLLS, `the background turn to end within ${TURN_POLLS} reads of its status`, view);
+        await sleep(TURN_POLL_MS);
+      }
+      const execution = await sfn.finished(runs[0].executionArn);
+      const verifiedChain = (await call({ method: 'GET', resource: '/sessions/{sessionId}/verify', pathParameters })).body as { valid: boolean; events: number };
+      const toolResults = events.filter((e) => e.type === 'tool_result').length;
+      expectThat(
+        view.status === 'completed' && view.rounds === RESEARCH_TOOL_CALLS + 1 && toolResults === RESEARCH_TOOL_CALLS && verifiedChain.valid && execution.status === 'SUCCEEDED' && refused !== undefined,
+        `the background turn completed in ${RESEARCH_TOOL_CALLS + 1} rounds with ${RESEARCH_TOOL_CALLS} tool results, a verified chain, its execution SUCCEEDED`,
+        { view, toolResults, verifiedChain, execution: execution.status, refused },
+      );
+      log(`  turn ${requestId} ${view.status}: "${view.reply}"`);
+      log(`    ${view.rounds} rounds, ${toolResults} tool results, usage ${view.usage.input} in / ${view.usage.output} out; execution ${execution.status}; hash chain ${verifiedChain.valid ? 'verifies' : 'BROKEN'} (${verifiedChain.events} events)`);
+      background = {
+        sessionId: researchSession,
+        requestId,
+        status: view.status,
+        rounds: view.rounds,
+        usage: view.usage,
+        reply: view.reply ?? '',
+        events,
+        verified: verifiedChain,
+        execution: { name: execution.name, status: execution.status },
+        refused: refused!,
+      };
+    }
+
+    // 6. An agent that delegates: one turn in which it asks its delegate, all in one commit and one chain.
     let delegation: ConversationReport['delegation'];
     const delegating = Object.entries(options.agents?.agents ?? {}).find(([, agent]) => (agent.delegates ?? []).length > 0);
     if (delegating) {
@@ -303,6 +431,7 @@ export async function runConversation(options: ConversationOptions): Promise<Con
       for (const e of delegatedEvents) log(`    ${String(e.seq).padStart(2)} ${e.type.padEnd(12)} ${e.agent ?? ''}`);
     }
     return {
+      background,
       delegation,
       sessionId,
       events,

@@ -7,7 +7,11 @@ import { listenOnLoopback } from './loopback-server';
  * test double; everything it talks to is real. The deployed orchestrator's
  * own Bedrock runtime client reaches it through AWS_ENDPOINT_URL_BEDROCK_RUNTIME.
  *
- * Rules, on the last message of the request and the tools it offers:
+ * Rules, on the messages of the request and the tools it offers:
+ * - a turn that asks to research a case in depth ("research FOIA-4411 in
+ *   depth"): one fast-tool call a request (`compute_deadline` when offered,
+ *   else `lookup_case`) until the turn holds RESEARCH_TOOL_CALLS tool results,
+ *   then an answer that sums them up; in a background turn, one round each;
  * - a tool result: a sentence that quotes it;
  * - a user message that mentions a deadline: a `compute_deadline` call;
  * - a user message that asks to release records: a `release_records` call;
@@ -22,7 +26,19 @@ export interface ScriptedConverseModel {
   readonly calls: number;
   /** The system prompt and the tool names of each request, in order. */
   readonly requests: readonly { readonly system: unknown; readonly tools: readonly string[] }[];
+  /**
+   * Holds the answer to the `nth` Converse request from now until it is
+   * released: a model still thinking, so that a step can run while a turn is
+   * known to be in that model call. `stop` releases what is still held.
+   */
+  holdAnswer(nth: number): HeldAnswer;
   stop(): Promise<void>;
+}
+
+export interface HeldAnswer {
+  /** The request has arrived and its answer waits. */
+  readonly asked: boolean;
+  release(): void;
 }
 
 interface ConverseMessage {
@@ -37,16 +53,47 @@ export const SCRIPTED_TOOL_INPUTS = {
 } as const;
 
 const CASE_ID = /[A-Z]{2,6}-\d{1,10}/;
+const RESEARCH = /\bresearch\b.*\bin depth\b/i;
+/** Tool results a research turn gathers before it answers: with the answer, RESEARCH_TOOL_CALLS + 1 model calls. */
+export const RESEARCH_TOOL_CALLS = 5;
+
+type Reply = (content: unknown[], stopReason: string) => unknown;
+const textOf = (blocks: ConverseMessage['content']): string => blocks.map((block) => block.text ?? '').join('');
+
+/**
+ * The research rule: the turn's request is the last user message with text;
+ * the tool results after it are the research so far. Undefined when the
+ * request asks for no research, or no fast tool is offered.
+ */
+function research(messages: ConverseMessage[], offered: readonly string[], serial: number, reply: Reply): unknown {
+  let at = messages.length - 1;
+  while (at >= 0 && !(messages[at].role === 'user' && textOf(messages[at].content) !== '')) at--;
+  const request = at < 0 ? '' : textOf(messages[at].content);
+  const caseId = CASE_ID.exec(request)?.[0];
+  const tool = ['compute_deadline', 'lookup_case'].find((name) => offered.includes(name));
+  if (!RESEARCH.test(request) || caseId === undefined || tool === undefined) return undefined;
+  const results = messages.slice(at).flatMap((message) => message.content.flatMap((block) => (block.toolResult ? [textOf(block.toolResult.content)] : [])));
+  if (results.length < RESEARCH_TOOL_CALLS) {
+    const step = results.length + 1;
+    const input = tool === 'compute_deadline' ? { ...SCRIPTED_TOOL_INPUTS.compute_deadline, businessDays: 5 * step } : { caseId };
+    return reply([{ text: `Research step ${step} of ${RESEARCH_TOOL_CALLS}: ${tool}.` }, { toolUse: { toolUseId: `call-${serial}`, name: tool, input } }], 'tool_use');
+  }
+  // A deadline where the tool computed one, else the result's opening.
+  const found = results.map((result) => /"deadline":"([^"]+)"/.exec(result)?.[1] ?? result.slice(0, 40));
+  return reply([{ text: `Research of ${caseId} done, ${results.length} tool results: ${found.join(', ')}.` }], 'end_turn');
+}
 
 function answer(messages: ConverseMessage[], offered: readonly string[], serial: number): unknown {
   const last = messages.at(-1)?.content ?? [];
   const result = last.find((block) => block.toolResult)?.toolResult;
-  const text = last.map((block) => block.text ?? '').join('');
+  const text = textOf(last);
   // About four characters a token, as budgets estimate; enough for the session's token accounting.
   const inputTokens = 40 + Math.round(JSON.stringify(messages).length / 4);
   const usage = { inputTokens, outputTokens: 20, totalTokens: inputTokens + 20 };
-  const reply = (content: unknown[], stopReason: string) => ({ output: { message: { role: 'assistant', content } }, stopReason, usage, metrics: { latencyMs: 1 } });
-  if (result) return reply([{ text: `The tool answered: ${result.content.map((c) => c.text ?? '').join('')}` }], 'end_turn');
+  const reply: Reply = (content, stopReason) => ({ output: { message: { role: 'assistant', content } }, stopReason, usage, metrics: { latencyMs: 1 } });
+  const researched = research(messages, offered, serial, reply);
+  if (researched !== undefined) return researched;
+  if (result) return reply([{ text: `The tool answered: ${textOf(result.content)}` }], 'end_turn');
   const tool = /deadline/i.test(text) ? 'compute_deadline' : /release/i.test(text) ? 'release_records' : undefined;
   if (tool) {
     return reply(
@@ -65,9 +112,17 @@ function answer(messages: ConverseMessage[], offered: readonly string[], serial:
   return reply([{ text: `You said: ${text}` }], 'end_turn');
 }
 
+interface Hold {
+  readonly call: number;
+  asked: boolean;
+  readonly released: Promise<void>;
+  release(): void;
+}
+
 export async function startScriptedConverseModel(): Promise<ScriptedConverseModel> {
   let calls = 0;
   const requests: { system: unknown; tools: string[] }[] = [];
+  const holds: Hold[] = [];
   const server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -81,7 +136,10 @@ export async function startScriptedConverseModel(): Promise<ScriptedConverseMode
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { messages: ConverseMessage[]; system?: unknown; toolConfig?: { tools?: { toolSpec?: { name?: string } }[] } };
       const offered = (body.toolConfig?.tools ?? []).flatMap((tool) => (tool.toolSpec?.name ? [tool.toolSpec.name] : []));
       requests.push({ system: body.system, tools: offered });
-      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer(body.messages, offered, calls)));
+      const answered = JSON.stringify(answer(body.messages, offered, calls));
+      const hold = holds.find((held) => held.call === calls);
+      if (hold) hold.asked = true;
+      void (hold?.released ?? Promise.resolve()).then(() => response.writeHead(200, { 'content-type': 'application/json' }).end(answered));
     });
   });
   const listening = await listenOnLoopback(server);
@@ -91,6 +149,22 @@ export async function startScriptedConverseModel(): Promise<ScriptedConverseMode
       return calls;
     },
     requests,
-    stop: listening.close,
+    holdAnswer(nth) {
+      if (!Number.isSafeInteger(nth) || nth < 1) throw new Error(`holdAnswer: nth must be a whole number ≥ 1, got ${nth}`);
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      const hold: Hold = { call: calls + nth, asked: false, released, release };
+      holds.push(hold);
+      return {
+        get asked() {
+          return hold.asked;
+        },
+        release,
+      };
+    },
+    async stop() {
+      for (const hold of holds) hold.release();
+      await listening.close();
+    },
   };
 }

@@ -33,6 +33,11 @@ let run: { code: number | null; stdout: string; stderr: string };
 let summary: Summary;
 let clientConfig: { region: string; endpoint: string; credentials: { accessKeyId: string; secretAccessKey: string } };
 
+/** The session table, by the State stack's export of it. */
+function sessionTableOf(stateOutputs: Record<string, string>): string {
+  return Object.entries(stateOutputs).find(([key]) => key.startsWith('ExportsOutputRefSessions') && !key.includes('Payloads'))![1];
+}
+
 async function npmRun(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn('npm', ['run', '-s', 'deploy:local', '--', ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
@@ -112,6 +117,11 @@ describe('npm run deploy:local', () => {
       /approval by the requester → 403: the requester cannot approve their own request/,
       /approval by \S+RecordsOfficer#olivia → 200; execution SUCCEEDED/,
       /hash chain verifies/,
+      /background turn "Please research case FOIA-4411 in depth\." \(session \S+\) → 202 queued; agent loop execution turn-[0-9a-f]{64}/,
+      /round 1 +\d+ assistant +Research step 1 of 5: compute_deadline\./,
+      /a synchronous turn → 409: session is running turn research-1 \(running\)/,
+      /round 6 +\d+ assistant +Research of FOIA-4411 done, 5 tool results/,
+      /6 rounds, 5 tool results, usage \d+ in \/ \d+ out; execution SUCCEEDED; hash chain verifies \(17 events\)/,
       /deploy:local GovWest: every step did what it should/,
       /moto_server keeps running at http:\/\/localhost:\d+ \(pid \d+\)/,
     ]) {
@@ -177,12 +187,13 @@ describe('npm run deploy:local', () => {
       ]);
       expect(conversation.events.find((e) => e.type === 'approval')?.actor).toMatch(/^arn:aws-us-gov:iam::\d{12}:role\/RecordsOfficer#olivia$/);
       expect(conversation.verified).toEqual({ valid: true, events: conversation.events.length });
-      // compute_deadline's Express run, the release's Standard run, and the delegate's lookup_case (Express).
-      expect(conversation.executions.map((e) => e.status)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
+      // compute_deadline's Express run, the release's Standard run, the agent loop's run of the background turn with its
+      // five compute_deadline runs (Express), and the delegate's lookup_case (Express).
+      expect(conversation.executions.map((e) => e.status)).toEqual(Array.from({ length: 9 }, () => 'SUCCEEDED'));
 
       // The header in the deployed session table says the same.
       const state = summary.deployment.stacks.find((s) => s.stackName === 'GovWest-State')!.outputs;
-      const sessionTable = Object.entries(state).find(([key]) => key.startsWith('ExportsOutputRefSessions') && !key.includes('Payloads'))![1];
+      const sessionTable = sessionTableOf(state);
       const { Item } = await dynamodb.send(
         new GetItemCommand({ TableName: sessionTable, Key: marshall(headerKey(TENANT, conversation.sessionId)) as Record<string, AttributeValue>, ConsistentRead: true }),
       );
@@ -200,6 +211,36 @@ describe('npm run deploy:local', () => {
     } finally {
       dynamodb.destroy();
       sfn.destroy();
+    }
+  });
+
+  test('a background turn: the deployed agent loop ran 6 rounds through the deployed round function, 5 of them with a tool result', async () => {
+    const background = summary.conversation.background!;
+    expect(background).toMatchObject({ requestId: 'research-1', status: 'completed', rounds: 6, execution: { status: 'SUCCEEDED' } });
+    expect(background.execution.name).toMatch(/^turn-[0-9a-f]{64}$/);
+    expect(background.reply).toMatch(/^Research of FOIA-4411 done, 5 tool results: \d{4}-\d\d-\d\d(, \d{4}-\d\d-\d\d){4}\.$/);
+    // Each round opens with the model's answer; the first five ran a fast tool, the sixth answered.
+    expect(background.events.map((e) => (e.toolName ? `${e.type}:${e.toolName}` : e.type))).toEqual([
+      ...Array.from({ length: 5 }, () => ['assistant', 'tool_call:compute_deadline', 'tool_result:compute_deadline']).flat(),
+      'assistant',
+    ]);
+    expect(background.verified).toEqual({ valid: true, events: 1 + background.events.length });
+    expect(background.usage.input).toBeGreaterThan(0);
+    // Sent while the loop's third round waited on the model.
+    expect(background.refused).toEqual({ statusCode: 409, message: expect.stringContaining('session is running turn research-1') });
+
+    // The deployed session table: the turn ended, the session idle, no turn recorded as running.
+    const dynamodb = new DynamoDBClient(clientConfig);
+    try {
+      const sessionTable = sessionTableOf(summary.deployment.stacks.find((s) => s.stackName === 'GovWest-State')!.outputs);
+      const { Item } = await dynamodb.send(
+        new GetItemCommand({ TableName: sessionTable, Key: marshall(headerKey(TENANT, background.sessionId)) as Record<string, AttributeValue>, ConsistentRead: true }),
+      );
+      const header = unmarshall(Item!);
+      expect(header).toMatchObject({ status: 'idle', lastSeq: 1 + background.events.length });
+      expect(header.activeTurn).toBeUndefined();
+    } finally {
+      dynamodb.destroy();
     }
   });
 

@@ -258,7 +258,7 @@ function nextOf(tenant: string, session: string, header: SessionHeader, now: Dat
   if (header.pendingTool && (active.status === 'awaiting_approval' || active.status === 'awaiting_tool')) {
     const slowTool = slowToolRunInput(tenant, session, header.pendingTool);
     // The loop's wait for an approver ends by the turn's deadline: the round after it ends the turn then, recorded.
-    const left = Math.max(1, Math.floor((Date.parse(active.deadline) - now.getTime()) / 1000));
+    const left = Math.max(1, Math.ceil((Date.parse(active.deadline) - now.getTime()) / 1000));
     const capped = slowTool.approvalRequired ? { ...slowTool, approvalTimeoutSeconds: Math.min(slowTool.approvalTimeoutSeconds, left) } : slowTool;
     return { status: active.status, round: active.rounds, slowTool: capped };
   }
@@ -320,7 +320,7 @@ export async function runRound(deps: BackgroundDeps, event: RoundEvent): Promise
   if (outcome.continues || outcome.pending) {
     const next: ActiveTurn = { ...progressed, status: outcome.pending ? statusWhilePending(outcome.pending) : 'running' };
     await deps.sessions.commitTurn(tenant, session, header.version, outcome.events, headerUpdateFor(header, outcome, undefined, now, ttlSecondsOf(limits), next));
-    return nextOf(tenant, session, { ...header, activeTurn: next, pendingTool: outcome.pending }, now);
+    return nextOf(tenant, session, { ...header, activeTurn: next, pendingTool: outcome.pending }, deps.clock.now());
   }
   const reason =
     outcome.finish === 'limit'
@@ -342,7 +342,7 @@ export async function failRound(deps: BackgroundDeps, event: RoundFailedEvent): 
   const active = loaded?.header.activeTurn;
   if (!loaded || !active || active.requestId !== event.requestId) return { status: 'done', round: event.round };
   const name = /^[A-Za-z0-9_.:-]{1,128}$/.test(event.failure.Error) ? event.failure.Error : 'an error';
-  const reason = `a round failed (${name}) after its retries; the work committed before it is kept`;
+  const reason = `a round failed (${name}), past what the loop retries; the work committed before it is kept`;
   return endTurn(deps, { tenant: event.tenant, session: event.session, header: loaded.header, loaded: loaded.events, active, events: [], usage: NO_USAGE, status: 'failed', reason }, deps.clock.now());
 }
 

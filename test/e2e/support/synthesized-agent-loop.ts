@@ -1,17 +1,20 @@
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { createRoundHandler } from '../../../lambda/agent-loop/handler';
-import { executionArnOf } from '../../../lambda/core/adapters/step-functions/execution-errors';
 import { StepFunctionsAgentLoop } from '../../../lambda/core/adapters/step-functions/agent-loop-starter';
+import { executionArnOf } from '../../../lambda/core/adapters/step-functions/execution-errors';
 import { agentLoopExecutionName, type BackgroundSettings } from '../../../lambda/core/domain/background-turn';
+import { ToolPolicy } from '../../../lambda/core/domain/tool-policy';
 import type { Clock } from '../../../lambda/core/ports/clock';
 import type { ModelBackend } from '../../../lambda/core/ports/model-backend';
 import { createHandler } from '../../../lambda/orchestrator/handler';
+import { readToolEnv } from '../../../lambda/core/wiring/tool-wiring';
 import type { OrchestratorDeps } from '../../../lambda/orchestrator/orchestrator-deps';
 import { AGENT_LOOP_STATES } from '../../../lib/constructs/agent-loop/agent-loop';
 import { ENV } from '../../../lib/contract/env-names';
 import type { TaskHandler } from '../../helpers/local-stepfunctions';
-import { stacksOf, synthStatehouse } from '../../helpers/synth';
+import { stacksOf } from '../../helpers/synth';
 import { functionEnvironment, machineNamed, synthesizedMachines, taskStates } from '../../lib/tool-workflow/synthesized-workflows';
+import { soleAgent } from '../../lambda/core/support/agents';
 import { parseResponse, quietTelemetry } from '../../lambda/orchestrator/support/orchestrator-harness';
 import { startSynthesizedRuntime, type OrchestratorFunction, type SynthesizedRuntime } from './synthesized-runtime';
 
@@ -72,14 +75,14 @@ async function loadedHandler(modulePath: string): Promise<TaskHandler> {
 export async function startAgentLoopRuntime(target = 'GovWest'): Promise<AgentLoopRuntime> {
   const runtime = await startSynthesizedRuntime(target);
   try {
-    // The same target again, for the loop: startSynthesizedRuntime keeps its stage to itself. Synthesis is
-    // deterministic, so the logical ids (and the function ARNs in the definitions) are the same.
-    const [stage] = synthStatehouse({ targets: target }).stages;
+    const { stage } = runtime;
     const stacks = stacksOf(stage);
     const loop = machineNamed(synthesizedMachines(stage.runtime, stacks), '-agent-loop');
     const roundEnv = functionEnvironment(stage.runtime, stacks, 'agent-loop');
     const loopArn = roundEnv[ENV.AGENT_LOOP_STATE_MACHINE];
     if (!loopArn.endsWith(`:stateMachine:${loop.name}`)) throw new Error(`the round function's loop ARN ${loopArn} does not name ${loop.name}`);
+    // The tools' declarations ship in the turn functions' bundle (ENV.TOOLS), not in their environment: read as the bundle has them.
+    const tools = readToolEnv({ ...roundEnv, [ENV.TOOLS]: JSON.stringify(stage.runtime.agent.toolDeclarations) });
     const background: BackgroundSettings = {
       deadlineSeconds: Number(roundEnv[ENV.BACKGROUND_DEADLINE_SECONDS]),
       maxRounds: Number(roundEnv[ENV.BACKGROUND_MAX_ROUNDS]),
@@ -123,16 +126,20 @@ export async function startAgentLoopRuntime(target = 'GovWest'): Promise<AgentLo
       background,
       rounds,
       wire(model, options = {}) {
-        const withLoop = (deps: OrchestratorDeps): OrchestratorDeps => ({
-          ...deps,
-          clock: options.clock ?? deps.clock,
+        // Two functions built by the same code from the same configuration, as AgentOrchestrator deploys them.
+        const { deps } = runtime.orchestrator(model);
+        if (!deps.tools) throw new Error('the synthesized runtime wired the orchestrator without its tool workflows');
+        const workflows = deps.tools;
+        const withLoop = (base: OrchestratorDeps): OrchestratorDeps => ({
+          ...base,
+          ...soleAgent(model, tools.enabled.map((tool) => tool.name)),
+          tools: { ...workflows, policy: ToolPolicy.of(tools.enabled, tools.policy) },
+          clock: options.clock ?? base.clock,
           loop: new StepFunctionsAgentLoop({ client: runtime.sfnClient, stateMachineArn: loopArn }),
           background: options.background ?? background,
         });
-        // Two functions built by the same code from the same configuration, as AgentOrchestrator deploys them.
-        const { deps } = runtime.orchestrator(model);
         const apiDeps = withLoop(deps);
-        current = createRoundHandler(withLoop({ ...deps, ...quietTelemetry() })) as TaskHandler;
+        current = createRoundHandler(withLoop({ ...deps, ...quietTelemetry() }));
         const api = createHandler(apiDeps);
         return { deps: apiDeps, send: async (event) => parseResponse(await api(event)) };
       },

@@ -25,6 +25,7 @@ import { partitionOf } from '../../../lib/residency/region-facts';
 import { startLocalStepFunctions, type LocalStepFunctions, type TaskHandler } from '../../helpers/local-stepfunctions';
 import { createBucket, createSessionTable, motoClientConfig, motoS3Client, startMoto, type MotoServer } from '../../helpers/moto';
 import { stacksOf, synthStatehouse } from '../../helpers/synth';
+import type { StatehouseStage } from '../../../lib/stacks/statehouse-stage';
 import { asSdkTask } from '../../lib/tool-workflow/local-interpreter';
 import { createReferenceTable } from '../../lib/tool-workflow/reference-table';
 import { functionEnvironment, machineNamed, synthesizedMachines, templateResolver } from '../../lib/tool-workflow/synthesized-workflows';
@@ -93,6 +94,8 @@ export interface SynthesizedRuntime {
   readonly calls: DynamoDbCallCounter;
   /** What each function's code received from the workflows, and how long it took, oldest first. */
   readonly invocations: Readonly<Record<FunctionRole, readonly Invocation[]>>;
+  /** The synthesized stage the runtime runs (its templates and the bundle's contents). */
+  readonly stage: StatehouseStage;
   /** The real compute-deadline handler, as its Task runs it. */
   readonly computeDeadline: TaskHandler;
   /** The orchestrator with this model; the Standard workflow's resume Task invokes the latest one wired. */
@@ -142,7 +145,8 @@ export async function startSynthesizedRuntime(target = 'GovWest'): Promise<Synth
 
   const orchestratorEnv = { ...environmentOf('orchestrator'), AWS_REGION: region, [ENV.TENANT_MAP]: TENANT_MAP_JSON };
   const settings = readRuntimeEnv(orchestratorEnv);
-  const toolEnv = readToolEnv(orchestratorEnv);
+  // The tools' declarations ship in the turn functions' bundle (ENV.TOOLS), not in their environment: read as the bundle has them.
+  const toolEnv = readToolEnv({ ...orchestratorEnv, [ENV.TOOLS]: JSON.stringify(runtime.agent.toolDeclarations) });
   const referenceTable = environmentOf('releaseRecords')[ENV.REFERENCE_TABLE];
 
   const moto = await startMoto();
@@ -253,6 +257,7 @@ export async function startSynthesizedRuntime(target = 'GovWest'): Promise<Synth
       sessionsClient,
       calls,
       invocations,
+      stage,
       computeDeadline: code.computeDeadline,
       orchestrator(model) {
         const deps: OrchestratorDeps = {
