@@ -377,14 +377,14 @@ describe('GovWest agent loop, executed as synthesized', () => {
     const { executionArn } = await startTurn(orchestrator, sessionId, 'r-1', 'Release my case file FOIA-4411.');
     await loop.runtime.sfn.waitingTaskToken(executionArn);
 
-    // THEN the wait is capped at the 1.9 s left (whole seconds), not the 60 s left when the round began
+    // THEN the wait is capped at the 1.9 s left (whole seconds, rounded up: the wait ends at the deadline, not before), not the 60 s left when the round began
     const [waiting] = roundsOf(sessionId);
-    expect(waiting.outcome).toMatchObject({ status: 'awaiting_approval', slowTool: { approvalRequired: true, approvalTimeoutSeconds: 1 } });
+    expect(waiting.outcome).toMatchObject({ status: 'awaiting_approval', slowTool: { approvalRequired: true, approvalTimeoutSeconds: 2 } });
     // AND nobody deciding, the wait ends and the next round opens with approval_timeout
     expect(await loop.runtime.sfn.finished(executionArn)).toMatchObject({ status: 'SUCCEEDED' });
     const { events } = (await orchestrator.send(api.read(sessionId))).body;
     expect(events.map((event: { type: string }) => event.type)).toEqual(['user', 'assistant', 'tool_call', 'tool_result', 'assistant']);
-    expect(JSON.parse(events[3].content)).toEqual({ ok: false, error: 'approval_timeout', message: 'No approver decided within 1 seconds.' });
+    expect(JSON.parse(events[3].content)).toEqual({ ok: false, error: 'approval_timeout', message: 'No approver decided within 2 seconds.' });
     await expectIdleAndVerified(orchestrator, sessionId, 5);
   });
 

@@ -29,7 +29,8 @@ beforeAll(() => {
   // GIVEN GovWest with two tenants, one of them limited to compute_deadline by the tenant map
   synth = synthStatehouse({ targets: 'GovWest', overrides: OVERRIDES });
   const [stage] = synth.stages;
-  env = functionEnvironment(stage.runtime, stacksOf(stage), 'orchestrator');
+  // The tools' declarations ship in the bundle (ENV.TOOLS): read as the bundle has them, beside the deployed environment.
+  env = { ...functionEnvironment(stage.runtime, stacksOf(stage), 'orchestrator'), [ENV.TOOLS]: JSON.stringify(stage.runtime.agent.toolDeclarations) };
 });
 
 const sizeOf = (vars: Record<string, string>) => Object.entries(vars).reduce((bytes, [name, value]) => bytes + Buffer.byteLength(name) + Buffer.byteLength(value), 0);
@@ -40,7 +41,8 @@ test('ENV.TOOL_POLICY holds the default policy and the tenant\'s forbid, by file
   expect(document.policies['lib/policy/default.cedar:6']).toMatch(/^permit \(\s+principal,\s+action == Statehouse::Action::"callTool",\s+resource\s+\);$/);
   expect(document.actors).toBeUndefined();
   const policyBytes = Buffer.byteLength(ENV.TOOL_POLICY) + Buffer.byteLength(env[ENV.TOOL_POLICY]);
-  const total = sizeOf(env);
+  const { [ENV.TOOLS]: _bundled, ...deployed } = env;
+  const total = sizeOf(deployed);
   console.log(`GovWest orchestrator environment: ${total} bytes of ${LAMBDA_ENVIRONMENT_LIMIT} (${LAMBDA_ENVIRONMENT_LIMIT - total} free), of which ${ENV.TOOL_POLICY} ${policyBytes} bytes`);
   expect(total).toBeLessThan(LAMBDA_ENVIRONMENT_LIMIT);
 });
@@ -57,7 +59,9 @@ test('the evidence report lists each policy with its file, effect and text', () 
   const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'statehouse-evidence-'));
   const [written] = writeEvidenceReport({ cdkOut: synth.outdir, outDir });
   const evidence: Evidence = written.evidence;
-  expect(evidence.toolPolicies).toHaveLength(1);
+  // Both functions that run turns evaluate the policy: the orchestrator and the round function, the same policies.
+  expect(evidence.toolPolicies.map((entry) => entry.function)).toEqual(['Lambda function Agent/Orchestrator', 'Lambda function Agent/Rounds']);
+  expect(evidence.toolPolicies[1].policies).toEqual(evidence.toolPolicies[0].policies);
   const [orchestrator] = evidence.toolPolicies;
   expect(orchestrator.function).toMatch(/Lambda function/);
   expect(orchestrator.policies.map(({ file, line, effect }) => ({ file, line, effect }))).toEqual([

@@ -7,7 +7,7 @@ import { stacksOf, synthStatehouse } from '../../helpers/synth';
 import { asSdkTask, installPromiseWithResolvers } from './local-interpreter';
 import { createReferenceTable } from './reference-table';
 import { LOOKUP_EMPLOYEE } from './support/lookup-employee';
-import { functionEnvironment, machineNamed, synthesizedMachines } from './synthesized-workflows';
+import { machineNamed, synthesizedMachines } from './synthesized-workflows';
 
 /**
  * A DynamoDB tool names its own key attribute: a fork declares
@@ -62,8 +62,7 @@ describe('a DynamoDB tool with its own key attribute', () => {
       caseId: { 'S.$': "States.Format('T#{}#{}#{}', $.tenant, 'employeeId', $.input.employeeId)" },
     });
     // AND the model is offered it
-    const tools = JSON.parse(functionEnvironment(stage.runtime, stacksOf(stage), 'orchestrator').STATEHOUSE_TOOLS);
-    expect(tools.map((tool: { name: string }) => tool.name)).toContain(LOOKUP_EMPLOYEE.name);
+    expect(stage.runtime.agent.toolDeclarations.map((tool) => tool.name)).toContain(LOOKUP_EMPLOYEE.name);
   });
 
   test('executed, it reads the employee record of the caller\'s tenant, and lookup_case still reads cases', async () => {

@@ -137,7 +137,7 @@ describe.each(TARGETS)('target %s', (targetName) => {
     // The orchestrator sets a background turn's deadline when it starts one; the round function enforces it: both read the limits.
     expect([orchestrator[ENV.BACKGROUND_DEADLINE_SECONDS], orchestrator[ENV.BACKGROUND_MAX_ROUNDS]]).toEqual(['3600', '50']);
     // Every tool variable the orchestrator gets, the round function gets too; and the loop, which its wiring requires.
-    for (const name of [ENV.TOOLS, ENV.TOOL_POLICY, ENV.FAST_TOOLS_STATE_MACHINE, ENV.SLOW_TOOLS_STATE_MACHINE, ENV.AGENT_LOOP_STATE_MACHINE, ENV.TENANT_MAP]) {
+    for (const name of [ENV.TOOLS_DIGEST, ENV.TOOL_POLICY, ENV.FAST_TOOLS_STATE_MACHINE, ENV.SLOW_TOOLS_STATE_MACHINE, ENV.AGENT_LOOP_STATE_MACHINE, ENV.TENANT_MAP]) {
       expect(rounds[name]).toBeDefined();
     }
     const [, fn] = oneFunction('agent-loop');
