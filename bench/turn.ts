@@ -9,20 +9,16 @@
  *
  * Run: npm run bench:turn
  */
-import { BatchWriteItemCommand, PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { marshall } from '@aws-sdk/util-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { attachCallCounter } from '../lambda/core/adapters/dynamodb-call-counter';
 import { DynamoDbSessionRepository } from '../lambda/core/adapters/dynamodb-session-repository';
 import { S3PayloadStore } from '../lambda/core/adapters/s3-payload-store';
 import { systemClock } from '../lambda/core/adapters/system-clock';
-import { eventItem, headerItem } from '../lambda/core/adapters/session-items';
 import { runTurn } from '../lambda/core/domain/run-turn';
-import type { SessionEvent } from '../lambda/core/domain/session-event';
-import { newSessionHeader, type SessionHeader } from '../lambda/core/domain/session-header';
-import { DEFAULT_SESSION_LIMITS } from '../lib/contract/session-limits';
-import { planTurn, userEventFor } from '../lambda/core/domain/turn-plan';
+import { newSessionHeader } from '../lambda/core/domain/session-header';
 import type { ModelBackend } from '../lambda/core/ports/model-backend';
 import { createBucket, createSessionTable, motoDynamoDbClient, motoS3Client, startMoto } from '../test/helpers/moto';
+import { seedTurns } from '../test/helpers/seed-session';
 import { soleAgent, TEST_AGENT } from '../test/lambda/core/support/agents';
 
 /** Bytes of every DynamoDB response body (content-length), and wall time per operation. */
@@ -61,29 +57,11 @@ const echo: ModelBackend = {
   },
 };
 
-/**
- * A session of `turns` turns built by the domain's own turn planner (the same
- * events, hashes and header a real run writes), stored with BatchWriteItem.
- * Seeding through real turns would cost O(n^2) in moto, whose transactions
- * copy the whole table; the measured turns below take the real path.
- */
+/** A session of `turns` turns, planned by the domain and seeded (seedTurns: real commits would cost O(n^2) in moto). */
 async function seedSession(client: DynamoDBClient, table: string, session: string, owner: string, turns: number): Promise<void> {
-  const now = new Date();
-  let header: SessionHeader = newSessionHeader({ tenant: 'bench', session, owner, agent: TEST_AGENT, maxTokens: 1e12, ttlSeconds: 86400, now });
-  const events: SessionEvent[] = [];
-  for (let t = 1; t <= turns; t++) {
-    const request = { tenant: 'bench', session, requestId: `seed${t}`, actor: owner, message: MESSAGE };
-    const user = userEventFor(header, request, now.toISOString());
-    const plan = planTurn(header, request, user, await echo.chat([{ role: 'user', content: MESSAGE }]), now, DEFAULT_SESSION_LIMITS);
-    events.push(...plan.events);
-    header = { ...header, ...plan.headerUpdate, version: header.version + 1 };
-  }
-  const items = events.map((e) => eventItem('bench', session, e, header.expiresAt));
-  for (let i = 0; i < items.length; i += 25) {
-    const batch = items.slice(i, i + 25).map((item) => ({ PutRequest: { Item: marshall(item, { removeUndefinedValues: true }) } }));
-    await client.send(new BatchWriteItemCommand({ RequestItems: { [table]: batch } }));
-  }
-  await client.send(new PutItemCommand({ TableName: table, Item: marshall(headerItem('bench', session, header), { removeUndefinedValues: true }) }));
+  const header = newSessionHeader({ tenant: 'bench', session, owner, agent: TEST_AGENT, maxTokens: 1e12, ttlSeconds: 86400, now: new Date() });
+  const reply = await echo.chat([{ role: 'user', content: MESSAGE }]);
+  await seedTurns(client, table, { tenant: 'bench', session }, header, turns, (t) => ({ requestId: `seed${t}`, actor: owner, message: MESSAGE, reply }));
 }
 
 const MESSAGE = 'Summarize the status of case 4411 and list the open actions. '.repeat(4);

@@ -15,6 +15,7 @@ import { ToolPolicy } from '../../../../lambda/core/domain/tool-policy';
 import type { TurnTools } from '../../../../lambda/core/domain/turn-rounds';
 import type { TurnRequest } from '../../../../lambda/core/domain/turn-request';
 import type { TurnResult } from '../../../../lambda/core/domain/turn-result';
+import { seedTurns } from '../../../helpers/seed-session';
 import { createSessionTable, motoClientConfig, motoDynamoDbClient } from '../../../helpers/moto';
 import { reply, ScriptedModel } from '../support/scripted-model';
 import { soleAgent } from '../support/agents';
@@ -67,10 +68,19 @@ function deps(model: ScriptedModel, tools?: TurnTools): TurnDeps {
   return { sessions, ...soleAgent(model, tools?.policy.toolsFor('agency-i').map((tool) => tool.name)), clock: systemClock, limits: { contextEvents: 4 }, tools };
 }
 
-/** Enough newer turns that the header's recent map no longer holds the request. */
-async function turnsAfter(ids: { tenant: string; session: string }, count: number, tools?: TurnTools): Promise<void> {
-  const model = ScriptedModel.echoing();
-  for (let i = 1; i <= count; i++) await runTurn(deps(model, tools), turn(ids, `later-${ids.session}-${i}`, `question ${i}`));
+/**
+ * Enough newer turns that the header's recent map no longer holds the request:
+ * planned by the domain and seeded (seedTurns), as real commits of them on
+ * moto cost seconds each in a long session; what the test then does is real.
+ */
+async function turnsAfter(ids: { tenant: string; session: string }, count: number): Promise<void> {
+  const { header } = await sessions.load(ids.tenant, ids.session, 0);
+  await seedTurns(moto.dynamodb, tableName, ids, header, count, (i) => ({
+    requestId: `later-${ids.session}-${i}`,
+    actor: 'alice',
+    message: `question ${i}`,
+    reply: reply(`echo: question ${i}`),
+  }));
 }
 
 function turn(ids: { tenant: string; session: string }, requestId: string, message: string): TurnRequest {
@@ -81,8 +91,17 @@ describe('a request id is answered for the life of the session', () => {
   test('a turn retried 100 turns later returns its stored result (replayed), writes nothing and leaves the version alone', async () => {
     const ids = await newSession();
     const first = await runTurn(deps(ScriptedModel.answering(reply('the first answer'))), turn(ids, 'r-0', 'the first question'));
-    const later = ScriptedModel.echoing();
-    for (let i = 1; i <= 100; i++) await runTurn(deps(later), turn(ids, `r-${i}`, `question ${i}`));
+    // 100 later turns, as the turn planner writes them (events, markers, the header's recent map of the newest 20), seeded
+    // with BatchWriteItem: through 100 real commits moto's transactions, which copy the table per item, cost a minute.
+    const { header: seeded } = await sessions.load(ids.tenant, ids.session, 0);
+    await seedTurns(moto.dynamodb, tableName, ids, seeded, 100, (i) => ({
+      requestId: `r-${i}`,
+      actor: 'alice',
+      message: `question ${i}`,
+      reply: reply(`echo: question ${i}`),
+    }));
+    // The retry's path is real from here on: the session is 101 turns long and r-0 has left the header's map.
+    expect(Object.keys((await sessions.load(ids.tenant, ids.session, 0)).header.recentRequests)).not.toContain('r-0');
     const itemsBefore = await countItems();
     const { header: before } = await sessions.load(ids.tenant, ids.session, 0);
 
@@ -196,7 +215,7 @@ describe('a request id is answered for the life of the session, around a slow to
   test('while the session waits on a slow call, an old retry reads its marker (one GetItem) instead of a 409', async () => {
     const ids = await newSession();
     const first = await runTurn(deps(ScriptedModel.echoing(), tools), turn(ids, 'r-old', 'an early question'));
-    await turnsAfter(ids, RECENT_REQUESTS_KEPT, tools);
+    await turnsAfter(ids, RECENT_REQUESTS_KEPT);
     const waiting = await runTurn(deps(ScriptedModel.answering(reply('Archiving.', [ARCHIVE])), tools), turn(ids, 'r-slow', 'archive FOIA-7'));
     expect(waiting.status).toBe('awaiting_tool');
     const itemsBefore = await countItems();
@@ -230,7 +249,7 @@ describe('a request id is answered for the life of the session, around a slow to
     const recent: TurnResult = await runTurn(deps(ScriptedModel.answering(), tools), turn(ids, 'r-slow', 'archive FOIA-7'));
     expect(recent).toMatchObject({ status: 'idle', reply: 'FOIA-7 is archived.', toolCalls: [ARCHIVE], usage: { input: 40, output: 12 }, replayed: true });
 
-    await turnsAfter(ids, RECENT_REQUESTS_KEPT, tools);
+    await turnsAfter(ids, RECENT_REQUESTS_KEPT);
     const late = await runTurn(deps(ScriptedModel.echoing(), tools), turn(ids, 'r-slow', 'archive FOIA-7'));
 
     expect(late).toEqual(recent);
