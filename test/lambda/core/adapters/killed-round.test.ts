@@ -109,7 +109,9 @@ function roundKilledAt(session: string, round: number, phase: RoundPhase): Promi
   });
 }
 
-const CASES = [1, 2, 3].flatMap((round) => ROUND_PHASES.map((phase) => [round, phase] as const));
+// Every phase of a round that continues (round 2, after one committed round) and of the round that ends the turn
+// (round 3, which rewrites the marker and frees the session); round 1 takes round 2's path.
+const CASES = [2, 3].flatMap((round) => ROUND_PHASES.map((phase) => [round, phase] as const));
 
 test.each(CASES)('round %i of 3 killed at %s: its retry does it once, and the turn ends with one copy of every round', async (round, phase) => {
   // GIVEN a background turn whose earlier rounds committed
