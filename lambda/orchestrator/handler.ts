@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { ModelError, SessionBusyError, StatehouseError, ToolWorkflowError } from '../core/domain/errors';
+import { ModelError, SessionBusyError, StatehouseError, ToolWorkflowError, ValidationError } from '../core/domain/errors';
 import { resolveCaller } from '../core/http/caller';
 import { errorResponse } from '../core/http/error-body';
 import { jsonResponse } from '../core/http/json-response';
@@ -20,6 +20,15 @@ import {
   verifySessionRoute,
   type Route,
 } from './session-routes';
+import {
+  cancelResponseRoute,
+  createConversationRoute,
+  createResponseRoute,
+  deleteConversationRoute,
+  listConversationItemsRoute,
+  retrieveConversationRoute,
+  retrieveResponseRoute,
+} from '../openai/responses-api';
 
 /** API Gateway resource → method → route. Maps, so a resource named `constructor` or `__proto__` is just unknown. */
 const ROUTES: ReadonlyMap<string, ReadonlyMap<string, Route>> = new Map([
@@ -36,7 +45,30 @@ const ROUTES: ReadonlyMap<string, ReadonlyMap<string, Route>> = new Map([
   ['/sessions/{sessionId}/turns/{requestId}/cancel', new Map([['POST', cancelTurnRoute]])],
   ['/sessions/{sessionId}/approvals', new Map([['POST', decideApprovalRoute]])],
   ['/sessions/{sessionId}/verify', new Map([['GET', verifySessionRoute]])],
+  // The OpenAI-compatible API (lambda/openai/responses-api.ts).
+  ['/v1/responses', new Map([['POST', createResponseRoute]])],
+  ['/v1/responses/{responseId}', new Map([['GET', retrieveResponseRoute]])],
+  ['/v1/responses/{responseId}/cancel', new Map([['POST', cancelResponseRoute]])],
+  ['/v1/conversations', new Map([['POST', createConversationRoute]])],
+  [
+    '/v1/conversations/{conversationId}',
+    new Map([
+      ['GET', retrieveConversationRoute],
+      ['DELETE', deleteConversationRoute],
+    ]),
+  ],
+  ['/v1/conversations/{conversationId}/items', new Map([['GET', listConversationItemsRoute]])],
 ]);
+
+/** OpenAI's error `type` for a status (platform.openai.com/docs/guides/error-codes), for the /v1 routes' clients. */
+function openAiErrorType(statusCode: number): string {
+  if (statusCode === 401) return 'authentication_error';
+  if (statusCode === 403) return 'permission_error';
+  if (statusCode === 404) return 'not_found_error';
+  if (statusCode === 409) return 'conflict_error';
+  if (statusCode === 429) return 'rate_limit_error';
+  return statusCode >= 500 ? 'server_error' : 'invalid_request_error';
+}
 
 function routeOf(event: APIGatewayProxyEvent): Route {
   const resource = typeof event.resource === 'string' ? event.resource : '';
@@ -69,7 +101,11 @@ export function createHandler(deps: OrchestratorDeps) {
     } catch (error) {
       const response = errorResponse(error, reference);
       record(error, event, response.statusCode, deps);
-      return jsonResponse(response.statusCode, response.body, response.headers);
+      // The /v1 routes answer as OpenAI's API does: the same error, with its `type` and `param`.
+      const body = String(event?.resource ?? '').startsWith('/v1/')
+        ? { error: { ...response.body.error, type: openAiErrorType(response.statusCode), param: error instanceof ValidationError ? error.field : null } }
+        : response.body;
+      return jsonResponse(response.statusCode, body, response.headers);
     } finally {
       if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
       logger.removeKeys(['apiRequestId', 'tenant']);

@@ -48,6 +48,8 @@ export interface OrchestratorDeps {
    * streaming handler, stream-handler.ts). @default none: `stream: true` is refused (400)
    */
   readonly streamText?: (round: number, delta: string) => void;
+  /** What a streaming route knows of its answer before the turn runs (the response's id and model), for the stream's first event. */
+  readonly streamAbout?: (about: Readonly<Record<string, unknown>>) => void;
 }
 
 /** What a turn needs of the orchestrator's dependencies: the same for API turns and resumed turns. */

@@ -37,17 +37,77 @@ export function serverSentEvent(event: 'text' | 'result' | 'error', data: unknow
   return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
+/** How a route's stream is written: the session API's own events, or OpenAI's `response.*` events. */
+interface StreamEncoder {
+  text(round: number, delta: string): void;
+  /** The handler's answer once the turn committed (or failed after the first piece). */
+  end(statusCode: number, body: unknown): void;
+}
+
+function sessionApiEncoder(sink: () => ResponseSink): StreamEncoder {
+  return {
+    text: (round, text) => sink().write(serverSentEvent('text', { round, text })),
+    end: (statusCode, body) => sink().write(serverSentEvent(statusCode < 400 ? 'result' : 'error', body)),
+  };
+}
+
+/**
+ * OpenAI's streaming events for `POST /v1/responses` with `stream: true`
+ * (platform.openai.com/docs/api-reference/responses-streaming): the response
+ * created, then per reply of the agent an output message item whose text
+ * arrives as `response.output_text.delta`, then `response.completed` with
+ * the response as committed (or `error`).
+ */
+function openAiEncoder(sink: () => ResponseSink, about: () => Readonly<Record<string, unknown>>): StreamEncoder {
+  let sequence = 0;
+  let current: { round: number; index: number; id: string; text: string } | undefined;
+  let index = -1;
+  const emit = (type: string, data: Record<string, unknown>) =>
+    sink().write(`event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: sequence++, ...data })}\n\n`);
+  const closeItem = () => {
+    if (!current) return;
+    const { index: output_index, id: item_id, text } = current;
+    const part = { type: 'output_text', text, annotations: [] };
+    emit('response.output_text.done', { item_id, output_index, content_index: 0, text });
+    emit('response.content_part.done', { item_id, output_index, content_index: 0, part });
+    emit('response.output_item.done', { output_index, item: { type: 'message', id: item_id, status: 'completed', role: 'assistant', content: [part] } });
+    current = undefined;
+  };
+  return {
+    text(round, delta) {
+      if (index === -1) {
+        emit('response.created', { response: about() });
+        emit('response.in_progress', { response: about() });
+      }
+      if (current?.round !== round) {
+        closeItem();
+        index += 1;
+        current = { round, index, id: `msg_stream_${round}`, text: '' };
+        emit('response.output_item.added', { output_index: index, item: { type: 'message', id: current.id, status: 'in_progress', role: 'assistant', content: [] } });
+        emit('response.content_part.added', { item_id: current.id, output_index: index, content_index: 0, part: { type: 'output_text', text: '', annotations: [] } });
+      }
+      current.text += delta;
+      emit('response.output_text.delta', { item_id: current.id, output_index: index, content_index: 0, delta });
+    },
+    end(statusCode, body) {
+      closeItem();
+      if (statusCode < 400) emit('response.completed', { response: body });
+      else emit('error', { ...((body as { error?: object }).error ?? {}) });
+    },
+  };
+}
+
 export function createStreamingHandler(deps: OrchestratorDeps) {
   return async function stream(event: APIGatewayProxyEvent, open: OpenResponse): Promise<void> {
     let sink: ResponseSink | undefined;
-    const streamText = (round: number, text: string) => {
-      sink ??= open({ statusCode: 200, headers: EVENT_STREAM_HEADERS });
-      sink.write(serverSentEvent('text', { round, text }));
-    };
-    const answer = await createHandler({ ...deps, streamText })(event);
+    const opened = () => (sink ??= open({ statusCode: 200, headers: EVENT_STREAM_HEADERS }));
+    let about: Readonly<Record<string, unknown>> = {};
+    const encoder = event?.resource === '/v1/responses' ? openAiEncoder(opened, () => about) : sessionApiEncoder(opened);
+    const streamText = (round: number, text: string) => encoder.text(round, text);
+    const answer = await createHandler({ ...deps, streamText, streamAbout: (value) => (about = value) })(event);
     if (sink) {
       // The stream opened with 200: the outcome is its last event.
-      sink.write(serverSentEvent(answer.statusCode < 400 ? 'result' : 'error', JSON.parse(answer.body)));
+      encoder.end(answer.statusCode, JSON.parse(answer.body));
       sink.end();
       return;
     }
