@@ -60,6 +60,11 @@ const ROUTES: ReadonlyMap<string, ReadonlyMap<string, Route>> = new Map([
   ['/v1/conversations/{conversationId}/items', new Map([['GET', listConversationItemsRoute]])],
 ]);
 
+/** Every route the handler serves, as `METHOD /resource`: what the API must integrate (the SessionApi construct's test compares). */
+export function servedRoutes(): string[] {
+  return [...ROUTES].flatMap(([resource, methods]) => [...methods.keys()].map((method) => `${method} ${resource}`));
+}
+
 /** OpenAI's error `type` for a status (platform.openai.com/docs/guides/error-codes), for the /v1 routes' clients. */
 function openAiErrorType(statusCode: number): string {
   if (statusCode === 401) return 'authentication_error';

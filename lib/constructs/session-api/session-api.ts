@@ -1,4 +1,4 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -19,8 +19,16 @@ export interface SessionApiProps {
    * @default none: every method, turns included, on `handler`, buffered
    */
   readonly streamingHandler?: lambda.IFunction;
-  /** The `execute-api` interface endpoint: the only way in. */
+  /** The kit's own `execute-api` interface endpoint. */
   readonly endpoint: ec2.IInterfaceVpcEndpoint;
+  /**
+   * Other `execute-api` interface endpoints whose callers may reach the API:
+   * the agency's application VPCs, in this account or others, in the same
+   * region. Each is admitted by the resource policy and associated with the
+   * API, so its `{api}-{vpce}` name resolves (`urlThrough`).
+   * @default none: `endpoint` is the only way in
+   */
+  readonly additionalEndpoints?: readonly ec2.IVpcEndpoint[];
   readonly logsKey: kms.IKey;
   readonly logRetention: logs.RetentionDays;
   /** @default 'v1' */
@@ -29,8 +37,9 @@ export interface SessionApiProps {
 
 /**
  * The session API: a private REST API (reachable only through the VPC's
- * execute-api endpoint), every method signed with SigV4 (IAM auth, IA-2),
- * access and execution logs encrypted, X-Ray on.
+ * execute-api endpoint and the additional endpoints it is given), every
+ * method signed with SigV4 (IAM auth, IA-2), access and execution logs
+ * encrypted, X-Ray on.
  *
  *   POST   /sessions                      create a session
  *   GET    /sessions/{sessionId}          read a session (paginated: ?afterSeq=&limit=)
@@ -41,6 +50,8 @@ export interface SessionApiProps {
  */
 export class SessionApi extends Construct {
   public readonly api: apigw.RestApi;
+  /** Every endpoint the resource policy admits: the kit's first, then the additional ones. */
+  public readonly admittedEndpoints: readonly ec2.IVpcEndpoint[];
 
   constructor(scope: Construct, id: string, props: SessionApiProps) {
     super(scope, id);
@@ -50,6 +61,12 @@ export class SessionApi extends Construct {
       );
     }
     requireCapability(this, 'apigateway:private-rest-api', 'the session API');
+    this.admittedEndpoints = [props.endpoint, ...(props.additionalEndpoints ?? [])];
+    const ids = this.admittedEndpoints.map((e) => e.vpcEndpointId);
+    const twice = ids.filter((id, i) => !Token.isUnresolved(id) && ids.indexOf(id) !== i);
+    if (twice.length > 0) {
+      throw new Error(`${this.node.path}: additionalEndpoints lists ${twice.map((id) => `"${id}"`).join(', ')} more than once; give each endpoint once.`);
+    }
 
     const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
       encryptionKey: props.logsKey,
@@ -57,7 +74,7 @@ export class SessionApi extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
-    // AC-4: only requests through this VPC's endpoint reach the API.
+    // AC-4: only requests through the admitted endpoints reach the API (a list only when there are several, as IAM reads both alike).
     const policy = new iam.PolicyDocument({
       statements: [
         new iam.PolicyStatement({
@@ -70,14 +87,14 @@ export class SessionApi extends Construct {
           principals: [new iam.AnyPrincipal()],
           actions: ['execute-api:Invoke'],
           resources: ['execute-api:/*'],
-          conditions: { StringNotEquals: { 'aws:SourceVpce': props.endpoint.vpcEndpointId } },
+          conditions: { StringNotEquals: { 'aws:SourceVpce': ids.length === 1 ? ids[0] : ids } },
         }),
       ],
     });
 
     this.api = new apigw.RestApi(this, 'Resource', {
       description: 'Statehouse session API (private, SigV4)',
-      endpointConfiguration: { types: [apigw.EndpointType.PRIVATE], vpcEndpoints: [props.endpoint] },
+      endpointConfiguration: { types: [apigw.EndpointType.PRIVATE], vpcEndpoints: [...this.admittedEndpoints] },
       policy,
       cloudWatchRole: true,
       cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
@@ -102,20 +119,31 @@ export class SessionApi extends Construct {
     const session = sessions.addResource('{sessionId}');
     method(session, 'GET');
     method(session, 'DELETE');
+    // API Gateway streams what the function streams: its answer's status and headers, then the body as it is written.
+    const streaming = props.streamingHandler && new apigw.LambdaIntegration(props.streamingHandler, { proxy: true, responseTransferMode: apigw.ResponseTransferMode.STREAM });
+    const turnMethod = (resource: apigw.IResource) => (streaming ? resource.addMethod('POST', streaming, { requestValidator: validator }) : method(resource, 'POST'));
     const turns = session.addResource('turns');
-    if (props.streamingHandler) {
-      // API Gateway streams what the function streams: its answer's status and headers, then the body as it is written.
-      const streaming = new apigw.LambdaIntegration(props.streamingHandler, { proxy: true, responseTransferMode: apigw.ResponseTransferMode.STREAM });
-      turns.addMethod('POST', streaming, { requestValidator: validator });
-    } else {
-      method(turns, 'POST');
-    }
+    turnMethod(turns);
     // A turn's progress and its cancel (background turns, lib/contract/agent-loop.ts).
     const turn = turns.addResource('{requestId}');
     method(turn, 'GET');
     method(turn.addResource('cancel'), 'POST');
     method(session.addResource('verify'), 'GET');
     method(session.addResource('approvals'), 'POST');
+
+    // The OpenAI-compatible API (lambda/openai/responses-api.ts): a response is a turn, so its create streams as a turn does.
+    const v1 = this.api.root.addResource('v1');
+    const responses = v1.addResource('responses');
+    turnMethod(responses);
+    const response = responses.addResource('{responseId}');
+    method(response, 'GET');
+    method(response.addResource('cancel'), 'POST');
+    const conversations = v1.addResource('conversations');
+    method(conversations, 'POST');
+    const conversation = conversations.addResource('{conversationId}');
+    method(conversation, 'GET');
+    method(conversation, 'DELETE');
+    method(conversation.addResource('items'), 'GET');
 
     const privateOnly = 'Private API: reachable only through the VPC execute-api endpoint (resource policy denies any other source), so there is no internet-facing surface for a WAF to filter.';
     acknowledge(this.api, 'AwsSolutions-APIG3', privateOnly);
@@ -131,5 +159,18 @@ export class SessionApi extends Construct {
         'Account-level API Gateway logging role; AWS documents this managed policy for it.',
       );
     }
+  }
+
+  /**
+   * The invoke URL of the deployed stage through one admitted endpoint:
+   * `https://{restApiId}-{vpceId}.execute-api.{region}.{urlSuffix}/{stage}/`,
+   * the Route 53 alias API Gateway keeps for each endpoint associated with
+   * the API. It resolves anywhere; it answers only where the endpoint's
+   * addresses are routable. (`api.url` is the private DNS form, for VPCs
+   * whose execute-api endpoint has private DNS on.)
+   */
+  public urlThrough(endpoint: ec2.IVpcEndpoint): string {
+    const stack = Stack.of(this);
+    return `https://${this.api.restApiId}-${endpoint.vpcEndpointId}.execute-api.${stack.region}.${stack.urlSuffix}/${this.api.deploymentStage.stageName}/`;
   }
 }

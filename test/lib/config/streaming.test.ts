@@ -13,12 +13,13 @@ import { synthStatehouse } from '../../helpers/synth';
 const streamingOf = (target: string, streaming?: unknown) =>
   targetStacksProps(target, parseConfig(streaming === undefined ? {} : { targets: { [target]: { streaming } } }).targets[target]).runtime.streaming;
 
-/** POST /sessions/{sessionId}/turns: the one method that may stream. */
-function turnsMethod(template: Template) {
+/** The POST method of the resource `pathPart`: POST /sessions/{sessionId}/turns and POST /v1/responses are the methods that may stream. */
+function postOf(template: Template, pathPart: string) {
   const resources = template.findResources('AWS::ApiGateway::Resource');
-  const [turnsId] = Object.entries(resources).find(([, r]) => r.Properties.PathPart === 'turns')!;
-  return Object.values(template.findResources('AWS::ApiGateway::Method')).find((m) => m.Properties.ResourceId?.Ref === turnsId && m.Properties.HttpMethod === 'POST')!;
+  const [id] = Object.entries(resources).find(([, r]) => r.Properties.PathPart === pathPart)!;
+  return Object.values(template.findResources('AWS::ApiGateway::Method')).find((m) => m.Properties.ResourceId?.Ref === id && m.Properties.HttpMethod === 'POST')!;
 }
+const turnsMethod = (template: Template) => postOf(template, 'turns');
 
 describe('streaming turns in the configuration', () => {
   test('auto: on in a commercial region, off in GovCloud with the reason and what to do', () => {
@@ -45,15 +46,17 @@ describe('streaming turns in the Runtime stack', () => {
   const { stages } = synthStatehouse({ targets: 'Commercial,GovWest' });
   const [commercial, govWest] = stages;
 
-  test('Commercial: POST turns streams from the streaming orchestrator; every other method stays buffered on the orchestrator', () => {
+  test('Commercial: POST turns and POST /v1/responses stream from the streaming orchestrator; every other method stays buffered on the orchestrator', () => {
     const template = Template.fromStack(commercial.runtime);
     const streaming = commercial.runtime.agent.streaming!;
     const streamingId = commercial.runtime.getLogicalId(streaming.function.node.defaultChild as never);
-    const turns = turnsMethod(template);
-    expect(turns.Properties.Integration).toMatchObject({ Type: 'AWS_PROXY', ResponseTransferMode: 'STREAM' });
-    expect(JSON.stringify(turns.Properties.Integration.Uri)).toContain('response-streaming-invocations');
-    expect(JSON.stringify(turns.Properties.Integration.Uri)).toContain(streamingId);
-    const others = Object.values(template.findResources('AWS::ApiGateway::Method')).filter((m) => m !== turns);
+    const streamed = [turnsMethod(template), postOf(template, 'responses')];
+    for (const method of streamed) {
+      expect(method.Properties.Integration).toMatchObject({ Type: 'AWS_PROXY', ResponseTransferMode: 'STREAM' });
+      expect(JSON.stringify(method.Properties.Integration.Uri)).toContain('response-streaming-invocations');
+      expect(JSON.stringify(method.Properties.Integration.Uri)).toContain(streamingId);
+    }
+    const others = Object.values(template.findResources('AWS::ApiGateway::Method')).filter((m) => !streamed.includes(m));
     for (const method of others) {
       expect(method.Properties.Integration.ResponseTransferMode ?? 'BUFFERED').toBe('BUFFERED');
       expect(JSON.stringify(method.Properties.Integration.Uri)).not.toContain(streamingId);
