@@ -46,9 +46,11 @@ try {
   for (const w of written) {
     const c = w.evidence.compliance;
     console.log(
-      `${w.target}: ${w.evidence.dataStores.stores.length} data stores, ${w.evidence.network.endpoints.length} VPC endpoints, ${w.evidence.roles.length} roles, ` +
+      `${w.target}: ${w.evidence.dataStores.stores.length} data stores, ${w.evidence.network.endpoints.length} VPC endpoints, ` +
+        `${w.evidence.network.apis.flatMap((a) => a.admittedEndpoints).length} admitted to the API, ${w.evidence.roles.length} roles, ` +
         `${c.errors.length} unacknowledged errors, ${c.acknowledgments.length} acknowledgments; ` +
-        `internet route: ${w.evidence.network.internetRoute.noInternetRoute ? 'none' : 'FOUND'}`,
+        `internet route: ${w.evidence.network.internetRoute.noInternetRoute ? 'none' : 'FOUND'}` +
+        (w.evidence.network.internetRoute.notCovered.length > 0 ? ` in the templates (imported VPC ${w.evidence.network.internetRoute.notCovered.join(', ')} not covered)` : ''),
     );
     for (const file of [w.markdown, w.json, w.svg]) console.log(`  ${path.relative(process.cwd(), file)}`);
   }

@@ -94,6 +94,7 @@ function crossFieldProblems(config: StatehouseSettings): ConfigProblem[] {
         message: `must include "${EXECUTE_API_ENDPOINT}": the session API is private and reachable only through that interface endpoint (got ${target.interfaceEndpoints.map((e) => `"${e}"`).join(', ') || 'none'}); add "${EXECUTE_API_ENDPOINT}".`,
       });
     }
+    problems.push(...apiProblems(at, target), ...networkProblems(at, target));
     problems.push(...toolProblems(at, target), ...agentProblems(at, target));
     problems.push(...modelProblems(name, target), ...neuronProblems(at, target));
   }
@@ -102,6 +103,82 @@ function crossFieldProblems(config: StatehouseSettings): ConfigProblem[] {
 
 /** The interface endpoint the private session API is reached through (its resource policy admits only it). */
 const EXECUTE_API_ENDPOINT = 'execute-api';
+
+/** Each entry of `list` after its first occurrence, at `<path>[i]`, as "listed twice". */
+function duplicateProblems(path: string, list: readonly string[], what: string): ConfigProblem[] {
+  return list.flatMap((value, i) => (list.indexOf(value) === i ? [] : [{ path: `${path}[${i}]`, message: `"${value}" is listed twice; list each ${what} once.` }]));
+}
+
+/** The API's admitted endpoints: each once (the resource policy and the API's endpoint list take each id once). */
+function apiProblems(at: string, target: TargetSettings): ConfigProblem[] {
+  return duplicateProblems(`${at}.api.allowedVpcEndpoints`, target.api?.allowedVpcEndpoints ?? [], 'endpoint');
+}
+
+/**
+ * An imported VPC (`network.vpc`): its zones are the target region's, its
+ * subnets are of one kind and fill the zones evenly (as ec2.Vpc.fromVpcAttributes
+ * reads them), and the kit knows how its functions reach S3 and DynamoDB:
+ * gateway endpoints it creates on the given route tables, or the VPC's own.
+ */
+function networkProblems(at: string, target: TargetSettings): ConfigProblem[] {
+  const vpc = target.network?.vpc;
+  if (vpc === undefined) return [];
+  const path = `${at}.network.vpc`;
+  const problems: ConfigProblem[] = [];
+  if (target.availabilityZones !== undefined) {
+    problems.push({
+      path: `${at}.availabilityZones`,
+      message: 'names the zones of the VPC the kit creates, but network.vpc imports an existing VPC; remove availabilityZones and list that VPC\'s zones in network.vpc.availabilityZones.',
+    });
+  }
+  vpc.availabilityZones.forEach((zone, i) => {
+    if (!zone.startsWith(target.region)) {
+      problems.push({ path: `${path}.availabilityZones[${i}]`, message: `"${zone}" is not a zone of the target region ${target.region}; the VPC must be in ${target.region} (e.g. "${target.region}a").` });
+    }
+  });
+  problems.push(...duplicateProblems(`${path}.availabilityZones`, vpc.availabilityZones, 'zone'));
+  const kinds = (['isolatedSubnetIds', 'privateSubnetIds'] as const).filter((field) => vpc[field] !== undefined);
+  if (kinds.length !== 1) {
+    problems.push({
+      path,
+      message:
+        kinds.length === 0
+          ? 'names no subnets for the kit\'s functions and endpoints; list them in isolatedSubnetIds (no route out of the VPC) or privateSubnetIds (a route out through NAT or a transit gateway).'
+          : 'sets both isolatedSubnetIds and privateSubnetIds; the kit places its functions and endpoints in one kind of subnet: keep one list.',
+    });
+  }
+  const [field] = kinds;
+  const subnets = field === undefined ? [] : vpc[field]!;
+  if (field !== undefined) {
+    problems.push(...duplicateProblems(`${path}.${field}`, subnets, 'subnet'));
+    const zones = vpc.availabilityZones.length;
+    if (subnets.length < zones || subnets.length % zones !== 0) {
+      problems.push({
+        path: `${path}.${field}`,
+        message: `lists ${subnets.length} subnet${subnets.length === 1 ? '' : 's'} for ${zones} zones; list one subnet per zone (or the same number in each), in the order of availabilityZones.`,
+      });
+    }
+  }
+  if (vpc.routeTableIds !== undefined && vpc.gatewayEndpoints !== undefined) {
+    problems.push({
+      path,
+      message: 'sets both routeTableIds (the kit creates S3 and DynamoDB gateway endpoints on them) and gatewayEndpoints (the VPC\'s own); a route table holds one gateway endpoint per service, so keep one.',
+    });
+  } else if (vpc.routeTableIds === undefined && vpc.gatewayEndpoints === undefined) {
+    problems.push({
+      path,
+      message:
+        'does not say how the functions reach S3 and DynamoDB (the payload bucket admits only requests through an S3 gateway endpoint); ' +
+        'set routeTableIds (each subnet\'s route table, for the kit\'s own gateway endpoints) or gatewayEndpoints {"s3": "vpce-...", "dynamodb": "vpce-..."} (the VPC\'s existing ones).',
+    });
+  } else if (vpc.routeTableIds !== undefined && field !== undefined && vpc.routeTableIds.length !== subnets.length) {
+    problems.push({
+      path: `${path}.routeTableIds`,
+      message: `lists ${vpc.routeTableIds.length} route tables for ${subnets.length} subnets; give each subnet's route table, in the order of ${field} (repeat one that several subnets share).`,
+    });
+  }
+  return problems;
+}
 
 /** The interface endpoint a model of this kind is reached through from the isolated subnets. */
 const SAGEMAKER_RUNTIME_ENDPOINT = 'sagemaker.runtime';

@@ -286,6 +286,69 @@ export const toolsSchema = z
   })
   .strict();
 
+/** EC2 resource ids: the prefix, then 8 (older) or 17 hexadecimal digits. */
+function ec2Id(prefix: string, what: string) {
+  const example = `${prefix}-0123456789abcdef0`;
+  return z.string({ message: `must be ${what} id such as "${example}"` }).regex(new RegExp(`^${prefix}-([0-9a-f]{8}|[0-9a-f]{17})$`), {
+    message: `must be ${what} id such as "${example}" ("${prefix}-" and 8 or 17 hexadecimal digits)`,
+  });
+}
+const vpcEndpointId = ec2Id('vpce', 'a VPC endpoint');
+const VPC_CIDR_RULE = 'must be the VPC\'s IPv4 CIDR, /16 to /28, e.g. "10.30.0.0/16"';
+const zoneName = z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/, { message: 'must be zone names such as "us-gov-west-1a"' });
+
+/**
+ * The session API. It stays private: its resource policy denies every
+ * request that does not arrive through the kit's own execute-api endpoint
+ * or one listed here (AC-4).
+ */
+export const apiSchema = z
+  .object({
+    /**
+     * The agency's own execute-api interface endpoints, in application VPCs
+     * of this or other accounts, in the target region, whose callers may
+     * reach the API. Each is admitted by the resource policy
+     * (`aws:SourceVpce`) and associated with the API, so its
+     * `https://{api}-{vpce}.execute-api...` name resolves. @default none: only the kit's endpoint
+     */
+    allowedVpcEndpoints: z.array(vpcEndpointId).optional(),
+  })
+  .strict();
+
+/**
+ * An existing VPC the kit uses instead of creating its own, named by its
+ * attributes (no lookup, so synth still needs no credentials). The kit
+ * creates its interface endpoints, their security groups and a flow log in
+ * it; subnets, route tables, gateways and DNS stay the VPC owner's.
+ */
+export const importedVpcSchema = z
+  .object({
+    vpcId: ec2Id('vpc', 'a VPC'),
+    /** The VPC's IPv4 CIDR: the kit's interface endpoints admit HTTPS from it (a literal, so reviewers and cdk-nag read it). */
+    cidr: z
+      .string({ message: VPC_CIDR_RULE })
+      .regex(/^\d{1,3}(\.\d{1,3}){3}\/(1[6-9]|2[0-8])$/, { message: VPC_CIDR_RULE }),
+    /** Zones of the subnets, in the order the subnet lists follow. */
+    availabilityZones: z.array(zoneName).min(2, { message: 'must name at least 2 zones (CP-10: survive the loss of one zone)' }),
+    /** Subnets with no route out of the VPC, one per zone (or the same number per zone), in zone order. Set this or privateSubnetIds. */
+    isolatedSubnetIds: z.array(ec2Id('subnet', 'a subnet')).optional(),
+    /** Subnets with a route out (NAT, transit gateway), as isolatedSubnetIds. Set this or isolatedSubnetIds. */
+    privateSubnetIds: z.array(ec2Id('subnet', 'a subnet')).optional(),
+    /** Each subnet's route table, in the same order: the kit creates its S3 and DynamoDB gateway endpoints on them. Set this or gatewayEndpoints. */
+    routeTableIds: z.array(ec2Id('rtb', 'a route table')).optional(),
+    /** The VPC's own S3 and DynamoDB gateway endpoints, when its route tables already have them (a route table holds one per service). Set this or routeTableIds. */
+    gatewayEndpoints: z.object({ s3: vpcEndpointId, dynamodb: vpcEndpointId }).strict().optional(),
+  })
+  .strict();
+export type ImportedVpcSettings = z.infer<typeof importedVpcSchema>;
+
+export const networkSchema = z
+  .object({
+    /** An existing VPC instead of the kit's isolated one. @default none: the kit creates its VPC (vpcCidr, maxAzs, availabilityZones) */
+    vpc: importedVpcSchema.optional(),
+  })
+  .strict();
+
 const agentName = z.string().regex(AGENT_NAME_PATTERN, { message: `must be an agent name: ${AGENT_NAME_RULE}` });
 const guardrailName = z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, { message: 'must be a guardrail name: lowercase letters, digits and hyphens, starting with a letter (at most 31)' });
 
@@ -366,7 +429,7 @@ export const targetSchema = z
       .number({ message: 'must be a number of days' })
       .int({ message: 'must be a whole number of days' })
       .min(365, { message: 'must be at least 365 days (AU-11 retention for audit records)' }),
-    /** CIDR of the isolated VPC. */
+    /** CIDR of the isolated VPC the kit creates (not used with `network.vpc`, which names its own). */
     vpcCidr: z
       .string()
       .regex(/^\d{1,3}(\.\d{1,3}){3}\/(1[6-9]|2[0-4])$/, { message: 'must be an IPv4 CIDR between /16 and /24' }),
@@ -426,17 +489,22 @@ export const targetSchema = z
     /** The tools of lib/tools/catalog.ts this target runs, and who may call them. */
     tools: toolsSchema,
     /**
-     * Zone names for the isolated subnets. Default: the first `maxAzs` of
+     * Zone names for the isolated subnets of the VPC the kit creates. Default: the first `maxAzs` of
      * `{region}a`, `{region}b`, `{region}c` (no context lookup at synth).
+     * With `network.vpc`, the zones are that VPC's (`network.vpc.availabilityZones`).
      */
-    availabilityZones: z.array(z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/, { message: 'must be zone names such as "us-gov-west-1a"' })).min(2).optional(),
+    availabilityZones: z.array(zoneName).min(2).optional(),
+    /** Where the kit's network lives. @default the kit's own isolated VPC */
+    network: networkSchema.optional(),
+    /** The session API's network path. @default only the kit's execute-api endpoint */
+    api: apiSchema.optional(),
     /**
      * CloudFormation termination protection on the stacks that hold data
      * (Foundation and State). Turn it off only for a throwaway account or the
      * emulator (`npm run deploy:local`, which cannot set it).
      */
     terminationProtection: z.boolean({ message: 'must be true or false' }),
-    /** Availability zones the isolated subnets span. */
+    /** Availability zones the isolated subnets of the kit's VPC span (not used with `network.vpc`). */
     maxAzs: z
       .number({ message: 'must be a number' })
       .int({ message: 'must be a whole number' })

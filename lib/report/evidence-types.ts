@@ -113,10 +113,24 @@ export interface VpcEvidence extends Located {
   readonly flowLogs: string[];
 }
 
+/** A VPC the templates place resources in but do not create (configuration `network.vpc`). */
+export interface ImportedVpcEvidence {
+  readonly vpcId: string;
+  /** The templates' flow logs of the VPC, in words. */
+  readonly flowLogs: string[];
+  /** What the templates create in it: endpoints, security groups. */
+  readonly resources: string[];
+}
+
 /** The proof that no template opens a path to the internet. */
 export interface InternetRouteCheck {
   /** True when nothing below was found. */
   readonly noInternetRoute: boolean;
+  /**
+   * Imported VPCs: their route tables, gateways and peerings are not in the
+   * templates, so the proof does not cover them.
+   */
+  readonly notCovered: string[];
   readonly templatesChecked: string[];
   /** Count per checked resource type (0 is the evidence). */
   readonly counts: Record<string, number>;
@@ -159,6 +173,19 @@ export interface ApiMethodEvidence {
   readonly integration: string;
 }
 
+/** A VPC endpoint the API's resource policy admits (`aws:SourceVpce`). */
+export interface AdmittedEndpointEvidence {
+  /** The endpoint's label when these templates create it, else its id. */
+  readonly endpoint: string;
+  /**
+   * `created`: an endpoint of these templates (the kit's own execute-api endpoint);
+   * `existing`: an endpoint named by id that the templates do not create (the agency's, `api.allowedVpcEndpoints`).
+   */
+  readonly origin: 'created' | 'existing';
+  /** Associated with the API (EndpointConfiguration.VpcEndpointIds): its `{api}-{vpce}` DNS name resolves. */
+  readonly associated: boolean;
+}
+
 export interface ApiEvidence extends Located {
   readonly name?: string;
   readonly description?: string;
@@ -166,6 +193,8 @@ export interface ApiEvidence extends Located {
   readonly vpcEndpoints: string[];
   /** `aws:SourceVpce` values the resource policy requires (Deny when not equal). */
   readonly sourceVpce: string[];
+  /** Every endpoint the resource policy admits, and where it comes from. */
+  readonly admittedEndpoints: AdmittedEndpointEvidence[];
   readonly policy: string[];
   readonly stages: string[];
   readonly methods: ApiMethodEvidence[];
@@ -184,6 +213,7 @@ export interface FunctionEvidence extends Located {
 
 export interface NetworkEvidence {
   readonly vpcs: VpcEvidence[];
+  readonly importedVpcs: ImportedVpcEvidence[];
   readonly subnets: SubnetEvidence[];
   readonly internetRoute: InternetRouteCheck;
   readonly endpoints: EndpointEvidence[];

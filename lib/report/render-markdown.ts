@@ -103,12 +103,17 @@ function dataStores(e: Evidence): string {
 
 function internetProof(e: Evidence): string {
   const c = e.network.internetRoute;
+  const covered = c.notCovered.length === 0;
   const verdict = c.noInternetRoute
-    ? `**No route to the internet.** None of the ${c.templatesChecked.length} templates of this target (${c.templatesChecked.map(mdCode).join(', ')}) declares an internet gateway, NAT gateway, egress-only internet gateway or other gateway to another network, and none of its ${c.routesChecked} AWS::EC2::Route resources has a GatewayId, NatGatewayId or any other target outside the VPC. Subnets carry only the local route and the prefix-list routes of the gateway endpoints.`
+    ? `**No route to the internet${covered ? '' : ' in these templates'}.** None of the ${c.templatesChecked.length} templates of this target (${c.templatesChecked.map(mdCode).join(', ')}) declares an internet gateway, NAT gateway, egress-only internet gateway or other gateway to another network, and none of its ${c.routesChecked} AWS::EC2::Route resources has a GatewayId, NatGatewayId or any other target outside the VPC.${covered ? ' Subnets carry only the local route and the prefix-list routes of the gateway endpoints.' : ''}`
     : `**A PATH OUT OF THE VPC EXISTS.** ${c.findings.length} resource(s) of this target open a way to the internet or another network:`;
+  const notCovered = covered
+    ? ''
+    : `**Not covered: the imported VPC${c.notCovered.length > 1 ? 's' : ''} ${c.notCovered.map(mdCode).join(', ')}.** The templates do not create ${c.notCovered.length > 1 ? 'these VPCs' : 'this VPC'}, so ${c.notCovered.length > 1 ? 'their' : 'its'} subnets, route tables, gateways and peerings are not in them and the proof above says nothing about them. Check them in the account: ${c.notCovered.map((id) => mdCode(`aws ec2 describe-route-tables --filters Name=vpc-id,Values=${id}`)).join(', ')}.\n`;
   return [
     verdict,
     '',
+    notCovered,
     c.noInternetRoute
       ? ''
       : table(
@@ -132,6 +137,16 @@ function network(e: Evidence): string {
         `- Endpoint type: ${a.endpointTypes.map(mdCode).join(', ') || 'EDGE (default)'}${a.endpointTypes.includes('PRIVATE') ? ' (reachable only through interface VPC endpoints)' : ''}`,
         `- VPC endpoints: ${mdText(a.vpcEndpoints.join(', ')) || 'none'}`,
         `- Resource policy requires \`aws:SourceVpce\`: ${a.sourceVpce.length > 0 ? `**yes**, ${mdText(a.sourceVpce.join(', '))}` : '**no**'}`,
+        `- Endpoints admitted (every other source is denied):\n`,
+        table(
+          ['Endpoint', 'Origin', 'Associated with the API'],
+          a.admittedEndpoints.map((x) => [
+            mdText(x.endpoint),
+            x.origin === 'created' ? 'created by these templates (the kit\'s own)' : 'existing endpoint outside these templates (`api.allowedVpcEndpoints`)',
+            x.associated ? 'yes: `https://{api}-{vpce}.execute-api...` resolves' : '**no**',
+          ]),
+          '_None: the resource policy names no endpoint._',
+        ),
         `- Resource policy:\n${a.policy.map((p) => `  - ${mdText(p)}`).join('\n')}`,
         `- Stages: ${mdText(a.stages.join(', '))}\n`,
         table(
@@ -147,7 +162,17 @@ function network(e: Evidence): string {
     table(
       ['VPC', 'Stack / logical id', 'CIDR', 'Flow logs'],
       n.vpcs.map((v) => [mdText(v.title), `${mdCode(v.stack)}<br>${mdCode(v.logicalId)}`, mdCode(v.cidr), lines(v.flowLogs) || '**none**']),
+      n.importedVpcs.length > 0 ? '_None created: the target uses an imported VPC (below)._' : undefined,
     ),
+    n.importedVpcs.length === 0
+      ? ''
+      : [
+          'Imported VPCs: the templates build in them but do not create them (configuration `network.vpc`); their subnets and route tables are the owner\'s.\n',
+          table(
+            ['VPC', 'Flow logs of these templates', 'Created in it'],
+            n.importedVpcs.map((v) => [mdCode(v.vpcId), lines(v.flowLogs) || '**none**', lines(v.resources)]),
+          ),
+        ].join('\n'),
     table(
       ['Subnet', 'AZ', 'CIDR', 'Type', 'Public IP on launch', 'Routes (AWS::EC2::Route)', 'Gateway endpoint routes', 'Isolated'],
       n.subnets.map((s) => [

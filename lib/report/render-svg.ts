@@ -277,13 +277,15 @@ export function renderSvg(e: Evidence): string {
   const layers: string[] = [];
   layers.push(rect(vpcBox, { fill: '#f8fbff', stroke: '#2f6db5', strokeWidth: 2, radius: 10 }));
   const noInternet = e.network.internetRoute.noInternetRoute;
+  const imported = e.network.importedVpcs[0]?.vpcId;
+  const vpcTitle = vpc ? `VPC ${vpc.title} · ${vpc.cidr ?? ''}` : imported ? `imported VPC ${imported}` : 'VPC (none)';
   layers.push(
-    text(VPC.x + LEFT_PILL_W / 2 + 12, TOP + 20, fit(`VPC ${vpc?.title ?? '(none)'} · ${vpc?.cidr ?? ''}`, VPC.w - 420, 14, { bold: true }), { size: 14, weight: 'bold', fill: '#1d4f8a' }),
-    text(VPC.x + VPC.w - PILL.w / 2 - 12, TOP + 20, noInternet ? 'no IGW · no NAT · no internet route' : 'PATH TO THE INTERNET FOUND', {
+    text(VPC.x + LEFT_PILL_W / 2 + 12, TOP + 20, fit(vpcTitle, VPC.w - 420, 14, { bold: true }), { size: 14, weight: 'bold', fill: '#1d4f8a' }),
+    text(VPC.x + VPC.w - PILL.w / 2 - 12, TOP + 20, !noInternet ? 'PATH TO THE INTERNET FOUND' : imported ? 'routes are the VPC owner\'s (not in the templates)' : 'no IGW · no NAT · no internet route', {
       size: 11,
       weight: 'bold',
       anchor: 'end',
-      fill: noInternet ? '#2e8540' : '#c0392b',
+      fill: !noInternet ? '#c0392b' : imported ? '#4a5568' : '#2e8540',
     }),
   );
   const subnetTop = TOP + 30;

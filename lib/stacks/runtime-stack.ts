@@ -1,4 +1,5 @@
-import { Annotations, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Fn, Stack, type StackProps } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { AgentLoop } from '../constructs/agent-loop/agent-loop';
@@ -99,14 +100,19 @@ export class RuntimeStack extends Stack {
       this.agent.addAgentLoop(this.loop);
     }
 
-    // The configuration requires the endpoint (lib/config/load.ts); a fork without it gets the construct's own message.
+    // The agency's own endpoints, by id: they live in its application VPCs, not in this kit.
+    const admitted = new Construct(this, 'AdmittedEndpoints');
+    const additionalEndpoints = settings.allowedVpcEndpoints.map((id) => ec2.InterfaceVpcEndpoint.fromInterfaceVpcEndpointAttributes(admitted, id, { vpcEndpointId: id, port: 443 }));
     this.api = new SessionApi(this, 'Api', {
       handler: this.agent.orchestrator.function,
       streamingHandler: this.agent.streaming?.function,
+      // The configuration requires the endpoint (lib/config/load.ts); a fork without it gets the construct's own message.
       endpoint: network.interfaceEndpoints['execute-api'],
+      additionalEndpoints,
       logsKey: foundation.keys.logs,
       logRetention: props.logRetention,
     });
+    this.addApiOutputs();
 
     // What an operator (and `npm run deploy:local`) needs to find the runtime: logs, test invocations, executions.
     new CfnOutput(this, 'OrchestratorFunctionName', {
@@ -117,4 +123,33 @@ export class RuntimeStack extends Stack {
     new CfnOutput(this, 'SlowToolsStateMachineArn', { value: this.tools.slowMachineArn, description: 'Standard workflow of slow and approval-gated tools' });
     if (this.loop) new CfnOutput(this, 'AgentLoopStateMachineArn', { value: this.loop.stateMachineArn, description: 'Standard workflow of background turns (the agent loop)' });
   }
+
+  /**
+   * Where callers find the API, besides its private-DNS invoke URL (the
+   * RestApi's own `ApiEndpoint…` output): the URL through each admitted
+   * endpoint, and the endpoints the resource policy admits. Region and domain
+   * come from the stack (`Aws.URL_SUFFIX`), so the URLs are right in every partition.
+   */
+  private addApiOutputs(): void {
+    const [kit, ...configured] = this.api.admittedEndpoints;
+    new CfnOutput(this, 'ApiUrlViaKitEndpoint', {
+      value: this.api.urlThrough(kit),
+      description: 'Session API invoke URL through the kit\'s execute-api endpoint (a Route 53 alias: resolves anywhere, answers where the endpoint is routable)',
+    });
+    for (const endpoint of configured) {
+      new CfnOutput(this, `ApiUrlVia${endpointOutputId(endpoint.vpcEndpointId)}`, {
+        value: this.api.urlThrough(endpoint),
+        description: `Session API invoke URL through ${endpoint.vpcEndpointId} (api.allowedVpcEndpoints), for callers in that endpoint's VPC`,
+      });
+    }
+    new CfnOutput(this, 'ApiVpcEndpoints', {
+      value: Fn.join(',', this.api.admittedEndpoints.map((e) => e.vpcEndpointId)),
+      description: 'VPC endpoints the API\'s resource policy admits (aws:SourceVpce): the kit\'s, then api.allowedVpcEndpoints; every other source is denied',
+    });
+  }
+}
+
+/** `vpce-0123456789abcdef0` → `Vpce0123456789abcdef0`: an output id (letters and digits) that names the endpoint. */
+function endpointOutputId(vpcEndpointId: string): string {
+  return vpcEndpointId.replace(/[^A-Za-z0-9]/g, '').replace(/^./, (c) => c.toUpperCase());
 }

@@ -1,9 +1,10 @@
 import { Duration, TimeZone, type Environment } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { BACKGROUND_TURN_DEFAULTS } from '../config/defaults';
 import { ConfigError, targetToolPolicies } from '../config/load';
 import { dataResourcePrefix, permissionsBoundaryName, targetPrefix, trailName } from '../config/naming';
-import type { BackgroundSettings, GuardrailSettings, ModelConfig, NeuronConfig, NeuronServer, TargetConfig } from '../config/schema';
+import type { BackgroundSettings, GuardrailSettings, ImportedVpcSettings, ModelConfig, NeuronConfig, NeuronServer, TargetConfig } from '../config/schema';
 import type { GuardrailProps, IGuardrail } from '../constructs/guardrail/guardrail';
 import { PiiAction, PiiEntityType } from '../constructs/guardrail/guardrail-policies';
 import type { AgentProps, BackgroundTurnProps, DeployedSessionLimits } from '../constructs/agent-orchestrator/agent-orchestrator';
@@ -47,9 +48,12 @@ export interface TargetStacksProps {
 export interface FoundationSettings {
   readonly permissionsBoundaryName: string;
   readonly keyAliasPrefix: string;
+  /** CIDR of the network: the VPC the kit creates, or the imported one's. */
   readonly vpcCidr: string;
   /** Named zones, so synth needs no lookup. */
   readonly availabilityZones: readonly string[];
+  /** An existing VPC the network is built in instead of a new one (`network.vpc`). @default none: a new isolated VPC */
+  readonly importedVpc?: ImportedVpc;
   readonly interfaceEndpoints: readonly string[];
   readonly trailName: string;
   readonly auditRetentionDays: number;
@@ -57,6 +61,19 @@ export interface FoundationSettings {
   readonly dataResourcePrefix: string;
   /** Capabilities the configuration says the target's own additions need (capability gate). */
   readonly requiredCapabilities: readonly string[];
+}
+
+/** An existing VPC, by the attributes `ec2.Vpc.fromVpcAttributes` takes (no lookup). */
+export interface ImportedVpc {
+  readonly vpcId: string;
+  /** The kind of the subnets below: PRIVATE_ISOLATED or PRIVATE_WITH_EGRESS. */
+  readonly subnetType: ec2.SubnetType;
+  /** In zone order: subnet i is in zone i modulo the number of zones. */
+  readonly subnetIds: readonly string[];
+  /** Each subnet's route table, for the kit's own gateway endpoints. */
+  readonly routeTableIds?: readonly string[];
+  /** The VPC's own S3 and DynamoDB gateway endpoints, used instead of new ones. */
+  readonly gatewayEndpointIds?: { readonly s3: string; readonly dynamoDb: string };
 }
 
 export interface StateSettings {
@@ -102,6 +119,8 @@ export interface RuntimeSettings {
   readonly guardrails: Readonly<Record<string, Omit<GuardrailProps, 'encryptionKey'>>>;
   /** Tenant id → IAM role ARNs whose callers act for it. */
   readonly tenants: Readonly<Record<string, readonly string[]>>;
+  /** The agency's execute-api endpoints the API admits besides the kit's own (`api.allowedVpcEndpoints`). */
+  readonly allowedVpcEndpoints: readonly string[];
   readonly limits: DeployedSessionLimits;
   /** Background turns' limits; none when the target turns them off (then no agent loop and no round function). */
   readonly background?: Required<BackgroundTurnProps>;
@@ -116,7 +135,8 @@ export interface RuntimeSettings {
 
 /** The props of every stack of target `name`. */
 export function targetStacksProps(name: string, target: TargetConfig): TargetStacksProps {
-  const zones = target.availabilityZones ?? ['a', 'b', 'c'].slice(0, target.maxAzs).map((letter) => `${target.region}${letter}`);
+  const imported = target.network?.vpc;
+  const zones = imported?.availabilityZones ?? target.availabilityZones ?? ['a', 'b', 'c'].slice(0, target.maxAzs).map((letter) => `${target.region}${letter}`);
   return {
     env: { account: target.account, region: target.region },
     terminationProtection: target.terminationProtection,
@@ -126,8 +146,9 @@ export function targetStacksProps(name: string, target: TargetConfig): TargetSta
     foundation: {
       permissionsBoundaryName: permissionsBoundaryName(name),
       keyAliasPrefix: targetPrefix(name),
-      vpcCidr: target.vpcCidr,
+      vpcCidr: imported?.cidr ?? target.vpcCidr,
       availabilityZones: zones,
+      importedVpc: imported && importedVpc(imported),
       interfaceEndpoints: target.interfaceEndpoints,
       trailName: trailName(name),
       auditRetentionDays: target.auditRetentionDays,
@@ -170,6 +191,7 @@ export function targetStacksProps(name: string, target: TargetConfig): TargetSta
         };
       },
       tenants: target.tenants,
+      allowedVpcEndpoints: target.api?.allowedVpcEndpoints ?? [],
       limits: target.session,
       background: backgroundTurns(target.background),
       streaming: streamingOf(target),
@@ -179,6 +201,18 @@ export function targetStacksProps(name: string, target: TargetConfig): TargetSta
       knowledgeBaseId: target.tools.knowledgeBaseId,
     },
     serviceControlPolicy: { account: target.account ?? '*', trailName: trailName(name) },
+  };
+}
+
+/** `network.vpc` as the attributes of the VPC to import (parseConfig checked that exactly one subnet list is set). */
+function importedVpc(vpc: ImportedVpcSettings): ImportedVpc {
+  const isolated = vpc.isolatedSubnetIds !== undefined;
+  return {
+    vpcId: vpc.vpcId,
+    subnetType: isolated ? ec2.SubnetType.PRIVATE_ISOLATED : ec2.SubnetType.PRIVATE_WITH_EGRESS,
+    subnetIds: (isolated ? vpc.isolatedSubnetIds : vpc.privateSubnetIds)!,
+    routeTableIds: vpc.routeTableIds,
+    gatewayEndpointIds: vpc.gatewayEndpoints && { s3: vpc.gatewayEndpoints.s3, dynamoDb: vpc.gatewayEndpoints.dynamodb },
   };
 }
 

@@ -15,8 +15,28 @@ import {
 } from './private-network-defaults';
 
 export interface PrivateNetworkProps {
+  /** CIDR of the VPC (the one created, or `vpc`'s): the interface endpoints admit HTTPS from it. */
   readonly cidr: string;
+  /** Zones of the VPC created (not used with `vpc`). */
   readonly maxAzs: number;
+  /**
+   * An existing VPC to build the network in instead of creating one, imported
+   * with explicit attributes (`ec2.Vpc.fromVpcAttributes`, no lookup). The
+   * interface endpoints, their security groups and a flow log are then
+   * created in it; its subnets, route tables, gateways, DNS settings and
+   * default security group stay its owner's.
+   * @default a new isolated VPC of `cidr` over `maxAzs` zones
+   */
+  readonly vpc?: ec2.IVpc;
+  /** The subnets of `vpc` the endpoints (and the runtime's functions) use. @default the isolated subnets */
+  readonly subnets?: ec2.SubnetSelection;
+  /**
+   * S3 and DynamoDB gateway endpoints `vpc` already has, used instead of new
+   * ones (a route table holds one gateway endpoint per service). Their
+   * policies are their owner's.
+   * @default new gateway endpoints on the subnets' route tables, for this account only
+   */
+  readonly gatewayEndpoints?: { readonly s3: ec2.IGatewayVpcEndpoint; readonly dynamoDb: ec2.IGatewayVpcEndpoint };
   /** Interface endpoint services (suffix after `com.amazonaws.{region}.`), checked by the capability gate. */
   readonly interfaceEndpoints: readonly string[];
   /**
@@ -36,11 +56,12 @@ export interface PrivateNetworkProps {
  * AWS services are reached through gateway endpoints (DynamoDB, S3) and
  * interface endpoints, each with a policy that admits only this account's
  * principals, and, for gateway endpoints, only this account's resources.
- * Flow logs go to an encrypted log group.
+ * Flow logs go to an encrypted log group. Given an existing `vpc`, the same
+ * endpoints and flow log are built in that VPC instead.
  */
 export class PrivateNetwork extends Construct {
   public readonly vpc: ec2.IVpc;
-  public readonly subnets: ec2.SubnetSelection = { subnetType: SUBNET_TYPE };
+  public readonly subnets: ec2.SubnetSelection;
   /** Interface endpoints created, by service name. */
   public readonly interfaceEndpoints: Readonly<Record<string, ec2.InterfaceVpcEndpoint>>;
   public readonly flowLogGroup: logs.ILogGroup;
@@ -52,26 +73,21 @@ export class PrivateNetwork extends Construct {
     super(scope, id);
     const account = Stack.of(this).account;
 
-    const vpc = new ec2.Vpc(this, 'Resource', {
-      ipAddresses: ec2.IpAddresses.cidr(props.cidr),
-      maxAzs: props.maxAzs,
-      natGateways: 0,
-      subnetConfiguration: [{ name: 'isolated', subnetType: SUBNET_TYPE, cidrMask: SUBNET_CIDR_MASK }],
-      restrictDefaultSecurityGroup: true,
-    });
+    const created = props.vpc ? undefined : this.createVpc(props);
+    const vpc = props.vpc ?? created!;
     this.vpc = vpc;
-    acknowledge(
-      vpc,
-      'CloudFormation-Validate::W3010',
-      'Zones are named in the configuration (availabilityZones) so synth needs no credentials or lookups; set them to the zone names of your account.',
-    );
+    this.subnets = props.subnets ?? { subnetType: SUBNET_TYPE };
+    // What the construct adds to its own VPC keeps the ids it always had (renaming one replaces it); in an imported VPC it lives here.
+    const owner: Construct = created ?? this;
 
     this.flowLogGroup = new logs.LogGroup(this, 'FlowLogs', {
       encryptionKey: props.logsKey,
       retention: props.logRetention,
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    const flowLog = vpc.addFlowLog('FlowLog', {
+    // AU-12: in an imported VPC too, the kit keeps its own record of the traffic, next to any flow log the owner has.
+    const flowLog = new ec2.FlowLog(owner, 'FlowLog', {
+      resourceType: ec2.FlowLogResourceType.fromVpc(vpc),
       destination: ec2.FlowLogDestination.toCloudWatchLogs(this.flowLogGroup),
       trafficType: FLOW_LOG_TRAFFIC,
     });
@@ -96,12 +112,12 @@ export class PrivateNetwork extends Construct {
       });
 
     const gateway = (name: string, service: ec2.IGatewayVpcEndpointService) => {
-      const endpoint = vpc.addGatewayEndpoint(name, { service, subnets: [this.subnets] });
+      const endpoint = new ec2.GatewayVpcEndpoint(owner, name, { vpc, service, subnets: [this.subnets] });
       endpoint.addToPolicy(ownAccountOnly(true));
       return endpoint;
     };
-    this.dynamoDbEndpoint = gateway('DynamoDb', ec2.GatewayVpcEndpointAwsService.DYNAMODB);
-    this.s3Endpoint = gateway('S3', ec2.GatewayVpcEndpointAwsService.S3);
+    this.dynamoDbEndpoint = props.gatewayEndpoints?.dynamoDb ?? gateway('DynamoDb', ec2.GatewayVpcEndpointAwsService.DYNAMODB);
+    this.s3Endpoint = props.gatewayEndpoints?.s3 ?? gateway('S3', ec2.GatewayVpcEndpointAwsService.S3);
     const fips = new Set(props.fipsServices ?? []);
     for (const service of ['dynamodb', 's3'].filter((s) => fips.has(s))) {
       requireCapability(this, `vpce-gateway:${service}-fips`, `the ${service} gateway endpoint (FIPS host)`);
@@ -113,18 +129,36 @@ export class PrivateNetwork extends Construct {
       const endpointService = fips.has(service) ? `${service}-fips` : service;
       const check = requireCapability(this, `vpce:${endpointService}`, `the ${endpointService} interface endpoint`);
       if (check.status === FactStatus.UNAVAILABLE) continue;
-      const endpoint = vpc.addInterfaceEndpoint(endpointId(endpointService), {
+      const endpoint = new ec2.InterfaceVpcEndpoint(owner, endpointId(endpointService), {
+        vpc,
         service: new ec2.InterfaceVpcEndpointAwsService(endpointService),
         subnets: this.subnets,
         privateDnsEnabled: INTERFACE_ENDPOINT_PRIVATE_DNS,
         open: false,
       });
       // SC-7: HTTPS from inside this VPC only (a literal CIDR, so reviewers and cdk-nag can read it).
-      endpoint.connections.allowFrom(ec2.Peer.ipv4(props.cidr), ec2.Port.tcp(443), 'HTTPS from the isolated VPC');
+      endpoint.connections.allowFrom(ec2.Peer.ipv4(props.cidr), ec2.Port.tcp(443), created ? 'HTTPS from the isolated VPC' : 'HTTPS from the VPC');
       endpoint.addToPolicy(ownAccountOnly(false));
       endpoints[service] = endpoint;
     }
     this.interfaceEndpoints = endpoints;
+  }
+
+  /** The isolated VPC (SC-7): isolated subnets only, no internet or NAT gateway, the default security group closed. */
+  private createVpc(props: PrivateNetworkProps): ec2.Vpc {
+    const vpc = new ec2.Vpc(this, 'Resource', {
+      ipAddresses: ec2.IpAddresses.cidr(props.cidr),
+      maxAzs: props.maxAzs,
+      natGateways: 0,
+      subnetConfiguration: [{ name: 'isolated', subnetType: SUBNET_TYPE, cidrMask: SUBNET_CIDR_MASK }],
+      restrictDefaultSecurityGroup: true,
+    });
+    acknowledge(
+      vpc,
+      'CloudFormation-Validate::W3010',
+      'Zones are named in the configuration (availabilityZones) so synth needs no credentials or lookups; set them to the zone names of your account.',
+    );
+    return vpc;
   }
 
   /**

@@ -1,8 +1,10 @@
 import { ENV } from '../../contract/env-names';
 import type {
+  AdmittedEndpointEvidence,
   ApiEvidence,
   EndpointEvidence,
   FunctionEvidence,
+  ImportedVpcEvidence,
   InternetRouteCheck,
   NetworkEvidence,
   SecurityGroupEvidence,
@@ -92,6 +94,12 @@ function routesOf(resolver: TargetResolver, routeTable: ResourceHandle): Array<{
     });
 }
 
+function flowLogText(resolver: TargetResolver, flowLog: ResourceHandle): string {
+  const p = flowLog.resource.Properties ?? {};
+  const dest = p.LogGroupName ?? p.LogDestination;
+  return `${p.TrafficType ?? 'ALL'} traffic to ${p.LogDestinationType ?? 'cloud-watch-logs'} ${labelOrRender(resolver, flowLog, dest, (r, h) => r.label(h))}`;
+}
+
 function vpcs(resolver: TargetResolver): VpcEvidence[] {
   return resolver.resources('AWS::EC2::VPC').map((vpc) => ({
     ...located(vpc),
@@ -99,12 +107,30 @@ function vpcs(resolver: TargetResolver): VpcEvidence[] {
     flowLogs: resolver
       .resources('AWS::EC2::FlowLog')
       .filter((f) => TargetResolver.same(resolver.follow(f.stack, f.resource.Properties?.ResourceId), vpc))
-      .map((f) => {
-        const p = f.resource.Properties ?? {};
-        const dest = p.LogGroupName ?? p.LogDestination;
-        return `${p.TrafficType ?? 'ALL'} traffic to ${p.LogDestinationType ?? 'cloud-watch-logs'} ${labelOrRender(resolver, f, dest, (r, h) => r.label(h))}`;
-      }),
+      .map((f) => flowLogText(resolver, f)),
   }));
+}
+
+/** The VPC id a property names when it is a literal (an imported VPC), not a reference to a VPC of the templates. */
+function literalVpcId(resolver: TargetResolver, handle: ResourceHandle, value: unknown): string | undefined {
+  if (resolver.follow(handle.stack, value)) return undefined;
+  const id = resolver.render(handle.stack, value);
+  return /^vpc-[0-9a-f]+$/.test(id) ? id : undefined;
+}
+
+/** VPCs the templates build in but do not create: the flow logs, endpoints and security groups they put there. */
+function importedVpcs(resolver: TargetResolver): ImportedVpcEvidence[] {
+  const byId = new Map<string, { flowLogs: string[]; resources: string[] }>();
+  const entry = (id: string) => byId.get(id) ?? byId.set(id, { flowLogs: [], resources: [] }).get(id)!;
+  for (const f of resolver.resources('AWS::EC2::FlowLog')) {
+    const id = f.resource.Properties?.ResourceType === 'VPC' ? literalVpcId(resolver, f, f.resource.Properties?.ResourceId) : undefined;
+    if (id) entry(id).flowLogs.push(flowLogText(resolver, f));
+  }
+  for (const h of resolver.resources('AWS::EC2::VPCEndpoint', 'AWS::EC2::SecurityGroup')) {
+    const id = literalVpcId(resolver, h, h.resource.Properties?.VpcId);
+    if (id) entry(id).resources.push(h.resource.Type === 'AWS::EC2::VPCEndpoint' ? endpointLabel(resolver, h) : resolver.label(h));
+  }
+  return [...byId].map(([vpcId, found]) => ({ vpcId, ...found }));
 }
 
 function subnets(resolver: TargetResolver): SubnetEvidence[] {
@@ -158,6 +184,7 @@ export function internetRouteCheck(resolver: TargetResolver): InternetRouteCheck
   for (const h of publicSubnets) findings.push({ ...located(h), type: h.resource.Type, why: 'subnet assigns public IPs on launch' });
   return {
     noInternetRoute: findings.length === 0,
+    notCovered: importedVpcs(resolver).map((v) => v.vpcId),
     templatesChecked: resolver.target.stacks.map((s) => s.templateFile),
     counts,
     routesChecked: routes.length,
@@ -231,21 +258,38 @@ function resourcePath(resolver: TargetResolver, method: ResourceHandle): string 
   return `/${parts.join('/')}`;
 }
 
+/**
+ * The endpoints a resource policy admits: each `aws:SourceVpce` value it
+ * requires, as the endpoint these templates create, or as the id of one
+ * they do not (an existing endpoint of another VPC or account).
+ */
+function admittedEndpoints(resolver: TargetResolver, api: ResourceHandle, required: unknown[]): AdmittedEndpointEvidence[] {
+  const associated = asList(api.resource.Properties?.EndpointConfiguration?.VpcEndpointIds);
+  const key = (v: unknown) => {
+    const handle = resolver.follow(api.stack, v);
+    return handle ? `${handle.stack.displayName}/${handle.logicalId}` : resolver.render(api.stack, v);
+  };
+  return required.map((v) => ({
+    endpoint: labelOrRender(resolver, api, v, endpointLabel),
+    origin: resolver.follow(api.stack, v) ? 'created' : 'existing',
+    associated: associated.some((a) => key(a) === key(v)),
+  }));
+}
+
 function apis(resolver: TargetResolver): ApiEvidence[] {
   return resolver.resources('AWS::ApiGateway::RestApi').map((api) => {
     const p = api.resource.Properties ?? {};
-    const sourceVpce: string[] = [];
+    const required: unknown[] = [];
     const policy = statementsOf(p.Policy).map((s) => {
       for (const [operator, keys] of Object.entries(s.Condition ?? {})) {
         for (const [key, value] of Object.entries(keys ?? {})) {
           const requires = (s.Effect === 'Deny' && operator.startsWith('StringNotEquals')) || (s.Effect !== 'Deny' && operator.startsWith('StringEquals'));
-          if (key.toLowerCase() === 'aws:sourcevpce' && requires) {
-            sourceVpce.push(...asList(value).map((v) => labelOrRender(resolver, api, v, endpointLabel)));
-          }
+          if (key.toLowerCase() === 'aws:sourcevpce' && requires) required.push(...asList(value));
         }
       }
       return statementSentence(statementText(resolver, api.stack, s));
     });
+    const admitted = admittedEndpoints(resolver, api, required);
     const ofApi = (h: ResourceHandle) => TargetResolver.same(resolver.follow(h.stack, h.resource.Properties?.RestApiId), api);
     return {
       ...located(api),
@@ -253,7 +297,8 @@ function apis(resolver: TargetResolver): ApiEvidence[] {
       description: p.Description,
       endpointTypes: asList(p.EndpointConfiguration?.Types).map(String),
       vpcEndpoints: asList(p.EndpointConfiguration?.VpcEndpointIds).map((v) => labelOrRender(resolver, api, v, endpointLabel)),
-      sourceVpce,
+      sourceVpce: admitted.map((a) => a.endpoint),
+      admittedEndpoints: admitted,
       policy: p.Policy ? policy : ['no resource policy'],
       stages: resolver
         .resources('AWS::ApiGateway::Stage')
@@ -306,6 +351,7 @@ function functions(resolver: TargetResolver): FunctionEvidence[] {
 export function networkEvidence(resolver: TargetResolver): NetworkEvidence {
   return {
     vpcs: vpcs(resolver),
+    importedVpcs: importedVpcs(resolver),
     subnets: subnets(resolver),
     internetRoute: internetRouteCheck(resolver),
     endpoints: endpoints(resolver),

@@ -100,6 +100,8 @@ test('proves there is no route to the internet', () => {
     'AWS::EC2::Route with NatGatewayId': 0,
   });
   expect(check.templatesChecked).toHaveLength(evidence.summary.stacks.length);
+  // The kit creates its VPC: nothing outside the templates to leave uncovered.
+  expect([check.notCovered, evidence.network.importedVpcs]).toEqual([[], []]);
   expect(evidence.network.subnets.length).toBeGreaterThan(0);
   expect(evidence.network.subnets.every((s) => s.isolated)).toBe(true);
   expect(markdown).toContain('**No route to the internet.**');
@@ -111,6 +113,9 @@ test('every network path is listed: endpoints, private API with aws:SourceVpce a
   const [api] = evidence.network.apis;
   expect(api.endpointTypes).toEqual(['PRIVATE']);
   expect(api.sourceVpce).toEqual([expect.stringMatching(/^execute-api interface endpoint/)]);
+  // The default configuration admits the kit's own endpoint only, created by these templates and associated with the API.
+  expect(api.admittedEndpoints).toEqual([{ endpoint: api.sourceVpce[0], origin: 'created', associated: true }]);
+  expect(markdown).toMatch(/\| execute-api interface endpoint \(GovWest\/Foundation\/NetworkExecuteApi\w+\) \| created by these templates \(the kit's own\) \| yes:/);
   expect(api.methods.length).toBeGreaterThan(0);
   expect(api.methods.every((m) => m.authorization === 'AWS_IAM')).toBe(true);
   expect(orchestrator().description).toMatch(/orchestrator/i);

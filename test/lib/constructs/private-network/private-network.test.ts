@@ -1,4 +1,5 @@
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { PrivateNetwork } from '../../../../lib/constructs/private-network/private-network';
@@ -242,5 +243,99 @@ describe('PrivateNetwork and the capability gate', () => {
       template.resourceCountIs('AWS::EC2::VPCEndpoint', INTERFACE_ENDPOINT_SERVICES.length - 1 + 2);
       expect(template.findResources('AWS::EC2::VPCEndpoint', { Properties: { ServiceName: interfaceServiceName(GOV_EAST, 'sagemaker.runtime') } })).toEqual({});
     });
+  });
+});
+
+describe('PrivateNetwork in an existing VPC', () => {
+  const VPC_ID = 'vpc-0123456789abcdef0';
+  const SUBNETS = ['subnet-0aaaaaaaaaaaaaaa1', 'subnet-0bbbbbbbbbbbbbbb2'];
+  const IMPORTED_CIDR = '10.30.0.0/16';
+
+  /** The network built in a VPC imported by its attributes (no lookup), as FoundationStack does for `network.vpc`. */
+  function importedNetworkIn(region: string, gateways: 'route tables' | 'existing'): NetworkFixture {
+    const fixture = targetStack(region);
+    const logsKey = new kms.Key(fixture.stack, 'LogsKey');
+    const vpc = ec2.Vpc.fromVpcAttributes(fixture.stack, 'Imported', {
+      vpcId: VPC_ID,
+      availabilityZones: [`${region}a`, `${region}b`],
+      privateSubnetIds: SUBNETS,
+      privateSubnetRouteTableIds: gateways === 'route tables' ? ['rtb-0ccccccccccccccc3', 'rtb-0ccccccccccccccc3'] : undefined,
+    });
+    const existing = (id: string, endpointId: string) => ec2.GatewayVpcEndpoint.fromGatewayVpcEndpointId(fixture.stack, id, endpointId);
+    const network = new PrivateNetwork(fixture.stack, 'Network', {
+      cidr: IMPORTED_CIDR,
+      maxAzs: 2,
+      vpc,
+      subnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      gatewayEndpoints: gateways === 'existing' ? { s3: existing('S3', 'vpce-0111111111111111a'), dynamoDb: existing('Ddb', 'vpce-0222222222222222b') } : undefined,
+      interfaceEndpoints: ['kms', 'execute-api'],
+      logsKey,
+      logRetention: logs.RetentionDays.ONE_YEAR,
+    });
+    return { ...fixture, network, logsKey };
+  }
+
+  test('creates no VPC, subnet, route table or default-security-group handler: those stay the owner\'s', () => {
+    // GIVEN the network in an imported VPC WHEN synthesized
+    const { stack } = importedNetworkIn(COMMERCIAL, 'route tables');
+    const template = Template.fromStack(stack);
+    // THEN nothing of the VPC itself is in the template
+    for (const type of ['AWS::EC2::VPC', 'AWS::EC2::Subnet', 'AWS::EC2::RouteTable', 'AWS::EC2::SubnetRouteTableAssociation', 'AWS::EC2::Route', 'Custom::VpcRestrictDefaultSG']) {
+      template.resourceCountIs(type, 0);
+    }
+  });
+
+  test('its interface endpoints, their security groups (HTTPS from the VPC CIDR) and the flow log are created in that VPC', () => {
+    // GIVEN the network in an imported VPC
+    const { stack, network, logsKey } = importedNetworkIn(GOV_WEST, 'route tables');
+    const template = Template.fromStack(stack);
+    // THEN each interface endpoint is in the VPC's subnets, private DNS on, own-account only
+    template.resourceCountIs('AWS::EC2::VPCEndpoint', 4);
+    for (const service of ['kms', 'execute-api']) {
+      template.hasResourceProperties('AWS::EC2::VPCEndpoint', {
+        VpcEndpointType: 'Interface',
+        VpcId: VPC_ID,
+        ServiceName: interfaceServiceName(GOV_WEST, service),
+        SubnetIds: SUBNETS,
+        PrivateDnsEnabled: true,
+        PolicyDocument: Match.objectLike({ Statement: [Match.objectLike({ Condition: { StringEquals: { 'aws:PrincipalAccount': TEST_ACCOUNT } } })] }),
+      });
+    }
+    // AND their security groups are in the VPC and admit HTTPS from its CIDR only
+    template.resourceCountIs('AWS::EC2::SecurityGroup', 2);
+    template.allResourcesProperties('AWS::EC2::SecurityGroup', {
+      VpcId: VPC_ID,
+      SecurityGroupIngress: [{ CidrIp: IMPORTED_CIDR, Description: 'HTTPS from the VPC', FromPort: 443, IpProtocol: 'tcp', ToPort: 443 }],
+    });
+    // AND the kit's own flow log records all of the VPC's traffic into its encrypted, retained log group
+    template.hasResourceProperties('AWS::EC2::FlowLog', {
+      ResourceType: 'VPC',
+      ResourceId: VPC_ID,
+      TrafficType: 'ALL',
+      LogGroupName: { Ref: logicalIdOf(network.flowLogGroup) },
+    });
+    template.hasResource('AWS::Logs::LogGroup', { Properties: { KmsKeyId: { 'Fn::GetAtt': [logicalIdOf(logsKey), 'Arn'] } }, DeletionPolicy: 'Retain' });
+    // AND construct ids stay those of the kit's own VPC
+    expect(Object.fromEntries(Object.entries(network.interfaceEndpoints).map(([service, e]) => [service, e.node.id]))).toEqual({ kms: 'Kms', 'execute-api': 'ExecuteApi' });
+  });
+
+  test('with route tables: its own S3 and DynamoDB gateway endpoints on them (each table once), own account only', () => {
+    const { stack } = importedNetworkIn(COMMERCIAL, 'route tables');
+    const template = Template.fromStack(stack);
+    for (const service of ['s3', 'dynamodb']) {
+      template.hasResourceProperties('AWS::EC2::VPCEndpoint', {
+        VpcEndpointType: 'Gateway',
+        VpcId: VPC_ID,
+        ServiceName: { 'Fn::Join': ['', [Match.anyValue(), { Ref: 'AWS::Region' }, `.${service}`]] },
+        RouteTableIds: ['rtb-0ccccccccccccccc3'],
+        PolicyDocument: Match.objectLike({ Statement: [Match.objectLike({ Condition: { StringEquals: { 'aws:PrincipalAccount': TEST_ACCOUNT, 'aws:ResourceAccount': TEST_ACCOUNT } } })] }),
+      });
+    }
+  });
+
+  test('with the VPC\'s own gateway endpoints: none created; bucket and table policies get those', () => {
+    const { stack, network } = importedNetworkIn(COMMERCIAL, 'existing');
+    Template.fromStack(stack).resourceCountIs('AWS::EC2::VPCEndpoint', 2);
+    expect([network.s3Endpoint.vpcEndpointId, network.dynamoDbEndpoint.vpcEndpointId]).toEqual(['vpce-0111111111111111a', 'vpce-0222222222222222b']);
   });
 });

@@ -1,7 +1,9 @@
 import { servedRoutes } from '../../../../lambda/orchestrator/handler';
+import { App } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
 import { SessionApi, type SessionApiProps } from '../../../../lib/constructs/session-api/session-api';
 import { servicePrincipalName } from '../../../../lib/residency/region-facts';
 import { COMMERCIAL, GOV_WEST, logicalIdOf, targetStack, TEST_ACCOUNT, testFoundation, type TargetStackFixture } from '../construct-test-stacks';
@@ -164,4 +166,50 @@ test('SessionApi in us-gov-west-1: private REST APIs are unverified there, so sy
     '/Target/Test/Api',
     Match.stringLikeRegexp('"apigateway:private-rest-api" in Target \\(us-gov-west-1\\) is unverified.*the session API needs it\\. Verify before deploy'),
   );
+});
+
+describe('SessionApi with additional endpoints (the agency\'s own execute-api endpoints)', () => {
+  const AGENCY = ['vpce-0a1b2c3d4e5f60718', 'vpce-0fedcba9876543210'];
+  /** Endpoints of other VPCs or accounts, known by id only (as the Runtime stack imports api.allowedVpcEndpoints). */
+  const agencyEndpoints = (ids: readonly string[]) => {
+    const elsewhere = new Construct(new App(), 'AgencyVpcs');
+    return ids.map((id) => ec2.InterfaceVpcEndpoint.fromInterfaceVpcEndpointAttributes(elsewhere, id, { vpcEndpointId: id, port: 443 }));
+  };
+
+  test('the resource policy keeps its two statements; the Deny now spares the kit\'s endpoint and the additional ones only', () => {
+    // GIVEN the API alone and the API with two additional endpoints
+    const policyOf = (f: ApiFixture) => Object.values(f.template.findResources('AWS::ApiGateway::RestApi'))[0].Properties.Policy;
+    const alone = policyOf(apiIn(COMMERCIAL));
+    const f = apiIn(COMMERCIAL, { additionalEndpoints: agencyEndpoints(AGENCY) });
+    // THEN the account allow is unchanged, and the endpoint-only deny lists every admitted endpoint
+    expect(policyOf(f)).toEqual({
+      ...alone,
+      Statement: [alone.Statement[0], { ...alone.Statement[1], Condition: { StringNotEquals: { 'aws:SourceVpce': [{ Ref: logicalIdOf(f.endpoint) }, ...AGENCY] } } }],
+    });
+    expect(f.api.admittedEndpoints.map((e) => e.vpcEndpointId)).toEqual([f.endpoint.vpcEndpointId, ...AGENCY]);
+  });
+
+  test('every admitted endpoint is associated with the API, so its {api}-{vpce} name resolves', () => {
+    const f = apiIn(COMMERCIAL, { additionalEndpoints: agencyEndpoints(AGENCY) });
+    f.template.hasResourceProperties('AWS::ApiGateway::RestApi', {
+      EndpointConfiguration: { Types: ['PRIVATE'], VpcEndpointIds: [{ Ref: logicalIdOf(f.endpoint) }, ...AGENCY] },
+    });
+  });
+
+  test.each([COMMERCIAL, GOV_WEST])('urlThrough: https://{api}-{vpce}.execute-api.{region}.{AWS::URLSuffix}/{stage}/ in %s, no domain literal', (region) => {
+    // GIVEN the API in the region WHEN the URL through an additional endpoint is resolved
+    const f = apiIn(region, { additionalEndpoints: agencyEndpoints(AGENCY.slice(0, 1)) });
+    const url = f.stack.resolve(f.api.urlThrough(f.api.admittedEndpoints[1]));
+    // THEN it is the alias form, with the region's name and the partition's URL suffix from CloudFormation
+    const restApiId = logicalIdOf(f.api.api);
+    const stageId = logicalIdOf(f.api.api.deploymentStage);
+    expect(url).toEqual({ 'Fn::Join': ['', ['https://', { Ref: restApiId }, `-${AGENCY[0]}.execute-api.${region}.`, { Ref: 'AWS::URLSuffix' }, '/', { Ref: stageId }, '/']] });
+    expect(JSON.stringify(url)).not.toContain('amazonaws');
+  });
+
+  test('an endpoint given twice is refused, naming it', () => {
+    expect(() => apiIn(COMMERCIAL, { additionalEndpoints: agencyEndpoints([AGENCY[0]]).concat(agencyEndpoints([AGENCY[0]])) })).toThrow(
+      /additionalEndpoints lists "vpce-0a1b2c3d4e5f60718" more than once; give each endpoint once\./,
+    );
+  });
 });
