@@ -43,8 +43,9 @@ let admittedOnly: Synthesized;
 beforeAll(() => {
   // GIVEN the two targets with both options, with the defaults, and with admitted endpoints only
   both = synthStatehouse({ targets: TARGETS.join(','), overrides: BOTH_OPTIONS });
-  defaults = synthStatehouse({ targets: TARGETS.join(',') });
-  admittedOnly = synthStatehouse({ targets: TARGETS.join(','), overrides: { targets: { Commercial: { api: { allowedVpcEndpoints: AGENCY_ENDPOINTS } }, GovWest: { api: { allowedVpcEndpoints: AGENCY_ENDPOINTS } } } } });
+  // The default configuration's templates of every target are pinned by the snapshots (targets.test.ts); here GovWest, the longer ARNs.
+  defaults = synthStatehouse({ targets: 'GovWest' });
+  admittedOnly = synthStatehouse({ targets: 'GovWest', overrides: { targets: { GovWest: { api: { allowedVpcEndpoints: AGENCY_ENDPOINTS } } } } });
 });
 
 const stageOf = (synth: Synthesized, target: string): StatehouseStage => synth.stages.find((s) => s.stageName === target)!;
@@ -147,7 +148,7 @@ describe.each(TARGETS)('%s with admitted endpoints and an imported VPC', (target
   });
 });
 
-describe.each(TARGETS)('%s with the default configuration', (target) => {
+describe.each(['GovWest'] as const)('%s with the default configuration', (target) => {
   test('the Runtime outputs the URL through the kit\'s endpoint and the one admitted endpoint; no DNS-names output in Foundation', () => {
     const outputs = templateOf(defaults, target, 'Runtime').Outputs;
     expect(outputs.ApiUrlViaKitEndpoint.Value['Fn::Join'][1]).toEqual(expect.arrayContaining([`.execute-api.${REGION[target]}.`, { Ref: 'AWS::URLSuffix' }]));
