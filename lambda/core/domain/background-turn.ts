@@ -17,6 +17,7 @@ import {
   TurnNotFoundError,
   ValidationError,
 } from './errors';
+import { guardOpening } from './guard';
 import type { GuardrailNotice } from './guardrail-event';
 import { sealEvents } from './hash-chain';
 import { messageDigest, requestMarkerFor, reusedRequestId, type RequestMarker, type TurnProgress } from './idempotency';
@@ -211,8 +212,19 @@ export async function enqueueTurn(deps: BackgroundDeps, request: TurnRequest): P
     deadline,
     executionName: agentLoopExecutionName(tenant, session, requestId),
   };
-  const outcome: RoundsOutcome = { events: [userEvent], usage: NO_USAGE };
-  const turn: RecordedTurn = { turnSeq: userEvent.seq, result: { version: header.version + 1, lastSeq: userEvent.seq, status: 'running', usage: NO_USAGE } };
+  // The agent's guardrail checks the message now, as a synchronous turn's does before any model sees it: the rounds open with
+  // no new event. A blocked message is answered by the guardrail at once, a completed turn that starts no loop.
+  let opening: readonly SessionEvent[] = [userEvent];
+  const guardrail = deps.guardrailFor?.(agent.name);
+  if (guardrail) {
+    const stretch = { tenant, session, header, agent: agent.name, loaded: [], opening, time: userEvent.time, requestId, requestedBy: request.actor };
+    const guarded = await guardOpening(guardrail, stretch);
+    if (guarded.kind === 'blocked') return answeredByGuardrail(deps, header, request, guarded.outcome.events, deadline, now);
+    opening = guarded.start.opening;
+  }
+  const last = opening[opening.length - 1];
+  const outcome: RoundsOutcome = { events: opening, usage: NO_USAGE };
+  const turn: RecordedTurn = { turnSeq: userEvent.seq, result: { version: header.version + 1, lastSeq: last.seq, status: 'running', usage: NO_USAGE } };
   const marker: RequestMarker = {
     requestId,
     messageDigest: messageDigest(request.message),
@@ -236,7 +248,36 @@ export async function enqueueTurn(deps: BackgroundDeps, request: TurnRequest): P
     throw error;
   }
   await startLoop(deps, tenant, session, active);
-  return activeView({ ...header, lastSeq: userEvent.seq }, active);
+  return activeView({ ...header, lastSeq: last.seq }, active);
+}
+
+/** A background turn whose message the guardrail blocked: recorded as a completed turn in one commit, as a synchronous one is. */
+async function answeredByGuardrail(
+  deps: BackgroundDeps,
+  header: SessionHeader,
+  request: TurnRequest,
+  events: readonly SessionEvent[],
+  deadline: string,
+  now: Date,
+): Promise<TurnView> {
+  const last = events[events.length - 1];
+  const turn: RecordedTurn = { turnSeq: events[0].seq, result: { version: header.version + 1, lastSeq: last.seq, status: 'idle', usage: NO_USAGE } };
+  const marker = requestMarkerFor(request.requestId, turn, events, { status: 'completed', rounds: 0, deadline });
+  const outcome: RoundsOutcome = { events, usage: NO_USAGE };
+  try {
+    await deps.sessions.commitTurn(
+      request.tenant,
+      request.session,
+      header.version,
+      events,
+      headerUpdateFor(header, outcome, { requestId: request.requestId, turn }, now, ttlSecondsOf(limitsOf(deps))),
+      { kind: 'first', marker },
+    );
+  } catch (error) {
+    if (error instanceof RequestRecordedError) return retried(deps, header, error.marker, request);
+    throw error;
+  }
+  return markerView(marker);
 }
 
 async function retried(deps: BackgroundDeps, header: SessionHeader, marker: RequestMarker, request: TurnRequest): Promise<TurnView> {

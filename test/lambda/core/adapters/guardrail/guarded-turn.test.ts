@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { PutItemCommand, ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { agentGuardrails } from '../../../../../lambda/core/adapters/guardrail/agent-guardrails';
+import { StepFunctionsAgentLoop } from '../../../../../lambda/core/adapters/step-functions/agent-loop-starter';
+import { enqueueTurn, runRound } from '../../../../../lambda/core/domain/background-turn';
 import { StepFunctionsSlowToolStarter } from '../../../../../lambda/core/adapters/step-functions/slow-tool-starter';
 import { StepFunctionsToolRunner } from '../../../../../lambda/core/adapters/step-functions/sync-tool-runner';
 import { systemClock } from '../../../../../lambda/core/adapters/system-clock';
@@ -472,5 +474,54 @@ describe('delegates', () => {
       ['OUTPUT', 'Case FOIA-4411.'],
     ]);
     expect(JSON.parse(String(models.intake.prompts[1].at(-1)?.content))).toEqual({ ok: true, output: 'Case FOIA-4411.' });
+  });
+});
+
+describe('background turns', () => {
+  const LOOP = stateMachineArn('statehouse-guarded-agent-loop');
+  const backgroundDeps = (model: ScriptedModel) => {
+    if (!sfn.executions().some((execution) => execution.stateMachineArn === LOOP)) {
+      // Registered once: an execution that waits until stopped (the test plays its rounds).
+      try {
+        sfn.register(LOOP, { StartAt: 'Rounds', States: { Rounds: { Type: 'Wait', Seconds: 3600, End: true } } }, {}, { waitMs: 3_600_000 });
+      } catch {
+        // already registered by an earlier test of this block
+      }
+    }
+    return { ...deps(model), loop: new StepFunctionsAgentLoop({ client: sfnClient, stateMachineArn: LOOP }), background: { deadlineSeconds: 3600, maxRounds: 50 } };
+  };
+
+  test('the message is checked when the turn is queued: a blocked one is answered by the guardrail at once, with no loop and nothing of it stored', async () => {
+    const ids = await newSession();
+    const model = ScriptedModel.answering();
+
+    const view = await enqueueTurn(backgroundDeps(model), { ...turn(ids, 'r-bg', VIOLENT), actor: 'alice' });
+
+    expect(view).toMatchObject({ mode: 'background', status: 'completed', rounds: 0, reply: BLOCKED_INPUT_MESSAGE });
+    expect(view.guardrail).toEqual([{ subject: 'user_input', action: 'BLOCKED', policies: ['contentPolicy'], filters: ['VIOLENCE'], entities: [] }]);
+    expect(model.prompts).toHaveLength(0);
+    expect(sfn.executions(LOOP).filter((execution) => execution.input.includes(ids.session))).toHaveLength(0);
+    expect((await storedEvents(ids)).map((e) => [e.type, e.actor])).toEqual([
+      ['user', 'alice'],
+      ['guardrail', 'guardrail'],
+      ['assistant', 'guardrail'],
+    ]);
+    // This session's items: its events and its request's marker (other tests of the file share the table).
+    const marker = await store.repository.readRequestMarker(ids.tenant, ids.session, 'r-bg');
+    expect(JSON.stringify([await storedEvents(ids), marker])).not.toContain('smash');
+  });
+
+  test('a masked message is queued masked: the first round\'s model sees, and the log stores, the masked text', async () => {
+    const ids = await newSession();
+    const model = ScriptedModel.answering(reply('I will write to that address.'));
+    const background = backgroundDeps(model);
+
+    await enqueueTurn(background, turn(ids, 'r-bg', `Send the records to ${EMAIL}`));
+    await expect(runRound(background, { kind: 'statehouse.round', ...ids, requestId: 'r-bg', round: 0 })).resolves.toEqual({ status: 'done', round: 1 });
+
+    expect(model.prompts[0]).toEqual([{ role: 'user', content: 'Send the records to {EMAIL}' }]);
+    expect((await storedEvents(ids)).map((e) => e.type)).toEqual(['user', 'guardrail', 'assistant']);
+    const marker = await store.repository.readRequestMarker(ids.tenant, ids.session, 'r-bg');
+    expect(JSON.stringify([await storedEvents(ids), marker])).not.toContain(EMAIL);
   });
 });
