@@ -165,7 +165,6 @@ interface ResponseObject {
   readonly tool_choice: 'auto';
   readonly previous_response_id: null;
   readonly store: true;
-  readonly object_statehouse?: never;
 }
 
 const STATUS_OF: Record<TurnView['status'], ResponseStatus> = {
@@ -243,7 +242,7 @@ async function ownedHeader(deps: OrchestratorDeps, caller: Caller, session: stri
 
 // ----- routes -----
 
-/** POST /v1/responses → 200 (completed), 202-free as OpenAI answers: the status is in the body (queued for background). */
+/** POST /v1/responses → 200 with the response; as OpenAI's API, its status is in the body (`queued` for a background one). */
 export const createResponseRoute: Route = async (event, caller, deps) => {
   parsePart(noQuerySchema, queryOf(event), 'query');
   const raw = readJsonBody(event);

@@ -1,6 +1,6 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { Tracer } from '@aws-lambda-powertools/tracer';
-import { BACKGROUND_DEFAULTS } from '../../../lib/contract/agent-loop';
+import { BACKGROUND_DEFAULTS, MAX_BACKGROUND_ROUNDS } from '../../../lib/contract/agent-loop';
 import { ENV } from '../../../lib/contract/env-names';
 import { StepFunctionsAgentLoop } from '../adapters/step-functions/agent-loop-starter';
 import type { BackgroundSettings } from '../domain/background-turn';
@@ -26,7 +26,7 @@ function boundedInteger(env: NodeJS.ProcessEnv, name: string, fallback: number, 
 export function backgroundFromEnv(env: NodeJS.ProcessEnv, runtime: Pick<RuntimeEnv, 'region' | 'fipsServices'>, tracer: Tracer): BackgroundEnv {
   const background = {
     deadlineSeconds: boundedInteger(env, ENV.BACKGROUND_DEADLINE_SECONDS, BACKGROUND_DEFAULTS.deadlineSeconds, BACKGROUND_DEFAULTS.maxDeadlineSeconds),
-    maxRounds: boundedInteger(env, ENV.BACKGROUND_MAX_ROUNDS, BACKGROUND_DEFAULTS.maxRounds, 500),
+    maxRounds: boundedInteger(env, ENV.BACKGROUND_MAX_ROUNDS, BACKGROUND_DEFAULTS.maxRounds, MAX_BACKGROUND_ROUNDS),
   };
   const arn = env[ENV.AGENT_LOOP_STATE_MACHINE];
   if (arn === undefined || arn === '') return { background };

@@ -479,17 +479,15 @@ describe('delegates', () => {
 
 describe('background turns', () => {
   const LOOP = stateMachineArn('statehouse-guarded-agent-loop');
-  const backgroundDeps = (model: ScriptedModel) => {
-    if (!sfn.executions().some((execution) => execution.stateMachineArn === LOOP)) {
-      // Registered once: an execution that waits until stopped (the test plays its rounds).
-      try {
-        sfn.register(LOOP, { StartAt: 'Rounds', States: { Rounds: { Type: 'Wait', Seconds: 3600, End: true } } }, {}, { waitMs: 3_600_000 });
-      } catch {
-        // already registered by an earlier test of this block
-      }
-    }
-    return { ...deps(model), loop: new StepFunctionsAgentLoop({ client: sfnClient, stateMachineArn: LOOP }), background: { deadlineSeconds: 3600, maxRounds: 50 } };
-  };
+  beforeAll(() => {
+    // The loop as these tests need it: an execution that waits until stopped (the tests play its rounds).
+    sfn.register(LOOP, { StartAt: 'Rounds', States: { Rounds: { Type: 'Wait', Seconds: 3600, End: true } } }, {}, { waitMs: 3_600_000 });
+  });
+  const backgroundDeps = (model: ScriptedModel) => ({
+    ...deps(model),
+    loop: new StepFunctionsAgentLoop({ client: sfnClient, stateMachineArn: LOOP }),
+    background: { deadlineSeconds: 3600, maxRounds: 50 },
+  });
 
   test('the message is checked when the turn is queued: a blocked one is answered by the guardrail at once, with no loop and nothing of it stored', async () => {
     const ids = await newSession();
