@@ -14,6 +14,8 @@ import {
   decideApprovalRoute,
   deleteSessionRoute,
   cancelTurnRoute,
+  listApprovalsRoute,
+  listSessionsRoute,
   readSessionRoute,
   readTurnRoute,
   sendTurnRoute,
@@ -32,7 +34,14 @@ import {
 
 /** API Gateway resource → method → route. Maps, so a resource named `constructor` or `__proto__` is just unknown. */
 const ROUTES: ReadonlyMap<string, ReadonlyMap<string, Route>> = new Map([
-  ['/sessions', new Map([['POST', createSessionRoute]])],
+  [
+    '/sessions',
+    new Map([
+      ['POST', createSessionRoute],
+      ['GET', listSessionsRoute],
+    ]),
+  ],
+  ['/approvals', new Map([['GET', listApprovalsRoute]])],
   [
     '/sessions/{sessionId}',
     new Map([

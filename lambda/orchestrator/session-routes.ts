@@ -16,13 +16,16 @@ import {
   noQuerySchema,
   readSessionQuerySchema,
   cancelBodySchema,
+  listApprovalsQuerySchema,
+  listSessionsQuerySchema,
   sessionPathSchema,
   turnBodySchema,
   turnPathSchema,
 } from '../core/http/request-schemas';
 import { backgroundDepsOf, turnDepsOf, type OrchestratorDeps } from './orchestrator-deps';
 import { ttlSecondsOf } from '../../lib/contract/session-limits';
-import { eventView, sessionView } from './session-view';
+import { approvalListingView, eventView, sessionListingView, sessionView } from './session-view';
+import { DEFAULT_LIST_PAGE, listApprovalInbox, listOwnSessions } from '../core/domain/session-lists';
 import { verifySession } from './verify-session';
 
 /**
@@ -66,6 +69,30 @@ export const createSessionRoute: Route = async (event, caller, deps) => {
     },
   );
   return { statusCode: 201, body: { session: sessionView(sessionId, header, deps.agents) } };
+};
+
+/** GET /sessions?limit=&cursor=&agent=&status= → 200 `{ sessions, cursor? }`: the caller's own sessions, newest first. */
+export const listSessionsRoute: Route = async (event, caller, deps) => {
+  const query = parsePart(listSessionsQuerySchema, queryOf(event), 'query');
+  assertNoBody(event);
+  const page = await listOwnSessions(deps.sessions, caller, { ...query, limit: query.limit ?? DEFAULT_LIST_PAGE, now: deps.clock.now() });
+  return {
+    statusCode: 200,
+    body: { sessions: page.items.map((listing) => sessionListingView(listing, deps.agents)), ...(page.cursor ? { cursor: page.cursor } : {}) },
+  };
+};
+
+/**
+ * GET /approvals?limit=&cursor= → 200 `{ approvals, cursor? }`: pending
+ * approvals across the tenant's sessions that the caller's role may decide
+ * (never the caller's own requests), oldest first. Decide one with
+ * POST /sessions/{sessionId}/approvals.
+ */
+export const listApprovalsRoute: Route = async (event, caller, deps) => {
+  const query = parsePart(listApprovalsQuerySchema, queryOf(event), 'query');
+  assertNoBody(event);
+  const page = await listApprovalInbox(deps.sessions, caller, { ...query, limit: query.limit ?? DEFAULT_LIST_PAGE, now: deps.clock.now() });
+  return { statusCode: 200, body: { approvals: page.items.map(approvalListingView), ...(page.cursor ? { cursor: page.cursor } : {}) } };
 };
 
 /** GET /sessions/{sessionId}?afterSeq=&limit= → 200 `{ session, events, nextAfterSeq? }`. */

@@ -2,6 +2,7 @@ import type { AgentDirectory } from '../../lib/contract/agent';
 import { sessionAgentOf } from '../core/domain/agents';
 import type { SessionEvent } from '../core/domain/session-event';
 import type { PendingTool, SessionHeader } from '../core/domain/session-header';
+import type { ApprovalListing, SessionListing } from '../core/domain/session-lists';
 
 /**
  * What the API shows of a session: allowlists, so a field added to the header
@@ -68,4 +69,32 @@ export function sessionView(sessionId: string, header: SessionHeader, agents: Ag
 
 export function eventView(event: SessionEvent): EventView {
   return pick(event, EVENT_FIELDS);
+}
+
+/** A session in its owner's list: the listing's fields, the agent resolved as `sessionView` resolves it, times as ISO-8601. */
+export function sessionListingView(listing: SessionListing, agents: AgentDirectory) {
+  return {
+    sessionId: listing.sessionId,
+    agent: sessionAgentOf(listing, agents),
+    status: listing.status,
+    lastSeq: listing.lastSeq,
+    tokens: listing.tokens,
+    createdAt: listing.createdAt,
+    updatedAt: listing.updatedAt,
+    expiresAt: new Date(listing.expiresAt * 1000).toISOString(),
+  };
+}
+
+/** An inbox entry: what is asked (tool and input), by whom, since when, and the last moment a decision is waited for. */
+export function approvalListingView(listing: ApprovalListing) {
+  return {
+    sessionId: listing.sessionId,
+    toolCallId: listing.toolCallId,
+    tool: listing.tool,
+    input: listing.input,
+    requestedBy: listing.requestedBy,
+    approverRoles: listing.approverRoles,
+    requestedAt: listing.requestedAt,
+    decideBy: new Date(Date.parse(listing.requestedAt) + listing.timeoutSeconds * 1000).toISOString(),
+  };
 }

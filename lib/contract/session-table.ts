@@ -12,4 +12,26 @@ export const SESSION_TABLE_SCHEMA = {
   streamViewType: 'NEW_AND_OLD_IMAGES',
   /** Epoch seconds, on the header and on every event, so an expired session leaves nothing behind. */
   timeToLiveAttribute: 'expiresAt',
+  /**
+   * The one global secondary index, overloaded (sparse: only items that carry
+   * `gpk` are in it): a session's header under its owner, so `GET /sessions`
+   * is one Query, and a pending approval's inbox item under its tenant, so
+   * `GET /approvals` is one Query. One index, because CloudFormation adds at
+   * most one GSI to an existing table per update (DynamoDB UpdateTable:
+   * "You can create or delete only one global secondary index per UpdateTable
+   * operation", docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateTable.html).
+   * INCLUDE, not ALL: a header's request map and summary never reach the index.
+   */
+  listIndex: {
+    name: 'Lists',
+    partitionKey: { name: 'gpk', type: 'S' },
+    sortKey: { name: 'gsk', type: 'S' },
+    projectionType: 'INCLUDE',
+    nonKeyAttributes: [
+      // a session's listing
+      'owner', 'agent', 'status', 'lastSeq', 'tokens', 'createdAt', 'updatedAt', 'expiresAt',
+      // a pending approval's inbox entry
+      'toolCallId', 'tool', 'input', 'requestedBy', 'approverRoles', 'requestedAt', 'timeoutSeconds',
+    ],
+  },
 } as const;

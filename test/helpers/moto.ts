@@ -48,7 +48,7 @@ export function motoS3Client(moto: Pick<MotoServer, 'endpoint'>): S3Client {
 
 /** The session table exactly as the session-store construct declares it. */
 export async function createSessionTable(client: DynamoDBClient, tableName: string): Promise<void> {
-  const { partitionKey, sortKey, billingMode, streamViewType, timeToLiveAttribute } = SESSION_TABLE_SCHEMA;
+  const { partitionKey, sortKey, billingMode, streamViewType, timeToLiveAttribute, listIndex } = SESSION_TABLE_SCHEMA;
   await client.send(
     new CreateTableCommand({
       TableName: tableName,
@@ -59,6 +59,18 @@ export async function createSessionTable(client: DynamoDBClient, tableName: stri
       AttributeDefinitions: [
         { AttributeName: partitionKey.name, AttributeType: partitionKey.type },
         { AttributeName: sortKey.name, AttributeType: sortKey.type },
+        { AttributeName: listIndex.partitionKey.name, AttributeType: listIndex.partitionKey.type },
+        { AttributeName: listIndex.sortKey.name, AttributeType: listIndex.sortKey.type },
+      ],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: listIndex.name,
+          KeySchema: [
+            { AttributeName: listIndex.partitionKey.name, KeyType: 'HASH' },
+            { AttributeName: listIndex.sortKey.name, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: listIndex.projectionType, NonKeyAttributes: [...listIndex.nonKeyAttributes] },
+        },
       ],
       BillingMode: billingMode,
       StreamSpecification: { StreamEnabled: true, StreamViewType: streamViewType },

@@ -17,15 +17,19 @@ import type { RequestMarker, RequestMarkerWrite } from '../domain/idempotency';
 import { isResolved, type SessionEvent, type StoredEvent } from '../domain/session-event';
 import type { ApprovalHeaderUpdate, SessionHeader, TurnHeaderUpdate } from '../domain/session-header';
 import {
+  approvalsListPk,
   eventPayloadKey,
   eventSk,
+  ownerListPk,
   HEADER_SK,
   MAX_SEQ,
   requestPayloadKey,
   sessionPayloadPrefix,
   sessionPk,
 } from '../domain/session-keys';
+import type { ApprovalListing, ApprovalListQuery, ListPage, SessionListing, SessionListQuery } from '../domain/session-lists';
 import type { PayloadStore } from '../ports/payload-store';
+import { decodeListCursor, encodeListCursor } from './list-cursor';
 import type {
   EventPage,
   LoadedSession,
@@ -34,6 +38,10 @@ import type {
 } from '../ports/session-repository';
 import { deleteAllKeys } from './dynamodb-batch-delete';
 import {
+  approvalItem,
+  approvalKey,
+  approvalListingFromItem,
+  sessionListingFromItem,
   eventFromItem,
   eventItem,
   headerApprovalUpdate,
@@ -167,7 +175,18 @@ export class DynamoDbSessionRepository implements SessionRepository {
       headerUpdate.expiresAt,
       { Update: headerTurnUpdate(this.tableName, tenant, session, expectedVersion, headerUpdate) },
       request,
+      this.inboxAction(tenant, session, headerUpdate),
     );
+  }
+
+  /** The inbox half of a commit (TurnHeaderUpdate.inbox): put the new pending approval, or delete the ended one. */
+  private inboxAction(tenant: string, session: string, update: TurnHeaderUpdate): TransactItem | undefined {
+    if (update.inbox === 'add') {
+      if (!update.pendingTool) throw new Error('a commit that adds an approval to the inbox must leave a pending call');
+      return { Put: { TableName: this.tableName, Item: approvalItem(tenant, session, update.pendingTool, update.updatedAt, update.expiresAt) } };
+    }
+    if (update.inbox === 'remove') return { Delete: { TableName: this.tableName, Key: approvalKey(tenant, session) } };
+    return undefined;
   }
 
   async readRequestMarker(tenant: string, session: string, requestId: string): Promise<RequestMarker | undefined> {
@@ -184,14 +203,77 @@ export class DynamoDbSessionRepository implements SessionRepository {
     event: SessionEvent,
     update: ApprovalHeaderUpdate,
   ): Promise<number> {
-    return this.commit(tenant, session, expectedVersion, [event], update.expiresAt, {
-      Update: headerApprovalUpdate(this.tableName, tenant, session, expectedVersion, update),
-    });
+    return this.commit(
+      tenant,
+      session,
+      expectedVersion,
+      [event],
+      update.expiresAt,
+      { Update: headerApprovalUpdate(this.tableName, tenant, session, expectedVersion, update) },
+      undefined,
+      // Decided: no approver needs to see it any more.
+      { Delete: { TableName: this.tableName, Key: approvalKey(tenant, session) } },
+    );
+  }
+
+  async listSessions(tenant: string, owner: string, query: SessionListQuery): Promise<ListPage<SessionListing>> {
+    const filters: Record<string, { name: string; value: unknown }> = {
+      ...(query.agent === undefined ? {} : { agent: { name: 'agent', value: query.agent } }),
+      ...(query.status === undefined ? {} : { status: { name: 'status', value: query.status } }),
+    };
+    const page = await this.queryList(ownerListPk(tenant, owner), query, false, filters);
+    return { items: page.items.map((item) => sessionListingFromItem(tenant, item)), ...page.next };
+  }
+
+  async listApprovals(tenant: string, query: ApprovalListQuery): Promise<ListPage<ApprovalListing>> {
+    const page = await this.queryList(approvalsListPk(tenant), query, true, {}, { role: query.approverRole });
+    return { items: page.items.map((item) => approvalListingFromItem(tenant, item)), ...page.next };
   }
 
   /**
-   * One TransactWriteItems: a Put per new event, the request's marker (when
-   * given), then the header's conditional update (always the last action).
+   * One Query of the list index under `listPk`: live items only (TTL not
+   * yet swept counts as gone), `equal` fields matched, and, for the inbox,
+   * only entries whose approver roles hold `role`.
+   */
+  private async queryList(
+    listPk: string,
+    query: { readonly limit: number; readonly cursor?: string; readonly now: Date },
+    oldestFirst: boolean,
+    equal: Record<string, { name: string; value: unknown }>,
+    inbox?: { readonly role: string },
+  ): Promise<{ items: Record<string, unknown>[]; next: { cursor?: string } }> {
+    const { listIndex, timeToLiveAttribute } = SESSION_TABLE_SCHEMA;
+    const conditions = ['#ttl > :now', ...Object.keys(equal).map((key) => `#${key} = :${key}`), ...(inbox ? ['contains(#roles, :role)'] : [])];
+    const { Items = [], LastEvaluatedKey } = await this.documents.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: listIndex.name,
+        KeyConditionExpression: '#gpk = :gpk',
+        FilterExpression: conditions.join(' AND '),
+        ExpressionAttributeNames: {
+          '#gpk': listIndex.partitionKey.name,
+          '#ttl': timeToLiveAttribute,
+          ...Object.fromEntries(Object.entries(equal).map(([key, { name }]) => [`#${key}`, name])),
+          ...(inbox ? { '#roles': 'approverRoles' } : {}),
+        },
+        ExpressionAttributeValues: {
+          ':gpk': listPk,
+          ':now': Math.floor(query.now.getTime() / 1000),
+          ...Object.fromEntries(Object.entries(equal).map(([key, { value }]) => [`:${key}`, value])),
+          ...(inbox ? { ':role': inbox.role } : {}),
+        },
+        ScanIndexForward: oldestFirst,
+        Limit: query.limit,
+        ...(query.cursor === undefined ? {} : { ExclusiveStartKey: decodeListCursor(query.cursor, listPk) }),
+      }),
+    );
+    return { items: Items, next: LastEvaluatedKey ? { cursor: encodeListCursor(LastEvaluatedKey) } : {} };
+  }
+
+  /**
+   * One TransactWriteItems: a Put per new event, the inbox entry's put or
+   * delete (when given), the request's marker (when given), then the
+   * header's conditional update (always the last action).
    */
   private async commit(
     tenant: string,
@@ -201,6 +283,7 @@ export class DynamoDbSessionRepository implements SessionRepository {
     expiresAt: number,
     headerAction: TransactItem,
     request?: RequestMarkerWrite,
+    inboxAction?: TransactItem,
   ): Promise<number> {
     // Payloads first: once the transaction commits, every s3Ref it wrote must resolve.
     const eventItems = await Promise.all(
@@ -222,7 +305,13 @@ export class DynamoDbSessionRepository implements SessionRepository {
         new TransactWriteCommand({
           // Constant across the SDK's own retries, so a retried commit that already landed is not reported as busy.
           ClientRequestToken: randomUUID(),
-          TransactItems: [...eventItems.map((item) => ({ Put: newEventPut(this.tableName, item) })), ...markerAction, headerAction],
+          // The marker and the header stay the last two actions: commitFailure reads their reasons by position.
+          TransactItems: [
+            ...eventItems.map((item) => ({ Put: newEventPut(this.tableName, item) })),
+            ...(inboxAction ? [inboxAction] : []),
+            ...markerAction,
+            headerAction,
+          ],
         }),
       );
     } catch (error) {

@@ -2,7 +2,8 @@ import { canonicalJson } from '../domain/canonical-json';
 import type { RequestMarker, RequestMarkerWrite } from '../domain/idempotency';
 import type { StoredEvent } from '../domain/session-event';
 import type { ApprovalHeaderUpdate, PendingTool, RecordedResult, SessionHeader, TurnHeaderUpdate } from '../domain/session-header';
-import { eventSk, HEADER_SK, requestSk, sessionPk } from '../domain/session-keys';
+import type { ApprovalListing, SessionListing } from '../domain/session-lists';
+import { APPROVAL_SK, approvalsListPk, eventSk, HEADER_SK, listSk, ownerListPk, requestSk, sessionOfPk, sessionPk } from '../domain/session-keys';
 import { SESSION_TABLE_SCHEMA } from '../../../lib/contract/session-table';
 
 /**
@@ -16,14 +17,79 @@ type Item = Record<string, unknown>;
 const PK = SESSION_TABLE_SCHEMA.partitionKey.name;
 const SK = SESSION_TABLE_SCHEMA.sortKey.name;
 const TTL = SESSION_TABLE_SCHEMA.timeToLiveAttribute;
+const GPK = SESSION_TABLE_SCHEMA.listIndex.partitionKey.name;
+const GSK = SESSION_TABLE_SCHEMA.listIndex.sortKey.name;
 
 export function headerKey(tenant: string, session: string): Item {
   return { [PK]: sessionPk(tenant, session), [SK]: HEADER_SK };
 }
 
+/**
+ * A header carries its owner's list keys from its creation: neither the
+ * owner nor `createdAt` ever changes, so no turn rewrites them.
+ */
 export function headerItem(tenant: string, session: string, header: SessionHeader): Item {
   const { expiresAt, ...rest } = header;
-  return { ...headerKey(tenant, session), ...rest, [TTL]: expiresAt };
+  return {
+    ...headerKey(tenant, session),
+    ...rest,
+    [TTL]: expiresAt,
+    [GPK]: ownerListPk(tenant, header.owner),
+    [GSK]: listSk(header.createdAt, session),
+  };
+}
+
+/** A header as its owner's list shows it, from the list index's projection. */
+export function sessionListingFromItem(tenant: string, item: Item): SessionListing {
+  return {
+    sessionId: sessionOfPk(item[PK] as string, tenant),
+    ...(item.agent === undefined ? {} : { agent: item.agent as string }),
+    status: item.status as SessionListing['status'],
+    lastSeq: item.lastSeq as number,
+    tokens: item.tokens as SessionListing['tokens'],
+    createdAt: item.createdAt as string,
+    updatedAt: item.updatedAt as string,
+    expiresAt: item[TTL] as number,
+  };
+}
+
+export function approvalKey(tenant: string, session: string): Item {
+  return { [PK]: sessionPk(tenant, session), [SK]: APPROVAL_SK };
+}
+
+/**
+ * The session's pending approval in the approvers' inbox, written by the
+ * commit that leaves the session awaiting it and removed by the one that
+ * ends the wait. It expires with the session's events.
+ */
+export function approvalItem(tenant: string, session: string, pending: PendingTool, requestedAt: string, expiresAt: number): Item {
+  if (!pending.approval) throw new Error(`tool call ${pending.toolCallId} needs no approval; it has no inbox entry`);
+  return {
+    ...approvalKey(tenant, session),
+    [GPK]: approvalsListPk(tenant),
+    [GSK]: listSk(requestedAt, session),
+    toolCallId: pending.toolCallId,
+    tool: pending.tool,
+    input: pending.input,
+    requestedBy: pending.requestedBy,
+    approverRoles: [...pending.approval.approverRoles],
+    requestedAt,
+    timeoutSeconds: pending.approval.timeoutSeconds,
+    [TTL]: expiresAt,
+  };
+}
+
+export function approvalListingFromItem(tenant: string, item: Item): ApprovalListing {
+  return {
+    sessionId: sessionOfPk(item[PK] as string, tenant),
+    toolCallId: item.toolCallId as string,
+    tool: item.tool as string,
+    input: item.input as ApprovalListing['input'],
+    requestedBy: item.requestedBy as string,
+    approverRoles: item.approverRoles as string[],
+    requestedAt: item.requestedAt as string,
+    timeoutSeconds: item.timeoutSeconds as number,
+  };
 }
 
 export function isHeaderItem(item: Item): boolean {
@@ -200,7 +266,8 @@ export function headerTurnUpdate(
   expectedVersion: number,
   update: TurnHeaderUpdate,
 ) {
-  const { expiresAt, ...fields } = update;
+  // `inbox` is the commit's instruction for the inbox item, not a header field.
+  const { expiresAt, inbox: _inbox, ...fields } = update;
   const entries = Object.entries({ ...fields, [TTL]: expiresAt });
   const assignments = entries.filter(([, value]) => value !== undefined);
   const removals = entries.filter(([, value]) => value === undefined).map(([field]) => field);

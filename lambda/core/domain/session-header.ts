@@ -8,7 +8,8 @@ import { ValidationError } from './errors';
 import type { TurnStatus } from '../../../lib/contract/agent-loop';
 
 /** `running`: a background turn holds the session (activeTurn). */
-export type SessionStatus = 'idle' | 'awaiting_tool' | 'awaiting_approval' | 'running';
+export const SESSION_STATUSES = ['idle', 'awaiting_tool', 'awaiting_approval', 'running'] as const;
+export type SessionStatus = (typeof SESSION_STATUSES)[number];
 
 export interface TokenUsage {
   readonly input: number;
@@ -121,7 +122,31 @@ export interface SessionHeader {
 export type TurnHeaderUpdate = Pick<
   SessionHeader,
   'lastSeq' | 'lastHash' | 'tokens' | 'recentRequests' | 'status' | 'expiresAt' | 'updatedAt' | 'agent'
-> & { readonly pendingTool: PendingTool | undefined; readonly activeTurn: ActiveTurn | undefined };
+> & {
+  readonly pendingTool: PendingTool | undefined;
+  readonly activeTurn: ActiveTurn | undefined;
+  /**
+   * Not a header field: what the same commit does to the approvers' inbox
+   * (`add` the new pending approval, `remove` the one this commit ends).
+   * Absent: the inbox is untouched. See `inboxChange`.
+   */
+  readonly inbox?: 'add' | 'remove';
+};
+
+/**
+ * What a commit that moves the session from `before`'s pending call to
+ * `after` does to the inbox: a new call awaiting approval is added, a call
+ * awaiting approval that the commit resolves (decided, timed out, cancelled)
+ * is removed. An undecided approval stays in the inbox until it ends.
+ */
+export function inboxChange(before: PendingTool | undefined, after: PendingTool | undefined): TurnHeaderUpdate['inbox'] {
+  const awaiting = (pending: PendingTool | undefined) => (pending?.approval !== undefined ? pending : undefined);
+  const was = awaiting(before);
+  const now = awaiting(after);
+  if (now && now.toolCallId !== was?.toolCallId) return 'add';
+  if (was && now?.toolCallId !== was.toolCallId) return 'remove';
+  return undefined;
+}
 
 /** What an approval decision changes on the header, besides `version`. */
 export interface ApprovalHeaderUpdate {

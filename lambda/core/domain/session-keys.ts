@@ -18,6 +18,13 @@ export const EVENT_SK_PREFIX = 'E#';
  * (prefix `E#`) never wakes for one.
  */
 export const REQUEST_SK_PREFIX = '#REQ#';
+/**
+ * The session's pending approval as an inbox entry (at most one: a session
+ * waits on one call at a time). Like the markers it sorts below every event,
+ * so neither the turn's Query nor the summarizer's stream filter sees it; it
+ * shares the session's key, so deleting the session deletes it.
+ */
+export const APPROVAL_SK = '#APPROVAL';
 
 const SEQ_DIGITS = 10;
 /** The largest sequence number that still sorts correctly in a 10-digit key. */
@@ -107,4 +114,34 @@ export function requestPayloadKey(tenant: string, session: string, requestId: st
 /** The hash in the key keeps a losing writer's payload from overwriting the winner's at the same seq. */
 export function eventPayloadKey(tenant: string, session: string, seq: number, hash: string): string {
   return `${sessionPayloadPrefix(tenant, session)}${eventSk(seq).slice(EVENT_SK_PREFIX.length)}-${hash}`;
+}
+
+/**
+ * Keys of the list index (lib/contract/session-table.ts, listIndex). A
+ * header is listed under its tenant and owner, newest first by creation
+ * time; the session id in the sort key makes each position unique. A pending
+ * approval is listed under its tenant, oldest first (the longest wait first).
+ */
+export function ownerListPk(tenant: string, owner: string): string {
+  assertTenantId(tenant);
+  if (owner.length === 0) throw new ValidationError('owner', 'is required');
+  return `T#${tenant}#OWNER#${owner}`;
+}
+
+export function approvalsListPk(tenant: string): string {
+  assertTenantId(tenant);
+  return `T#${tenant}#APPROVALS`;
+}
+
+/** `createdAt` and `requestedAt` are ISO-8601 UTC, so string order is time order. */
+export function listSk(time: string, session: string): string {
+  assertSessionId(session);
+  return `${time}#${session}`;
+}
+
+/** The session id of a `T#{tenant}#S#{session}` key (a list entry's table key). */
+export function sessionOfPk(pk: string, tenant: string): string {
+  const prefix = `T#${tenant}#S#`;
+  if (!pk.startsWith(prefix)) throw new Error(`key ${pk} is not a session of tenant ${tenant}`);
+  return pk.slice(prefix.length);
 }

@@ -7,6 +7,7 @@ import { statusWhilePending } from './pending-tool';
 import type { EventDraft, SessionEvent } from './session-event';
 import {
   expiresAtFrom,
+  inboxChange,
   type PendingTool,
   type RecordedTurn,
   type ActiveTurn,
@@ -120,6 +121,7 @@ export function headerUpdateFor(
   activeTurn?: ActiveTurn,
 ): TurnHeaderUpdate {
   const last = outcome.events[outcome.events.length - 1];
+  const inbox = inboxChange(header.pendingTool, outcome.pending);
   return {
     lastSeq: last.seq,
     lastHash: last.hash,
@@ -131,6 +133,7 @@ export function headerUpdateFor(
     pendingTool: outcome.pending,
     activeTurn,
     agent: outcome.agent ?? header.agent,
+    ...(inbox ? { inbox } : {}),
   };
 }
 

@@ -205,10 +205,12 @@ export interface TurnTransition {
 
 /**
  * A turn commits in one TransactWriteItems, which holds at most 100 items:
- * its events, the request's marker and the header. The model is asked only
- * while the events its reply may still bring fit beside those already owed.
+ * its events, the approvers' inbox entry (when the turn leaves or ends a
+ * wait for approval), the request's marker and the header. The model is
+ * asked only while the events its reply may still bring fit beside those
+ * already owed.
  */
-const COMMIT_EVENT_ROOM = 100 - 2;
+const COMMIT_EVENT_ROOM = 100 - 3;
 /** What a handoff writes after its round: the handoff event and the acknowledgment. */
 const HANDOFF_EVENTS = 2;
 

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { AGENT_NAME_PATTERN, AGENT_NAME_RULE } from '../../../lib/contract/agent';
 import { DEFAULT_SESSION_LIMITS } from '../../../lib/contract/session-limits';
 import { MAX_SEQ } from '../domain/session-keys';
+import { MAX_LIST_PAGE } from '../domain/session-lists';
+import { SESSION_STATUSES } from '../domain/session-header';
 
 /**
  * The session API's request shapes. Objects are strict: an unknown field is
@@ -73,6 +75,23 @@ export const readSessionQuerySchema = z.strictObject({
   limit: decimal(MAX_PAGE_EVENTS, 1).optional(),
 });
 export type ReadSessionQuery = z.infer<typeof readSessionQuerySchema>;
+
+/** A list page's cursor as the previous page returned it (base64url); what it holds is the adapter's check. */
+const cursorSchema = z.string().regex(/^[A-Za-z0-9_-]{1,12288}$/, { message: 'must be the `cursor` a previous page returned' });
+
+/** `GET /sessions?limit=&cursor=&agent=&status=`: the caller's sessions, newest first. */
+export const listSessionsQuerySchema = z.strictObject({
+  limit: decimal(MAX_LIST_PAGE, 1).optional(),
+  cursor: cursorSchema.optional(),
+  agent: z.string().regex(AGENT_NAME_PATTERN, { message: `must be an agent name: ${AGENT_NAME_RULE}` }).optional(),
+  status: z.enum(SESSION_STATUSES, { message: `must be one of ${SESSION_STATUSES.join(', ')}` }).optional(),
+});
+
+/** `GET /approvals?limit=&cursor=`: pending approvals the caller's role may decide, oldest first. */
+export const listApprovalsQuerySchema = z.strictObject({
+  limit: decimal(MAX_LIST_PAGE, 1).optional(),
+  cursor: cursorSchema.optional(),
+});
 
 /** Routes without query parameters. */
 export const noQuerySchema = z.strictObject({});

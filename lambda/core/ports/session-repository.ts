@@ -1,6 +1,7 @@
 import type { RequestMarker, RequestMarkerWrite } from '../domain/idempotency';
 import type { SessionEvent, StoredEvent } from '../domain/session-event';
 import type { ApprovalHeaderUpdate, SessionHeader, TurnHeaderUpdate } from '../domain/session-header';
+import type { ApprovalListing, ApprovalListQuery, ListPage, SessionListing, SessionListQuery } from '../domain/session-lists';
 
 export interface LoadedSession<E extends StoredEvent = StoredEvent> {
   readonly header: SessionHeader;
@@ -42,7 +43,9 @@ export interface SessionRepository {
    * `expectedVersion`. Returns the new version. Throws SessionBusyError when
    * another writer got there first, and RequestRecordedError (carrying the
    * stored marker) when a `first` marker exists already: an earlier attempt
-   * of the same request committed, whatever else changed since.
+   * of the same request committed, whatever else changed since. The same
+   * write adds the session's approval to the approvers' inbox, or removes
+   * it, as `headerUpdate.inbox` says.
    */
   commitTurn(
     tenant: string,
@@ -59,7 +62,8 @@ export interface SessionRepository {
   /**
    * Appends an approval event and stores the decision on the pending tool
    * call in one atomic write, only if the header is still at
-   * `expectedVersion` and the call is pending and undecided. Returns the new
+   * `expectedVersion` and the call is pending and undecided; the same write
+   * takes the approval out of the approvers' inbox. Returns the new
    * version; throws SessionBusyError when another writer got there first.
    */
   commitApproval(
@@ -72,6 +76,12 @@ export interface SessionRepository {
 
   readEvents(tenant: string, session: string, options: ReadEventsOptions & { resolvePayloads: true }): Promise<EventPage<SessionEvent>>;
   readEvents(tenant: string, session: string, options?: ReadEventsOptions): Promise<EventPage>;
+
+  /** A page of the owner's sessions, newest first (one Query of the list index). Throws ValidationError for a cursor of another list. */
+  listSessions(tenant: string, owner: string, query: SessionListQuery): Promise<ListPage<SessionListing>>;
+
+  /** A page of the tenant's pending approvals that `query.approverRole` may decide, oldest first (one Query of the list index). */
+  listApprovals(tenant: string, query: ApprovalListQuery): Promise<ListPage<ApprovalListing>>;
 
   /** Removes the session, its events, its request markers and its payloads; returns how many items were removed. */
   delete(tenant: string, session: string): Promise<number>;

@@ -42,6 +42,8 @@ export interface SessionApiProps {
  * encrypted, X-Ray on.
  *
  *   POST   /sessions                      create a session
+ *   GET    /sessions                      the caller's sessions, newest first (?limit=&cursor=&agent=&status=)
+ *   GET    /approvals                     pending approvals the caller's role may decide (?limit=&cursor=)
  *   GET    /sessions/{sessionId}          read a session (paginated: ?afterSeq=&limit=)
  *   DELETE /sessions/{sessionId}          delete a session
  *   POST   /sessions/{sessionId}/turns    send a turn
@@ -116,6 +118,8 @@ export class SessionApi extends Construct {
 
     const sessions = this.api.root.addResource('sessions');
     method(sessions, 'POST');
+    method(sessions, 'GET');
+    method(this.api.root.addResource('approvals'), 'GET');
     const session = sessions.addResource('{sessionId}');
     method(session, 'GET');
     method(session, 'DELETE');

@@ -46,6 +46,8 @@ export interface ISessionStore extends IConstruct {
   readonly table: dynamodb.ITable;
   readonly tableName: string;
   readonly tableArn: string;
+  /** The list index's ARN: `GET /sessions` and `GET /approvals` query it. */
+  readonly listIndexArn: string;
   /** The payload bucket's name (in a function's environment). */
   readonly payloadBucketName: string;
   readonly payloadBucketArn: string;
@@ -87,6 +89,11 @@ abstract class SessionStoreBase extends Construct implements ISessionStore {
 
   public get tableArn(): string {
     return Stack.of(this).formatArn({ service: 'dynamodb', resource: 'table', resourceName: this.tableName });
+  }
+
+  /** The list index (lib/contract/session-table.ts): session lists and the approvals inbox are Queries on it. */
+  public get listIndexArn(): string {
+    return `${this.tableArn}/index/${SESSION_TABLE_SCHEMA.listIndex.name}`;
   }
 
   public get payloadBucketArn(): string {
@@ -158,6 +165,8 @@ abstract class SessionStoreBase extends Construct implements ISessionStore {
   private grantSessions(grantee: iam.IGrantable, tableActions: string[], objectActions: string[], keyActions: string[]): iam.Grant {
     const stack = Stack.of(this);
     const grant = iam.Grant.addToPrincipal({ grantee, actions: tableActions, resourceArns: [this.tableArn] });
+    // Reading the list index is a Query and nothing else: it holds no item the table does not.
+    iam.Grant.addToPrincipal({ grantee, actions: ['dynamodb:Query'], resourceArns: [this.listIndexArn] });
     const objects = stack.formatArn({ service: 's3', region: '', account: '', resource: this.payloadBucketPhysicalName, resourceName: '*' });
     iam.Grant.addToPrincipal({ grantee, actions: objectActions, resourceArns: [objects] });
     iam.Grant.addToPrincipal({ grantee, actions: ['s3:ListBucket'], resourceArns: [this.payloadBucketArn] });
@@ -256,6 +265,16 @@ export class SessionStore extends SessionStoreBase {
         },
       ),
     );
+
+    // GET /sessions and GET /approvals: one Query each (lib/contract/session-table.ts, listIndex).
+    const { listIndex } = SESSION_TABLE_SCHEMA;
+    this.table.addGlobalSecondaryIndex({
+      indexName: listIndex.name,
+      partitionKey: { name: listIndex.partitionKey.name, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: listIndex.sortKey.name, type: dynamodb.AttributeType.STRING },
+      projectionType: dynamodb.ProjectionType.INCLUDE,
+      nonKeyAttributes: [...listIndex.nonKeyAttributes],
+    });
 
     // CP-9: daily backups into a vault under the data key, kept BACKUP_RETENTION.
     const vault = new backup.BackupVault(this, 'Vault', {

@@ -219,12 +219,19 @@ function corpus(): Case[] {
   add('read with a body', apiEvent({ method: 'GET', resource: '/sessions/{sessionId}', pathParameters: { sessionId: VICTIM }, body: { limit: 1 } }));
   add('delete with a body', apiEvent({ method: 'DELETE', resource: '/sessions/{sessionId}', pathParameters: { sessionId: VICTIM }, body: { sessionId: VICTIM } }));
   add('read without path parameters', apiEvent({ method: 'GET', resource: '/sessions/{sessionId}', pathParameters: null }));
+  add('list with a body', apiEvent({ method: 'GET', resource: '/sessions', body: { limit: 1 } }));
+  add('list with a repeated limit', apiEvent({ method: 'GET', resource: '/sessions', query: { limit: ['1', '2'] } }));
+  add('list with a tenant', apiEvent({ method: 'GET', resource: '/sessions', query: { tenant: 'agency-b' } }));
+  add('list with a huge cursor', apiEvent({ method: 'GET', resource: '/sessions', query: { cursor: 'A'.repeat(20_000) } }));
+  add('inbox with an owner', apiEvent({ method: 'GET', resource: '/approvals', query: { owner: 'x' } }));
+  add('inbox with a cursor of nothing', apiEvent({ method: 'GET', resource: '/approvals', query: { cursor: Buffer.from('{}').toString('base64url') } }));
   add('read with an extra path parameter', apiEvent({ method: 'GET', resource: '/sessions/{sessionId}', pathParameters: { sessionId: VICTIM, tenant: 'agency-b' } }));
 
   // Routes and methods.
-  const resources = ['/sessions', '/sessions/{sessionId}', '/sessions/{sessionId}/turns', '/sessions/{sessionId}/verify'];
+  const resources = ['/sessions', '/sessions/{sessionId}', '/sessions/{sessionId}/turns', '/sessions/{sessionId}/verify', '/approvals'];
   const allowed: Record<string, string[]> = {
-    '/sessions': ['POST'],
+    '/sessions': ['POST', 'GET'],
+    '/approvals': ['GET'],
     '/sessions/{sessionId}': ['GET', 'DELETE'],
     '/sessions/{sessionId}/turns': ['POST'],
     '/sessions/{sessionId}/verify': ['GET'],
@@ -232,7 +239,7 @@ function corpus(): Case[] {
   for (const resource of resources) {
     for (const method of ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'TRACE', 'get', '', 'DELETE ']) {
       if (allowed[resource].includes(method)) continue;
-      add(`${JSON.stringify(method)} ${resource}`, apiEvent({ method, resource, pathParameters: resource === '/sessions' ? null : { sessionId: VICTIM } }));
+      add(`${JSON.stringify(method)} ${resource}`, apiEvent({ method, resource, pathParameters: resource === '/sessions' || resource === '/approvals' ? null : { sessionId: VICTIM } }));
     }
   }
   for (const resource of ['/', '', '/session', '/sessions/', '/sessions/{sessionId}/turns/{turnId}', '/admin', '__proto__', 'constructor', 'toString', '/sessions/{sessionId}/../verify', '/SESSIONS', '/sessions/{sessionId}/verify\u0000']) {

@@ -15,7 +15,8 @@ import { reply, ScriptedModel } from '../support/scripted-model';
 
 /**
  * A turn commits in one TransactWriteItems of at most 100 items: its events,
- * the request's marker and the header. The step function asks a model only
+ * the approvers' inbox entry (a turn that leaves or ends a wait for
+ * approval), the request's marker and the header. The step function asks a model only
  * while everything the reply may still bring fits, guardrail interventions
  * included. Here the models call as many tools and delegates as they may in
  * every round, and the guardrail intervenes on every text it is shown: the
@@ -26,7 +27,8 @@ const TENANT = 'agency-a';
 const SESSION = 's-room';
 const TIME = '2026-01-05T10:00:00.000Z';
 const TRANSACTION_ITEMS = 100;
-const MARKER_AND_HEADER = 2;
+/** The inbox entry, the marker and the header: the inbox entry counted always, as the step function does. */
+const BESIDE_EVENTS = 3;
 
 /** A guardrail that masks every text it is shown (to itself): each check is an intervention, and so an event. */
 const maskingEverything: Guardrail = {
@@ -87,7 +89,7 @@ describe('a turn always fits one transaction', () => {
           start(),
         );
 
-        expect(outcome.events.length + MARKER_AND_HEADER).toBeLessThanOrEqual(TRANSACTION_ITEMS);
+        expect(outcome.events.length + BESIDE_EVENTS).toBeLessThanOrEqual(TRANSACTION_ITEMS);
         expect(verifyChain(outcome.events, genesisHash(TENANT, SESSION))).toMatchObject({ ok: true });
       }),
       { numRuns: 300 },
@@ -95,7 +97,7 @@ describe('a turn always fits one transaction', () => {
   });
 
   test('a guarded agent keeps room for the interventions of its reply; an unguarded one asks with the same events', () => {
-    // With 30 calls a reply may bring 1 + 2 x 30 events and a handoff's 2: 63 beside the user event fit in 98.
+    // With 30 calls a reply may bring 1 + 2 x 30 events and a handoff's 2: 63 beside the user event fit in 97.
     // Guarded, it may bring 1 + 2 x 30 interventions more: 124 do not, so the stretch ends at the limit instead.
     const limits = { ...DEFAULT_SESSION_LIMITS, maxToolCallsPerTurn: 30 };
     const rulesOf = (guarded: boolean): TurnRules => ({

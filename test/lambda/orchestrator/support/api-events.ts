@@ -17,11 +17,15 @@ export const ROLE_C = 'arn:aws:iam::444455556666:role/AgencyCApp';
 /** Agency A's records officers: the approvers of release_records. */
 export const ROLE_OFFICER = `arn:aws-us-gov:iam::${ACCOUNT}:role/RecordsOfficer`;
 
+/** Agency C's records officers: the same role name as agency A's, in another tenant. */
+export const ROLE_OFFICER_C = 'arn:aws:iam::444455556666:role/RecordsOfficer';
+
 export const TENANT_MAP_JSON = JSON.stringify({
   [ROLE_A]: 'agency-a',
   [ROLE_B]: 'agency-b',
   [ROLE_C]: 'agency-c',
   [ROLE_OFFICER]: 'agency-a',
+  [ROLE_OFFICER_C]: 'agency-c',
 });
 
 export const ALICE = `arn:aws-us-gov:sts::${ACCOUNT}:assumed-role/AgencyAApp/alice`;
@@ -30,6 +34,8 @@ export const ALVIN = `arn:aws-us-gov:sts::${ACCOUNT}:assumed-role/AgencyAApp/alv
 export const BOB = `arn:aws-us-gov:sts::${ACCOUNT}:assumed-role/AgencyBApp/bob`;
 /** A records officer of agency A. */
 export const OLIVIA = `arn:aws-us-gov:sts::${ACCOUNT}:assumed-role/RecordsOfficer/olivia`;
+/** A records officer of agency C: an approver by role name, of another tenant. */
+export const OSCAR_C = 'arn:aws:sts::444455556666:assumed-role/RecordsOfficer/oscar';
 /** Alice herself, in the records-officer role: the same person as the requester. */
 export const ALICE_AS_OFFICER = `arn:aws-us-gov:sts::${ACCOUNT}:assumed-role/RecordsOfficer/alice`;
 
@@ -48,6 +54,8 @@ export function apiEvent(request: ApiRequest): APIGatewayProxyEvent {
 /** The session routes, as a client calls them. */
 export const api = {
   create: (body?: unknown, caller?: string | null) => apiEvent({ method: 'POST', resource: '/sessions', body, caller }),
+  list: (query?: Record<string, string>, caller?: string | null) => apiEvent({ method: 'GET', resource: '/sessions', query, caller }),
+  inbox: (query?: Record<string, string>, caller?: string | null) => apiEvent({ method: 'GET', resource: '/approvals', query, caller }),
   read: (sessionId: string, query?: Record<string, string>, caller?: string | null) =>
     apiEvent({ method: 'GET', resource: '/sessions/{sessionId}', pathParameters: { sessionId }, query, caller }),
   turn: (sessionId: string, body: unknown, caller?: string | null) =>

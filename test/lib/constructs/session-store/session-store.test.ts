@@ -81,6 +81,19 @@ describe.each([
         AttributeDefinitions: [
           { AttributeName: 'pk', AttributeType: 'S' },
           { AttributeName: 'sk', AttributeType: 'S' },
+          { AttributeName: 'gpk', AttributeType: 'S' },
+          { AttributeName: 'gsk', AttributeType: 'S' },
+        ],
+        // One overloaded, sparse index: session lists and the approvals inbox.
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: 'Lists',
+            KeySchema: [
+              { AttributeName: 'gpk', KeyType: 'HASH' },
+              { AttributeName: 'gsk', KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...SESSION_TABLE_SCHEMA.listIndex.nonKeyAttributes] },
+          },
         ],
         BillingMode: 'PAY_PER_REQUEST',
         SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: dataKeyArn },
@@ -105,6 +118,7 @@ describe.each([
     expect(table.BillingMode).toBe(SESSION_TABLE_SCHEMA.billingMode);
     expect(table.StreamSpecification.StreamViewType).toBe(SESSION_TABLE_SCHEMA.streamViewType);
     expect(table.TimeToLiveSpecification.AttributeName).toBe(SESSION_TABLE_SCHEMA.timeToLiveAttribute);
+    expect(table.GlobalSecondaryIndexes.map((index: { IndexName: string }) => index.IndexName)).toEqual([SESSION_TABLE_SCHEMA.listIndex.name]);
   });
 
   test('a daily backup of the table into a vault under the data key, kept 35 days; the vault is retained', () => {
@@ -195,6 +209,8 @@ describe.each([
         ],
         resource: { 'Fn::GetAtt': [tableId, 'Arn'] },
       },
+      // The list index: Query only (GET /sessions, GET /approvals).
+      { actions: ['dynamodb:Query'], resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [tableId, 'Arn'] }, '/index/Lists']] } },
       { actions: ['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:GetObject', 's3:PutObject'], resource: objectsArn },
       { actions: ['s3:ListBucket'], resource: { 'Fn::GetAtt': [bucketId, 'Arn'] } },
       { actions: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'], resource: dataKeyArn },
@@ -206,6 +222,7 @@ describe.each([
     // THEN it holds read actions only
     expect(grantsOf(roleStatements(f.template, logicalIdOf(f.readOnly)))).toEqual([
       { actions: ['dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:Query'], resource: { 'Fn::GetAtt': [tableId, 'Arn'] } },
+      { actions: ['dynamodb:Query'], resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [tableId, 'Arn'] }, '/index/Lists']] } },
       { actions: ['s3:GetObject'], resource: `${partition.arnPrefix}s3:::${PREFIX}-payloads-${TEST_ACCOUNT}/*` },
       { actions: ['s3:ListBucket'], resource: { 'Fn::GetAtt': [bucketId, 'Arn'] } },
       { actions: ['kms:Decrypt', 'kms:DescribeKey'], resource: dataKeyArn },
