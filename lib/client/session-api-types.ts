@@ -176,5 +176,52 @@ export interface DeletedSession {
   readonly deletedItems: number;
 }
 
-/** `GET /sessions` and `GET /approvals`, where a deployment serves them: kept as the server sends them. */
-export type ListPage = Readonly<Record<string, unknown>>;
+/** One of the caller's sessions, as `GET /sessions` lists it. */
+export interface SessionListEntry {
+  readonly sessionId: string;
+  readonly agent: string;
+  readonly status: SessionView['status'];
+  readonly lastSeq: number;
+  readonly tokens: SessionView['tokens'];
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly expiresAt: string;
+}
+
+/** `GET /sessions`: newest first; `cursor` asks for the next page. */
+export interface SessionList {
+  readonly sessions: readonly SessionListEntry[];
+  readonly cursor?: string;
+}
+
+/** A pending approval the caller's role may decide, as `GET /approvals` lists it. */
+export interface ApprovalListEntry {
+  readonly sessionId: string;
+  readonly toolCallId: string;
+  readonly tool: string;
+  readonly input: unknown;
+  readonly requestedBy: string;
+  readonly approverRoles: readonly string[];
+  readonly requestedAt: string;
+  /** The workflow stops waiting then: the call ends as approval_timeout. */
+  readonly decideBy: string;
+}
+
+/** `GET /approvals`: oldest first; `cursor` asks for the next page. A page may be short and still have a cursor. */
+export interface ApprovalList {
+  readonly approvals: readonly ApprovalListEntry[];
+  readonly cursor?: string;
+}
+
+export interface SessionListQuery {
+  /** 1 to 100. @default 25 */
+  readonly limit?: number;
+  readonly cursor?: string;
+  readonly agent?: string;
+  readonly status?: SessionView['status'];
+}
+
+export interface ApprovalListQuery {
+  readonly limit?: number;
+  readonly cursor?: string;
+}

@@ -10,7 +10,12 @@ import type {
   CreateSessionRequest,
   DeletedSession,
   EventView,
-  ListPage,
+  ApprovalList,
+  ApprovalListEntry,
+  ApprovalListQuery,
+  SessionList,
+  SessionListEntry,
+  SessionListQuery,
   SessionPage,
   SessionVerification,
   SessionView,
@@ -147,14 +152,37 @@ export class StatehouseClient {
     return this.json({ method: 'DELETE', path: ['sessions', sessionId] });
   }
 
-  /** `GET /sessions`, where the deployment serves it (a 403 MissingAuthenticationToken, 404 or 405 otherwise: `error.routeMissing`). */
-  listSessions(query: Readonly<Record<string, string | number | undefined>> = {}): Promise<ListPage> {
-    return this.json({ method: 'GET', path: ['sessions'], query });
+  /**
+   * `GET /sessions`: a page of the caller's own sessions, newest first. A
+   * deployment from before the lists answers 403 MissingAuthenticationToken,
+   * 404 or 405 (`error.routeMissing`).
+   */
+  listSessions(query: SessionListQuery = {}): Promise<SessionList> {
+    return this.json({ method: 'GET', path: ['sessions'], query: { ...query } });
   }
 
-  /** `GET /approvals`, where the deployment serves it. */
-  listApprovals(query: Readonly<Record<string, string | number | undefined>> = {}): Promise<ListPage> {
-    return this.json({ method: 'GET', path: ['approvals'], query });
+  /** Every one of the caller's sessions, page by page. */
+  async *allSessions(query: Omit<SessionListQuery, 'cursor'> = {}): AsyncGenerator<SessionListEntry> {
+    for await (const page of this.pages((cursor) => this.listSessions({ ...query, cursor }))) yield* page.sessions;
+  }
+
+  /** `GET /approvals`: a page of the pending approvals the caller's role may decide, oldest first. */
+  listApprovals(query: ApprovalListQuery = {}): Promise<ApprovalList> {
+    return this.json({ method: 'GET', path: ['approvals'], query: { ...query } });
+  }
+
+  /** Every pending approval the caller may decide, page by page. */
+  async *allApprovals(query: Omit<ApprovalListQuery, 'cursor'> = {}): AsyncGenerator<ApprovalListEntry> {
+    for await (const page of this.pages((cursor) => this.listApprovals({ ...query, cursor }))) yield* page.approvals;
+  }
+
+  private async *pages<P extends { readonly cursor?: string }>(page: (cursor: string | undefined) => Promise<P>): AsyncGenerator<P> {
+    let cursor: string | undefined;
+    do {
+      const next = await page(cursor);
+      yield next;
+      cursor = next.cursor;
+    } while (cursor);
   }
 
   private async json<T>(call: Call): Promise<T> {

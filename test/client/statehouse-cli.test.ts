@@ -9,7 +9,12 @@ import { eventSk, sessionPk } from '../../lambda/core/domain/session-keys';
 import { startLocalGateway } from '../../lib/emulator/local-gateway';
 import { orchestratorRoutes } from '../../lib/emulator/orchestrator-routes';
 import type { IssuedCredential } from '../../lib/emulator/sigv4-verifier';
-import { ACCOUNT } from '../lambda/orchestrator/support/api-events';
+import { ACCOUNT, ROLE_A, ROLE_OFFICER } from '../lambda/orchestrator/support/api-events';
+import { sealEvents } from '../../lambda/core/domain/hash-chain';
+import { inboxChange, newSessionHeader, type PendingTool, type TurnHeaderUpdate } from '../../lambda/core/domain/session-header';
+import { toolCallDraft } from '../../lambda/core/domain/tool-call-event';
+
+const ALICE_ACTOR = `${ROLE_A}#alice`;
 import { StatehouseClient } from '../../lib/client/statehouse-client';
 import { stacksOf, synthStatehouse } from '../helpers/synth';
 import { credentialsOf, REGION, startSessionGateway, type SessionGateway } from '../emulator/support/session-gateway';
@@ -133,6 +138,64 @@ test('chat: each line a turn, the reply streamed as the server streams it; the l
   ]);
   expect(list).toMatchObject({ code: 0, stdout: 'GET /sessions is not yet served by this deployment\n' });
   expect(approvals).toMatchObject({ code: 0, stdout: 'GET /approvals is not yet served by this deployment\n' });
+});
+
+test('sessions list and approvals list page through what the deployment serves: your sessions, newest first; what your role may decide', async () => {
+  const served = await startLocalGateway({ routes: orchestratorRoutes(), handler: env.handler, credentials: env.callers.lookup, region: REGION, accountId: ACCOUNT });
+  try {
+    // A session of Alice's that waits for a records officer, committed by the real repository as a turn would.
+    const { repository } = env.harness.store;
+    await repository.create('agency-a', 'cli-waiting', newSessionHeader({ tenant: 'agency-a', session: 'cli-waiting', owner: ALICE_ACTOR, agent: 'assistant', maxTokens: 1000, ttlSeconds: 3600, now: new Date() }));
+    const { header } = await repository.load('agency-a', 'cli-waiting', 0);
+    const call = { id: 'call-release', name: 'release_records', input: { caseId: 'FOIA-7' } };
+    const [event] = sealEvents([toolCallDraft(call, 1, 'model', new Date().toISOString())], header.lastHash);
+    const pending: PendingTool = {
+      toolCallId: call.id,
+      tool: call.name,
+      input: call.input,
+      callSeq: 1,
+      requestId: 'r-1',
+      requestedBy: ALICE_ACTOR,
+      approval: { approverRoles: ['RecordsOfficer'], timeoutSeconds: 3600 },
+      executionName: 'cli-waiting-1',
+    };
+    const update: TurnHeaderUpdate = {
+      lastSeq: 1,
+      lastHash: event.hash,
+      tokens: header.tokens,
+      recentRequests: header.recentRequests,
+      status: 'awaiting_approval',
+      expiresAt: header.expiresAt,
+      updatedAt: new Date().toISOString(),
+      agent: header.agent,
+      pendingTool: pending,
+      activeTurn: undefined,
+      inbox: inboxChange(undefined, pending),
+    };
+    await repository.commitTurn('agency-a', 'cli-waiting', header.version, [event], update);
+    const olivia = await env.callers.assumeRole(ROLE_OFFICER, 'olivia');
+    const url = ['--url', served.invokeUrl, '--region', REGION];
+
+    const [sessions, json, officerInbox, ownInbox] = await Promise.all([
+      statehouse(['sessions', 'list', ...url]),
+      statehouse(['sessions', 'list', '--status', 'awaiting_approval', '--json', ...url]),
+      statehouse(['approvals', 'list', ...url], { caller: olivia }),
+      statehouse(['approvals', 'list', ...url]),
+    ]);
+
+    expect(sessions.code).toBe(0);
+    const listed = sessions.stdout.trim().split('\n').map((line) => line.split('  ')[0]);
+    expect(listed[0]).toBe('cli-waiting');
+    expect(listed).toEqual(expect.arrayContaining(['cli-1', 'cli-broken']));
+    expect(JSON.parse(json.stdout)).toEqual([expect.objectContaining({ sessionId: 'cli-waiting', status: 'awaiting_approval' })]);
+    expect(officerInbox.code).toBe(0);
+    expect(officerInbox.stdout).toContain(`cli-waiting  release_records (call-release) asked by ${ALICE_ACTOR}`);
+    expect(officerInbox.stdout).toContain('statehouse approvals approve|deny --session cli-waiting --tool-call call-release --reason "..."');
+    // The requester's own request is never in her inbox (AC-5); her role decides nothing.
+    expect(ownInbox).toMatchObject({ code: 0, stdout: 'no approvals wait for your role\n' });
+  } finally {
+    await served.close();
+  }
 });
 
 test('chat against a deployment that does not stream: the refused streamed turn goes again, buffered, with the same requestId', async () => {

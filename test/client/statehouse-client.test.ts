@@ -2,10 +2,19 @@ import type { TurnView as DomainTurnView } from '../../lambda/core/domain/backgr
 import { genesisHash, verifyChain } from '../../lambda/core/domain/hash-chain';
 import type { TurnResult as DomainTurnResult } from '../../lambda/core/domain/turn-result';
 import type { ModelBackend } from '../../lambda/core/ports/model-backend';
-import type { EventView as DomainEventView, SessionView as DomainSessionView } from '../../lambda/orchestrator/session-view';
+import type { approvalListingView, EventView as DomainEventView, sessionListingView, SessionView as DomainSessionView } from '../../lambda/orchestrator/session-view';
 import type { SessionVerification as DomainVerification } from '../../lambda/orchestrator/verify-session';
 import { StatehouseApiError } from '../../lib/client/api-error';
-import type { EventView, SessionVerification, SessionView, TurnResult, TurnStreamEvent, TurnView } from '../../lib/client/session-api-types';
+import type {
+  ApprovalListEntry,
+  EventView,
+  SessionListEntry,
+  SessionVerification,
+  SessionView,
+  TurnResult,
+  TurnStreamEvent,
+  TurnView,
+} from '../../lib/client/session-api-types';
 import { invokeUrlOf } from '../../lib/client/invoke-url';
 import { StatehouseClient } from '../../lib/client/statehouse-client';
 import { exportTranscript, transcriptMarkdown, verifyLocally } from '../../lib/client/transcript';
@@ -33,6 +42,8 @@ export type WireTypesFitTheOrchestrator = [
   Fits<TurnResult, DomainTurnResult>,
   Fits<TurnView, DomainTurnView>,
   Fits<SessionVerification, DomainVerification>,
+  Fits<SessionListEntry, ReturnType<typeof sessionListingView>>,
+  Fits<ApprovalListEntry, ReturnType<typeof approvalListingView>>,
 ];
 
 let env: SessionGateway;
@@ -208,4 +219,24 @@ test("another tenant's caller gets 404 for the session; a client signing for the
   expect(() => new StatehouseClient({ url: invokeUrlOf('a1b2c3d4e5', 'us-gov-west-1'), region: 'us-east-1' })).toThrow(
     'the API\'s URL is in us-gov-west-1 but the region given is us-east-1',
   );
+});
+
+test("allSessions follows the cursor through every page: each of the caller's sessions once, newest first; another tenant's list is its own", async () => {
+  const client = aliceClient();
+  const created: string[] = [];
+  for (let i = 0; i < 23; i++) created.push((await client.createSession({ sessionId: `client-list-${String(i).padStart(2, '0')}` })).sessionId);
+  const bob = new StatehouseClient({ url: env.gateway.invokeUrl, region: REGION, credentials: credentialsOf(env.bob) });
+  await bob.createSession({ sessionId: 'client-list-bob' });
+
+  const listed: string[] = [];
+  for await (const entry of client.allSessions({ limit: 5 })) listed.push(entry.sessionId);
+  const first = await client.listSessions({ limit: 5 });
+
+  expect(listed.filter((id) => id.startsWith('client-list-'))).toEqual([...created].reverse());
+  expect(first.sessions).toHaveLength(5);
+  expect(first.cursor).toEqual(expect.any(String));
+  const bobs: string[] = [];
+  for await (const entry of bob.allSessions()) bobs.push(entry.sessionId);
+  expect(bobs).toEqual(['client-list-bob']);
+  await expect(bob.listSessions({ cursor: first.cursor })).rejects.toMatchObject({ status: 400, code: 'ValidationError' });
 });

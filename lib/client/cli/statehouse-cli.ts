@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { StatehouseApiError } from '../api-error';
 import { invokeUrlOf, regionOfInvokeUrl } from '../invoke-url';
-import type { TurnResult, TurnView } from '../session-api-types';
+import type { SessionListQuery, TurnResult, TurnView } from '../session-api-types';
 import { StatehouseClient } from '../statehouse-client';
 import { exportTranscript, transcriptMarkdown, type HashChain } from '../transcript';
 import { endpointOfTarget } from './target-endpoint';
@@ -13,8 +13,9 @@ import { endpointOfTarget } from './target-endpoint';
 export const USAGE = `statehouse <command> [options]
 
   chat [--session <id>] [--agent <name>] [--no-stream]   talk to an agent: one line a turn, /quit to end
-  sessions list [--agent <name>] [--status <status>]      your sessions, where the deployment serves GET /sessions
-  approvals list                                          approvals waiting for you, where it serves GET /approvals
+  sessions list [--agent <name>] [--status <status>] [--json]
+                                                          your sessions, newest first (every page)
+  approvals list [--json]                                 approvals your role may decide, oldest first (every page)
   approvals approve|deny --session <id> --tool-call <id> --reason <text>
   verify <session>                                        the deployment recomputes the session's hash chain
   export <session> [--format json|markdown] [--out <file>] [--tenant <id>]
@@ -57,6 +58,7 @@ const OPTIONS = {
   format: { type: 'string', default: 'json' },
   out: { type: 'string' },
   tenant: { type: 'string' },
+  json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -174,9 +176,13 @@ async function turn(client: StatehouseClient, sessionId: string, message: string
   return stream;
 }
 
-async function listOrSayMissing(list: () => Promise<unknown>, route: string, io: CliIo): Promise<number> {
+/** Every entry of a list, one line each (or the entries as JSON); a deployment from before the lists says so. */
+async function printList<T>(entries: AsyncIterable<T>, line: (entry: T) => string, none: string, route: string, json: boolean, io: CliIo): Promise<number> {
   try {
-    write(io.stdout, `${JSON.stringify(await list(), null, 2)}\n`);
+    const all: T[] = [];
+    for await (const entry of entries) all.push(entry);
+    if (json) write(io.stdout, `${JSON.stringify(all, null, 2)}\n`);
+    else write(io.stdout, all.length === 0 ? `${none}\n` : all.map((entry) => `${line(entry)}\n`).join(''));
     return 0;
   } catch (error) {
     if (error instanceof StatehouseApiError && error.routeMissing) {
@@ -206,9 +212,29 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     }
     case 'sessions':
       if (sub !== 'list') throw new UsageError('sessions takes: list');
-      return listOrSayMissing(() => clientFor(values, io.env).client.listSessions({ agent: values.agent, status: values.status }), 'GET /sessions', io);
+      return printList(
+        // The server checks the status and names the ones it knows.
+        clientFor(values, io.env).client.allSessions({ agent: values.agent, status: values.status as SessionListQuery['status'] }),
+        (entry) => `${entry.sessionId}  ${entry.agent}  ${entry.status}  ${entry.lastSeq} events  created ${entry.createdAt}  updated ${entry.updatedAt}`,
+        'no sessions',
+        'GET /sessions',
+        values.json,
+        io,
+      );
     case 'approvals': {
-      if (sub === 'list') return listOrSayMissing(() => clientFor(values, io.env).client.listApprovals(), 'GET /approvals', io);
+      if (sub === 'list') {
+        return printList(
+          clientFor(values, io.env).client.allApprovals(),
+          (entry) =>
+            `${entry.sessionId}  ${entry.tool} (${entry.toolCallId}) asked by ${entry.requestedBy} at ${entry.requestedAt}; decide by ${entry.decideBy}\n` +
+            `  input: ${JSON.stringify(entry.input)}\n` +
+            `  statehouse approvals approve|deny --session ${entry.sessionId} --tool-call ${entry.toolCallId} --reason "..."`,
+          'no approvals wait for your role',
+          'GET /approvals',
+          values.json,
+          io,
+        );
+      }
       if (sub !== 'approve' && sub !== 'deny') throw new UsageError('approvals takes: list, approve, deny');
       const answer = await clientFor(values, io.env).client.decideApproval(required(values, 'session'), {
         toolCallId: required(values, 'tool-call'),

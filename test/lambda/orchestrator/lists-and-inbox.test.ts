@@ -65,7 +65,8 @@ describe('GET /sessions', () => {
     const { send } = harness.orchestrator(ScriptedModel.responding(() => reply('Noted.')));
     const created: string[] = [];
     for (let i = 0; i < 250; i++) {
-      const sessionId = nextId('many');
+      // Zero-padded: two sessions created in the same millisecond are ordered by id, which then agrees with creation.
+      const sessionId = `many-${String(i).padStart(3, '0')}`;
       expect((await send(api.create({ sessionId }, ALVIN))).statusCode).toBe(201);
       created.push(sessionId);
     }
