@@ -283,6 +283,13 @@ export const toolsSchema = z
       .optional(),
     /** Bedrock knowledge base id (10 letters or digits) the `search_knowledge_base` tool retrieves from. */
     knowledgeBaseId: z.string().regex(/^[0-9a-zA-Z]{10}$/, { message: 'must be a Bedrock knowledge base id: 10 letters or digits, e.g. "KB12345678"' }).optional(),
+    /**
+     * Email addresses subscribed to the approval notices topic: each is told
+     * when a call waits for approval (session, tool and requester; never the
+     * tool's input). Each address confirms its subscription first.
+     * @default none: the topic exists for a team to subscribe a chat channel or a queue to it
+     */
+    approvalEmails: z.array(z.email({ message: 'must be an email address' })).max(20, { message: 'may list at most 20 addresses; subscribe a distribution list instead' }).optional(),
   })
   .strict();
 

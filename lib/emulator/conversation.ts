@@ -6,6 +6,7 @@ import {
   GetTemplateCommand,
 } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient, GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { DescribeStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
@@ -15,7 +16,7 @@ import { FINAL_TURN_STATUSES, type TurnStatus } from '../contract/agent-loop';
 import { ENV } from '../contract/env-names';
 import { apiGatewayEvent, type ApiRequest } from './api-gateway-event';
 import { EMULATOR_CREDENTIALS, type DeployedStack } from './deploy';
-import { asSdkTask, startLocalStepFunctions, type AslDefinition, type LocalStepFunctions, type TaskHandler } from './local-stepfunctions';
+import { asSdkTask, snsPublishTask, startLocalStepFunctions, type AslDefinition, type LocalStepFunctions, type TaskHandler } from './local-stepfunctions';
 import type { MotoServer } from './moto-server';
 import { resolveLocalhostNamesToLoopback } from './localhost-names';
 import { RESEARCH_TOOL_CALLS, startScriptedConverseModel, type ScriptedConverseModel } from './scripted-converse-model';
@@ -134,7 +135,8 @@ export async function runConversation(options: ConversationOptions): Promise<Con
   const lambda = new LambdaClient(config);
   const motoSfn = new SFNClient(config);
   const dynamodb = new DynamoDBClient(config);
-  const stopping: (() => Promise<void> | void)[] = [() => cfn.destroy(), () => lambda.destroy(), () => motoSfn.destroy(), () => dynamodb.destroy()];
+  const sns = new SNSClient(config);
+  const stopping: (() => Promise<void> | void)[] = [() => cfn.destroy(), () => lambda.destroy(), () => motoSfn.destroy(), () => dynamodb.destroy(), () => sns.destroy()];
   const savedEnv = { ...process.env };
   try {
     // 1. What was deployed: outputs → function and workflows; template → the asset each function runs.
@@ -211,6 +213,10 @@ export async function runConversation(options: ConversationOptions): Promise<Con
     // so in a GovCloud target the deployed definition names the commercial partition where AWS would not.
     for (const resource of new Set(tasks.map((task) => String(task.Resource)).filter((r) => /^arn:[^:]+:states:::aws-sdk:dynamodb:getItem$/.test(r)))) {
       handlers[resource] = asSdkTask('DynamoDb', (parameters) => dynamodb.send(new GetItemCommand(parameters)) as never);
+    }
+    // Notify approvers: the SNS Publish integration, on the topic moto's CloudFormation created.
+    for (const resource of new Set(tasks.map((task) => String(task.Resource)).filter((r) => /^arn:[^:]+:states:::sns:publish$/.test(r)))) {
+      handlers[resource] = snsPublishTask(sns);
     }
     let orchestrator: LambdaHandler | undefined;
     for (const arn of new Set(tasks.map(invokedFunction).filter((a): a is string => a !== undefined))) {

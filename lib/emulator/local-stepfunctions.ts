@@ -1,3 +1,4 @@
+import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import {
@@ -693,4 +694,13 @@ export function asSdkTask(service: string, call: (parameters: any) => Promise<Re
       throw failure;
     }
   };
+}
+
+/**
+ * The SNS Publish integration (`arn:<p>:states:::sns:publish`) on an SNS
+ * endpoint such as moto's: its resolved Parameters are the Publish request
+ * (TopicArn, Message, Subject, MessageAttributes), as the service sends them.
+ */
+export function snsPublishTask(client: SNSClient): (parameters: any) => Promise<any> {
+  return asSdkTask('SNS', (parameters) => client.send(new PublishCommand(parameters)) as never);
 }

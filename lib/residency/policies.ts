@@ -143,7 +143,8 @@ export function permissionsBoundaryDocument(props: ResidencyPolicyProps): iam.Po
 
 /** Service endpoints through which the data keys may be used (`kms:ViaService`). */
 // backup: AWS Backup copies the session table's recovery points into a vault under the data key.
-export const KMS_VIA_SERVICES = ['dynamodb', 's3', 'lambda', 'states', 'sagemaker', 'sqs', 'ec2', 'bedrock', 'backup'];
+// sns: the approval notices topic is encrypted under the data key; its publisher (the workflows' role) uses it through SNS.
+export const KMS_VIA_SERVICES = ['dynamodb', 's3', 'lambda', 'states', 'sagemaker', 'sqs', 'ec2', 'bedrock', 'backup', 'sns'];
 
 /** `{service}.{region}.{dnsSuffix}` for every allowed region. */
 export function kmsViaServiceValues(residency: Residency, services: readonly string[] = KMS_VIA_SERVICES): string[] {

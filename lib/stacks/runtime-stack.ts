@@ -1,5 +1,7 @@
 import { Annotations, CfnOutput, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { AgentLoop } from '../constructs/agent-loop/agent-loop';
@@ -32,6 +34,8 @@ export class RuntimeStack extends Stack {
   /** The agent loop of background turns, unless the target turns them off (`background.enabled: false`). */
   public readonly loop?: AgentLoop;
   public readonly api: SessionApi;
+  /** Where a wait for approval is announced (tools.approvalEmails subscribe to it). */
+  public readonly approvalNotices: sns.Topic;
   /** The target's guardrails, by name (configuration `guardrails`). */
   public readonly guardrails: Readonly<Record<string, Guardrail>>;
 
@@ -66,6 +70,15 @@ export class RuntimeStack extends Stack {
       for (const capability of STREAMING_CAPABILITIES) requireCapability(this.agent.streaming, capability, 'streaming turns ("stream": true)');
     }
 
+    // AC-5: approvers hear of a call that waits for them; the message is encrypted under the data key (SC-28).
+    this.approvalNotices = new sns.Topic(this, 'ApprovalNotices', {
+      topicName: `${settings.namePrefix}-approval-notices`,
+      displayName: 'Statehouse approvals',
+      masterKey: foundation.keys.data,
+      enforceSSL: true,
+    });
+    for (const email of settings.approvalEmails) this.approvalNotices.addSubscription(new subscriptions.EmailSubscription(email));
+
     this.tools = new ToolWorkflow(this, 'Tools', {
       tools: settings.tools,
       policy: settings.toolPolicy,
@@ -80,6 +93,7 @@ export class RuntimeStack extends Stack {
       dataKey: foundation.keys.data,
       logRetention: props.logRetention,
       fipsServices,
+      approvalNotices: this.approvalNotices,
     });
     this.agent.addEnvironment(this.tools.orchestratorEnvironment);
     for (const fn of this.agent.apiFunctions()) this.tools.grantOrchestration(fn.grantPrincipal);
@@ -121,6 +135,10 @@ export class RuntimeStack extends Stack {
     });
     new CfnOutput(this, 'FastToolsStateMachineArn', { value: this.tools.fastMachineArn, description: 'Express workflow of fast tools' });
     new CfnOutput(this, 'SlowToolsStateMachineArn', { value: this.tools.slowMachineArn, description: 'Standard workflow of slow and approval-gated tools' });
+    new CfnOutput(this, 'ApprovalNoticesTopicArn', {
+      value: this.approvalNotices.topicArn,
+      description: 'SNS topic announcing each tool call that waits for approval: subscribe email, chat (Amazon Q Developer in chat applications) or a queue',
+    });
     if (this.loop) new CfnOutput(this, 'AgentLoopStateMachineArn', { value: this.loop.stateMachineArn, description: 'Standard workflow of background turns (the agent loop)' });
   }
 

@@ -131,6 +131,8 @@ export interface RuntimeSettings {
   /** The Cedar tool policy: the kit's default, the target's own files and `tools.policy`, validated by parseConfig. */
   readonly toolPolicy: ToolPolicySet;
   readonly knowledgeBaseId?: string;
+  /** Subscribed to the approval notices topic (configuration `tools.approvalEmails`). */
+  readonly approvalEmails: readonly string[];
 }
 
 /** The props of every stack of target `name`. */
@@ -199,6 +201,7 @@ export function targetStacksProps(name: string, target: TargetConfig): TargetSta
       tools: target.tools.enabled.map((tool) => findTool(tool)!),
       toolPolicy: targetToolPolicies(target),
       knowledgeBaseId: target.tools.knowledgeBaseId,
+      approvalEmails: target.tools.approvalEmails ?? [],
     },
     serviceControlPolicy: { account: target.account ?? '*', trailName: trailName(name) },
   };

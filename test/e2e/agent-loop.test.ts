@@ -246,6 +246,13 @@ describe('GovWest agent loop, executed as synthesized', () => {
       activeTurn: { requestId: 'r-1', status: 'awaiting_approval' },
       pendingTool: { toolCallId: RELEASE.id, requestedBy: REQUESTER, taskToken: token },
     });
+    // AND the loop's own `Notify approvers` announced the wait on the topic, and the officers' inbox lists it
+    const notices = (await loop.runtime.approvalNotices()).filter((notice) => notice.attributes.session === sessionId);
+    expect(notices).toEqual([{ message: expect.stringContaining(`Tool release_records (call ${RELEASE.id}) in session ${sessionId}`), attributes: { tenant: TENANT, tool: 'release_records', session: sessionId } }]);
+    const inbox = await send(api.inbox({}, OLIVIA));
+    expect(inbox.body.approvals.filter((entry: { sessionId: string }) => entry.sessionId === sessionId)).toEqual([
+      expect.objectContaining({ toolCallId: RELEASE.id, tool: 'release_records', requestedBy: REQUESTER, approverRoles: ['RecordsOfficer'] }),
+    ]);
 
     // WHEN the requester approves her own call
     const refused = await send(api.approve(sessionId, { toolCallId: RELEASE.id, approved: true, reason: 'I approve my own request.' }, ALICE));
@@ -329,6 +336,9 @@ describe('GovWest agent loop, executed as synthesized', () => {
     expect(cancel).toMatchObject({ statusCode: 200, body: { turn: { status: 'cancelled', reason: `cancelled by ${REQUESTER}: filed by mistake` } } });
     expect(await loop.runtime.sfn.finished(executionArn)).toMatchObject({ status: 'ABORTED' });
     expect(roundsOf(sessionId)).toHaveLength(1);
+    // The cancel's commit took the approval out of the officers' inbox.
+    const inbox = await orchestrator.send(api.inbox({}, OLIVIA));
+    expect(inbox.body.approvals.map((entry: { sessionId: string }) => entry.sessionId)).not.toContain(sessionId);
     const { events } = (await orchestrator.send(api.read(sessionId))).body;
     expect(events.map((event: { type: string }) => event.type)).toEqual(['user', 'assistant', 'tool_call', 'turn_end']);
     await expectIdleAndVerified(orchestrator, sessionId, 4);

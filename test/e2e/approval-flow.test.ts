@@ -71,6 +71,15 @@ describe('GovWest tool loop, end to end on the synthesized workflows', () => {
     const token = await runtime.sfn.waitingTaskToken(execution!.executionArn);
     expect((await runtime.header(TENANT, sessionId))?.pendingTool).toMatchObject({ toolCallId: RELEASE.id, taskToken: token });
     expect(runtime.invocations.approvalWait.at(-1)?.input).toEqual({ taskToken: token, tenant: TENANT, session: sessionId, toolCallId: RELEASE.id });
+    // AND the synthesized `Notify approvers` state announced it on the topic before the wait: where, what and who, never the input
+    const notices = (await runtime.approvalNotices()).filter((notice) => notice.attributes.session === sessionId);
+    expect(notices).toEqual([
+      {
+        message: `Tool release_records (call ${RELEASE.id}) in session ${sessionId} of tenant ${TENANT} waits for approval, asked by ${REQUESTER}. See GET /approvals (statehouse approvals list) and decide with POST /sessions/${sessionId}/approvals. The call waits 259200 seconds.`,
+        attributes: { tenant: TENANT, tool: 'release_records', session: sessionId },
+      },
+    ]);
+    expect(notices[0].message).not.toContain('FOIA-4411');
 
     // WHEN the requester tries to approve (in her own role, and holding the approver role too)
     const before = await runtime.snapshot();

@@ -7,7 +7,8 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { BACKGROUND_DEFAULTS, type RoundStatus } from '../../contract/agent-loop';
 import { ENV } from '../../contract/env-names';
-import { requireSlowTools, slowToolStates } from '../approval-workflow/slow-tool-states';
+import { grantApprovalNotices, requireSlowTools, slowToolStates } from '../approval-workflow/slow-tool-states';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import {
   createdMachine,
   importedMachine,
@@ -100,6 +101,8 @@ export interface AgentLoopProps extends ToolMachineProps {
    * @default BACKGROUND_DEFAULTS.deadlineSeconds
    */
   readonly deadline?: Duration;
+  /** Where a slow call's wait for approval is announced (ToolWorkflow's `slowCalls` carries it). @default none */
+  readonly approvalNotices?: sns.ITopic;
 }
 
 /**
@@ -140,6 +143,7 @@ export class AgentLoop extends AgentLoopBase {
       functions,
       'Resource',
     );
+    grantApprovalNotices(this.stateMachine, props);
   }
 
   /**

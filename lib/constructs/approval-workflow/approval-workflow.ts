@@ -17,7 +17,8 @@ import {
   type ToolMachineProps,
 } from '../tool-workflow/tool-machine';
 import { RESUME_RETRY, SLOW_RETRY } from '../tool-workflow/tool-workflow-defaults';
-import { requireSlowTools, slowToolStates } from './slow-tool-states';
+import { grantApprovalNotices, requireSlowTools, slowToolStates } from './slow-tool-states';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 
 /** The approval workflow, created here or imported with `ApprovalWorkflow.fromApprovalWorkflowAttributes`. */
 export interface IApprovalWorkflow extends IToolMachine {
@@ -56,6 +57,8 @@ export interface ApprovalWorkflowProps extends ToolMachineProps {
   readonly approvalWait: lambda.Function;
   /** The session store, where the approval wait records the pending approval. */
   readonly sessions: ISessionStore;
+  /** Where a wait for approval is announced before it begins. @default none: approvers find it in GET /approvals */
+  readonly approvalNotices?: sns.ITopic;
 }
 
 /**
@@ -86,6 +89,7 @@ export class ApprovalWorkflow extends ApprovalWorkflowBase {
     props.sessions.bind(props.approvalWait, SessionAccess.UPDATE_HEADERS);
     const functions = [...props.tools.flatMap((tool) => props.toolFunctions?.[tool.name] ?? []), props.approvalWait, props.resumeTarget];
     this.stateMachine = toolStateMachine(this, props, sfn.StateMachineType.STANDARD, this.definition(props), functions);
+    grantApprovalNotices(this.stateMachine, props);
   }
 
   /**

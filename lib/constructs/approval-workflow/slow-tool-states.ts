@@ -1,4 +1,6 @@
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
@@ -17,6 +19,18 @@ import { SLOW_RETRY } from '../tool-workflow/tool-workflow-defaults';
 export interface SlowToolStatesProps extends Pick<ToolMachineProps, 'tools' | 'toolFunctions' | 'referenceData'> {
   /** Records the pending approval and its task token in the session (lambda/tools/approval-wait). */
   readonly approvalWait: lambda.IFunction;
+  /**
+   * Where a call that waits for approval is announced before the wait
+   * begins (a message with its session, tool and requester, never its
+   * input), for a team to route to email or chat. @default none: approvers
+   * find it in GET /approvals only
+   */
+  readonly approvalNotices?: sns.ITopic;
+}
+
+/** The machine that runs these states may publish to the notices topic under its key (SC-28: the topic is encrypted). */
+export function grantApprovalNotices(machine: iam.IGrantable, props: Pick<SlowToolStatesProps, 'approvalNotices'>): void {
+  props.approvalNotices?.masterKey?.grant(machine, 'kms:GenerateDataKey', 'kms:Decrypt');
 }
 
 /**
@@ -115,12 +129,52 @@ export function slowToolStates(scope: Construct, props: SlowToolStatesProps, nex
     })
     .next(decided);
 
+  const beforeWait: sfn.IChainable = props.approvalNotices ? approvalNotice(scope, props.approvalNotices, waitForApproval) : waitForApproval;
+
   // Defence in depth: a tool declared with an approval rule waits for one even if the input says otherwise.
   const needsApproval = [
     sfn.Condition.booleanEquals('$.approvalRequired', true),
     ...slowTools.filter((tool) => tool.approval).map((tool) => sfn.Condition.stringEquals('$.tool', tool.name)),
   ];
   return new sfn.Choice(scope, 'Approval required?')
-    .when(needsApproval.length === 1 ? needsApproval[0] : sfn.Condition.or(...needsApproval), waitForApproval)
+    .when(needsApproval.length === 1 ? needsApproval[0] : sfn.Condition.or(...needsApproval), beforeWait)
     .otherwise(route);
+}
+
+/**
+ * `Notify approvers`: one SNS message that a call waits for approval, then
+ * the wait. The message names where the call lives and who asked; the tool's
+ * input stays in the session (an email leaves the boundary; the inbox
+ * GET /approvals shows the input to a signed approver). Message attributes
+ * (tenant, tool) let a subscription filter what it receives. A failed
+ * publish is retried, then the wait begins anyway: the inbox still lists
+ * the call, and the workflow's timeout still ends it.
+ */
+function approvalNotice(scope: Construct, topic: sns.ITopic, wait: sfn.IChainable): sfn.IChainable {
+  const notify = new tasks.SnsPublish(scope, 'Notify approvers', {
+    topic,
+    subject: 'Statehouse: a tool call waits for your approval',
+    message: sfn.TaskInput.fromText(
+      sfn.JsonPath.format(
+        'Tool {} (call {}) in session {} of tenant {} waits for approval, asked by {}. See GET /approvals (statehouse approvals list) and decide with POST /sessions/{}/approvals. The call waits {} seconds.',
+        sfn.JsonPath.stringAt('$.tool'),
+        sfn.JsonPath.stringAt('$.toolCallId'),
+        sfn.JsonPath.stringAt('$.session'),
+        sfn.JsonPath.stringAt('$.tenant'),
+        sfn.JsonPath.stringAt('$.requestedBy'),
+        sfn.JsonPath.stringAt('$.session'),
+        // A number: States.Format writes it as digits.
+        sfn.JsonPath.stringAt('$.approvalTimeoutSeconds'),
+      ),
+    ),
+    messageAttributes: {
+      tenant: { value: sfn.JsonPath.stringAt('$.tenant') },
+      tool: { value: sfn.JsonPath.stringAt('$.tool') },
+      session: { value: sfn.JsonPath.stringAt('$.session') },
+    },
+    resultPath: sfn.JsonPath.DISCARD,
+  })
+    .addRetry(SLOW_RETRY)
+    .addCatch(wait, { errors: [sfn.Errors.ALL], resultPath: sfn.JsonPath.DISCARD });
+  return notify.next(wait);
 }

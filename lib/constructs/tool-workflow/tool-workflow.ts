@@ -13,6 +13,7 @@ import { ToolPolicySet } from '../../policy/tool-policy-set';
 import { requireCapability } from '../../residency/capability-gate';
 import { ApprovalWorkflow } from '../approval-workflow/approval-workflow';
 import type { SlowToolStatesProps } from '../approval-workflow/slow-tool-states';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import { PlatformFunction } from '../platform-function/platform-function';
 import type { IReferenceData } from '../reference-data/reference-data';
 import type { ISessionStore } from '../session-store/session-store';
@@ -55,6 +56,8 @@ export interface ToolWorkflowProps {
   readonly logRetention: logs.RetentionDays;
   /** Services whose SDK clients must use a separate -fips host (from the region facts). */
   readonly fipsServices: readonly string[];
+  /** Where a wait for approval is announced (the approval workflow's and the agent loop's `Notify approvers`). @default none */
+  readonly approvalNotices?: sns.ITopic;
 }
 
 /**
@@ -123,6 +126,7 @@ export class ToolWorkflow extends Construct {
       resumeTarget: props.resumeTarget,
       approvalWait: this.approvalWait.function,
       sessions: props.sessions,
+      approvalNotices: props.approvalNotices,
     });
   }
 
@@ -132,7 +136,7 @@ export class ToolWorkflow extends Construct {
    * functions, the reference data and the approval wait.
    */
   public get slowCalls(): SlowToolStatesProps {
-    return { ...this.toolsOfMode('slow'), approvalWait: this.approvalWait.function };
+    return { ...this.toolsOfMode('slow'), approvalWait: this.approvalWait.function, approvalNotices: this.props.approvalNotices };
   }
 
   /** The Express workflow's ARN, built from its name. */

@@ -114,6 +114,7 @@ export async function startAgentLoopRuntime(target = 'GovWest'): Promise<AgentLo
       {
         [functionOf(AGENT_LOOP_STATES.ROUND)]: roundFunction,
         [functionOf('Wait for approval')]: await loadedHandler('../../../lambda/tools/approval-wait/index'),
+        [functionOf('Notify approvers')]: runtime.publishApprovalNotice,
         [functionOf('Run release_records')]: await loadedHandler('../../../lambda/tools/release-records/index'),
       },
       { type: 'STANDARD' },

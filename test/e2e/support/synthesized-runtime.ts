@@ -1,6 +1,8 @@
 import { Agent } from 'node:http';
 import { DynamoDBClient, GetItemCommand, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { attachCallCounter, type DynamoDbCallCounter } from '../../../lambda/core/adapters/dynamodb-call-counter';
@@ -22,7 +24,7 @@ import type { OrchestratorDeps } from '../../../lambda/orchestrator/orchestrator
 import { createResumeHandler, isResumeTurnEvent } from '../../../lambda/orchestrator/resume-handler';
 import { REFERENCE_TABLE_SCHEMA } from '../../../lib/contract/reference-table';
 import { partitionOf } from '../../../lib/residency/region-facts';
-import { startLocalStepFunctions, type LocalStepFunctions, type TaskHandler } from '../../helpers/local-stepfunctions';
+import { snsPublishTask, startLocalStepFunctions, type LocalStepFunctions, type TaskHandler } from '../../helpers/local-stepfunctions';
 import { createBucket, createSessionTable, motoClientConfig, motoS3Client, startMoto, type MotoServer } from '../../helpers/moto';
 import { stacksOf, synthStatehouse } from '../../helpers/synth';
 import type { StatehouseStage } from '../../../lib/stacks/statehouse-stage';
@@ -104,6 +106,10 @@ export interface SynthesizedRuntime {
   header(tenant: string, session: string): Promise<Record<string, any> | undefined>;
   /** An item of the reference table, or undefined. */
   referenceItem(key: string): Promise<Record<string, any> | undefined>;
+  /** The `Notify approvers` task's local handler (SNS Publish on moto), for another machine registered on `sfn`. */
+  readonly publishApprovalNotice: TaskHandler;
+  /** The approval notices the workflows published, as a queue subscribed to the topic received them (raw delivery). */
+  approvalNotices(): Promise<{ readonly message: string; readonly attributes: Record<string, string> }[]>;
   /** Every item of both tables, as one string, to show that a request wrote nothing. */
   snapshot(): Promise<string>;
   stop(): Promise<void>;
@@ -155,6 +161,8 @@ export async function startSynthesizedRuntime(target = 'GovWest'): Promise<Synth
   const sessionsClient = regionalMotoDynamoDb(moto, region);
   const inspector = regionalMotoDynamoDb(moto, region);
   const s3 = motoS3Client(moto);
+  const sns = new SNSClient({ ...motoClientConfig(moto), region });
+  const sqs = new SQSClient({ ...motoClientConfig(moto), region });
   const sfnClient = new SFNClient({ ...sfn.clientConfig(), region });
   async function stop(): Promise<void> {
     sfnClient.destroy();
@@ -162,6 +170,8 @@ export async function startSynthesizedRuntime(target = 'GovWest'): Promise<Synth
     sessionsClient.destroy();
     inspector.destroy();
     s3.destroy();
+    sns.destroy();
+    sqs.destroy();
     await moto.stop();
     // In place: the process keeps its own env object.
     for (const name of Object.keys(process.env)) if (!Object.hasOwn(savedEnv, name)) delete process.env[name];
@@ -171,6 +181,13 @@ export async function startSynthesizedRuntime(target = 'GovWest'): Promise<Synth
     await createSessionTable(inspector, settings.tableName);
     await createReferenceTable(inspector, referenceTable);
     await createBucket(s3, settings.bucket);
+    // The approval notices topic as the template names it, with a queue subscribed: moto delivers what is published.
+    const noticesTopic = resolve({ Ref: Object.entries(template.Resources).find(([, resource]) => resource.Type === 'AWS::SNS::Topic')![0] }) as string;
+    const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: noticesTopic.split(':').pop() }));
+    if (TopicArn !== noticesTopic) throw new Error(`moto made the notices topic ${TopicArn}; the template names ${noticesTopic}`);
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'approval-notices' }));
+    const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
+    await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: Attributes!.QueueArn, Attributes: { RawMessageDelivery: 'true' } }));
 
     // What Lambda would add to each function's environment (region, credentials), aimed at moto; moto has no -fips hosts.
     const emulators = {
@@ -209,6 +226,7 @@ export async function startSynthesizedRuntime(target = 'GovWest'): Promise<Synth
     let current: ((event: unknown) => Promise<unknown>) | undefined;
 
     const partition = partitionOf(region)!.id;
+    const publishApprovalNotice = snsPublishTask(sns);
     const handlers: Record<string, TaskHandler> = {
       [arnOf('approvalWait')]: recorded('approvalWait', code.approvalWait),
       [arnOf('releaseRecords')]: recorded('releaseRecords', code.releaseRecords),
@@ -219,6 +237,8 @@ export async function startSynthesizedRuntime(target = 'GovWest'): Promise<Synth
       }),
       // lookup_case: the dynamodb:getItem SDK integration, on moto.
       [`arn:${partition}:states:::aws-sdk:dynamodb:getItem`]: asSdkTask('DynamoDb', (parameters) => inspector.send(new GetItemCommand(parameters)) as never),
+      // Notify approvers: the SNS integration, on moto's SNS.
+      [`arn:${partition}:states:::sns:publish`]: publishApprovalNotice,
     };
     const fastStateMachineArn = toolEnv.fastStateMachineArn!;
     const slowStateMachineArn = toolEnv.slowStateMachineArn!;
@@ -259,6 +279,7 @@ export async function startSynthesizedRuntime(target = 'GovWest'): Promise<Synth
       invocations,
       stage,
       computeDeadline: code.computeDeadline,
+      publishApprovalNotice,
       orchestrator(model) {
         const deps: OrchestratorDeps = {
           sessions,
@@ -282,6 +303,19 @@ export async function startSynthesizedRuntime(target = 'GovWest'): Promise<Synth
       },
       header: (tenant, session) => getItem(settings.tableName, headerKey(tenant, session) as Record<string, string>),
       referenceItem: (key) => getItem(referenceTable, { [REFERENCE_TABLE_SCHEMA.partitionKey.name]: key }),
+      async approvalNotices() {
+        const received: { message: string; attributes: Record<string, string> }[] = [];
+        for (;;) {
+          const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, MessageAttributeNames: ['All'] }));
+          if (Messages.length === 0) return received;
+          for (const message of Messages) {
+            received.push({
+              message: message.Body ?? '',
+              attributes: Object.fromEntries(Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [name, value.StringValue ?? ''])),
+            });
+          }
+        }
+      },
       async snapshot() {
         return JSON.stringify({ sessions: await scanAll(settings.tableName), reference: await scanAll(referenceTable) });
       },

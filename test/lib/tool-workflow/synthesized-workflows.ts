@@ -72,6 +72,8 @@ function refOf(name: string, env: ResolveEnv): string {
   if (resource.Type === 'AWS::Lambda::Function') return name;
   if (resource.Type === 'AWS::S3::Bucket') return resolveValue(resource.Properties!.BucketName, env) as string;
   if (resource.Type === 'AWS::KMS::Key') return name;
+  // A topic's Ref is its ARN.
+  if (resource.Type === 'AWS::SNS::Topic') return `arn:${env.partition}:sns:${env.region}:${env.account}:${resource.Properties!.TopicName}`;
   throw new Error(`resolveValue: Ref to ${resource.Type} ${name} is not supported`);
 }
 

@@ -98,8 +98,9 @@ describe.each(TARGETS)('target %s', (targetName) => {
     }
   });
 
-  test('no Task is an HTTP task: each is a tool Lambda, the approval wait, the resume call, a round or the DynamoDB GetItem integration', () => {
+  test('no Task is an HTTP task: each is a tool Lambda, the approval wait, the resume call, a round, the DynamoDB GetItem or the SNS Publish integration', () => {
     const allowed = [
+      new RegExp(`^arn:${partition}:states:::sns:publish$`),
       new RegExp(`^arn:${partition}:lambda:${stage.runtime.region}:${TEST_ACCOUNT}:function:`),
       new RegExp(`^arn:${partition}:states:::lambda:invoke\\.waitForTaskToken$`),
       new RegExp(`^arn:${partition}:states:::aws-sdk:dynamodb:getItem$`),
