@@ -18,7 +18,7 @@ const CRYPTO_AND_GRANT_OPERATIONS = [
 ];
 
 /** The services whose endpoints a data or audit key may be used through (the platform's own). */
-const PLATFORM_SERVICES = ['dynamodb', 's3', 'lambda', 'states', 'sqs', 'sagemaker', 'bedrock', 'ec2', 'backup'];
+const PLATFORM_SERVICES = ['dynamodb', 's3', 'lambda', 'states', 'sqs', 'sagemaker', 'bedrock', 'ec2', 'backup', 'sns'];
 
 const viaService = (service: string, region: string) => `${service}.${region}.${partitionOf(region)!.dnsSuffix}`;
 
