@@ -105,8 +105,8 @@ function assertAnswersAll(calls: readonly ClientCall[], outputs: readonly Client
   }
 }
 
-/** The calls' results in the order the model made the calls, chained after the header, each the client's. */
-function clientResults(header: SessionHeader, request: ClientOutputsRequest, stamp: AgentStamp, time: string): SessionEvent[] {
+/** The calls' results in the order the model made the calls, chained after the header, each the client's: what the answering stretch opens with. */
+export function clientResults(header: SessionHeader, request: ClientOutputsRequest, stamp: AgentStamp, time: string): SessionEvent[] {
   const outputs = new Map(request.outputs.map((entry) => [entry.toolCallId, entry.output]));
   const drafts = (header.clientCalls ?? []).map((call, index) => ({
     ...toolResultDraft({ id: call.toolCallId, name: call.name }, { ok: true, output: outputs.get(call.toolCallId) ?? '' }, header.lastSeq + 1 + index, clientActor(request.actor), time),
