@@ -1,6 +1,7 @@
 import OpenAI from 'openai';
 import { Agent, OpenAIResponsesModel, Runner, setTracingDisabled, tool } from '@openai/agents';
 import { z } from 'zod';
+import { handoffToolName } from '../../../lib/contract/agent';
 import { canonicalJson } from '../../../lambda/core/domain/canonical-json';
 import { genesisHash, verifyChain } from '../../../lambda/core/domain/hash-chain';
 import { executionNameFor } from '../../../lambda/core/domain/pending-tool';
@@ -173,6 +174,31 @@ describe('the openai package: a function tool round trip', () => {
     expect(items.data[3]).toMatchObject({ type: 'function_call', name: FORM_TOOL.name, arguments: canonicalJson(FORM_CALL.input) });
   });
 
+  test("one wait at a time: a slow call or a handoff in the reply that hands calls to the client is refused to the model, and nothing else waits", async () => {
+    const release: ToolCall = { id: 'call-release', name: 'release_records', input: { caseId: 'FOIA-4411', recordIds: ['REC-1'], justification: 'Asked for.' } };
+    const handoff: ToolCall = { id: 'call-handoff', name: handoffToolName('billing'), input: {} };
+    const model = ScriptedModel.answering(reply('', [release, FORM_CALL, handoff]));
+    const agents = {
+      defaultAgent: TEST_AGENT,
+      agents: { [TEST_AGENT]: agentDefinition(TEST_AGENT, { tools: [...HARNESS_TOOLS], handoffs: ['billing'] }), billing: agentDefinition('billing') },
+    };
+    const { deps } = harness.orchestrator(model, { agents: { agents, modelFor: () => model } });
+    const executions = harness.sfn.executions(SLOW).length;
+
+    const first = await openAiFor(deps).responses.create({ model: TEST_AGENT, input: 'Release FOIA-4411 and read its form.', tools: [FORM_TOOL] });
+
+    expect(first.output).toEqual([expect.objectContaining({ type: 'function_call', call_id: FORM_CALL.id })]);
+    const header = await headerOf(sessionOf(first));
+    expect(header).toMatchObject({ status: 'awaiting_client', agent: TEST_AGENT, clientCalls: [{ toolCallId: FORM_CALL.id }] });
+    expect(header).not.toHaveProperty('pendingTool');
+    expect(harness.sfn.executions(SLOW)).toHaveLength(executions);
+    const results = (await eventsOf(sessionOf(first))).filter((event) => event.type === 'tool_result');
+    expect(results.map((event) => [event.toolCallId, JSON.parse(event.content).message])).toEqual([
+      [release.id, expect.stringMatching(/^slow tools wait while the client's functions \("fetch_intake_form"\) run; call "release_records" again once they have answered/)],
+      [handoff.id, expect.stringMatching(/^the session cannot be handed over while the client's functions \("fetch_intake_form"\) run/)],
+    ]);
+  });
+
   test('stream: true streams the handed-over call as function_call events, even when the reply has no text', async () => {
     const model = ScriptedModel.answering(reply('', [FORM_CALL]));
     const { deps } = harness.orchestrator(model);
@@ -220,6 +246,27 @@ describe('the openai package: a function tool round trip', () => {
     expect(reused).toBeInstanceOf(OpenAI.BadRequestError);
     expect((reused as Error).message).toMatch(/was already used for a different message/);
     expect(await harness.base.snapshot()).toBe(before);
+  });
+
+  test('the agent goes on from the outputs as from a message: it may hand the client another call, and a retry of the first answer is still its stored response', async () => {
+    const second: ToolCall = { id: 'call-form-2', name: FORM_TOOL.name, input: { caseId: 'FOIA-4412' } };
+    const { model, openai, first, session } = await waitingOn([FORM_CALL], reply('The requester mentions FOIA-4412 too.', [second]), reply('Both ask for case files.'));
+    const answerKey = key();
+    const answer = await openai.responses.create({ previous_response_id: first.id, input: [outputOf(FORM_CALL, FORM_OUTPUT)], tools: [FORM_TOOL] }, { headers: { 'Idempotency-Key': answerKey } });
+    expect(answer.output.map((item) => item.type)).toEqual(['message', 'function_call']);
+    expect(await headerOf(session)).toMatchObject({ status: 'awaiting_client', clientCalls: [{ toolCallId: second.id }] });
+    const before = await harness.base.snapshot();
+
+    const retried = await openai.responses.create({ previous_response_id: first.id, input: [outputOf(FORM_CALL, FORM_OUTPUT)], tools: [FORM_TOOL] }, { headers: { 'Idempotency-Key': answerKey } });
+
+    expect(retried).toMatchObject({ id: answer.id, output: answer.output });
+    expect(await harness.base.snapshot()).toBe(before);
+    const last = await openai.responses.create({ previous_response_id: answer.id, input: [outputOf(second, '{"request":"the appeal file"}')], tools: [FORM_TOOL] });
+    expect(last.output_text).toBe('Both ask for case files.');
+    expect(model.prompts).toHaveLength(3);
+    const events = await eventsOf(session);
+    expect(events.map((event) => event.type)).toEqual(['user', 'assistant', 'tool_call', 'tool_result', 'assistant', 'tool_call', 'tool_result', 'assistant']);
+    expect(verifyChain(events, genesisHash(TENANT, session))).toMatchObject({ ok: true });
   });
 
   test('the retry of the response that handed the calls over is answered with it, not refused as a message while calls wait', async () => {
