@@ -331,13 +331,13 @@ export const createResponseRoute: Route = async (event, caller, deps) => {
 
   const request = { tenant: caller.tenant, session, requestId, actor: caller.actor };
   if (body.background && 'message' in input) {
-    const turn = await waitingForClientAsInput(() => enqueueTurn(backgroundDepsOf(deps), { ...request, message: input.message }));
+    const turn = await badRequestWhileCallsWait(() => enqueueTurn(backgroundDepsOf(deps), { ...request, message: input.message }));
     return { statusCode: 200, body: responseObject({ session, requestId, createdAt, status: STATUS_OF[turn.status], agent, output: [], usage: turn.usage, background: true }) };
   }
   const options: TurnOptions = { ...(body.stream && deps.streamText ? { onText: deps.streamText } : {}), ...(clientTools.length > 0 ? { clientTools } : {}) };
   const result: TurnResult =
     'message' in input
-      ? await waitingForClientAsInput(() => runTurn(turnDepsOf(deps), { ...request, message: input.message }, options))
+      ? await badRequestWhileCallsWait(() => runTurn(turnDepsOf(deps), { ...request, message: input.message }, options))
       : await answerClientCalls(turnDepsOf(deps), { ...request, outputs: clientOutputsOf(input.outputs) }, options);
   const events = await turnEvents(deps, caller.tenant, session, result.turnSeq, result.lastSeq);
   // Handing calls to the client ends the response, as OpenAI's does: `completed`, with the calls in its output.
@@ -356,7 +356,7 @@ export const createResponseRoute: Route = async (event, caller, deps) => {
  * domain knows, since a retry of the request that handed the calls over is
  * answered with its stored response instead.
  */
-async function waitingForClientAsInput<T>(send: () => Promise<T>): Promise<T> {
+async function badRequestWhileCallsWait<T>(send: () => Promise<T>): Promise<T> {
   try {
     return await send();
   } catch (error) {

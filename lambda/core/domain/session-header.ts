@@ -72,8 +72,6 @@ export interface ClientCall {
   readonly toolCallId: string;
   /** The function's name, as the model called it. */
   readonly name: string;
-  /** Seq of the tool_call event. */
-  readonly callSeq: number;
 }
 
 /**

@@ -606,7 +606,7 @@ function settleCalls(
         const message = `at most ${clientRoom} calls of the client's functions can wait at once; call ${JSON.stringify(call.name)} again once these are answered`;
         return decided(call, refused('not_allowed', message).output);
       }
-      client.push({ toolCallId: call.id, name: call.name, callSeq: callEvents[index].seq });
+      client.push({ toolCallId: call.id, name: call.name });
       return { kind: 'client', call };
     }
     // A tool outside the agent's own list is refused as the policy refuses one: the model learns nothing of it.
@@ -628,7 +628,7 @@ function settleCalls(
   };
   if (client.length > 0) {
     // The session waits on one thing at a time: the client's calls, handed over now, come first.
-    const waiting = `the client's functions (${client.map((entry) => JSON.stringify(entry.name)).join(', ')})`;
+    const waiting = `the client's functions (${[...new Set(client.map((entry) => JSON.stringify(entry.name)))].join(', ')})`;
     const slow = pending && settled.find((entry) => entry.call.id === pending?.toolCallId)?.call;
     if (slow) refuse(slow, `slow tools wait while ${waiting} run; call ${JSON.stringify(slow.name)} again once they have answered`);
     if (handoff) refuse(handoff.call, `the session cannot be handed over while ${waiting} run; hand it over once they have answered`);
