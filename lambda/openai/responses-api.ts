@@ -2,12 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { z } from 'zod';
 import { cancelTurn, enqueueTurn, readTurn, type TurnView } from '../core/domain/background-turn';
+import { answerClientCalls, assertClientTools } from '../core/domain/client-calls';
 import { createSession } from '../core/domain/create-session';
-import { ForbiddenError, SessionNotFoundError, ValidationError } from '../core/domain/errors';
+import { ForbiddenError, SessionAwaitingError, SessionNotFoundError, ValidationError } from '../core/domain/errors';
 import { isExpired, type SessionHeader } from '../core/domain/session-header';
 import type { SessionEvent } from '../core/domain/session-event';
-import { sessionAgentOf } from '../core/domain/agents';
-import { runTurn } from '../core/domain/run-turn';
+import { agentDefinition, agentForNewSession, sessionAgentOf } from '../core/domain/agents';
+import { runTurn, type TurnOptions } from '../core/domain/run-turn';
 import type { TurnResult } from '../core/domain/turn-result';
 import type { Caller } from '../core/http/caller';
 import { assertNoBody, parsePart, pathOf, queryOf, readJsonBody } from '../core/http/parse-request';
@@ -16,6 +17,17 @@ import { REQUEST_ID_PATTERN } from '../core/domain/session-keys';
 import { ttlSecondsOf } from '../../lib/contract/session-limits';
 import { backgroundDepsOf, turnDepsOf, type OrchestratorDeps } from '../orchestrator/orchestrator-deps';
 import type { Route } from '../orchestrator/session-routes';
+import {
+  clientOutputsOf,
+  clientToolsOf,
+  functionCallOutputItem,
+  functionToolEchoes,
+  functionToolsSchema,
+  parallelToolCallsSchema,
+  toolChoiceSchema,
+  type FunctionToolEcho,
+} from './function-tools';
+import { conversationItemOf, ITEM_ID_PATTERN, turnOutput, type OutputItem } from './output-items';
 
 /**
  * The OpenAI-compatible API (platform.openai.com/docs/api-reference/responses
@@ -32,13 +44,18 @@ import type { Route } from '../orchestrator/session-routes';
  * limits, budgets and idempotency (`Idempotency-Key` = requestId) as the
  * session API. A parameter this deployment does not serve is a 400 that
  * names it, never silently ignored.
+ *
+ * Function tools the client sends (`tools`) are offered to the agent beside
+ * its own: a reply that calls one ends the response, `completed` with its
+ * `function_call` items, and the conversation waits for their outputs, which
+ * the client's next response brings as `function_call_output` items
+ * (client-calls.ts, function-tools.ts).
  */
 
 // ----- ids: opaque to the client, carrying where the turn lives -----
 
 const CONVERSATION_PREFIX = 'conv_';
 const RESPONSE_PREFIX = 'resp_';
-const MESSAGE_PREFIX = 'msg_';
 
 export function conversationIdOf(session: string): string {
   return `${CONVERSATION_PREFIX}${session}`;
@@ -66,7 +83,7 @@ function turnOfResponse(id: string, field: string): { session: string; requestId
 // ----- request bodies -----
 
 /** Parameters of OpenAI's create-response this deployment serves; every other one is refused by name. */
-const SERVED = ['model', 'input', 'conversation', 'previous_response_id', 'store', 'background', 'stream', 'metadata'] as const;
+const SERVED = ['model', 'input', 'conversation', 'previous_response_id', 'store', 'background', 'stream', 'metadata', 'tools', 'tool_choice', 'parallel_tool_calls'] as const;
 
 const inputText = z.strictObject({ type: z.literal('input_text'), text: z.string() });
 const userMessage = z.strictObject({
@@ -75,22 +92,62 @@ const userMessage = z.strictObject({
   content: z.union([z.string(), z.array(inputText).min(1)]),
 });
 
+/** An input item: a user message, or the output of a function call the conversation handed to the client. */
+const inputItem = z.discriminatedUnion('type', [userMessage, functionCallOutputItem], {
+  error: (issue) =>
+    issue.code === 'invalid_union'
+      ? 'must be a user message or a function_call_output: the conversation records the agent\'s messages and function calls itself, so they are ' +
+        'never sent back; continue a conversation with previous_response_id or conversation (in the Agents SDK: run(agent, input, { previousResponseId }) or { conversationId })'
+      : undefined,
+});
+
+const textInput = z.string().min(1, { message: 'must not be empty' });
+const inputItems = z
+  .array(inputItem)
+  .min(1, { message: 'must not be empty' })
+  .refine((items) => items.every((item) => item.type === 'function_call_output') || (items.length === 1 && items[0].type !== 'function_call_output'), {
+    message: 'must be one user message, or the function_call_output items of the calls the last response handed over, alone',
+  });
+
+/** `input`: text, or a list of items; parsed by its own schema so that a problem is reported where it is, not as "no union member matched". */
+const inputSchema = z.unknown().transform((value, context): string | z.infer<typeof inputItems> => {
+  const parsed = typeof value === 'string' ? textInput.safeParse(value) : Array.isArray(value) ? inputItems.safeParse(value) : undefined;
+  if (parsed?.success) return parsed.data;
+  if (!parsed) context.addIssue({ code: 'custom', message: 'must be text or a list of input items' });
+  for (const issue of parsed?.error.issues ?? []) context.addIssue({ ...issue } as Parameters<typeof context.addIssue>[0]);
+  return z.NEVER;
+});
+
 const createResponseSchema = z
   .object({
     model: z.string().min(1).optional(),
-    input: z.union([z.string().min(1, { message: 'must not be empty' }), z.array(userMessage).length(1, { message: 'must be one user message' })]),
+    input: inputSchema,
     conversation: z.union([z.string(), z.strictObject({ id: z.string() })]).optional(),
     previous_response_id: z.string().optional(),
     store: z.literal(true, { message: 'must be true (or left out): every turn is recorded in the session, hash-chained (AU-2); there is no unstored response' }).optional(),
     background: z.boolean().optional(),
     stream: z.boolean().optional(),
     metadata: z.record(z.string().max(64), z.string().max(512)).optional(),
+    tools: functionToolsSchema.optional(),
+    tool_choice: toolChoiceSchema.optional(),
+    parallel_tool_calls: parallelToolCallsSchema.optional(),
   })
   .superRefine((body, context) => {
     if (body.conversation !== undefined && body.previous_response_id !== undefined) {
       context.addIssue({ code: 'custom', path: ['previous_response_id'], message: 'give conversation or previous_response_id, not both' });
     }
     if (body.stream && body.background) context.addIssue({ code: 'custom', path: ['stream'], message: 'streams a foreground response only; follow a background one with GET /v1/responses/{id}' });
+    const answers = Array.isArray(body.input) && body.input[0]?.type === 'function_call_output';
+    if (body.background && ((body.tools ?? []).length > 0 || answers)) {
+      context.addIssue({
+        code: 'custom',
+        path: ['background'],
+        message: 'client-side function tools are served in the foreground only: a background response runs on the agent loop, which cannot hand a call to the client and wait for it; send the request without background',
+      });
+    }
+    if (answers && body.conversation === undefined && body.previous_response_id === undefined) {
+      context.addIssue({ code: 'custom', path: ['input'], message: 'function_call_output items answer the calls of a conversation: send them with previous_response_id or conversation' });
+    }
   });
 
 type CreateResponseBody = z.infer<typeof createResponseSchema>;
@@ -106,7 +163,6 @@ function refuseUnserved(body: unknown): void {
   if (unserved.length === 0) return;
   const why: Record<string, string> = {
     instructions: "the agent's instructions come from its definition (configuration agents.<name>.instructions)",
-    tools: "the agent's tools come from its definition and the tool policy; client-side function tools are not served yet",
   };
   throw new ValidationError(
     unserved[0],
@@ -115,10 +171,15 @@ function refuseUnserved(body: unknown): void {
   );
 }
 
-function messageOf(body: CreateResponseBody): string {
-  if (typeof body.input === 'string') return body.input;
-  const [{ content }] = body.input;
-  return typeof content === 'string' ? content : content.map((part) => part.text).join('\n');
+/** What the request sends: a message, or the outputs of the calls the conversation handed to the client. */
+type ResponseInput = { readonly message: string } | { readonly outputs: z.infer<typeof functionCallOutputItem>[] };
+
+function inputOf(body: CreateResponseBody): ResponseInput {
+  if (typeof body.input === 'string') return { message: body.input };
+  const [first] = body.input;
+  if (first.type === 'function_call_output') return { outputs: body.input.filter((item) => item.type === 'function_call_output') };
+  const { content } = first;
+  return { message: typeof content === 'string' ? content : content.map((part) => part.text).join('\n') };
 }
 
 /** The requestId of a create: the client's Idempotency-Key (its retries send the same), else a new one. */
@@ -134,25 +195,13 @@ function requestIdOf(event: APIGatewayProxyEvent): string {
 
 type ResponseStatus = 'completed' | 'in_progress' | 'queued' | 'cancelled' | 'failed' | 'incomplete';
 
-interface OutputMessage {
-  readonly type: 'message';
-  readonly id: string;
-  readonly status: 'completed';
-  readonly role: 'assistant';
-  readonly content: readonly { readonly type: 'output_text'; readonly text: string; readonly annotations: readonly never[] }[];
-}
-
-export function outputMessage(id: string, text: string): OutputMessage {
-  return { type: 'message', id, status: 'completed', role: 'assistant', content: [{ type: 'output_text', text, annotations: [] }] };
-}
-
 interface ResponseObject {
   readonly id: string;
   readonly object: 'response';
   readonly created_at: number;
   readonly status: ResponseStatus;
   readonly model: string;
-  readonly output: readonly OutputMessage[];
+  readonly output: readonly OutputItem[];
   readonly usage: { input_tokens: number; output_tokens: number; total_tokens: number; input_tokens_details: { cached_tokens: number }; output_tokens_details: { reasoning_tokens: number } } | null;
   readonly conversation: { readonly id: string };
   readonly background: boolean;
@@ -160,8 +209,9 @@ interface ResponseObject {
   readonly incomplete_details: { readonly reason: string } | null;
   readonly metadata: Readonly<Record<string, string>>;
   readonly instructions: null;
-  readonly tools: readonly never[];
-  readonly parallel_tool_calls: boolean;
+  /** The client's function tools, as the create request sent them; a retrieved response shows none (they are not stored). */
+  readonly tools: readonly FunctionToolEcho[];
+  readonly parallel_tool_calls: true;
   readonly tool_choice: 'auto';
   readonly previous_response_id: null;
   readonly store: true;
@@ -194,9 +244,10 @@ function responseObject(fields: {
   createdAt: string;
   status: ResponseStatus;
   agent: string;
-  messages: readonly OutputMessage[];
+  output: readonly OutputItem[];
   usage: { input: number; output: number };
   background: boolean;
+  tools?: readonly FunctionToolEcho[];
   reason?: string;
 }): ResponseObject {
   return {
@@ -205,7 +256,7 @@ function responseObject(fields: {
     created_at: Math.floor(Date.parse(fields.createdAt) / 1000),
     status: fields.status,
     model: fields.agent,
-    output: fields.messages,
+    output: fields.output,
     usage: usageOf(fields.usage),
     conversation: { id: conversationIdOf(fields.session) },
     background: fields.background,
@@ -213,19 +264,12 @@ function responseObject(fields: {
     incomplete_details: fields.status === 'incomplete' || fields.status === 'cancelled' ? { reason: fields.reason ?? fields.status } : null,
     metadata: {},
     instructions: null,
-    tools: [],
-    parallel_tool_calls: false,
+    tools: fields.tools ?? [],
+    parallel_tool_calls: true,
     tool_choice: 'auto',
     previous_response_id: null,
     store: true,
   };
-}
-
-/** The agent's messages of a turn (every assistant event of the session's agent, in order): the response's output. */
-function turnMessages(events: readonly SessionEvent[], turnSeq: number, lastSeq: number): OutputMessage[] {
-  return events
-    .filter((event) => event.seq >= turnSeq && event.seq <= lastSeq && event.type === 'assistant' && event.delegationDepth === undefined && event.content !== '')
-    .map((event) => outputMessage(`${MESSAGE_PREFIX}${event.seq}`, event.content));
 }
 
 async function turnEvents(deps: OrchestratorDeps, tenant: string, session: string, turnSeq: number, lastSeq: number): Promise<SessionEvent[]> {
@@ -249,6 +293,8 @@ export const createResponseRoute: Route = async (event, caller, deps) => {
   refuseUnserved(raw);
   const body = parsePart(createResponseSchema, raw, 'body');
   const requestId = requestIdOf(event);
+  const input = inputOf(body);
+  const clientTools = clientToolsOf(body.tools);
 
   // Where the turn goes: the conversation named, the conversation of the previous response, or a new one for `model`.
   let session: string;
@@ -257,6 +303,8 @@ export const createResponseRoute: Route = async (event, caller, deps) => {
   } else if (body.previous_response_id !== undefined) {
     session = turnOfResponse(body.previous_response_id, 'previous_response_id').session;
   } else {
+    // Checked before the conversation is created, so a refused request writes nothing.
+    assertClientTools(agentDefinition(deps.agents, agentForNewSession(deps.agents, body.model)), clientTools);
     // A retry of a create that opened a conversation must land in the same one: it is named after the request.
     session = `conv-${requestId.replace(/[^A-Za-z0-9_-]/g, '-')}`.slice(0, 128);
     await createSession(
@@ -275,24 +323,47 @@ export const createResponseRoute: Route = async (event, caller, deps) => {
   if (body.stream && !deps.streamText) {
     throw new ValidationError('stream', 'this deployment does not stream responses (configuration streaming); send the request without "stream"');
   }
-  const request = { tenant: caller.tenant, session, requestId, actor: caller.actor, message: messageOf(body) };
+  const tools = functionToolEchoes(body.tools);
   const createdAt = deps.clock.now().toISOString();
   if (body.stream) {
-    deps.streamAbout?.(responseObject({ session, requestId, createdAt, status: 'in_progress', agent, messages: [], usage: { input: 0, output: 0 }, background: false }) as unknown as Record<string, unknown>);
+    deps.streamAbout?.(responseObject({ session, requestId, createdAt, status: 'in_progress', agent, output: [], usage: { input: 0, output: 0 }, background: false, tools }) as unknown as Record<string, unknown>);
   }
 
-  if (body.background) {
-    const turn = await enqueueTurn(backgroundDepsOf(deps), request);
-    return { statusCode: 200, body: responseObject({ session, requestId, createdAt, status: STATUS_OF[turn.status], agent, messages: [], usage: turn.usage, background: true }) };
+  const request = { tenant: caller.tenant, session, requestId, actor: caller.actor };
+  if (body.background && 'message' in input) {
+    const turn = await badRequestWhileCallsWait(() => enqueueTurn(backgroundDepsOf(deps), { ...request, message: input.message }));
+    return { statusCode: 200, body: responseObject({ session, requestId, createdAt, status: STATUS_OF[turn.status], agent, output: [], usage: turn.usage, background: true }) };
   }
-  const result: TurnResult = await runTurn(turnDepsOf(deps), request, body.stream && deps.streamText ? { onText: deps.streamText } : {});
+  const options: TurnOptions = { ...(body.stream && deps.streamText ? { onText: deps.streamText } : {}), ...(clientTools.length > 0 ? { clientTools } : {}) };
+  const result: TurnResult =
+    'message' in input
+      ? await badRequestWhileCallsWait(() => runTurn(turnDepsOf(deps), { ...request, message: input.message }, options))
+      : await answerClientCalls(turnDepsOf(deps), { ...request, outputs: clientOutputsOf(input.outputs) }, options);
   const events = await turnEvents(deps, caller.tenant, session, result.turnSeq, result.lastSeq);
-  const status: ResponseStatus = result.status === 'idle' ? 'completed' : 'in_progress';
+  // Handing calls to the client ends the response, as OpenAI's does: `completed`, with the calls in its output.
+  const status: ResponseStatus = result.status === 'idle' || result.status === 'awaiting_client' ? 'completed' : 'in_progress';
+  const output = turnOutput(events, result.turnSeq, result.lastSeq, status === 'completed');
   return {
     statusCode: 200,
-    body: responseObject({ session, requestId, createdAt, status, agent, messages: turnMessages(events, result.turnSeq, result.lastSeq), usage: result.usage, background: result.background !== undefined }),
+    body: responseObject({ session, requestId, createdAt, status, agent, output, usage: result.usage, background: result.background !== undefined, tools }),
   };
 };
+
+/**
+ * A message sent while the conversation waits for the outputs of the
+ * client's function calls is a bad request here, as on OpenAI's API (the
+ * session API answers it 409: its clients cannot send outputs). Only the
+ * domain knows, since a retry of the request that handed the calls over is
+ * answered with its stored response instead.
+ */
+async function badRequestWhileCallsWait<T>(send: () => Promise<T>): Promise<T> {
+  try {
+    return await send();
+  } catch (error) {
+    if (error instanceof SessionAwaitingError && error.clientCallIds !== undefined) throw new ValidationError('input', error.message);
+    throw error;
+  }
+}
 
 const responsePathSchema = z.strictObject({ responseId: z.string().min(1) });
 const conversationPathSchema = z.strictObject({ conversationId: z.string().min(1) });
@@ -300,14 +371,16 @@ const conversationPathSchema = z.strictObject({ conversationId: z.string().min(1
 async function responseOfTurn(deps: OrchestratorDeps, caller: Caller, session: string, requestId: string, view: TurnView): Promise<ResponseObject> {
   const header = await ownedHeader(deps, caller, session);
   const events = await turnEvents(deps, caller.tenant, session, view.turnSeq, view.lastSeq);
-  const user = events.find((entry) => entry.seq === view.turnSeq);
+  // The turn's first event: its message, or the first of the client's outputs it answered.
+  const opening = events.find((entry) => entry.seq === view.turnSeq);
+  const status = STATUS_OF[view.status];
   return responseObject({
     session,
     requestId,
-    createdAt: user?.time ?? header.createdAt,
-    status: STATUS_OF[view.status],
+    createdAt: opening?.time ?? header.createdAt,
+    status,
     agent: sessionAgentOf(header, deps.agents),
-    messages: turnMessages(events, view.turnSeq, view.lastSeq),
+    output: turnOutput(events, view.turnSeq, view.lastSeq, status === 'completed'),
     usage: view.usage,
     background: view.mode === 'background',
     ...(view.reason === undefined ? {} : { reason: view.reason }),
@@ -376,28 +449,9 @@ export const deleteConversationRoute: Route = async (event, caller, deps) => {
 
 const itemsQuerySchema = z.strictObject({
   limit: z.string().regex(/^\d{1,3}$/, { message: 'must be a whole number from 1 to 100' }).transform(Number).pipe(z.number().min(1).max(100)).optional(),
-  after: z.string().regex(/^(msg|fc|fco|item)_\d{1,12}$/, { message: 'must be an item id of this conversation' }).optional(),
+  after: z.string().regex(ITEM_ID_PATTERN, { message: 'must be an item id of this conversation' }).optional(),
   order: z.literal('asc', { message: 'only "asc" is served: items in the order they were recorded' }).optional(),
 });
-
-/** A session event as a conversation item: messages, and the agent's function calls and their outputs (server-side tools). */
-function itemOf(event: SessionEvent): Record<string, unknown> | undefined {
-  if (event.delegationDepth !== undefined) return undefined;
-  switch (event.type) {
-    case 'user':
-      return { type: 'message', id: `${MESSAGE_PREFIX}${event.seq}`, status: 'completed', role: 'user', content: [{ type: 'input_text', text: event.content }] };
-    case 'assistant':
-      return event.content === '' ? undefined : { ...outputMessage(`${MESSAGE_PREFIX}${event.seq}`, event.content) };
-    case 'tool_call': {
-      const { input } = JSON.parse(event.content) as { input?: unknown };
-      return { type: 'function_call', id: `fc_${event.seq}`, call_id: event.toolCallId, name: event.toolName, arguments: JSON.stringify(input ?? {}), status: 'completed' };
-    }
-    case 'tool_result':
-      return { type: 'function_call_output', id: `fco_${event.seq}`, call_id: event.toolCallId, output: event.content, status: 'completed' };
-    default:
-      return undefined;
-  }
-}
 
 /** GET /v1/conversations/{conversationId}/items?limit=&after=: the session's events as items, oldest first. */
 export const listConversationItemsRoute: Route = async (event, caller, deps) => {
@@ -411,7 +465,7 @@ export const listConversationItemsRoute: Route = async (event, caller, deps) => 
   const page = await deps.sessions.readEvents(caller.tenant, session, { afterSeq, limit: limit + 1, resolvePayloads: true });
   const visible = page.events.filter((entry) => entry.seq <= header.lastSeq);
   const items = visible.slice(0, limit).flatMap((entry): Record<string, unknown>[] => {
-    const item = itemOf(entry);
+    const item = conversationItemOf(entry);
     return item ? [item] : [];
   });
   const hasMore = visible.length > limit || page.nextAfterSeq !== undefined;

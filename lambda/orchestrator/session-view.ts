@@ -36,6 +36,8 @@ export type SessionView = Pick<SessionHeader, (typeof SESSION_FIELDS)[number]> &
   /** ISO-8601, where the header keeps epoch seconds for DynamoDB TTL. */
   readonly expiresAt: string;
   readonly pendingTool?: PendingToolView;
+  /** The calls of the client's functions the session waits on (status `awaiting_client`). */
+  readonly clientCalls?: readonly { readonly toolCallId: string; readonly name: string }[];
 };
 
 export type EventView = Pick<SessionEvent, (typeof EVENT_FIELDS)[number]>;
@@ -64,6 +66,7 @@ export function sessionView(sessionId: string, header: SessionHeader, agents: Ag
     ...pick(header, SESSION_FIELDS),
     expiresAt: new Date(header.expiresAt * 1000).toISOString(),
     ...(header.pendingTool ? { pendingTool: pendingToolView(header.pendingTool) } : {}),
+    ...(header.clientCalls ? { clientCalls: header.clientCalls.map(({ toolCallId, name }) => ({ toolCallId, name })) } : {}),
   };
 }
 

@@ -55,15 +55,25 @@ function sessionApiEncoder(sink: () => ResponseSink): StreamEncoder {
  * OpenAI's streaming events for `POST /v1/responses` with `stream: true`
  * (platform.openai.com/docs/api-reference/responses-streaming): the response
  * created, then per reply of the agent an output message item whose text
- * arrives as `response.output_text.delta`, then `response.completed` with
+ * arrives as `response.output_text.delta`, then the calls it handed to the
+ * client as `function_call` items (their arguments arrive whole, in one
+ * `response.function_call_arguments.delta`, once the turn committed: the
+ * model backends send a call's input whole), then `response.completed` with
  * the response as committed (or `error`).
  */
 function openAiEncoder(sink: () => ResponseSink, about: () => Readonly<Record<string, unknown>>): StreamEncoder {
   let sequence = 0;
   let current: { round: number; index: number; id: string; text: string } | undefined;
   let index = -1;
+  let begun = false;
   const emit = (type: string, data: Record<string, unknown>) =>
     sink().write(`event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: sequence++, ...data })}\n\n`);
+  const begin = () => {
+    if (begun) return;
+    begun = true;
+    emit('response.created', { response: about() });
+    emit('response.in_progress', { response: about() });
+  };
   const closeItem = () => {
     if (!current) return;
     const { index: output_index, id: item_id, text } = current;
@@ -73,12 +83,17 @@ function openAiEncoder(sink: () => ResponseSink, about: () => Readonly<Record<st
     emit('response.output_item.done', { output_index, item: { type: 'message', id: item_id, status: 'completed', role: 'assistant', content: [part] } });
     current = undefined;
   };
+  const functionCall = (item: { readonly id: string; readonly arguments: string }) => {
+    index += 1;
+    const output_index = index;
+    emit('response.output_item.added', { output_index, item: { ...item, arguments: '', status: 'in_progress' } });
+    emit('response.function_call_arguments.delta', { item_id: item.id, output_index, delta: item.arguments });
+    emit('response.function_call_arguments.done', { item_id: item.id, output_index, arguments: item.arguments });
+    emit('response.output_item.done', { output_index, item });
+  };
   return {
     text(round, delta) {
-      if (index === -1) {
-        emit('response.created', { response: about() });
-        emit('response.in_progress', { response: about() });
-      }
+      begin();
       if (current?.round !== round) {
         closeItem();
         index += 1;
@@ -91,8 +106,15 @@ function openAiEncoder(sink: () => ResponseSink, about: () => Readonly<Record<st
     },
     end(statusCode, body) {
       closeItem();
-      if (statusCode < 400) emit('response.completed', { response: body });
-      else emit('error', { ...((body as { error?: object }).error ?? {}) });
+      if (statusCode >= 400) {
+        emit('error', { ...((body as { error?: object }).error ?? {}) });
+        return;
+      }
+      begin();
+      // The client's calls end the turn's last reply, after its text: they are the output's last items.
+      const output = (body as { output?: readonly { type?: string; id: string; arguments: string }[] }).output ?? [];
+      for (const item of output) if (item.type === 'function_call') functionCall(item);
+      emit('response.completed', { response: body });
     },
   };
 }
@@ -101,14 +123,15 @@ export function createStreamingHandler(deps: OrchestratorDeps) {
   return async function stream(event: APIGatewayProxyEvent, open: OpenResponse): Promise<void> {
     let sink: ResponseSink | undefined;
     const opened = () => (sink ??= open({ statusCode: 200, headers: EVENT_STREAM_HEADERS }));
-    let about: Readonly<Record<string, unknown>> = {};
-    const encoder = event?.resource === '/v1/responses' ? openAiEncoder(opened, () => about) : sessionApiEncoder(opened);
+    // Set once a /v1/responses request was accepted as a stream: it streams its events even when no text came (a reply of function calls only).
+    let about: Readonly<Record<string, unknown>> | undefined;
+    const encoder = event?.resource === '/v1/responses' ? openAiEncoder(opened, () => about ?? {}) : sessionApiEncoder(opened);
     const streamText = (round: number, text: string) => encoder.text(round, text);
     const answer = await createHandler({ ...deps, streamText, streamAbout: (value) => (about = value) })(event);
-    if (sink) {
-      // The stream opened with 200: the outcome is its last event.
+    if (sink || (about !== undefined && answer.statusCode < 400)) {
+      // The stream opened with 200 (or opens now): the outcome is its last event.
       encoder.end(answer.statusCode, JSON.parse(answer.body));
-      sink.end();
+      opened().end();
       return;
     }
     const response = open({ statusCode: answer.statusCode, headers: (answer.headers ?? {}) as Record<string, string> });

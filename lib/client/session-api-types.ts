@@ -8,7 +8,8 @@ import type { ApprovalDecision } from '../contract/workflow-contract';
  * time that what the orchestrator declares fits these types.
  */
 
-export type SessionStatus = 'idle' | 'awaiting_tool' | 'awaiting_approval' | 'running';
+/** `awaiting_client`: the session waits for the outputs of the client's function calls, sent through `POST /v1/responses`. */
+export type SessionStatus = 'idle' | 'awaiting_tool' | 'awaiting_approval' | 'running' | 'awaiting_client';
 export type { TurnStatus };
 
 export interface TokenUsage {
@@ -48,6 +49,8 @@ export interface SessionView {
     readonly approverRoles?: readonly string[];
     readonly decision?: ApprovalDecision;
   };
+  /** While the client's function calls wait for their outputs. */
+  readonly clientCalls?: readonly { readonly toolCallId: string; readonly name: string }[];
 }
 
 export type EventType = 'user' | 'assistant' | 'tool_call' | 'tool_result' | 'approval' | 'summary' | 'guardrail' | 'handoff' | 'turn_end';

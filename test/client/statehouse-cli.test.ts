@@ -170,6 +170,7 @@ test('sessions list and approvals list page through what the deployment serves: 
       agent: header.agent,
       pendingTool: pending,
       activeTurn: undefined,
+      clientCalls: undefined,
       inbox: inboxChange(undefined, pending),
     };
     await repository.commitTurn('agency-a', 'cli-waiting', header.version, [event], update);

@@ -112,6 +112,7 @@ export function headerFromItem(item: Item): SessionHeader {
     status: item.status as SessionHeader['status'],
     ...(item.pendingTool === undefined ? {} : { pendingTool: pendingToolFromItem(item.pendingTool as Item) }),
     ...(item.activeTurn === undefined ? {} : { activeTurn: item.activeTurn as SessionHeader['activeTurn'] }),
+    ...(item.clientCalls === undefined ? {} : { clientCalls: item.clientCalls as SessionHeader['clientCalls'] }),
     expiresAt: item[TTL] as number,
     createdAt: item.createdAt as string,
     updatedAt: item.updatedAt as string,

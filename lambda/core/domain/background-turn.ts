@@ -156,8 +156,8 @@ function markerView(marker: RequestMarker): TurnView {
     ...(marker.guardrail ? { guardrail: marker.guardrail } : {}),
   };
   if (!marker.progress) {
-    // A synchronous turn: finished, or waiting on its slow call.
-    const status: TurnStatus = result.status === 'idle' || result.status === 'running' ? 'completed' : result.status;
+    // A synchronous turn: finished (handing calls to the client ends it too), or waiting on its slow call.
+    const status: TurnStatus = result.status === 'idle' || result.status === 'running' || result.status === 'awaiting_client' ? 'completed' : result.status;
     return { ...common, mode: 'sync', status };
   }
   const { status, rounds, reason, deadline } = marker.progress;
@@ -192,7 +192,7 @@ export async function enqueueTurn(deps: BackgroundDeps, request: TurnRequest): P
   if (Object.hasOwn(header.recentRequests, requestId) || header.status !== 'idle') {
     const marker = await deps.sessions.readRequestMarker(tenant, session, requestId);
     if (marker) return retried(deps, header, marker, request);
-    if (header.status !== 'idle') throw new SessionAwaitingError(header.status, header.activeTurn?.requestId);
+    if (header.status !== 'idle') throw SessionAwaitingError.of(header);
     throw new ValidationError('requestId', `"${requestId}" was used by an earlier turn of this session`);
   }
   // A turn its budget cannot even open is refused now, as a synchronous one is, and writes nothing.
@@ -482,6 +482,7 @@ export async function cancelTurn(deps: BackgroundDeps, address: TurnAddress & { 
     updatedAt: now.toISOString(),
     pendingTool: header.pendingTool,
     activeTurn: marked,
+    clientCalls: header.clientCalls,
     agent: header.agent,
   };
   await deps.sessions.commitTurn(tenant, session, header.version, [], update);

@@ -3,11 +3,25 @@ import type { SessionRepository } from '../ports/session-repository';
 import type { RequestMarkerWrite } from './idempotency';
 import { startPendingTool } from './pending-tool';
 import type { ActiveTurn, RecordedTurn, TurnHeaderUpdate } from './session-header';
+import type { TurnDeps } from './run-turn';
+import type { SessionLimits } from '../../../lib/contract/session-limits';
 import { headerUpdateFor, type RoundsOutcome } from './turn-plan';
 import { runModelRounds, type RoundsDeps, type RoundsInput, type RoundsOptions } from './turn-rounds';
 
 export interface StretchDeps extends RoundsDeps {
   readonly sessions: SessionRepository;
+}
+
+/** What a stretch needs of a turn's dependencies, with the limits in force. */
+export function stretchDepsOf(deps: TurnDeps, limits: SessionLimits): StretchDeps {
+  return {
+    sessions: deps.sessions,
+    agents: deps.agents,
+    modelFor: (name) => deps.modelFor(name),
+    guardrailFor: (name) => deps.guardrailFor?.(name),
+    tools: deps.tools,
+    limits,
+  };
 }
 
 /**

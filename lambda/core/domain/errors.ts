@@ -1,4 +1,5 @@
 import type { RequestMarker } from './idempotency';
+import type { SessionHeader } from './session-header';
 
 /**
  * Typed errors of the session domain. Each carries the HTTP status and the
@@ -102,7 +103,10 @@ export class TurnEndedError extends StatehouseError {
   }
 }
 
-/** The session waits for a tool result or an approval before it takes another turn. */
+/**
+ * The session waits for a tool result, an approval, a background turn, or
+ * the outputs of the client's function calls before it takes another turn.
+ */
 export class SessionAwaitingError extends StatehouseError {
   readonly httpStatus = 409;
   readonly code = 'SessionAwaiting';
@@ -111,13 +115,32 @@ export class SessionAwaitingError extends StatehouseError {
     readonly status: string,
     /** The background turn that holds the session, when one does. */
     readonly activeRequestId?: string,
+    /** The calls of the client's functions the session waits on (status `awaiting_client`). */
+    readonly clientCallIds?: readonly string[],
   ) {
     super(
-      activeRequestId === undefined
-        ? `session is ${status}; it takes a new turn once the pending tool call is resolved`
-        : `session is running turn ${activeRequestId} (${status}); it takes a new turn once that turn ends (GET /sessions/{id}/turns/${activeRequestId})`,
+      clientCallIds !== undefined
+        ? `session is ${status}: it waits for the outputs of the client's function calls ${quotedIds(clientCallIds)}; ` +
+            'send them as function_call_output items (POST /v1/responses) before a new message'
+        : activeRequestId === undefined
+          ? `session is ${status}; it takes a new turn once the pending tool call is resolved`
+          : `session is running turn ${activeRequestId} (${status}); it takes a new turn once that turn ends (GET /sessions/{id}/turns/${activeRequestId})`,
     );
   }
+
+  /** Why a session that is not idle takes no turn, from its header. */
+  static of(header: Pick<SessionHeader, 'status' | 'activeTurn' | 'clientCalls'>): SessionAwaitingError {
+    return new SessionAwaitingError(header.status, header.activeTurn?.requestId, header.clientCalls?.map((call) => call.toolCallId));
+  }
+}
+
+/** Most ids one message lists: a request may name many, a message stays short. */
+const MAX_IDS_LISTED = 16;
+
+/** Call ids in a message, as the model (or a client) wrote them: quoted, each bounded, and not too many. */
+export function quotedIds(ids: readonly string[]): string {
+  const listed = ids.slice(0, MAX_IDS_LISTED).map((id) => JSON.stringify(id.length > 64 ? `${id.slice(0, 64)}...` : id));
+  return ids.length > MAX_IDS_LISTED ? `${listed.join(', ')} and ${ids.length - MAX_IDS_LISTED} more` : listed.join(', ');
 }
 
 export class PayloadTooLargeError extends StatehouseError {

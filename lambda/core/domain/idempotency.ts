@@ -83,12 +83,30 @@ export function messageDigest(message: string): string {
  * any order): the same reply and tool calls the turn's result shows.
  */
 export function requestMarkerFor(requestId: string, turn: RecordedTurn, turnEvents: readonly SessionEvent[], progress?: TurnProgress): RequestMarker {
-  const result = turnResultFromEvents(requestId, turn, turnEvents, false, progress === undefined);
   const userEvent = turnEvents.find((event) => event.seq === turn.turnSeq);
   if (userEvent?.type !== 'user') throw new Error(`turn of request ${requestId} does not start with a user event`);
+  const digest = recordedMessageDigest(turnEvents, userEvent) ?? messageDigest(userEvent.content);
+  return requestMarkerWithDigest(requestId, digest, turn, turnEvents, progress);
+}
+
+/**
+ * The marker of a turn whose request is identified by `digest`: a turn that
+ * opened with something other than a message (the client's function outputs,
+ * client-calls.ts) has no user event to take it from. Such a turn may end
+ * without an answer (its session's budget spent), as a background one may.
+ */
+export function requestMarkerWithDigest(
+  requestId: string,
+  digest: string,
+  turn: RecordedTurn,
+  turnEvents: readonly SessionEvent[],
+  progress?: TurnProgress,
+  answerRequired = progress === undefined,
+): RequestMarker {
+  const result = turnResultFromEvents(requestId, turn, turnEvents, false, answerRequired);
   return {
     requestId,
-    messageDigest: recordedMessageDigest(turnEvents, userEvent) ?? messageDigest(userEvent.content),
+    messageDigest: digest,
     turn,
     reply: result.reply,
     toolCalls: result.toolCalls,

@@ -1,9 +1,9 @@
 import type { ResumeTurnEvent } from '../../../lib/contract/workflow-contract';
 import { agentDefinition, sessionAgentOf, stampOf, type AgentStamp } from './agents';
-import { commitStretch } from './commit-stretch';
+import { commitStretch, stretchDepsOf } from './commit-stretch';
 import { SessionNotFoundError } from './errors';
 import { sealEvents } from './hash-chain';
-import { requestMarkerFor } from './idempotency';
+import { requestMarkerFor, requestMarkerWithDigest } from './idempotency';
 import type { EventDraft, SessionEvent } from './session-event';
 import { isExpired, type PendingTool, type SessionHeader, type SessionStatus } from './session-header';
 import { approvalDraft, ORCHESTRATOR_ACTOR, toolActor, toolResultDraft } from './tool-events';
@@ -56,14 +56,19 @@ export async function resumeTurn(deps: ResumeDeps, event: ResumeTurnEvent): Prom
   // recent map and its marker, rebuilt from the whole turn's events, in the same commit.
   const earlier = Object.hasOwn(header.recentRequests, pending.requestId) ? header.recentRequests[pending.requestId] : undefined;
   const turnSoFar = earlier && (await eventsOfTurnSoFar(deps, tenant, session, header, earlier.turnSeq, events));
+  // A turn that opened with the client's function outputs (client-calls.ts) has no message to identify its request by: its marker's digest does.
+  const opener = turnSoFar?.find((candidate) => candidate.seq === earlier?.turnSeq);
+  const digest = opener && opener.type !== 'user' ? (await deps.sessions.readRequestMarker(tenant, session, pending.requestId))?.messageDigest : undefined;
   const recordOf = (outcome: RoundsOutcome) => {
     if (!earlier || !turnSoFar) return undefined;
     const turn = recordedTurnFor(header, outcome, earlier.turnSeq, addUsage(earlier.result.usage, outcome.usage));
-    const marker = requestMarkerFor(pending.requestId, turn, [...turnSoFar, ...outcome.events]);
+    const turnEvents = [...turnSoFar, ...outcome.events];
+    const marker =
+      digest === undefined ? requestMarkerFor(pending.requestId, turn, turnEvents) : requestMarkerWithDigest(pending.requestId, digest, turn, turnEvents, undefined, false);
     return { requestId: pending.requestId, turn, marker: { kind: 'resumed' as const, marker } };
   };
   const { headerUpdate, version } = await commitStretch(
-    { sessions: deps.sessions, agents: deps.agents, modelFor: (name) => deps.modelFor(name), guardrailFor: (name) => deps.guardrailFor?.(name), tools: deps.tools, limits },
+    stretchDepsOf(deps, limits),
     {
       tenant,
       session,

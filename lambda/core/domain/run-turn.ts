@@ -1,10 +1,11 @@
 import type { Clock } from '../ports/clock';
 import type { AgentLoop } from '../ports/agent-loop';
-import type { ModelBackend } from '../ports/model-backend';
+import type { ModelBackend, ToolSpec } from '../ports/model-backend';
 import { agentLoopExecutionName, startBackgroundLoop, type BackgroundSettings } from './background-turn';
 import type { Guardrail } from '../ports/guardrail';
 import type { SessionRepository } from '../ports/session-repository';
 import { agentDefinition, sessionAgentOf, stampOf, type AgentModels } from './agents';
+import { assertClientTools } from './client-calls';
 import { commitStretch } from './commit-stretch';
 import { ForbiddenError, RequestRecordedError, SessionAwaitingError, SessionNotFoundError } from './errors';
 import { isMessageOf, replayFromMarker, requestMarkerFor, reusedRequestId } from './idempotency';
@@ -73,6 +74,14 @@ export function nextCallEstimateMs(slowestCallMs: number, modelCallMs: number): 
 export interface TurnOptions {
   /** Each reply's text as it arrives (a streaming turn; RoundsOptions.onText). */
   readonly onText?: (round: number, delta: string) => void;
+  /**
+   * The client's own functions, offered to the session's agent beside its
+   * tools (StretchStart.clientTools): a reply that calls one ends the turn
+   * `awaiting_client`. Such a turn runs to its end inside the call, even
+   * with an overflow: the agent loop could not hand a call back to the client.
+   * @default none
+   */
+  readonly clientTools?: readonly ToolSpec[];
 }
 
 export async function runTurn(deps: TurnDeps, request: TurnRequest, options: TurnOptions = {}): Promise<TurnResult> {
@@ -93,14 +102,16 @@ export async function runTurn(deps: TurnDeps, request: TurnRequest, options: Tur
   if (header.status !== 'idle') {
     const marker = await deps.sessions.readRequestMarker(tenant, session, request.requestId);
     if (marker) return replayFromMarker(marker, request.message);
-    throw new SessionAwaitingError(header.status, header.activeTurn?.requestId);
+    throw SessionAwaitingError.of(header);
   }
 
   // The session's agent takes the turn with its definition as deployed now; the events record which version that is.
   const agent = agentDefinition(deps.agents, sessionAgentOf(header, deps.agents));
   const time = now.toISOString();
   const userEvent = userEventFor(header, request, time, stampOf(agent, 0));
-  const overflow = deps.overflow;
+  const clientTools = options.clientTools ?? [];
+  assertClientTools(agent, clientTools);
+  const overflow = clientTools.length > 0 ? undefined : deps.overflow;
   const executionName = agentLoopExecutionName(tenant, session, request.requestId);
   const deadline = overflow ? new Date(now.getTime() + overflow.background.deadlineSeconds * 1000).toISOString() : '';
   const activeTurnOf = (rounds: RoundsOutcome): ActiveTurn | undefined =>
@@ -135,7 +146,18 @@ export async function runTurn(deps: TurnDeps, request: TurnRequest, options: Tur
         tools: deps.tools,
         limits,
       },
-      { tenant, session, header, agent: agent.name, loaded: events, opening: [userEvent], time, requestId: request.requestId, requestedBy: request.actor },
+      {
+        tenant,
+        session,
+        header,
+        agent: agent.name,
+        loaded: events,
+        opening: [userEvent],
+        time,
+        requestId: request.requestId,
+        requestedBy: request.actor,
+        ...(clientTools.length > 0 ? { clientTools } : {}),
+      },
       recordOf,
       now,
       { rounds: { ...(timing ? { stopBeforeAsk: timing.outOfTime } : {}), ...(options.onText ? { onText: options.onText } : {}) }, activeTurnOf },
@@ -211,7 +233,8 @@ async function replayTurn(
     events = [...page.events];
   }
   const userEvent = events.find((event) => event.seq === turnSeq);
-  if (userEvent && !isMessageOf(events, userEvent, request.message)) throw reusedRequestId(request.requestId);
+  // A turn that opened with the client's function outputs (client-calls.ts) was no message's.
+  if (userEvent && (userEvent.type !== 'user' || !isMessageOf(events, userEvent, request.message))) throw reusedRequestId(request.requestId);
   const pending = header.pendingTool;
   if (pending && pending.requestId === request.requestId && deps.tools) {
     await startPendingTool(deps.tools.slowTools, request.tenant, request.session, pending);

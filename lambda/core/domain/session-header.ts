@@ -7,8 +7,12 @@ import { ValidationError } from './errors';
 
 import type { TurnStatus } from '../../../lib/contract/agent-loop';
 
-/** `running`: a background turn holds the session (activeTurn). */
-export const SESSION_STATUSES = ['idle', 'awaiting_tool', 'awaiting_approval', 'running'] as const;
+/**
+ * `running`: a background turn holds the session (activeTurn);
+ * `awaiting_client`: a turn ended handing calls of the client's own functions
+ * to the client (clientCalls), and the session waits for their outputs.
+ */
+export const SESSION_STATUSES = ['idle', 'awaiting_tool', 'awaiting_approval', 'running', 'awaiting_client'] as const;
 export type SessionStatus = (typeof SESSION_STATUSES)[number];
 
 export interface TokenUsage {
@@ -56,6 +60,19 @@ export interface PendingTool {
   readonly taskToken?: string;
   /** Stored with the approval event; sent to the workflow as the task's output. */
   readonly decision?: ApprovalDecision;
+}
+
+/**
+ * A call of one of the client's own functions (a function tool of the
+ * OpenAI-compatible API) that the client has not answered yet. The client
+ * runs it, not the deployment: the turn that made it ended there, and the
+ * session takes no message until one request brings the output of every
+ * outstanding call (client-calls.ts).
+ */
+export interface ClientCall {
+  readonly toolCallId: string;
+  /** The function's name, as the model called it. */
+  readonly name: string;
 }
 
 /**
@@ -107,6 +124,12 @@ export interface SessionHeader {
   readonly pendingTool?: PendingTool;
   /** Present exactly while a background turn runs. */
   readonly activeTurn?: ActiveTurn;
+  /**
+   * Present exactly while `status` is `awaiting_client`: the calls of the
+   * client's functions the last turn ended with, in the order the model made
+   * them; never more than one reply's calls (turn-step.ts bounds them).
+   */
+  readonly clientCalls?: readonly ClientCall[];
   /** Epoch seconds; DynamoDB TTL removes the session after it. */
   readonly expiresAt: number;
   readonly createdAt: string;
@@ -115,9 +138,9 @@ export interface SessionHeader {
 
 /**
  * The header fields a turn replaces. Summary fields are absent so a turn never
- * overwrites the summarizer's work. `pendingTool` and `activeTurn` are always
- * given: undefined removes them, so a turn cannot leave a stale pending call
- * or background turn behind by omission.
+ * overwrites the summarizer's work. `pendingTool`, `activeTurn` and
+ * `clientCalls` are always given: undefined removes them, so a turn cannot
+ * leave a stale pending call, background turn or client call behind by omission.
  */
 export type TurnHeaderUpdate = Pick<
   SessionHeader,
@@ -125,6 +148,7 @@ export type TurnHeaderUpdate = Pick<
 > & {
   readonly pendingTool: PendingTool | undefined;
   readonly activeTurn: ActiveTurn | undefined;
+  readonly clientCalls: readonly ClientCall[] | undefined;
   /**
    * Not a header field: what the same commit does to the approvers' inbox
    * (`add` the new pending approval, `remove` the one this commit ends).

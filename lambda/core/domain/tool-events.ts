@@ -11,6 +11,21 @@ export function toolActor(toolName: string): string {
   return `tool:${toolName}`;
 }
 
+const CLIENT_ACTOR_PREFIX = 'client:';
+
+/**
+ * The actor of a result the client supplied for a call of its own function:
+ * the principal that sent it (AU-3), marked as the client's, since neither a
+ * tool of the deployment nor the orchestrator produced it.
+ */
+export function clientActor(principal: string): string {
+  return `${CLIENT_ACTOR_PREFIX}${principal}`;
+}
+
+export function isClientActor(actor: string): boolean {
+  return actor.startsWith(CLIENT_ACTOR_PREFIX);
+}
+
 /** A tool result is stored as the canonical JSON of its ToolRunOutput: what the model is shown. */
 export function toolResultDraft(
   call: { readonly id: string; readonly name: string },

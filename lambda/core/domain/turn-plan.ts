@@ -11,6 +11,7 @@ import {
   type PendingTool,
   type RecordedTurn,
   type ActiveTurn,
+  type ClientCall,
   type SessionHeader,
   type TokenUsage,
   type TurnHeaderUpdate,
@@ -87,18 +88,21 @@ export interface RoundsOutcome {
   /** Tokens the model calls of this stretch used, its delegates' included. */
   readonly usage: TokenUsage;
   readonly pending?: PendingTool;
+  /** The calls of the client's functions the stretch ended with: the session waits for their outputs. */
+  readonly clientCalls?: readonly ClientCall[];
   /** The session's agent after the stretch: the one that served it, or the one it was handed to. Absent keeps the header's. */
   readonly agent?: string;
   /** Model calls of the session's agent in this stretch. */
   readonly modelCalls?: number;
-  /** Why the stretch finished; absent when it waits on a slow call or stopped at a round boundary. */
+  /** Why the stretch finished; absent when it waits on a slow call or the client's calls, or stopped at a round boundary. */
   readonly finish?: FinishReason;
   /** Set when the stretch stopped at a round boundary (RoundsOptions.modelCallsAtMost): the turn goes on. */
   readonly continues?: true;
 }
 
 function statusAfter(outcome: RoundsOutcome) {
-  return outcome.pending ? statusWhilePending(outcome.pending) : 'idle';
+  if (outcome.pending) return statusWhilePending(outcome.pending);
+  return outcome.clientCalls ? 'awaiting_client' : 'idle';
 }
 
 /** A request's stored result after this commit: what its retry returns. `usage` counts the whole request. */
@@ -132,6 +136,7 @@ export function headerUpdateFor(
     updatedAt: now.toISOString(),
     pendingTool: outcome.pending,
     activeTurn,
+    clientCalls: outcome.clientCalls,
     agent: outcome.agent ?? header.agent,
     ...(inbox ? { inbox } : {}),
   };

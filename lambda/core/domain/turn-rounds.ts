@@ -102,10 +102,11 @@ export async function runModelRounds(deps: RoundsDeps, input: RoundsInput, optio
   const agent = state.handoffTo ?? state.agent;
   const made = { events: state.events, usage: state.usage, agent, modelCalls: state.modelCalls };
   if (step.kind === 'await_tool' || step.kind === 'await_approval') return { ...made, pending: step.pending };
+  if (step.kind === 'await_client') return { ...made, clientCalls: step.calls };
   return step.kind === 'finish' ? { ...made, finish: step.reason } : { ...made, continues: true };
 }
 
-type EndStep = Extract<TurnStep, { kind: 'await_tool' | 'await_approval' | 'finish' }> | Extract<TurnStep, { kind: 'ask_model' }>;
+type EndStep = Extract<TurnStep, { kind: 'await_tool' | 'await_approval' | 'await_client' | 'finish' }> | Extract<TurnStep, { kind: 'ask_model' }>;
 
 /**
  * Drives one state to its end: the stretch's, or (called again for a
@@ -159,13 +160,14 @@ async function drive(
           break;
         }
         const delegated = await drive(deps, rules, opened.state);
-        // A delegate is never offered a slow tool, and refused one it calls: it only finishes (and has no round limit).
+        // A delegate is never offered a slow tool or the client's functions, and refused one it calls: it only finishes (and has no round limit).
         if (delegated.step.kind !== 'finish') throw new Error(`delegate ${step.agent} ended waiting on a tool`);
         outcome = await delegatedOutcome(guardrail, rules, state, delegated.state, delegated.step.reason);
         break;
       }
       case 'await_tool':
       case 'await_approval':
+      case 'await_client':
       case 'finish':
         return { state, step };
     }

@@ -22,7 +22,7 @@ import { BudgetExceededError } from './errors';
 import { sealEvents } from './hash-chain';
 import { pendingToolFor, statusWhilePending } from './pending-tool';
 import type { EventDraft, SessionEvent } from './session-event';
-import type { PendingTool, SessionHeader, TokenUsage } from './session-header';
+import type { ClientCall, PendingTool, SessionHeader, TokenUsage } from './session-header';
 import { estimateTokens } from './token-estimate';
 import { ORCHESTRATOR_ACTOR, toolActor, toolResultDraft } from './tool-events';
 import { notAvailable, refused, type ToolCaller, type ToolPolicy } from './tool-policy';
@@ -53,6 +53,11 @@ import { addUsage, assertUsableReply, replyDrafts } from './turn-plan';
  * own events in the same chain, marked with its name and depth), and its
  * answer becomes the call's result. Delegates wait for no slow call and hand
  * nothing over, so a session still has at most one pending call.
+ *
+ * A call of one of the client's own functions (StretchStart.clientTools) is
+ * not run here: the other calls of its reply run as usual, then the stretch
+ * ends (`await_client`) and the client runs it. Its result opens the stretch
+ * of the request that brings the client's output (client-calls.ts).
  */
 
 /** What a step function invocation needs besides the state: the deployment's rules. */
@@ -82,6 +87,8 @@ export type SettledCall =
   | { readonly kind: 'decided'; readonly call: ToolCall; readonly result: DecidedResult }
   | { readonly kind: 'run'; readonly call: ToolCall; readonly tool: string }
   | { readonly kind: 'pending'; readonly call: ToolCall }
+  /** A call of the client's function: the client runs it after the stretch. */
+  | { readonly kind: 'client'; readonly call: ToolCall }
   | { readonly kind: 'delegate'; readonly call: ToolCall; readonly agent: string; readonly request: string };
 
 /** The calls of a model reply, in the order the model made them. */
@@ -90,6 +97,8 @@ export interface SettledRound {
   readonly pending?: PendingTool;
   /** The agent a handoff call of the reply gives the session to. */
   readonly handoff?: { readonly agent: string; readonly call: ToolCall };
+  /** The reply's calls of the client's functions, in order; absent when it made none. */
+  readonly client?: readonly ClientCall[];
 }
 
 /** A round while its fast tools, then its delegates, run. */
@@ -122,6 +131,13 @@ export interface StretchStart {
   /** The request the stretch belongs to, and who sent it: a slow call made now records both. */
   readonly requestId: string;
   readonly requestedBy: string;
+  /**
+   * The client's own functions (the OpenAI-compatible API's function tools),
+   * offered to the session's agent beside its own tools, never to a delegate.
+   * Their names never clash with the agent's tools (client-calls.ts checks).
+   * @default none
+   */
+  readonly clientTools?: readonly ToolSpec[];
 }
 
 /** A delegated call: what the delegate's state knows of the call it answers, and what it may spend. */
@@ -195,6 +211,8 @@ export type TurnStep =
   | { readonly kind: 'await_tool'; readonly pending: PendingTool }
   /** The same, for a call that needs an approver's decision first. */
   | { readonly kind: 'await_approval'; readonly pending: PendingTool }
+  /** The stretch ends; the client runs these calls of its functions and sends their outputs in its next request. */
+  | { readonly kind: 'await_client'; readonly calls: readonly ClientCall[] }
   /** The stretch (or the delegate's state) ends with what it has. */
   | { readonly kind: 'finish'; readonly reason: FinishReason };
 
@@ -277,6 +295,17 @@ function isGuarded(state: TurnState, rules: TurnRules): boolean {
   return agentDefinition(rules.agents, state.agent).guardrail !== undefined;
 }
 
+/**
+ * The most calls of the client's functions one reply may hand over. The
+ * request that answers them opens its stretch with a result per call (and,
+ * for a guarded agent, room for an intervention on each) and must still have
+ * room to ask the model once, so that its commit fits too.
+ */
+function clientCallsAtMost(state: TurnState, rules: TurnRules): number {
+  const perResult = isGuarded(state, rules) ? 2 : 1;
+  return Math.max(0, Math.floor((COMMIT_EVENT_ROOM - replyEventsAtMost(state, rules)) / perResult));
+}
+
 /** Why the budgets cannot pay for a prompt: the session's, and a delegated call's own. */
 function budgetRefusal(state: TurnState, promptTokens: number): BudgetExceededError | undefined {
   try {
@@ -325,7 +354,7 @@ function askOrEnd(state: TurnState, rules: TurnRules): TurnTransition {
 /**
  * The agent's tools that the tenant's policy allows (a delegate is not
  * offered slow ones), then its delegates while it may still delegate, then
- * (for the session's agent only) its handoffs.
+ * (for the session's agent only) its handoffs and the client's functions.
  */
 function toolsOffered(state: TurnState, agent: AgentDefinition, rules: TurnRules): ToolSpec[] {
   const depth = depthOf(state);
@@ -336,7 +365,8 @@ function toolsOffered(state: TurnState, agent: AgentDefinition, rules: TurnRules
   const known = (names: readonly string[] = []) => names.filter((name) => isAgent(rules.agents, name)).map((name) => rules.agents.agents[name]);
   const delegates = depth < maxDepthOf(state, rules) ? known(agent.delegates).map(delegateSpec) : [];
   const handoffs = depth === 0 ? known(agent.handoffs).map(handoffSpec) : [];
-  return [...own, ...delegates, ...handoffs];
+  const client = depth === 0 ? (state.clientTools ?? []) : [];
+  return [...own, ...delegates, ...handoffs, ...client];
 }
 
 function afterReply(state: TurnState, reply: ModelReply, rules: TurnRules, refusedCalls: RefusedCalls): TurnTransition {
@@ -493,10 +523,11 @@ function endRound(state: TurnState, round: SettledRound, results: readonly Decid
     return result ? [toolResultDraft(settled.call, result.output, seq++, result.actor, state.time)] : [];
   });
   const settledState: TurnState = { ...state, events: [...state.events, ...sealAfter(state, drafts, rules)] };
-  const { pending, handoff } = round;
+  const { pending, handoff, client } = round;
   if (pending) {
     return { state: settledState, step: statusWhilePending(pending) === 'awaiting_approval' ? { kind: 'await_approval', pending } : { kind: 'await_tool', pending } };
   }
+  if (client) return { state: settledState, step: { kind: 'await_client', calls: client } };
   if (handoff) return handOver(settledState, handoff, rules);
   if (limitReached) return { state: settledState, step: { kind: 'finish', reason: 'limit' } };
   return askOrEnd(settledState, rules);
@@ -537,14 +568,17 @@ function settleCalls(
   const delegates = new Map((agent.delegates ?? []).map((name) => [delegateToolName(name), name]));
   // Only the session's own agent may hand the session over; to a delegate these are tools it does not have.
   const handoffs = new Map(depth === 0 ? (agent.handoffs ?? []).map((name) => [handoffToolName(name), name]) : []);
+  const clientNames = new Set(depth === 0 ? (state.clientTools ?? []).map((tool) => tool.name) : []);
+  const clientRoom = clientNames.size > 0 ? clientCallsAtMost(state, rules) : 0;
   let pending: PendingTool | undefined;
   let handoff: SettledRound['handoff'];
+  const client: ClientCall[] = [];
   const decided = (call: ToolCall, output: ToolRunOutput): SettledCall => ({
     kind: 'decided',
     call,
     result: { toolCallId: call.id, output, actor: ORCHESTRATOR_ACTOR },
   });
-  const settled = calls.map((call, index): SettledCall => {
+  let settled: readonly SettledCall[] = calls.map((call, index): SettledCall => {
     if (limitReached !== undefined) return decided(call, refused('not_allowed', limitReached).output);
     const refusedEarly = refusedCalls.find((entry) => entry.toolCallId === call.id);
     if (refusedEarly) return decided(call, refusedEarly.output);
@@ -569,6 +603,14 @@ function settleCalls(
       handoff = { agent: target, call };
       return decided(call, { ok: true, output: `the session goes to ${target}, which answers from the next message` });
     }
+    if (clientNames.has(call.name)) {
+      if (client.length >= clientRoom) {
+        const message = `at most ${clientRoom} calls of the client's functions can wait at once; call ${JSON.stringify(call.name)} again once these are answered`;
+        return decided(call, refused('not_allowed', message).output);
+      }
+      client.push({ toolCallId: call.id, name: call.name });
+      return { kind: 'client', call };
+    }
     // A tool outside the agent's own list is refused as the policy refuses one: the model learns nothing of it.
     if (!agent.tools.includes(call.name)) return decided(call, notAvailable(call.name).output);
     const check = rules.policy.check(state.tenant, call, callerOf(state));
@@ -583,12 +625,22 @@ function settleCalls(
     pending = pendingToolFor(call, check.tool, callEvents[index].seq, state);
     return { kind: 'pending', call };
   });
+  const refuse = (refusedCall: ToolCall, message: string) => {
+    settled = settled.map((entry) => (entry.call.id === refusedCall.id ? decided(refusedCall, refused('not_allowed', message).output) : entry));
+  };
+  if (client.length > 0) {
+    // The session waits on one thing at a time: the client's calls, handed over now, come first.
+    const waiting = `the client's functions (${[...new Set(client.map((entry) => JSON.stringify(entry.name)))].join(', ')})`;
+    const slow = pending && settled.find((entry) => entry.call.id === pending?.toolCallId)?.call;
+    if (slow) refuse(slow, `slow tools wait while ${waiting} run; call ${JSON.stringify(slow.name)} again once they have answered`);
+    if (handoff) refuse(handoff.call, `the session cannot be handed over while ${waiting} run; hand it over once they have answered`);
+    return { calls: settled, client };
+  }
   if (handoff && pending) {
     // The session cannot move while it waits on a call its agent made.
-    const waiting = pending.tool;
-    const { call } = handoff;
-    const message = `the session cannot be handed over while ${JSON.stringify(waiting)} is pending; hand it over once that call has finished`;
-    return { calls: settled.map((entry) => (entry.call.id === call.id ? decided(call, refused('not_allowed', message).output) : entry)), pending };
+    const message = `the session cannot be handed over while ${JSON.stringify(pending.tool)} is pending; hand it over once that call has finished`;
+    refuse(handoff.call, message);
+    return { calls: settled, pending };
   }
   return { calls: settled, ...(pending ? { pending } : {}), ...(handoff ? { handoff } : {}) };
 }

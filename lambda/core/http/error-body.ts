@@ -62,7 +62,13 @@ function detailsOf(error: StatehouseError): Record<string, unknown> | undefined 
   if (error instanceof SessionBusyError) {
     return { seenVersion: error.seenVersion, ...(error.currentVersion === undefined ? {} : { currentVersion: error.currentVersion }) };
   }
-  if (error instanceof SessionAwaitingError) return { status: error.status, ...(error.activeRequestId === undefined ? {} : { runningTurn: error.activeRequestId }) };
+  if (error instanceof SessionAwaitingError) {
+    return {
+      status: error.status,
+      ...(error.activeRequestId === undefined ? {} : { runningTurn: error.activeRequestId }),
+      ...(error.clientCallIds === undefined ? {} : { clientCallIds: error.clientCallIds }),
+    };
+  }
   if (error instanceof NoPendingApprovalError || error instanceof ApprovalNotReadyError) return { toolCallId: error.toolCallId };
   if (error instanceof PayloadTooLargeError) {
     return { field: error.field, sizeBytes: error.sizeBytes, limitBytes: error.limitBytes };

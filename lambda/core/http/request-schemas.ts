@@ -30,7 +30,7 @@ const ID_RULE = "must be 1 to 128 letters, digits, '_' or '-', starting with a l
 export const idSchema = z.string().regex(ID_PATTERN, { message: ID_RULE });
 
 /** A lone UTF-16 surrogate has no UTF-8 form: it would be stored as U+FFFD and break the event's hash. */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+export const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** `POST /sessions`: every field optional; `{}` or no body creates a session with the deployment's defaults. */
 export function createSessionBodySchema(maxBudget: number) {

@@ -1,40 +1,28 @@
 import OpenAI from 'openai';
 import { Agent, OpenAIResponsesModel, run, setTracingDisabled } from '@openai/agents';
-import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { StepFunctionsAgentLoop } from '../../../lambda/core/adapters/step-functions/agent-loop-starter';
 import { systemClock } from '../../../lambda/core/adapters/system-clock';
 import { parseTenantMap } from '../../../lambda/core/http/caller';
 import { runRound } from '../../../lambda/core/domain/background-turn';
-import { createHandler } from '../../../lambda/orchestrator/handler';
 import type { OrchestratorDeps } from '../../../lambda/orchestrator/orchestrator-deps';
 import { backgroundDepsOf } from '../../../lambda/orchestrator/orchestrator-deps';
-import { createStreamingHandler } from '../../../lambda/orchestrator/stream-handler';
-import { apiGatewayEvent } from '../../../lib/emulator/api-gateway-event';
 import { startLocalStepFunctions, type LocalStepFunctions } from '../../helpers/local-stepfunctions';
 import { soleAgent } from '../core/support/agents';
 import { reply, ScriptedModel } from '../core/support/scripted-model';
 import { stateMachineArn } from '../core/support/tool-workflows';
-import { ACCOUNT, ALICE, BOB, TENANT_MAP_JSON } from '../orchestrator/support/api-events';
+import { BOB, TENANT_MAP_JSON } from '../orchestrator/support/api-events';
 import { quietTelemetry, startOrchestratorHarness, TEST_LIMITS, type OrchestratorHarness } from '../orchestrator/support/orchestrator-harness';
+import { openAiFor } from './support/openai-transport';
 
 /**
- * The OpenAI-compatible API through the OFFICIAL `openai` package: its
- * `fetch` is a transport that hands each request to the orchestrator's
- * handler as the API Gateway proxy event it would become (resource template
- * matched, the caller's verified ARN in requestContext), in this process.
- * Sessions on moto; the model is the scripted double.
+ * The OpenAI-compatible API through the OFFICIAL `openai` package, whose
+ * requests the orchestrator's handler answers in this process
+ * (support/openai-transport.ts). Sessions on moto; the model is the
+ * scripted double.
  */
 
 const LOOP = stateMachineArn('statehouse-openai-agent-loop');
-const ROUTES = [
-  '/v1/responses/{responseId}/cancel',
-  '/v1/responses/{responseId}',
-  '/v1/responses',
-  '/v1/conversations/{conversationId}/items',
-  '/v1/conversations/{conversationId}',
-  '/v1/conversations',
-];
 
 let harness: OrchestratorHarness;
 let sfn: LocalStepFunctions;
@@ -65,59 +53,6 @@ function depsWith(model: ScriptedModel): OrchestratorDeps {
     background: { deadlineSeconds: 3600, maxRounds: 50 },
     ...quietTelemetry(),
   };
-}
-
-/** The request as API Gateway hands it to the function: the resource template it matched, and the caller. */
-async function proxyEvent(request: Request, caller: string): Promise<APIGatewayProxyEvent> {
-  const url = new URL(request.url);
-  const path = url.pathname;
-  for (const resource of ROUTES) {
-    const pattern = new RegExp(`^${resource.replace(/\{(\w+)\}/g, '(?<$1>[^/]+)')}$`);
-    const match = pattern.exec(path);
-    if (!match) continue;
-    const body = request.method === 'GET' || request.method === 'DELETE' ? undefined : await request.text();
-    const headers: Record<string, string> = {};
-    request.headers.forEach((value, name) => (headers[name] = value));
-    return apiGatewayEvent({
-      method: request.method,
-      resource,
-      pathParameters: match.groups ? Object.fromEntries(Object.entries(match.groups).map(([k, v]) => [k, decodeURIComponent(v)])) : null,
-      query: url.searchParams.size > 0 ? Object.fromEntries(url.searchParams) : null,
-      body: body === '' ? undefined : body,
-      headers,
-      caller,
-      accountId: ACCOUNT,
-      requestId: `oa-${++serial}`,
-    });
-  }
-  throw new Error(`no route for ${path}`);
-}
-
-/** An OpenAI client whose requests the handler answers (streaming ones through the streaming handler). */
-function openAiFor(deps: OrchestratorDeps, caller = ALICE): OpenAI {
-  const buffered = createHandler(deps);
-  const streaming = createStreamingHandler(deps);
-  const transport = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
-    const request = new Request(input, init);
-    const event = await proxyEvent(request, caller);
-    const wantsStream = event.body !== null && JSON.parse(event.body).stream === true;
-    if (!wantsStream) {
-      const result = await buffered(event);
-      return new Response(result.body, { status: result.statusCode, headers: result.headers as Record<string, string> });
-    }
-    let open!: (head: { statusCode: number; headers: Headers }) => void;
-    const head = new Promise<{ statusCode: number; headers: Headers }>((resolve) => (open = resolve));
-    const body = new TransformStream<Uint8Array, Uint8Array>();
-    const writer = body.writable.getWriter();
-    const encoder = new TextEncoder();
-    void streaming(event, ({ statusCode, headers }) => {
-      open({ statusCode, headers: new Headers(headers as Record<string, string>) });
-      return { write: (chunk) => void writer.write(encoder.encode(chunk)), end: () => void writer.close() };
-    });
-    const { statusCode, headers } = await head;
-    return new Response(body.readable, { status: statusCode, headers });
-  };
-  return new OpenAI({ baseURL: 'https://api.example.internal/v1', apiKey: 'unused: requests are signed with SigV4', fetch: transport, maxRetries: 0 });
 }
 
 describe('responses', () => {
@@ -236,7 +171,7 @@ describe('the OpenAI Agents SDK', () => {
 describe('what is not served is refused by name, with a 400, and writes nothing', () => {
   test.each<[string, Record<string, unknown>, RegExp]>([
     ['instructions', { model: 'assistant', input: 'x', instructions: 'Be a pirate.' }, /unsupported parameter "instructions": the agent's instructions come from its definition/],
-    ['client-side tools', { model: 'assistant', input: 'x', tools: [{ type: 'function', name: 'f', parameters: {} }] }, /unsupported parameter "tools"/],
+    ['a hosted tool', { model: 'assistant', input: 'x', tools: [{ type: 'web_search' }] }, /tools\.0\.type: "web_search" tools are not served: only "function" tools/],
     ['several at once', { model: 'assistant', input: 'x', temperature: 0.2, top_p: 0.9 }, /unsupported parameters "temperature", "top_p"/],
     ['store: false', { model: 'assistant', input: 'x', store: false }, /store: must be true \(or left out\)/],
     ['an agent the deployment does not run', { model: 'gpt-4o', input: 'x' }, /agent: "gpt-4o" is not an agent of this deployment/],

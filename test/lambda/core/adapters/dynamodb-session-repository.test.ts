@@ -49,6 +49,7 @@ function append(header: SessionHeader, drafts: Omit<EventDraft, 'seq' | 'time' |
     updatedAt: TIME,
     pendingTool: undefined,
     activeTurn: undefined,
+    clientCalls: undefined,
   };
   const next: SessionHeader = { ...header, ...update, version: header.version + 1 };
   return { events, update, next };
