@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 import { App } from 'aws-cdk-lib';
-import { buildApp, CONTEXT_CONFIG, CONTEXT_TARGETS } from '../lib/app';
+import { buildApp } from '../lib/app';
 import { formatViolations, readValidationReport } from '../lib/compliance/validation-report';
-import { parseOverrides } from '../lib/cli/context-args';
+import { statehouseContext } from '../lib/cli/context-args';
 import { ConfigError } from '../lib/config/load';
 import type { StatehouseStage } from '../lib/stacks/statehouse-stage';
 import { writeTargetFiles } from './target-files';
@@ -17,7 +17,8 @@ import { writeTargetFiles } from './target-files';
 const app = new App();
 let stages: StatehouseStage[] = [];
 try {
-  ({ stages } = buildApp(app, { overrides: parseOverrides(app.node.tryGetContext(CONTEXT_CONFIG)), targets: app.node.tryGetContext(CONTEXT_TARGETS) }));
+  // The same reading of `targets` and `statehouse` as every kit command's (lib/cli/context-args.ts).
+  ({ stages } = buildApp(app, statehouseContext((key) => app.node.tryGetContext(key))));
 } catch (e) {
   if (e instanceof ConfigError) {
     console.error(e.message);

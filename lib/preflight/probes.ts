@@ -2,6 +2,7 @@ import { ListLayersCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { ListFoundationModelsCommand, ListInferenceProfilesCommand, type BedrockClient } from '@aws-sdk/client-bedrock';
 import { DescribeInstanceTypeOfferingsCommand, DescribeVpcEndpointServicesCommand, type EC2Client, type _InstanceType } from '@aws-sdk/client-ec2';
 import { GetServiceQuotaCommand, ListAWSDefaultServiceQuotasCommand, type ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
+import type { STSClient } from '@aws-sdk/client-sts';
 import type { CapabilityRecord } from '../residency/capability-gate';
 
 /** What preflight learned about one capability from the real account. */
@@ -15,6 +16,8 @@ export interface ProbeOutcome {
 }
 
 export interface PreflightClients {
+  /** Who the credentials are in the target's region: asked first. */
+  readonly sts: STSClient;
   readonly ec2: EC2Client;
   readonly quotas: ServiceQuotasClient;
   readonly bedrock: BedrockClient;
@@ -30,7 +33,8 @@ export interface ProbeContext {
 
 type Probe = (arg: string, clients: PreflightClients, context: ProbeContext) => Promise<Omit<ProbeOutcome, 'capability' | 'neededBy'>>;
 
-function describeError(error: unknown): string {
+/** An SDK error in one short line: its name and message. */
+export function describeError(error: unknown): string {
   const e = error as { name?: string; message?: string };
   return `${e.name ?? 'Error'}: ${e.message ?? String(error)}`.replace(/\s+/g, ' ').slice(0, 160);
 }
