@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import { App } from 'aws-cdk-lib';
 import { buildApp } from '../lib/app';
-import { formatViolations, readValidationReport } from '../lib/compliance/validation-report';
+import { formatViolations, formatWarnings, readValidationReport, targetsWarned } from '../lib/compliance/validation-report';
+import { UNVERIFIED_WARNING } from '../lib/residency/capability-gate';
 import { statehouseContext } from '../lib/cli/context-args';
 import { ConfigError } from '../lib/config/load';
 import type { StatehouseStage } from '../lib/stacks/statehouse-stage';
@@ -38,7 +39,12 @@ try {
 }
 writeTargetFiles(stages);
 const { errors, warnings } = readValidationReport(assembly.directory);
-if (warnings.length > 0) console.error(formatViolations('Statehouse synth warnings', warnings));
+if (warnings.length > 0) {
+  console.error(formatWarnings('Statehouse synth warnings', warnings));
+  // Said once, not per warning: preflight asks the account about every unverified capability of the targets.
+  const unverified = targetsWarned(warnings, UNVERIFIED_WARNING);
+  if (unverified.length > 0) console.error(`Before deploy, \`npm run preflight -- -c targets=${unverified.join(',')}\` asks the account about each unverified capability.`);
+}
 if (errors.length > 0) {
   console.error(formatViolations('Statehouse synth FAILED: unacknowledged findings', errors));
   process.exitCode = 1;
