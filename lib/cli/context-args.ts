@@ -83,17 +83,18 @@ function commandLineContext(argv: readonly string[]): { context: Record<string, 
   const rest: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    const isFlag = arg === '-c' || arg === '--context';
-    const value = isFlag ? argv[++i] : arg.startsWith('--context=') ? arg.slice('--context='.length) : undefined;
-    if (!isFlag && value === undefined) {
+    let assignment: string;
+    if (arg === '-c' || arg === '--context') assignment = argv[++i] ?? '';
+    else if (arg.startsWith('--context=')) assignment = arg.slice('--context='.length);
+    else {
       rest.push(arg);
       continue;
     }
-    const eq = value?.indexOf('=') ?? -1;
-    if (value === undefined || eq <= 0) throw new UsageError(`context argument "${value ?? ''}" must look like key=value, e.g. -c targets=GovWest`);
-    const key = value.slice(0, eq);
+    const eq = assignment.indexOf('=');
+    if (eq <= 0) throw new UsageError(`context argument "${assignment}" must look like key=value, e.g. -c targets=GovWest`);
+    const key = assignment.slice(0, eq);
     if (key.startsWith('aws:')) throw new UsageError(`context key "${key}": keys starting "aws:" are reserved for the CDK; use another name.`);
-    context[key] = value.slice(eq + 1);
+    context[key] = assignment.slice(eq + 1);
   }
   return { context, rest };
 }
