@@ -1,17 +1,17 @@
 /**
  * Synth benchmark: wall time and peak RSS of synthesizing each target, and of
  * all default targets, in-process (no CLI start-up). Prints figures; asserts
- * nothing. Run: npm run bench:synth
+ * nothing. Run: npm run bench:synth [-- -c targets=GovWest]
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { buildApp } from '../lib/app';
+import { loadKitContext } from '../lib/cli/context-args';
 
-function context(): Record<string, unknown> {
-  return JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'cdk.json'), 'utf8')).context;
-}
+// The context, configuration and targets `cdk synth` would read (cdk.json, cdk.context.json, -c).
+const kit = loadKitContext(process.argv.slice(2));
 
 function synthOnce(targets?: string): { ms: number; templates: number; bytes: number } {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'statehouse-bench-'));
@@ -19,9 +19,9 @@ function synthOnce(targets?: string): { ms: number; templates: number; bytes: nu
   // The report is still written; the bench only stops aws-cdk-lib from printing it on every run.
   const app = new App({
     outdir,
-    context: { ...context(), 'aws:cdk:bundling-stacks': [], '@aws-cdk/core:failSynthOnValidationErrors': false },
+    context: { ...kit.context, 'aws:cdk:bundling-stacks': [], '@aws-cdk/core:failSynthOnValidationErrors': false },
   });
-  buildApp(app, { targets });
+  buildApp(app, { overrides: kit.overrides, targets });
   const assembly = app.synth();
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   const templates = assembly.nestedAssemblies.flatMap((a) => a.nestedAssembly.stacks.map((s) => s.templateFullPath));
@@ -32,7 +32,8 @@ function synthOnce(targets?: string): { ms: number; templates: number; bytes: nu
 
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 const rows: string[] = [];
-for (const targets of [undefined, 'Commercial', 'GovWest', 'GovEast']) {
+// With -c targets=..., those together; without, the default targets and each target alone.
+for (const targets of kit.targets !== undefined ? [kit.targets] : [undefined, ...Object.keys(kit.config.targets)]) {
   synthOnce(targets); // warm module caches
   const samples = Array.from({ length: runs }, () => synthOnce(targets));
   const ms = samples.map((s) => s.ms).sort((a, b) => a - b);

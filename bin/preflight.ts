@@ -2,38 +2,63 @@
 /**
  * Preflight: ask the real account (the caller's credentials) everything the
  * capability gate marks unverified for a target, before deploy.
- *   npm run preflight -- -c targets=GovWest [-c statehouse=<json|file>]
- * Exits 1 when any check fails. AWS_ENDPOINT_URL points it at an emulator.
+ *   npm run preflight -- [-c targets=GovWest] [-c statehouse=<json|file>] [--allow-unknown]
+ * Context is read as `cdk synth` reads it (cdk.json, cdk.context.json, -c).
+ * Exit codes: lib/preflight/verdict.ts PREFLIGHT_EXIT. AWS_ENDPOINT_URL points it at an emulator.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { BedrockClient } from '@aws-sdk/client-bedrock';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
-import { parseContextArgs } from '../lib/cli/context-args';
-import { formatPreflight, runPreflight } from '../lib/preflight/run-preflight';
+import { STSClient } from '@aws-sdk/client-sts';
+import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import { loadKitContext, UsageError } from '../lib/cli/context-args';
+import { ConfigError } from '../lib/config/load';
+import { findCredentials, noCredentialsLine } from '../lib/preflight/credentials';
+import type { PreflightClients } from '../lib/preflight/probes';
+import { formatPreflight, runPreflight, type PreflightTarget } from '../lib/preflight/run-preflight';
+import { PREFLIGHT_EXIT, preflightVerdict } from '../lib/preflight/verdict';
 
-async function main(): Promise<void> {
-  const cdkJson = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'cdk.json'), 'utf8')) as { context: Record<string, unknown> };
-  const { targets, overrides } = parseContextArgs(process.argv.slice(2));
-  const names = (targets ?? 'Commercial,GovWest').split(',').map((t) => t.trim()).filter(Boolean);
-  let failed = false;
-  for (const target of names) {
-    const result = await runPreflight(cdkJson.context, overrides, target, (region) => ({
-      ec2: new EC2Client({ region }),
-      quotas: new ServiceQuotasClient({ region }),
-      bedrock: new BedrockClient({ region }),
-      lambda: new LambdaClient({ region }),
-    }));
-    console.log(formatPreflight(result));
-    console.log('');
-    failed ||= result.outcomes.some((o) => o.result === 'fail');
-  }
-  process.exitCode = failed ? 1 : 0;
+const USAGE = 'Usage: npm run preflight -- [-c targets=<Target,...>] [-c statehouse=<json|file>] [--allow-unknown]';
+
+function clientsFor(region: string, credentials: AwsCredentialIdentityProvider): PreflightClients {
+  return {
+    sts: new STSClient({ region, credentials }),
+    ec2: new EC2Client({ region, credentials }),
+    quotas: new ServiceQuotasClient({ region, credentials }),
+    bedrock: new BedrockClient({ region, credentials }),
+    lambda: new LambdaClient({ region, credentials }),
+  };
 }
 
-main().catch((error) => {
-  console.error(error instanceof Error ? error.message : error);
-  process.exitCode = 2;
-});
+async function main(): Promise<number> {
+  const kit = loadKitContext(process.argv.slice(2));
+  const unknownFlag = kit.rest.find((arg) => arg !== '--allow-unknown');
+  if (unknownFlag !== undefined) throw new UsageError(`unknown argument "${unknownFlag}".\n${USAGE}`);
+  // Credentials first: without them every row would be an unknown, and the table would hide why.
+  const credentials = await findCredentials();
+  if ('missing' in credentials) {
+    console.error(noCredentialsLine(credentials.missing));
+    return PREFLIGHT_EXIT.NO_CREDENTIALS;
+  }
+  const results: PreflightTarget[] = [];
+  for (const [target] of kit.selected) {
+    const result = await runPreflight(kit.context, kit.overrides, target, (region) => clientsFor(region, credentials.provider));
+    console.log(`${formatPreflight(result)}\n`);
+    results.push(result);
+  }
+  const verdict = preflightVerdict(results, kit.rest.includes('--allow-unknown'));
+  console.log(verdict.line);
+  return verdict.exitCode;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error) => {
+    const known = error instanceof UsageError || error instanceof ConfigError;
+    console.error(known ? error.message : `Preflight could not run: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = PREFLIGHT_EXIT.UNUSABLE;
+  },
+);

@@ -1,24 +1,29 @@
 #!/usr/bin/env node
 import * as path from 'node:path';
+import { loadKitContext, UsageError } from '../lib/cli/context-args';
+import { ConfigError } from '../lib/config/load';
 import { AssemblyReadError } from '../lib/report/load-assembly';
 import { writeEvidenceReport } from '../lib/report/write-report';
 
 /**
  * The auditor's evidence report, from a synthesized cloud assembly only:
- *   npm run report                      reads cdk.out, writes cdk.out/evidence
- *   npm run report -- -o my.out         reads my.out
- *   npm run report -- --out ./evidence  writes there
+ *   npm run report                        reads cdk.out, writes cdk.out/evidence, every target in it
+ *   npm run report -- -c targets=GovWest  only GovWest (its assembly must be there)
+ *   npm run report -- -o my.out           reads my.out
+ *   npm run report -- --out ./evidence    writes there
+ * `targets` is read as `cdk synth` reads it (cdk.json, cdk.context.json, -c).
  * Run `npx cdk synth` (all targets: `-c targets=Commercial,GovWest,GovEast`) first.
  */
 
-const USAGE = 'Usage: report [-o <cdk.out dir>] [--out <dir>]';
+const USAGE = 'Usage: report [-c targets=<Target,...>] [-o <cdk.out dir>] [--out <dir>]';
 
-function parseArgs(argv: string[]): { cdkOut: string; outDir?: string } {
+function parseArgs(argv: string[]): { cdkOut: string; outDir?: string; targets?: string[] } {
+  const kit = loadKitContext(argv);
   let cdkOut = 'cdk.out';
   let outDir: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const value = argv[i + 1];
+  for (let i = 0; i < kit.rest.length; i++) {
+    const arg = kit.rest[i];
+    const value = kit.rest[i + 1];
     if ((arg === '-o' || arg === '--output') && value) {
       cdkOut = value;
       i++;
@@ -29,18 +34,18 @@ function parseArgs(argv: string[]): { cdkOut: string; outDir?: string } {
       console.log(USAGE);
       process.exit(0);
     } else {
-      console.error(`Unknown or incomplete argument "${arg}".\n${USAGE}`);
-      process.exit(2);
+      throw new UsageError(`Unknown or incomplete argument "${arg}".\n${USAGE}`);
     }
   }
-  return { cdkOut, outDir };
+  // Without `targets`, every target the assembly holds; with it, those (checked against the configuration).
+  return { cdkOut, outDir, targets: kit.targets === undefined ? undefined : kit.selected.map(([name]) => name) };
 }
 
-const { cdkOut, outDir } = parseArgs(process.argv.slice(2));
 try {
-  const written = writeEvidenceReport({ cdkOut, outDir });
+  const args = parseArgs(process.argv.slice(2));
+  const written = writeEvidenceReport(args);
   if (written.length === 0) {
-    console.error(`No target assemblies (assembly-<Target>/) in ${cdkOut}. Run \`npx cdk synth\` first.`);
+    console.error(`No target assemblies (assembly-<Target>/) in ${args.cdkOut}. Run \`npx cdk synth\` first.`);
     process.exit(1);
   }
   for (const w of written) {
@@ -55,6 +60,10 @@ try {
     for (const file of [w.markdown, w.json, w.svg]) console.log(`  ${path.relative(process.cwd(), file)}`);
   }
 } catch (e) {
+  if (e instanceof UsageError || e instanceof ConfigError) {
+    console.error(e.message);
+    process.exit(2);
+  }
   if (e instanceof AssemblyReadError) {
     console.error(e.message);
     process.exit(1);

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 import { App } from 'aws-cdk-lib';
-import { buildApp, CONTEXT_CONFIG, CONTEXT_TARGETS } from '../lib/app';
-import { formatViolations, readValidationReport } from '../lib/compliance/validation-report';
-import { parseOverrides } from '../lib/cli/context-args';
+import { buildApp } from '../lib/app';
+import { formatViolations, formatWarnings, readValidationReport, targetsWarned } from '../lib/compliance/validation-report';
+import { UNVERIFIED_WARNING } from '../lib/residency/capability-gate';
+import { statehouseContext } from '../lib/cli/context-args';
 import { ConfigError } from '../lib/config/load';
 import type { StatehouseStage } from '../lib/stacks/statehouse-stage';
 import { writeTargetFiles } from './target-files';
@@ -17,7 +18,8 @@ import { writeTargetFiles } from './target-files';
 const app = new App();
 let stages: StatehouseStage[] = [];
 try {
-  ({ stages } = buildApp(app, { overrides: parseOverrides(app.node.tryGetContext(CONTEXT_CONFIG)), targets: app.node.tryGetContext(CONTEXT_TARGETS) }));
+  // The same reading of `targets` and `statehouse` as every kit command's (lib/cli/context-args.ts).
+  ({ stages } = buildApp(app, statehouseContext((key) => app.node.tryGetContext(key))));
 } catch (e) {
   if (e instanceof ConfigError) {
     console.error(e.message);
@@ -37,7 +39,12 @@ try {
 }
 writeTargetFiles(stages);
 const { errors, warnings } = readValidationReport(assembly.directory);
-if (warnings.length > 0) console.error(formatViolations('Statehouse synth warnings', warnings));
+if (warnings.length > 0) {
+  console.error(formatWarnings('Statehouse synth warnings', warnings));
+  // Said once, not per warning: preflight asks the account about every unverified capability of the targets.
+  const unverified = targetsWarned(warnings, UNVERIFIED_WARNING);
+  if (unverified.length > 0) console.error(`Before deploy, \`npm run preflight -- -c targets=${unverified.join(',')}\` asks the account about each unverified capability.`);
+}
 if (errors.length > 0) {
   console.error(formatViolations('Statehouse synth FAILED: unacknowledged findings', errors));
   process.exitCode = 1;

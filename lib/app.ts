@@ -5,10 +5,6 @@ import { addCompliancePacks } from './compliance/packs';
 import { StatehouseStage } from './stacks/statehouse-stage';
 import { targetStacksProps } from './stacks/target-props';
 
-/** Context keys the app reads (only bin/ and tests pass them in). */
-export const CONTEXT_CONFIG = 'statehouse';
-export const CONTEXT_TARGETS = 'targets';
-
 export interface BuildOptions {
   /** User overrides, deep-merged over the defaults. */
   readonly overrides?: unknown;

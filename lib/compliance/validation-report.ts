@@ -68,3 +68,23 @@ export function formatViolations(title: string, violations: ReportedViolation[])
     ),
   ].join('\n');
 }
+
+/** How aws-cdk-lib names a construct annotation's rule in the report: `Annotation::<id>`. */
+const ANNOTATION_RULE_PREFIX = 'Annotation::';
+
+/**
+ * Warnings, one line each: where, and what. A construct annotation's own
+ * message names what it is about (the kit's say what, why and what to do);
+ * another plugin's finding keeps its rule and fix.
+ */
+export function formatWarnings(title: string, warnings: readonly ReportedViolation[]): string {
+  const line = (w: ReportedViolation) =>
+    w.rule.startsWith(ANNOTATION_RULE_PREFIX) ? w.description : `[${w.plugin}] ${w.rule}: ${w.description}${w.fix ? ` Fix: ${w.fix}` : ''}`;
+  return [`${title} (${warnings.length}):`, ...warnings.map((w) => `  - ${w.paths.join(', ')}: ${line(w).replace(/\s*\n\s*/g, ' ')}`)].join('\n');
+}
+
+/** The targets (first segment of each path) warned by annotations whose id starts with `idPrefix`. */
+export function targetsWarned(warnings: readonly ReportedViolation[], idPrefix: string): string[] {
+  const matching = warnings.filter((w) => w.rule.startsWith(`${ANNOTATION_RULE_PREFIX}${idPrefix}`));
+  return [...new Set(matching.flatMap((w) => w.paths.map((p) => p.split('/')[0])))];
+}

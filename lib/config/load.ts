@@ -3,16 +3,16 @@ import { inferenceProfilePrefix, isInferenceProfileArn } from '../contract/model
 import { DEFAULT_TOOL_POLICY_FILES, formatToolPolicyProblem, ToolPolicyError, ToolPolicySet, type ToolPolicyProblem } from '../policy/tool-policy-set';
 import { ANY_COMMERCIAL_REGION, INFERENCE_PROFILE_ROUTES, partitionOf, profileRoutesOutside, SUPPORTED_REGIONS } from '../residency/region-facts';
 import { findTool } from '../tools/catalog';
-import { DEFAULT_CONFIG, defaultEnabledTools, missingToolSettings, NEURON_DEFAULTS, TARGET_DEFAULTS } from './defaults';
+import { DEFAULT_CONFIG, defaultEnabledTools, missingToolSettings, NEURON_DEFAULTS, RESIDENCY_DEFAULTS, TARGET_DEFAULTS } from './defaults';
 import { neuronEndpointName } from './naming';
 import {
   configSchema,
   type ModelConfig,
   type NeuronConfig,
   type StatehouseConfig,
-  type StatehouseSettings,
   type TargetConfig,
   type TargetSettings,
+  type WrittenTarget,
 } from './schema';
 
 /** One problem in a configuration: where it is, and what to do. */
@@ -54,10 +54,29 @@ export function mergeConfig(base: Json, override: Json): Json {
 /** Fields an override replaces instead of merging into: a team that declares its agents gets exactly those. */
 const REPLACED_AS_A_WHOLE: ReadonlySet<string> = new Set(['agents']);
 
+/**
+ * A target's residency with the fields it leaves out filled in
+ * (RESIDENCY_DEFAULTS), before any rule reads it: the rules and the stacks
+ * see one value. A region the kit has no facts for is refused by the rules;
+ * its FIPS default is the stricter one meanwhile.
+ */
+function withResidencyDefaults(target: WrittenTarget): TargetSettings {
+  const partition = partitionOf(target.region);
+  const { regions, crossRegionInference, fips } = target.residency;
+  return {
+    ...target,
+    residency: {
+      regions,
+      crossRegionInference: crossRegionInference ?? RESIDENCY_DEFAULTS.crossRegionInference,
+      fips: fips ?? (partition ? RESIDENCY_DEFAULTS.fips[partition.id] : true),
+    },
+  };
+}
+
 /** Rules that need the region-facts table; zod checks the shapes first. */
-function crossFieldProblems(config: StatehouseSettings): ConfigProblem[] {
+function crossFieldProblems(targets: Record<string, TargetSettings>): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
-  for (const [name, target] of Object.entries(config.targets)) {
+  for (const [name, target] of Object.entries(targets)) {
     const at = `targets.${name}`;
     const partition = partitionOf(target.region);
     if (!partition) {
@@ -407,9 +426,9 @@ function resolveNeuron(name: string, target: TargetSettings): NeuronConfig | und
 }
 
 /** The parsed configuration with every default that depends on the region or the target's name filled in. */
-function resolve(settings: StatehouseSettings): StatehouseConfig {
+function resolve(settings: Record<string, TargetSettings>): StatehouseConfig {
   const targets = Object.fromEntries(
-    Object.entries(settings.targets).map(([name, target]): [string, TargetConfig] => [
+    Object.entries(settings).map(([name, target]): [string, TargetConfig] => [
       name,
       { ...target, tools: { ...target.tools, enabled: resolveEnabledTools(target) }, neuron: resolveNeuron(name, target) },
     ]),
@@ -447,9 +466,10 @@ export function parseConfig(overrides: Json = {}): StatehouseConfig {
   const merged = mergeConfig(base, overrides);
   const parsed = configSchema.safeParse(merged);
   if (!parsed.success) throw new ConfigError(zodProblems(parsed.error));
-  const problems = crossFieldProblems(parsed.data);
+  const targets = Object.fromEntries(Object.entries(parsed.data.targets).map(([name, target]) => [name, withResidencyDefaults(target)]));
+  const problems = crossFieldProblems(targets);
   if (problems.length > 0) throw new ConfigError(problems);
-  return resolve(parsed.data);
+  return resolve(targets);
 }
 
 /**

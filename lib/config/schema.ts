@@ -32,19 +32,27 @@ const region = z
 export const residencySchema = z
   .object({
     /** Regions where data may be stored and processed. The target's own region must be one of them. */
-    regions: z.array(region).min(1, { message: 'must list at least one region (the target region)' }),
+    regions: z
+      .array(region, { message: 'must list the regions where the data may be stored and processed, the target region among them (e.g. ["us-gov-west-1"])' })
+      .min(1, { message: 'must list at least one region (the target region)' }),
     /**
      * `deny`: Bedrock inference profiles are refused; every model call stays in the target region.
      * `within-partition`: profiles that route between the allowed regions of one partition are allowed.
+     * @default RESIDENCY_DEFAULTS.crossRegionInference ('deny')
      */
-    crossRegionInference: z.enum(CROSS_REGION_INFERENCE, {
-      message: `must be one of ${CROSS_REGION_INFERENCE.map((v) => `"${v}"`).join(', ')}`,
-    }),
-    /** Use FIPS 140 endpoints for every SDK client where the partition offers them. */
-    fips: z.boolean({ message: 'must be true or false' }),
-  })
+    crossRegionInference: z
+      .enum(CROSS_REGION_INFERENCE, {
+        message: `must be one of ${CROSS_REGION_INFERENCE.map((v) => `"${v}"`).join(', ')}`,
+      })
+      .optional(),
+    /** Use FIPS 140 endpoints for every SDK client where the partition offers them. @default RESIDENCY_DEFAULTS.fips: on in GovCloud, off in commercial */
+    fips: z.boolean({ message: 'must be true or false' }).optional(),
+  }, { message: 'must say where the target\'s data may be stored and processed, e.g. {"regions": ["us-gov-west-1"]} (crossRegionInference and fips have defaults)' })
   .strict();
-export type ResidencyConfig = z.infer<typeof residencySchema>;
+/** Residency as written: crossRegionInference and fips may be left to RESIDENCY_DEFAULTS. */
+export type ResidencySettings = z.infer<typeof residencySchema>;
+/** Residency with its defaults filled in: what the stacks, the gate and the guard are built from. */
+export type ResidencyConfig = Required<ResidencySettings>;
 
 const modelId = z.string().min(1, { message: 'must name a model' }).max(256);
 const maxTokens = z.number().int().positive().max(32768);
@@ -519,8 +527,13 @@ export const targetSchema = z
       .max(3, { message: 'must be at most 3' }),
   })
   .strict();
-/** A target as written: `tools.enabled` may be left to the region's default. */
-export type TargetSettings = z.infer<typeof targetSchema>;
+/** A target as written: its residency's, tools' and Neuron endpoint's defaults not filled in yet. */
+export type WrittenTarget = z.infer<typeof targetSchema>;
+
+/** A target as the cross-field rules read it: its residency complete; `tools.enabled` may be left to the region's default. */
+export interface TargetSettings extends Omit<WrittenTarget, 'residency'> {
+  readonly residency: ResidencyConfig;
+}
 
 /** The tools of a parsed target: `enabled` resolved to a list. */
 export interface ToolsConfig extends z.infer<typeof toolsSchema> {

@@ -2,7 +2,8 @@ import { ListLayersCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { ListFoundationModelsCommand, ListInferenceProfilesCommand, type BedrockClient } from '@aws-sdk/client-bedrock';
 import { DescribeInstanceTypeOfferingsCommand, DescribeVpcEndpointServicesCommand, type EC2Client, type _InstanceType } from '@aws-sdk/client-ec2';
 import { GetServiceQuotaCommand, ListAWSDefaultServiceQuotasCommand, type ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
-import type { CapabilityRecord } from '../residency/capability-gate';
+import type { STSClient } from '@aws-sdk/client-sts';
+import { verifyHint, type CapabilityRecord } from '../residency/capability-gate';
 
 /** What preflight learned about one capability from the real account. */
 export type ProbeResult = 'pass' | 'fail' | 'unknown';
@@ -15,6 +16,8 @@ export interface ProbeOutcome {
 }
 
 export interface PreflightClients {
+  /** Who the credentials are in the target's region: asked first. */
+  readonly sts: STSClient;
   readonly ec2: EC2Client;
   readonly quotas: ServiceQuotasClient;
   readonly bedrock: BedrockClient;
@@ -30,7 +33,8 @@ export interface ProbeContext {
 
 type Probe = (arg: string, clients: PreflightClients, context: ProbeContext) => Promise<Omit<ProbeOutcome, 'capability' | 'neededBy'>>;
 
-function describeError(error: unknown): string {
+/** An SDK error in one short line: its name and message. */
+export function describeError(error: unknown): string {
   const e = error as { name?: string; message?: string };
   return `${e.name ?? 'Error'}: ${e.message ?? String(error)}`.replace(/\s+/g, ' ').slice(0, 160);
 }
@@ -101,11 +105,6 @@ const lambdaRuntime: Probe = async (runtime, clients) => {
   return { result: 'pass', detail: `the Lambda API accepts runtime ${runtime}` };
 };
 
-/** No API answers these without creating a resource; say how to check by hand. */
-const manual =
-  (how: string): Probe =>
-  async () => ({ result: 'unknown', detail: how });
-
 const PROBES: Array<[RegExp, Probe]> = [
   [/^sagemaker:instance:(.+)$/, sagemakerInstance],
   [/^vpce:(.+)$/, vpcEndpointService],
@@ -114,9 +113,6 @@ const PROBES: Array<[RegExp, Probe]> = [
   // A catalog model whose region row is unverified (e.g. gpt-oss): the same question, ListFoundationModels.
   [/^bedrock:model:.+$/, bedrockModels],
   [/^lambda:runtime:(.+)$/, lambdaRuntime],
-  [/^vpce-gateway:(.+)$/, manual('from a function in the VPC, resolve and call the -fips host; it must answer through the gateway endpoint')],
-  [/^lambda:arm64$/, manual('create an arm64 test function in a sandbox account of this region, then delete it')],
-  [/^states:express$/, manual('create an EXPRESS state machine in a sandbox account of this region, then delete it')],
 ];
 
 /** Ask the account about one capability. Errors become `unknown` with the reason (e.g. no permission). */
@@ -131,5 +127,7 @@ export async function probeCapability(record: CapabilityRecord, clients: Preflig
       return { ...base, result: 'unknown', detail: `could not ask: ${describeError(error)}` };
     }
   }
-  return { ...base, result: 'unknown', detail: 'no probe for this capability; verify it by hand' };
+  // No API answers these without creating a resource (gateway endpoints' -fips hosts, arm64, Express workflows): say how to check by hand.
+  const hint = verifyHint(record.capability, context.region);
+  return { ...base, result: 'unknown', detail: hint ? `no API to ask; check by hand: ${hint}` : 'no probe for this capability; verify it by hand' };
 }

@@ -7,11 +7,14 @@ import { buildApp } from '../app';
 import type { ModelConfig, StatehouseConfig } from '../config/schema';
 import { capabilityRecords, type CapabilityRecord } from '../residency/capability-gate';
 import { FactStatus } from '../residency/region-facts';
+import { callerIdentity, type CallerIdentity } from './credentials';
 import { probeCapability, type PreflightClients, type ProbeOutcome } from './probes';
 
 export interface PreflightTarget {
   readonly target: string;
   readonly region: string;
+  /** The account and caller the target's STS names, or why it refused the credentials (then nothing was asked). */
+  readonly identity: CallerIdentity;
   readonly outcomes: ProbeOutcome[];
 }
 
@@ -47,15 +50,22 @@ export async function runPreflight(
     model?.kind === 'bedrock-converse' ? [model.modelId] : [];
   const modelIds = [...new Set(modelsInUse(targetConfig).flatMap(bedrockModelId))];
   const clients = clientsFor(targetConfig.region);
+  const identity = await callerIdentity(clients.sts);
   const outcomes: ProbeOutcome[] = [];
-  for (const record of records) outcomes.push(await probeCapability(record, clients, { region: targetConfig.region, modelIds }));
-  return { target, region: targetConfig.region, outcomes };
+  if ('account' in identity) {
+    for (const record of records) outcomes.push(await probeCapability(record, clients, { region: targetConfig.region, modelIds }));
+  }
+  return { target, region: targetConfig.region, identity, outcomes };
 }
 
 export function formatPreflight(result: PreflightTarget): string {
+  const title = `Preflight ${result.target} (${result.region})`;
+  if ('refused' in result.identity) {
+    return `${title}: STS there refused the credentials (${result.identity.refused}), so nothing was asked; give credentials of this target's partition and account.`;
+  }
   const width = Math.max(10, ...result.outcomes.map((o) => o.capability.length));
   const lines = [
-    `Preflight ${result.target} (${result.region}): ${result.outcomes.length} unverified capabilities asked of the account`,
+    `${title}, account ${result.identity.account} as ${result.identity.arn}: ${result.outcomes.length} unverified capabilities asked`,
     `${'result'.padEnd(8)} ${'capability'.padEnd(width)}  detail`,
     ...result.outcomes.map((o) => `${o.result.toUpperCase().padEnd(8)} ${o.capability.padEnd(width)}  ${o.detail}  (needed by ${o.neededBy})`),
   ];

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildEvidence } from './evidence';
 import type { Evidence } from './evidence-types';
-import { loadAssembly } from './load-assembly';
+import { AssemblyReadError, loadAssembly, type LoadedAssembly, type TargetAssembly } from './load-assembly';
 import { loadNistR5Controls, type NistRulesFile } from './nist-controls';
 import { renderMarkdown } from './render-markdown';
 import { renderSvg } from './render-svg';
@@ -16,6 +16,8 @@ export interface ReportOptions {
   readonly outDir?: string;
   /** Default: cdk-nag's RULES.md from node_modules. */
   readonly nist?: NistRulesFile;
+  /** Only these targets, each of which must be in the assembly. @default every target of the assembly */
+  readonly targets?: readonly string[];
 }
 
 export interface WrittenTarget {
@@ -36,8 +38,9 @@ export function writeEvidenceReport(options: ReportOptions): WrittenTarget[] {
   const assembly = loadAssembly(options.cdkOut);
   const outDir = options.outDir ?? path.join(options.cdkOut, 'evidence');
   const nist = options.nist ?? loadNistR5Controls();
+  const targets = options.targets === undefined ? assembly.targets : options.targets.map((name) => targetOf(assembly, name));
   fs.mkdirSync(outDir, { recursive: true });
-  return assembly.targets.map((target) => {
+  return targets.map((target) => {
     const evidence = buildEvidence(target, assembly.validation, nist);
     const files = evidenceFiles(target.name);
     const written = {
@@ -52,4 +55,11 @@ export function writeEvidenceReport(options: ReportOptions): WrittenTarget[] {
     fs.writeFileSync(written.svg, renderSvg(evidence));
     return written;
   });
+}
+
+function targetOf(assembly: LoadedAssembly, name: string): TargetAssembly {
+  const target = assembly.targets.find((t) => t.name === name);
+  if (target) return target;
+  const found = assembly.targets.map((t) => t.name).join(', ') || 'none';
+  throw new AssemblyReadError(`${assembly.directory} has no assembly of target ${name} (it holds: ${found}); run \`npx cdk synth -c targets=${name}\` first.`);
 }

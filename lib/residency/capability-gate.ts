@@ -10,6 +10,9 @@ export interface CapabilityCheck {
   readonly fact?: CapabilityFact;
 }
 
+/** Id prefix of the gate's warnings, one per unverified capability (the app points them at preflight). */
+export const UNVERIFIED_WARNING = 'statehouse:unverified:';
+
 /** Metadata type of every capability the gate was asked about. */
 export const CAPABILITY_METADATA_TYPE = 'statehouse:capability';
 
@@ -33,21 +36,26 @@ export function checkCapability(capability: string, region: string): CapabilityC
   return { capability, region, status: fact?.status ?? FactStatus.UNVERIFIED, fact };
 }
 
-/** A shell command that answers an unverified fact against a real account. */
-export function verifyHint(capability: string, region: string): string {
+/**
+ * How to answer an unverified fact against a real account by hand: an AWS CLI
+ * command, or what to try in a sandbox account where no API answers. The
+ * preflight command asks the same questions itself, and prints this where it cannot.
+ */
+export function verifyHint(capability: string, region: string): string | undefined {
   const [service, kind, arg] = capability.split(':');
   if (service === 'sagemaker' && kind === 'instance') {
     const ec2Type = arg.replace(/^ml\./, '');
     return `aws ec2 describe-instance-type-offerings --region ${region} --filters Name=instance-type,Values=${ec2Type}; aws service-quotas list-service-quotas --service-code sagemaker --region ${region} --query "Quotas[?contains(QuotaName, '${arg} for endpoint usage')]"`;
   }
-  if (service === 'vpce') {
-    return `aws ec2 describe-vpc-endpoint-services --region ${region} --query "ServiceNames[?ends_with(@, '.${kind}')]"`;
-  }
+  if (service === 'vpce') return `aws ec2 describe-vpc-endpoint-services --region ${region} --query "ServiceNames[?ends_with(@, '.${kind}')]"`;
+  if (capability === 'apigateway:private-rest-api') return verifyHint('vpce:execute-api', region);
+  if (service === 'vpce-gateway') return `from a function in the VPC, resolve and call the ${kind} host; it must answer through the gateway endpoint`;
   if (service === 'bedrock') return `aws bedrock list-foundation-models --region ${region}; aws bedrock list-inference-profiles --region ${region}`;
-  if (service === 'lambda') return `aws lambda list-layers --region ${region} (a test function with the setting, then delete it)`;
-  if (service === 'states') return `aws stepfunctions create-state-machine --type EXPRESS ... --region ${region} in a sandbox account`;
+  if (service === 'lambda' && kind === 'runtime') return `aws lambda list-layers --compatible-runtime ${arg} --region ${region}`;
+  if (service === 'lambda') return `create a test function that uses ${kind} in a sandbox account of ${region}, call it, then delete it`;
+  if (capability === 'states:express') return `create an EXPRESS state machine in a sandbox account of ${region}, then delete it`;
   if (service === 'cloudformation') return `aws cloudformation describe-type --type RESOURCE --type-name ${capability.slice('cloudformation:'.length)} --region ${region}`;
-  return `npm run preflight -- -c targets=<target>`;
+  return undefined;
 }
 
 function targetLabel(scope: IConstruct, region: string): string {
@@ -68,11 +76,12 @@ export function unavailableMessage(check: CapabilityCheck, neededBy: string, tar
   );
 }
 
+/** Message for a capability nobody has confirmed: one line, what, who needs it, the source and how to check by hand. */
 export function unverifiedMessage(check: CapabilityCheck, neededBy: string, target: string): string {
+  const hint = verifyHint(check.capability, check.region);
   return (
-    `"${check.capability}" in ${target} is unverified (${check.fact?.source ?? 'no row in lib/residency/region-facts.ts'}); ` +
-    `${neededBy} needs it. Verify before deploy: \`npm run preflight -- -c targets=${target.split(' ')[0]}\` ` +
-    `or \`${verifyHint(check.capability, check.region)}\`.`
+    `"${check.capability}" in ${target} is unverified (${check.fact?.source ?? 'no row in lib/residency/region-facts.ts'}); ${neededBy} needs it.` +
+    (hint ? ` Check by hand: ${hint}` : '')
   );
 }
 
@@ -103,7 +112,7 @@ export function requireCapability(scope: IConstruct, capability: string, neededB
     scope.node.addValidation({ validate: () => [message] });
   } else if (check.status === FactStatus.UNVERIFIED) {
     // `::` is reserved in a validation id (prefix::rule): a CloudFormation type name in a capability is written with dots there.
-    Annotations.of(scope).addWarningV2(`statehouse:unverified:${capability.replace(/::/g, '.')}`, unverifiedMessage(check, neededBy, target));
+    Annotations.of(scope).addWarningV2(`${UNVERIFIED_WARNING}${capability.replace(/::/g, '.')}`, unverifiedMessage(check, neededBy, target));
   }
   return check;
 }

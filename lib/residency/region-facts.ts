@@ -79,7 +79,8 @@ const BEDROCK_GUARDRAILS = 'docs.aws.amazon.com/bedrock/latest/userguide/guardra
 const BEDROCK_NOVA_REGIONS =
   'docs.aws.amazon.com/bedrock/latest/userguide/copy-model-support.html (single-Region model support) and batch-inference-supported.html (Regions supporting the foundation model)';
 const CFN_LINT_SPEC = 'cfn-lint 1.51 region spec (AWS::SageMaker::* absent in us-gov-east-1)';
-const NO_SOURCE = 'no authoritative source found; ask the account with `npm run preflight`';
+// How to ask the account is the gate's to say (verifyHint), once per warning; a source says only what is known.
+const NO_SOURCE = 'no authoritative source found';
 const COMMERCIAL = PARTITIONS.aws.regions;
 const GOV_WEST = ['us-gov-west-1'];
 const GOV_EAST = ['us-gov-east-1'];
@@ -261,8 +262,7 @@ export const CAPABILITY_FACTS: readonly CapabilityFact[] = [
       regions: ALL_GOV,
       status: FactStatus.UNVERIFIED,
       source:
-        `${type} in GovCloud CloudFormation: ${NO_SOURCE}; indirect evidence only (cfn-lint 1.51 region spec lists it in both GovCloud regions) ` +
-        `(aws cloudformation describe-type --type RESOURCE --type-name ${type})`,
+        `${type} in GovCloud CloudFormation: ${NO_SOURCE}; indirect evidence only (cfn-lint 1.51 region spec lists it in both GovCloud regions)`,
     },
   ]),
   { capability: 'bedrock:agentcore', regions: GOV_WEST, status: FactStatus.AVAILABLE, source: `${BEDROCK_AGENTS} (subset of features)` },
@@ -285,14 +285,14 @@ export const CAPABILITY_FACTS: readonly CapabilityFact[] = [
       capability: `bedrock:model:${model}`,
       regions: [...COMMERCIAL, ...ALL_GOV],
       status: FactStatus.UNVERIFIED,
-      source: `where ${model} runs in-Region: ${NO_SOURCE} (ListFoundationModels)`,
+      source: `where ${model} runs in-Region: ${NO_SOURCE}`,
     }),
   ),
   {
     capability: 'bedrock:model-list',
     regions: [...COMMERCIAL, ...ALL_GOV],
     status: FactStatus.UNVERIFIED,
-    source: `exact model list per region: ${NO_SOURCE} (ListFoundationModels, ListInferenceProfiles)`,
+    source: `exact model list per region: ${NO_SOURCE}`,
   },
 
   // --- Networking ---------------------------------------------------------
@@ -317,7 +317,7 @@ export const CAPABILITY_FACTS: readonly CapabilityFact[] = [
       capability: `vpce:${service}`,
       regions: ALL_GOV,
       status: FactStatus.UNVERIFIED,
-      source: `VPC interface endpoint services per GovCloud region: ${NO_SOURCE} (ec2 describe-vpc-endpoint-services)`,
+      source: `VPC interface endpoint services per GovCloud region: ${NO_SOURCE}`,
     }),
   ),
   // FIPS endpoint services: what the functions reach when residency.fips is on.
@@ -326,7 +326,7 @@ export const CAPABILITY_FACTS: readonly CapabilityFact[] = [
       capability: `vpce:${service}-fips`,
       regions: [...ALL_GOV, 'us-east-1', 'us-east-2', 'us-west-1', 'us-west-2'],
       status: FactStatus.UNVERIFIED,
-      source: `a PrivateLink endpoint service for the ${service}-fips host: ${NO_SOURCE} (ec2 describe-vpc-endpoint-services)`,
+      source: `a PrivateLink endpoint service for the ${service}-fips host: ${NO_SOURCE}`,
     }),
   ),
   ...(['dynamodb', 's3'] as const).map(
@@ -334,7 +334,7 @@ export const CAPABILITY_FACTS: readonly CapabilityFact[] = [
       capability: `vpce-gateway:${service}-fips`,
       regions: [...ALL_GOV, 'us-east-1', 'us-east-2', 'us-west-1', 'us-west-2'],
       status: FactStatus.UNVERIFIED,
-      source: `whether the ${service} gateway endpoint's prefix list covers the ${service}-fips host: ${NO_SOURCE} (resolve the host from inside the VPC)`,
+      source: `whether the ${service} gateway endpoint's prefix list covers the ${service}-fips host: ${NO_SOURCE}`,
     }),
   ),
   { capability: 'apigateway:private-rest-api', regions: COMMERCIAL, status: FactStatus.AVAILABLE, source: 'docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-private-apis.html' },

@@ -20,14 +20,46 @@ describe('configuration', () => {
   });
 
   test('a new target takes the per-target defaults and must say only where it lives', () => {
-    // GIVEN a target with no residency WHEN parsed THEN residency is the one missing field
-    expect(problemsOf({ targets: { Lab: { region: 'us-west-2' } } })).toEqual([expect.stringMatching(/^targets\.Lab\.residency: /)]);
-    // GIVEN region and residency THEN the rest comes from the defaults, and it is not synthesized by default
-    const config = parseConfig({
-      targets: { Lab: { region: 'us-west-2', residency: { regions: ['us-west-2'], crossRegionInference: 'deny', fips: true } } },
-    });
+    // GIVEN a target with no residency, or none of its regions WHEN parsed THEN that is the one problem, saying what to write
+    expect(problemsOf({ targets: { Lab: { region: 'us-west-2' } } })).toEqual([
+      'targets.Lab.residency: must say where the target\'s data may be stored and processed, e.g. {"regions": ["us-gov-west-1"]} (crossRegionInference and fips have defaults)',
+    ]);
+    expect(problemsOf({ targets: { Lab: { region: 'us-west-2', residency: {} } } })).toEqual([
+      'targets.Lab.residency.regions: must list the regions where the data may be stored and processed, the target region among them (e.g. ["us-gov-west-1"])',
+    ]);
+    // GIVEN region and residency.regions THEN the rest comes from the defaults, and it is not synthesized by default
+    const config = parseConfig({ targets: { Lab: { region: 'us-west-2', residency: { regions: ['us-west-2'] } } } });
     expect(config.targets.Lab).toMatchObject({ default: false, maxAzs: 2, logRetentionDays: 365 });
     expect(selectTargets(config).map(([n]) => n)).not.toContain('Lab');
+  });
+
+  test('residency.crossRegionInference defaults to "deny" and residency.fips to the partition\'s: on in GovCloud, off in commercial', () => {
+    // GIVEN new targets that give only their regions, in each partition
+    const config = parseConfig({
+      targets: {
+        Lab: { region: 'us-west-2', residency: { regions: ['us-west-2'] } },
+        GovLab: { region: 'us-gov-east-1', residency: { regions: ['us-gov-east-1'] } },
+      },
+    });
+    // THEN each gets the documented defaults
+    expect(config.targets.Lab.residency).toEqual({ regions: ['us-west-2'], crossRegionInference: 'deny', fips: false });
+    expect(config.targets.GovLab.residency).toEqual({ regions: ['us-gov-east-1'], crossRegionInference: 'deny', fips: true });
+    // WHEN a target sets them THEN its values stand, and a default target's overridden residency keeps the defaults it does not name
+    const set = parseConfig({
+      targets: {
+        Lab: { region: 'us-west-2', residency: { regions: ['us-west-2'], fips: true } },
+        GovWest: { residency: { regions: ['us-gov-west-1', 'us-gov-east-1'], crossRegionInference: 'within-partition' } },
+      },
+    });
+    expect(set.targets.Lab.residency).toEqual({ regions: ['us-west-2'], crossRegionInference: 'deny', fips: true });
+    expect(set.targets.GovWest.residency).toEqual({ regions: ['us-gov-west-1', 'us-gov-east-1'], crossRegionInference: 'within-partition', fips: true });
+  });
+
+  test('the residency rules read the defaults: a us-gov. profile is refused under the default "deny"', () => {
+    const problems = problemsOf({
+      targets: { GovLab: { region: 'us-gov-west-1', residency: { regions: ['us-gov-west-1'] }, model: { kind: 'bedrock-converse', modelId: 'us-gov.anthropic.claude-3-haiku-20240307-v1:0' } } },
+    });
+    expect(problems).toEqual([expect.stringMatching(/^targets\.GovLab\.model\.modelId: .*residency\.crossRegionInference is "deny", so requests must stay in us-gov-west-1/)]);
   });
 
   test('a bad configuration lists every problem at once, each with its field and the fix', () => {

@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { ConfigError, parseConfig } from '../../../lib/config/load';
 import type { TargetConfig } from '../../../lib/config/schema';
@@ -132,14 +134,24 @@ describe('costInputsForTarget', () => {
   });
 });
 
-/** Run the CLI as a user would; returns what it printed and its exit code. */
-function runCost(...args: string[]): { stdout: string; stderr: string; status: number | null } {
-  const result = spawnSync(process.execPath, [require.resolve('ts-node/dist/bin'), '--transpile-only', path.join('bin', 'cost.ts'), ...args], {
-    cwd: REPO_ROOT,
+/** Run the CLI as a user would (in `cwd`, the project directory); returns what it printed and its exit code. */
+function runCostIn(cwd: string, ...args: string[]): { stdout: string; stderr: string; status: number | null } {
+  const result = spawnSync(process.execPath, [require.resolve('ts-node/dist/bin'), '--transpile-only', path.join(REPO_ROOT, 'bin', 'cost.ts'), ...args], {
+    cwd,
     encoding: 'utf8',
     env: { ...process.env, TS_NODE_PROJECT: path.join(REPO_ROOT, 'tsconfig.json') },
   });
   return { stdout: result.stdout, stderr: result.stderr, status: result.status };
+}
+
+const runCost = (...args: string[]) => runCostIn(REPO_ROOT, ...args);
+
+/** A project directory with the repository's cdk.json and the given cdk.context.json. */
+function projectWithContextFile(cdkContextJson: unknown): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'statehouse-cost-project-'));
+  fs.copyFileSync(path.join(REPO_ROOT, 'cdk.json'), path.join(dir, 'cdk.json'));
+  fs.writeFileSync(path.join(dir, 'cdk.context.json'), JSON.stringify(cdkContextJson));
+  return dir;
 }
 
 /** The table printed for one target: from its title to the next title. */
@@ -192,6 +204,21 @@ describe('bin/cost.ts', () => {
     // Reads ceil((2 + 100) / 4) = 26 units -> 2,600,000 x $0.125 / 1e6 = $0.325; total 7.71918 - 0.1625 + 0.325 = $7.88168.
     expect(stdout).toMatch(/^DynamoDB reads \(on demand\) +2,600,000 read request units .* \$0\.33 \* /m);
     expect(stdout).toMatch(/^Total: \$7\.88 \(GovCloud prices unconfirmed \(\*\)\)$/m);
+  });
+
+  test('targets and statehouse in cdk.context.json count, as they do for cdk synth; -c targets= wins over them', () => {
+    // GIVEN cdk.context.json selecting GovWest with a larger context (reads 26 units a turn: $7.88, as above)
+    const dir = projectWithContextFile({ targets: 'GovWest', statehouse: { targets: { GovWest: { session: { contextEvents: 100 } } } } });
+    // WHEN cost runs there with no arguments THEN the file decides both
+    const fromFile = runCostIn(dir);
+    expect(fromFile.status).toBe(0);
+    expect(fromFile.stdout).not.toContain('Commercial');
+    expect(fromFile.stdout).toMatch(/^Total: \$7\.88 \(GovCloud prices unconfirmed \(\*\)\)$/m);
+    // WHEN -c targets=Commercial is given THEN it replaces the file's targets, the file's overrides still apply
+    const fromCommandLine = runCostIn(dir, '-c', 'targets=Commercial');
+    expect(fromCommandLine.status).toBe(0);
+    expect(fromCommandLine.stdout).not.toContain('GovWest');
+    expect(fromCommandLine.stdout.split('\n')).toContain(`Total: ${usd(SERVERLESS)}`);
   });
 
   test('a configuration error fails with every problem and exit code 1', () => {

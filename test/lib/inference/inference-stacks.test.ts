@@ -132,7 +132,7 @@ describe('the capability gate on the configured instance type', () => {
     const warning = unverified().find((w) => w.paths.includes('GovWest/Inference/Llm'))!;
     expect(warning.rule).toBe('Annotation::statehouse:unverified:sagemaker:instance:ml.trn1.32xlarge');
     expect(warning.description).toMatch(
-      /"sagemaker:instance:ml\.trn1\.32xlarge" in GovWest \(us-gov-west-1\) is unverified .*the Neuron endpoint GovWest\/Inference\/Llm needs it\. Verify before deploy: `npm run preflight -- -c targets=GovWest` or `aws ec2 describe-instance-type-offerings --region us-gov-west-1 --filters Name=instance-type,Values=trn1\.32xlarge/,
+      /"sagemaker:instance:ml\.trn1\.32xlarge" in GovWest \(us-gov-west-1\) is unverified .*the Neuron endpoint GovWest\/Inference\/Llm needs it\. Check by hand: aws ec2 describe-instance-type-offerings --region us-gov-west-1 --filters Name=instance-type,Values=trn1\.32xlarge/,
     );
   });
 

@@ -121,7 +121,7 @@ describe('NeuronEndpoint and the capability gate', () => {
     const warnings = endpointWarnings(f);
     expect(warnings.map((w) => w.id)).toEqual(['statehouse:unverified:sagemaker:instance:ml.trn1.32xlarge']);
     expect(warnings[0].text).toMatch(
-      /"sagemaker:instance:ml\.trn1\.32xlarge" in Target \(us-gov-west-1\) is unverified .*Verify before deploy: `npm run preflight -- -c targets=Target` or `aws ec2 describe-instance-type-offerings --region us-gov-west-1 --filters Name=instance-type,Values=trn1\.32xlarge; aws service-quotas list-service-quotas --service-code sagemaker --region us-gov-west-1/,
+      /"sagemaker:instance:ml\.trn1\.32xlarge" in Target \(us-gov-west-1\) is unverified .*Check by hand: aws ec2 describe-instance-type-offerings --region us-gov-west-1 --filters Name=instance-type,Values=trn1\.32xlarge; aws service-quotas list-service-quotas --service-code sagemaker --region us-gov-west-1/,
     );
   });
 

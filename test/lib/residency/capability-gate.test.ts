@@ -104,7 +104,7 @@ describe('the capability gate at synth', () => {
     Annotations.fromStack(stack).hasWarning(
       '/Target/Needs',
       Match.stringLikeRegexp(
-        'is unverified .*Verify before deploy: `npm run preflight -- -c targets=Target` or `aws ec2 describe-instance-type-offerings --region us-gov-west-1 --filters Name=instance-type,Values=trn1.32xlarge',
+        'is unverified .*Check by hand: aws ec2 describe-instance-type-offerings --region us-gov-west-1 --filters Name=instance-type,Values=trn1.32xlarge',
       ),
     );
   });

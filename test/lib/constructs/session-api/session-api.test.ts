@@ -164,7 +164,7 @@ test('SessionApi in us-gov-west-1: private REST APIs are unverified there, so sy
   // AND the gate warns
   Annotations.fromStack(stack).hasWarning(
     '/Target/Test/Api',
-    Match.stringLikeRegexp('"apigateway:private-rest-api" in Target \\(us-gov-west-1\\) is unverified.*the session API needs it\\. Verify before deploy'),
+    Match.stringLikeRegexp('"apigateway:private-rest-api" in Target \\(us-gov-west-1\\) is unverified.*the session API needs it\\. Check by hand: aws ec2 describe-vpc-endpoint-services'),
   );
 });
 
