@@ -1,22 +1,20 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { StatehouseApiError } from '../client/api-error';
-import type { TurnView } from '../client/session-api-types';
 import { StatehouseClient, type RetryPolicy } from '../client/statehouse-client';
 import { exportTranscript, transcriptMarkdown, type Transcript } from '../client/transcript';
-import { FINAL_TURN_STATUSES, type TurnStatus } from '../contract/agent-loop';
 import { ENV } from '../contract/env-names';
 import type { DeployedStack } from './deploy';
+import { runBackgroundTurn, type BackgroundTurnReport } from './background-conversation';
+import { DeployLocalCheckError, expectThat, refusal } from './conversation-checks';
 import { startDeployedRuntime } from './deployed-runtime';
 import { GatewayLog } from './gateway-log';
 import { startLocalGateway } from './local-gateway';
 import { motoCallers } from './moto-callers';
 import type { MotoServer } from './moto-server';
 import { runOpenAiConversation, type OpenAiConversationReport } from './openai-conversation';
-import { RESEARCH_TOOL_CALLS } from './scripted-converse-model';
 import type { IssuedCredential } from './sigv4-verifier';
 
 /**
@@ -35,6 +33,8 @@ export interface Caller {
   readonly roleArn: string;
   readonly sessionName: string;
 }
+
+export type { BackgroundTurnReport };
 
 export interface ConversationOptions {
   readonly moto: MotoServer;
@@ -86,50 +86,11 @@ export interface ConversationReport {
   readonly openai: OpenAiConversationReport;
 }
 
-export interface BackgroundTurnReport {
-  readonly sessionId: string;
-  readonly requestId: string;
-  /** What GET /sessions/{id}/turns/{requestId} said at the end. */
-  readonly status: TurnStatus;
-  readonly rounds: number;
-  readonly usage: { readonly input: number; readonly output: number };
-  readonly reply: string;
-  /** The turn's events after its user event: seq, type, and the tool of a tool_result. */
-  readonly events: readonly { seq: number; type: string; toolName?: string }[];
-  readonly verified: { valid: boolean; events: number };
-  /** The agent loop's execution of the turn on the local endpoint. */
-  readonly execution: { readonly name: string; readonly status: string };
-  /** The synchronous turn sent while the loop's execution was in a round. */
-  readonly refused: { readonly statusCode: number; readonly message: string };
-}
 
-/** The background turn's status is read at most this often, this far apart: a bound, not a timing assertion. */
-const TURN_POLLS = 300;
-const TURN_POLL_MS = 100;
-/** The background turn's model call whose answer waits while a synchronous turn is sent: its round is then running. */
-const HELD_MODEL_CALL = 3;
 /** For the concurrent turns: each sent once, so the losers' 409 shows instead of the client's retry. */
 const ONE_ATTEMPT: RetryPolicy = { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 };
 
-export class ConversationError extends Error {
-  override readonly name = 'ConversationError';
-}
-
-function expectThat(condition: boolean, what: string, seen: unknown): void {
-  if (!condition) throw new ConversationError(`deploy:local conversation: expected ${what}, got ${JSON.stringify(seen)}`);
-}
-
 const credentialsOf = (issued: IssuedCredential) => ({ accessKeyId: issued.accessKeyId, secretAccessKey: issued.secretAccessKey, sessionToken: issued.sessionToken });
-
-/** The error a call was refused with, as status and message; anything but an API error is thrown on. */
-async function refusal(call: Promise<unknown>): Promise<StatehouseApiError> {
-  const error = await call.then(
-    () => undefined,
-    (thrown: unknown) => thrown,
-  );
-  if (!(error instanceof StatehouseApiError)) throw error ?? new ConversationError('deploy:local conversation: expected the call to be refused, and it was answered');
-  return error;
-}
 
 export async function runConversation(options: ConversationOptions): Promise<ConversationReport> {
   const { moto, region, log } = options;
@@ -196,7 +157,7 @@ export async function runConversation(options: ConversationOptions): Promise<Con
     const defaultTools = options.agents ? options.agents.agents[options.agents.defaultAgent]?.tools : undefined;
     const has = (tool: string) => defaultTools === undefined || defaultTools.includes(tool);
     if (!has('compute_deadline') || !has('release_records')) {
-      throw new ConversationError(
+      throw new DeployLocalCheckError(
         `deploy:local's conversation runs compute_deadline and release_records with the default agent "${options.agents!.defaultAgent}", which does not have both; ` +
           'give it both tools, or make an agent that has them the defaultAgent (the delegation step then runs with the agent that delegates).',
       );
@@ -282,74 +243,7 @@ export async function runConversation(options: ConversationOptions): Promise<Con
       log('');
       log('  no agent loop in this target (background.enabled false): no background turn');
     } else {
-      const researchSession = (await alice.createSession()).sessionId;
-      const requestId = 'research-1';
-      const message = 'Please research case FOIA-4411 in depth.';
-      // Nothing else asks the model while the turn runs, so this is the turn's model call HELD_MODEL_CALL.
-      const held = model.holdAnswer(HELD_MODEL_CALL);
-      const queued = await alice.sendTurn(researchSession, { requestId, message, mode: 'background' });
-      expectThat(queued.status === 'queued', 'a background turn → queued', queued);
-      const runs = sfn.executions(loopArn);
-      expectThat(runs.length === 1, 'one execution of the agent loop', runs);
-      log('');
-      gatewayLog.step(`  background turn "${message}" (session ${researchSession}) → ${queued.status}; agent loop execution ${runs[0].name}`);
-
-      const turnEvents: BackgroundTurnReport['events'][number][] = [];
-      let seen = queued.turnSeq;
-      let rounds = 0;
-      let refused: BackgroundTurnReport['refused'] | undefined;
-      let view: TurnView = queued;
-      for (let poll = 1; ; poll++) {
-        // Asked before this read: the rounds before the held one have committed, so the page shows them.
-        const roundWaits = held.asked;
-        // The turn's status first, then its events: once the status is final, every event of the turn is in the page.
-        view = await alice.readTurn(researchSession, requestId);
-        const page = await alice.readSession(researchSession, { afterSeq: seen });
-        for (const e of page.events) {
-          // Each round opens with the model's answer.
-          const round = e.type === 'assistant' ? `round ${++rounds}` : '';
-          const text = e.type === 'tool_call' ? `${e.toolName} ${e.content}` : e.content;
-          const content = text.length > 72 ? `${text.slice(0, 71)}…` : text;
-          log(`    ${round.padEnd(8)} ${String(e.seq).padStart(2)} ${e.type.padEnd(12)} ${content}`);
-          turnEvents.push({ seq: e.seq, type: e.type, ...(e.toolName ? { toolName: e.toolName } : {}) });
-          seen = e.seq;
-        }
-        if (roundWaits && refused === undefined) {
-          // The loop's execution is in a round (its model call waits): a synchronous turn is refused, naming the running turn.
-          const sync = await refusal(alice.sendTurn(researchSession, { requestId: 'sync-1', message: 'A quick question while you research.' }));
-          refused = { statusCode: sync.status, message: sync.apiMessage };
-          expectThat(sync.status === 409 && refused.message.includes(requestId), `a synchronous turn during the background turn → 409 naming ${requestId}`, sync.message);
-          gatewayLog.step(`    (round ${HELD_MODEL_CALL} asks the model, turn ${view.status}, ${view.rounds} rounds) a synchronous turn → ${sync.status}: ${refused.message}`);
-          held.release();
-        }
-        if (FINAL_TURN_STATUSES.includes(view.status)) break;
-        expectThat(poll < TURN_POLLS, `the background turn to end within ${TURN_POLLS} reads of its status`, view);
-        await sleep(TURN_POLL_MS);
-      }
-      const execution = await sfn.finished(runs[0].executionArn);
-      const research = await exported(researchSession);
-      const toolResults = turnEvents.filter((e) => e.type === 'tool_result').length;
-      const serverCheck = research.verification.server;
-      expectThat(
-        view.status === 'completed' && view.rounds === RESEARCH_TOOL_CALLS + 1 && toolResults === RESEARCH_TOOL_CALLS && research.verification.verdict === 'verified' && execution.status === 'SUCCEEDED' && refused !== undefined,
-        `the background turn completed in ${RESEARCH_TOOL_CALLS + 1} rounds with ${RESEARCH_TOOL_CALLS} tool results, a verified chain, its execution SUCCEEDED`,
-        { view, toolResults, verification: research.verification, execution: execution.status, refused },
-      );
-      const usage = view.usage;
-      gatewayLog.step(`  turn ${requestId} ${view.status}: "${view.reply}"`);
-      log(`    ${view.rounds} rounds, ${toolResults} tool results, usage ${usage.input} in / ${usage.output} out; execution ${execution.status}; hash chain verifies here and by the verify route (${serverCheck.events} events)`);
-      background = {
-        sessionId: researchSession,
-        requestId,
-        status: view.status,
-        rounds: view.rounds ?? 0,
-        usage,
-        reply: view.reply ?? '',
-        events: turnEvents,
-        verified: { valid: serverCheck.valid, events: serverCheck.events },
-        execution: { name: execution.name, status: execution.status },
-        refused: refused!,
-      };
+      background = await runBackgroundTurn({ client: alice, loopArn, model, sfn, exported, gateway: gatewayLog, log });
     }
 
     // 4. An agent that delegates: one turn in which it asks its delegate, all in one commit and one chain.

@@ -6,6 +6,7 @@ import { DescribeStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { AGENT_LOOP_STATES } from '../constructs/agent-loop/agent-loop';
 import { ENV } from '../contract/env-names';
+import { DeployLocalCheckError, expectThat } from './conversation-checks';
 import { EMULATOR_CREDENTIALS, type DeployedStack } from './deploy';
 import { deployedApiMethods, type DeployedMethod } from './deployed-api';
 import { installLambdaStreamingRuntime, streamingProxyHandlerOf, type StreamifiedHandler } from './lambda-response-stream';
@@ -91,14 +92,6 @@ function invokedFunction(task: Record<string, any>): string | undefined {
   return typeof target === 'string' && /:lambda:[^:]+:\d{12}:function:/.test(target) ? target : undefined;
 }
 
-export class DeployedRuntimeError extends Error {
-  override readonly name = 'DeployedRuntimeError';
-}
-
-function expectThat(condition: boolean, what: string, seen: unknown): void {
-  if (!condition) throw new DeployedRuntimeError(`deploy:local: expected ${what}, got ${JSON.stringify(seen)}`);
-}
-
 export async function startDeployedRuntime(options: DeployedRuntimeOptions): Promise<DeployedRuntime> {
   const { moto, region, log } = options;
   const motoUrl = `http://localhost:${moto.port}`;
@@ -119,7 +112,7 @@ export async function startDeployedRuntime(options: DeployedRuntimeOptions): Pro
     // AgentLoopStateMachineArn only where background turns are on (background.enabled).
     const outputs = options.runtime.outputs;
     for (const name of ['OrchestratorFunctionName', 'FastToolsStateMachineArn', 'SlowToolsStateMachineArn']) {
-      if (!outputs[name]) throw new DeployedRuntimeError(`${options.runtime.stackName} has no output ${name}`);
+      if (!outputs[name]) throw new DeployLocalCheckError(`${options.runtime.stackName} has no output ${name}`);
     }
     const { TemplateBody } = await cfn.send(new GetTemplateCommand({ StackName: options.runtime.stackName }));
     const template = JSON.parse(TemplateBody ?? '{}') as { Resources: Record<string, { Type: string; Properties?: any }> };
@@ -128,7 +121,7 @@ export async function startDeployedRuntime(options: DeployedRuntimeOptions): Pro
     const bundleOf = (functionName: string): string => {
       const logicalId = StackResources.find((r) => r.ResourceType === 'AWS::Lambda::Function' && r.PhysicalResourceId === functionName)?.LogicalResourceId;
       const key = logicalId ? template.Resources[logicalId]?.Properties?.Code?.S3Key : undefined;
-      if (typeof key !== 'string') throw new DeployedRuntimeError(`function ${functionName} is not an asset-backed function of ${options.runtime.stackName}`);
+      if (typeof key !== 'string') throw new DeployLocalCheckError(`function ${functionName} is not an asset-backed function of ${options.runtime.stackName}`);
       return path.resolve(options.assemblyDir, `asset.${key.replace(/\.zip$/, '')}`, 'index.js');
     };
     const routes = deployedApiMethods(template.Resources);

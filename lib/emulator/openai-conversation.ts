@@ -3,6 +3,7 @@ import { createSignedFetch } from '../client/signed-fetch';
 import type { StatehouseClient } from '../client/statehouse-client';
 import { exportTranscript, type Verdict } from '../client/transcript';
 import type { AwsCredentialIdentity } from '@smithy/types';
+import { expectThat } from './conversation-checks';
 import type { GatewayLog } from './gateway-log';
 
 /**
@@ -35,14 +36,6 @@ export interface OpenAiConversationReport {
   /** The conversation's items as `conversations.items.list` lists them. */
   readonly items: number;
   readonly verdict: Verdict;
-}
-
-export class OpenAiConversationError extends Error {
-  override readonly name = 'OpenAiConversationError';
-}
-
-function expectThat(condition: boolean, what: string, seen: unknown): void {
-  if (!condition) throw new OpenAiConversationError(`deploy:local conversation (openai): expected ${what}, got ${JSON.stringify(seen)}`);
 }
 
 const quoted = (text: string, max = 90) => JSON.stringify(text.length > max ? `${text.slice(0, max - 1)}…` : text);

@@ -201,24 +201,47 @@ test('the events as the API shows them carry their chain: recomputed here they v
   expect(verifyLocally('client-chain', 4, events.map(({ prevHash: _p, hash: _h, ...rest }) => rest))).toEqual({ status: 'unhashed', events: 4 });
 });
 
+/** A client whose session reads pass through `rewrite` on their way (a proxy, a cache, an older deployment). */
+function clientRewritingReads(sessionId: string, rewrite: (events: Record<string, unknown>[]) => void): StatehouseClient {
+  const rewriting: typeof fetch = async (input, init) => {
+    const response = await fetch(input, init);
+    if (!new URL(String(input)).pathname.endsWith(`/sessions/${sessionId}`)) return response;
+    const body = (await response.json()) as { events: Record<string, unknown>[] };
+    rewrite(body.events);
+    return new Response(JSON.stringify(body), { status: response.status, headers: { 'content-type': 'application/json' } });
+  };
+  return new StatehouseClient({ url: env.gateway.invokeUrl, region: REGION, credentials: credentialsOf(env.alice), fetch: rewriting });
+}
+
 test('an answer altered on its way (the stored chain intact): the verify route says valid, the export fails at the altered seq', async () => {
   await aliceClient().createSession({ sessionId: 'client-in-transit' });
   await aliceClient().sendTurn('client-in-transit', { requestId: 't-1', message: 'Is FOIA-9 open?' });
-  // Something between the API and the client (a proxy, a cache) rewrites the assistant's answer in session reads.
-  const rewriting: typeof fetch = async (input, init) => {
-    const response = await fetch(input, init);
-    if (!new URL(String(input)).pathname.endsWith('/sessions/client-in-transit')) return response;
-    const body = (await response.json()) as { events: { seq: number; content: string }[] };
-    for (const event of body.events) if (event.seq === 2) event.content = 'echo: It is closed.';
-    return new Response(JSON.stringify(body), { status: response.status, headers: response.headers });
-  };
-  const client = new StatehouseClient({ url: env.gateway.invokeUrl, region: REGION, credentials: credentialsOf(env.alice), fetch: rewriting });
+  const client = clientRewritingReads('client-in-transit', (events) => {
+    for (const event of events) if (event.seq === 2) event.content = 'echo: It is closed.';
+  });
 
   const transcript = await exportTranscript(client, 'client-in-transit', { tenant: 'agency-a' });
 
   expect(transcript.verification).toMatchObject({ verdict: 'failed', local: { status: 'broken', brokenAtSeq: 2, reason: 'hash_mismatch' }, server: { valid: true, events: 2 } });
   expect(transcript.verification.statement).toMatch(/^NOT VERIFIED: the events as read break at event 2 \(hash_mismatch\); the deployment's verify route recomputed the stored chain over 2 events and found it valid\.$/);
   expect(transcriptMarkdown(transcript)).toContain('| hash chain, recomputed here | BROKEN at event 2 (hash_mismatch) |');
+});
+
+test('a deployment that shows no event hashes: verified by its verify route only, and the transcript says what was not recomputed', async () => {
+  await aliceClient().createSession({ sessionId: 'client-unhashed' });
+  await aliceClient().sendTurn('client-unhashed', { requestId: 'u-1', message: 'Is FOIA-10 open?' });
+  const client = clientRewritingReads('client-unhashed', (events) => {
+    for (const event of events) {
+      delete event.prevHash;
+      delete event.hash;
+    }
+  });
+
+  const transcript = await exportTranscript(client, 'client-unhashed', { tenant: 'agency-a' });
+
+  expect(transcript.verification).toMatchObject({ verdict: 'verified_by_server', local: { status: 'unhashed', events: 2 }, server: { valid: true, events: 2 } });
+  expect(transcript.verification.statement).toContain('this API does not show event hashes, so their content was not recomputed locally');
+  expect(transcriptMarkdown(transcript)).toContain('| hash chain, recomputed here | not recomputed: the API showed no hashes (events 1 to 2 without a gap) |');
 });
 
 test("another tenant's caller gets 404 for the session; a client signing for the wrong region gets API Gateway's 403, typed", async () => {
