@@ -175,8 +175,8 @@ export async function deployToEmulator(options: EmulatedDeployOptions): Promise<
   const account = await emulatedAccount(options.moto, options.region);
   fs.mkdirSync(options.outputDir, { recursive: true });
   fs.rmSync(path.join(options.outputDir, CLI_LOG), { force: true });
-  // Notices are off in cdk.json too; the flag keeps the CLI off the internet whatever the user's ~/.cdk.json says.
   const context = ['-c', `targets=${options.target}`, '-c', `statehouse=${JSON.stringify(options.overrides)}`];
+  // Notices are off in cdk.json too; --no-notices keeps the CLI off the internet whatever the user's ~/.cdk.json says.
   const assembly = ['--no-notices', '--app', options.outputDir, '--output', options.outputDir];
   const started = process.hrtime.bigint();
   await runCdk(['synth', '--no-notices', '--quiet', '--output', options.outputDir, ...context], options, env);

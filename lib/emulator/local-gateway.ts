@@ -61,7 +61,7 @@ export interface GatewayAccessEntry {
   /** The route's resource, once one matched. */
   readonly resource?: string;
   readonly status: number;
-  /** The principal whose SigV4 signature was verified: absent when the gateway refused the request before the handler. */
+  /** The principal whose SigV4 signature was verified: absent when the gateway refused the request before verifying one. */
   readonly caller?: string;
   /** The gateway's own refusal (`x-amzn-ErrorType`). */
   readonly errorType?: string;
