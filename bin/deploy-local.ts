@@ -2,11 +2,16 @@
 /**
  * Deploy a target into moto and hold a conversation with what was deployed.
  *   npm run deploy:local [-- --target GovWest | -c targets=GovWest] [--keep] [--summary <file.json>] [-c statehouse=<json|file>]
- * Starts moto_server on 127.0.0.1 (a free port), runs the real `cdk bootstrap`
- * and `cdk deploy` of every stack of the target against it, then runs the
- * deployed orchestrator in this process: a turn, a tool call, a retry,
- * concurrent turns, an approval, a background turn of six rounds run by the
- * deployed agent loop and round function. Stops moto at the end unless `--keep`.
+ * Starts moto_server on 127.0.0.1 (a free port), runs the real `cdk synth`,
+ * `cdk bootstrap` and `cdk deploy` of every stack of the target against it,
+ * then runs the deployed functions in this process behind a local gateway
+ * that verifies SigV4 as API Gateway does, and holds a conversation through
+ * it with the kit's client and the official openai package, as callers whose
+ * keys moto's STS issued: refused requests, a turn, a tool call, a retry,
+ * concurrent turns, an approval by another caller, an export whose chain is
+ * recomputed here, a background turn of six rounds run by the deployed agent
+ * loop and round function, a delegated turn, and responses, one streamed.
+ * Stops moto at the end unless `--keep`.
  * Exits 1 when any step does not do what it should. No AWS account is used.
  */
 import { modelsInUse } from '../lib/stacks/target-props';
@@ -83,17 +88,24 @@ async function main(): Promise<void> {
     const account = await emulatedAccount(moto, region);
     const partition = partitionOf(region)!.id;
     const role = (name: string) => `arn:${partition}:iam::${account}:role/${name}`;
-    const assumed = (name: string, session: string) => `arn:${partition}:sts::${account}:assumed-role/${name}/${session}`;
-    // The emulator's own settings, over the user's: moto cannot set termination protection, and the
-    // conversation needs a tenant with a user and a records officer (release_records' approver role).
+    // The emulator's own settings, over the user's: moto cannot set termination protection; the conversation
+    // needs a tenant with a user and a records officer (release_records' approver role); and it streams a
+    // response, so streaming is deployed unless the configuration says otherwise (in GovCloud it is off by
+    // default: Lambda response streaming is unverified there, see lib/residency/region-facts.ts).
+    const tenant = 'agency-demo';
+    const streaming = target.streaming ?? 'required';
     const overrides = mergeConfig(args.overrides as never, {
-      targets: { [args.target]: { terminationProtection: false, tenants: { 'agency-demo': [role('AgencyDemoApp'), role('RecordsOfficer')] } } },
+      targets: { [args.target]: { terminationProtection: false, streaming, tenants: { [tenant]: [role('AgencyDemoApp'), role('RecordsOfficer')] } } },
     } as never);
 
     log('');
-    log(`1. cdk bootstrap aws://${account}/${region} and cdk deploy ${args.target}/* (CLI output: ${path.relative(process.cwd(), OUTPUT_DIR)}/cdk-cli.log)`);
+    log(`1. cdk synth, cdk bootstrap aws://${account}/${region} and cdk deploy ${args.target}/* (CLI output: ${path.relative(process.cwd(), OUTPUT_DIR)}/cdk-cli.log)`);
+    log(
+      `   over the configuration: terminationProtection false, tenants.${tenant} the roles AgencyDemoApp and RecordsOfficer, ` +
+        `streaming ${streaming}${target.streaming === undefined ? ' (the configuration sets none; the conversation streams a response)' : ' (as configured)'}`,
+    );
     const deployment = await deployToEmulator({ moto, target: args.target, region, overrides, repoRoot: REPO_ROOT, outputDir: OUTPUT_DIR, log });
-    log(`   bootstrap ${deployment.seconds.bootstrap.toFixed(1)} s, deploy ${deployment.seconds.deploy.toFixed(1)} s`);
+    log(`   synth ${deployment.seconds.synth.toFixed(1)} s, bootstrap ${deployment.seconds.bootstrap.toFixed(1)} s, deploy ${deployment.seconds.deploy.toFixed(1)} s`);
     for (const stack of deployment.stacks) {
       const skipped = Object.entries(stack.withoutPhysicalId).map(([type, n]) => `${type} ×${n}`);
       log(`   ${stack.stackName}: ${stack.status}, ${Object.keys(stack.outputs).length} outputs${skipped.length ? `; moto lists without a physical id: ${skipped.join(', ')}` : ''}`);
@@ -102,14 +114,15 @@ async function main(): Promise<void> {
     if (!runtime) throw new Error(`${args.target}-Runtime was not deployed`);
 
     log('');
-    log('2. A conversation with the deployed runtime (the model is the one scripted double)');
+    log('2. A conversation with the deployed runtime through a local gateway that verifies SigV4 as API Gateway does (the model is the one scripted double)');
     const conversation = await runConversation({
       moto,
       region,
       account,
       runtime,
       assemblyDir: OUTPUT_DIR,
-      callers: { requester: assumed('AgencyDemoApp', 'alice'), officer: assumed('RecordsOfficer', 'olivia') },
+      callers: { requester: { roleArn: role('AgencyDemoApp'), sessionName: 'alice' }, officer: { roleArn: role('RecordsOfficer'), sessionName: 'olivia' } },
+      tenant,
       agents: { defaultAgent: target.defaultAgent, agents: target.agents },
       log,
     });

@@ -34,6 +34,7 @@ export { mergeProps } from './constructs/merge-props';
 
 // The contract shared by the constructs and the Lambda code
 export * from './contract/env-names';
+export * from './contract/hash-chain';
 export * from './contract/agent';
 export * from './contract/agent-loop';
 export * from './contract/json';

@@ -6,13 +6,15 @@ import type { ApprovalListing, SessionListing } from '../core/domain/session-lis
 
 /**
  * What the API shows of a session: allowlists, so a field added to the header
- * or the event later stays internal until it is listed here. The header's
+ * or the event later stays internal until it is listed here. Each event shows
+ * its `prevHash` and `hash`, so a client can recompute the chain itself
+ * (lib/contract/hash-chain.ts) as well as ask the verify route. The header's
  * bookkeeping (recent request ids, the chain's last hash) and the events'
- * hashes and storage references are not shown: clients retry by requestId and
- * check the chain through the verify route.
+ * storage references are not shown: clients retry by requestId, and where
+ * content lives is the store's business.
  */
 const SESSION_FIELDS = ['status', 'version', 'lastSeq', 'owner', 'summary', 'summaryUpToSeq', 'tokens', 'budget', 'createdAt', 'updatedAt'] as const;
-const EVENT_FIELDS = ['seq', 'type', 'content', 'tokens', 'actor', 'time', 'toolCallId', 'toolName', 'agent', 'agentVersion', 'delegationDepth'] as const;
+const EVENT_FIELDS = ['seq', 'type', 'content', 'tokens', 'actor', 'time', 'toolCallId', 'toolName', 'agent', 'agentVersion', 'delegationDepth', 'prevHash', 'hash'] as const;
 
 /**
  * The pending tool call as clients see it: what waits, for whom, and whether

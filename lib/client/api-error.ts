@@ -12,12 +12,13 @@ export class StatehouseApiError extends Error {
     readonly status: number,
     /** `SessionBusy`, `ValidationError`, ... or API Gateway's `InvalidSignatureException`, `MissingAuthenticationTokenException`, ... */
     readonly code: string,
-    message: string,
+    /** The message as the API sent it; `message` prefixes it with the status and code. */
+    readonly apiMessage: string,
     readonly details?: Readonly<Record<string, unknown>>,
     /** API Gateway's request id (`x-amzn-RequestId`), to quote to the platform team. */
     readonly requestId?: string,
   ) {
-    super(`${status} ${code}: ${message}`);
+    super(`${status} ${code}: ${apiMessage}`);
   }
 
   /** No such route in this deployment (API Gateway answers an unknown resource or method with 403 MissingAuthenticationToken). */

@@ -68,6 +68,13 @@ export interface EventView {
   readonly agent?: string;
   readonly agentVersion?: string;
   readonly delegationDepth?: number;
+  /**
+   * The hash chain (lib/contract/hash-chain.ts): the hash before this event
+   * and this event's own, for the client to recompute. Absent from a
+   * deployment from before the API showed them.
+   */
+  readonly prevHash?: string;
+  readonly hash?: string;
 }
 
 /** A guardrail's intervention in a turn: names only, never the text. */

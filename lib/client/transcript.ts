@@ -1,3 +1,4 @@
+import { genesisHash, verifyChain, type ReadChainedEvent } from '../contract/hash-chain';
 import type { EventView, SessionVerification, SessionView } from './session-api-types';
 import type { StatehouseClient } from './statehouse-client';
 
@@ -5,27 +6,12 @@ import type { StatehouseClient } from './statehouse-client';
  * A session's transcript for records management (AU-9, AU-10): every event
  * in order, and whether the log is whole and unaltered, checked twice. Here,
  * over the events as read: the sequence must run 1..lastSeq without a gap,
- * and where the API shows each event's `prevHash` and `hash` the chain is
- * recomputed, anchored at the session's genesis when the tenant is known.
- * And by the deployment's verify route, which recomputes the stored chain up
- * to the header's last hash.
+ * and each event's hash is recomputed from its fields and the hash before it
+ * (lib/contract/hash-chain.ts, the code the orchestrator writes the chain
+ * with), anchored at the session's genesis when the tenant is known. And by
+ * the deployment's verify route, which recomputes the stored chain up to the
+ * header's last hash.
  */
-
-/** An event as read, with its chain fields where the API shows them. */
-export type ReadEvent = EventView & { readonly prevHash?: string; readonly hash?: string };
-
-/**
- * The session log's hash chain: the domain's own `genesisHash` and
- * `verifyChain` (lambda/core/domain/hash-chain.ts), which the `statehouse`
- * command passes in, so that the library's client itself loads no Lambda code.
- */
-export interface HashChain {
-  genesisHash(tenant: string, session: string): string;
-  verifyChain(
-    events: readonly (EventView & { readonly prevHash: string; readonly hash: string })[],
-    anchorHash: string,
-  ): { readonly ok: true } | { readonly ok: false; readonly brokenAtSeq: number; readonly reason: string };
-}
 
 export type LocalVerification =
   | {
@@ -36,7 +22,7 @@ export type LocalVerification =
     }
   /** `reason`: the chain's (`seq_gap`, `prev_hash_mismatch`, `hash_mismatch`, `content_unresolved`), or `incomplete` (fewer events than lastSeq). */
   | { readonly status: 'broken'; readonly events: number; readonly brokenAtSeq: number; readonly reason: string }
-  /** The sequence is whole, but the events came without hashes: only the server's check covers their content. */
+  /** The sequence is whole, but the events came without hashes (a deployment from before they were shown): only the server's check covers their content. */
   | { readonly status: 'unhashed'; readonly events: number };
 
 export type Verdict = 'verified' | 'verified_by_server' | 'failed';
@@ -48,7 +34,7 @@ export interface Transcript {
   /** The API it was read from. */
   readonly api: string;
   readonly session: SessionView;
-  readonly events: readonly ReadEvent[];
+  readonly events: readonly EventView[];
   readonly verification: {
     readonly verdict: Verdict;
     /** One sentence a records officer can quote. */
@@ -58,19 +44,19 @@ export interface Transcript {
   };
 }
 
-/** Checks the events as read: seq 1..lastSeq without a gap, then the hash chain where the events carry it. */
-export function verifyLocally(chain: HashChain, sessionId: string, lastSeq: number, events: readonly ReadEvent[], tenant?: string): LocalVerification {
+/** Checks the events as read: seq 1..lastSeq without a gap, then each event's hash, recomputed here. */
+export function verifyLocally(sessionId: string, lastSeq: number, events: readonly EventView[], tenant?: string): LocalVerification {
   for (const [index, event] of events.entries()) {
     if (event.seq !== index + 1) return { status: 'broken', events: index, brokenAtSeq: index + 1, reason: 'seq_gap' };
   }
   if (events.length !== lastSeq) return { status: 'broken', events: events.length, brokenAtSeq: events.length + 1, reason: 'incomplete' };
-  if (events.length === 0 || events.some((event) => event.prevHash === undefined || event.hash === undefined)) {
-    return events.length === 0 ? { status: 'verified', events: 0, anchor: tenant ? 'genesis' : 'first-event' } : { status: 'unhashed', events: events.length };
-  }
-  const hashed = events as readonly (ReadEvent & { readonly prevHash: string; readonly hash: string })[];
-  const result = chain.verifyChain(hashed, tenant ? chain.genesisHash(tenant, sessionId) : hashed[0].prevHash);
+  const anchor = tenant ? 'genesis' : 'first-event';
+  if (events.length === 0) return { status: 'verified', events: 0, anchor };
+  if (events.some((event) => event.prevHash === undefined || event.hash === undefined)) return { status: 'unhashed', events: events.length };
+  const hashed = events as readonly ReadChainedEvent[];
+  const result = verifyChain(hashed, tenant ? genesisHash(tenant, sessionId) : hashed[0].prevHash);
   if (!result.ok) return { status: 'broken', events: result.brokenAtSeq - 1, brokenAtSeq: result.brokenAtSeq, reason: result.reason };
-  return { status: 'verified', events: events.length, anchor: tenant ? 'genesis' : 'first-event' };
+  return { status: 'verified', events: events.length, anchor };
 }
 
 function verdictOf(local: LocalVerification, server: SessionVerification, lastSeq: number): { verdict: Verdict; statement: string } {
@@ -98,10 +84,10 @@ function verdictOf(local: LocalVerification, server: SessionVerification, lastSe
 export async function exportTranscript(
   client: StatehouseClient,
   sessionId: string,
-  options: { readonly chain: HashChain; readonly tenant?: string; readonly now?: Date },
+  options: { readonly tenant?: string; readonly now?: Date } = {},
 ): Promise<Transcript> {
   const { session, events } = await client.readAllEvents(sessionId);
-  const local = verifyLocally(options.chain, sessionId, session.lastSeq, events, options.tenant);
+  const local = verifyLocally(sessionId, session.lastSeq, events, options.tenant);
   const server = await client.verify(sessionId);
   return {
     kind: 'statehouse.transcript',
@@ -121,6 +107,16 @@ function fenced(text: string): string {
   return `${fence}text\n${text}\n${fence}`;
 }
 
+function localCheck(local: LocalVerification): string {
+  if (local.status === 'broken') return `BROKEN at event ${local.brokenAtSeq} (${local.reason})`;
+  if (local.status === 'unhashed') return `not recomputed: the API showed no hashes (events 1 to ${local.events} without a gap)`;
+  return `verified, ${local.events} events, ${local.anchor === 'genesis' ? "from the session's genesis" : "from the first event's prevHash"}`;
+}
+
+function serverCheck(server: SessionVerification): string {
+  return server.valid ? `valid, ${server.events} events` : `BROKEN at event ${server.brokenAtSeq} (${server.reason})`;
+}
+
 export function transcriptMarkdown(transcript: Transcript): string {
   const { session, events, verification } = transcript;
   const lines = [
@@ -137,12 +133,15 @@ export function transcriptMarkdown(transcript: Transcript): string {
     `| created | ${session.createdAt} |`,
     `| updated | ${session.updatedAt} |`,
     `| exported | ${transcript.exportedAt} from ${transcript.api} |`,
+    `| hash chain, recomputed here | ${localCheck(verification.local)} |`,
+    `| hash chain, the deployment's verify route | ${serverCheck(verification.server)} |`,
     '',
   ];
   for (const event of events) {
     const tool = event.toolName ? ` · ${event.toolName}${event.toolCallId ? ` (${event.toolCallId})` : ''}` : '';
     const agent = event.agent ? ` · agent ${event.agent}${event.delegationDepth ? ` (delegate, depth ${event.delegationDepth})` : ''}` : '';
-    lines.push(`## ${event.seq} · ${event.type}${tool}`, '', `${event.time} · ${event.actor}${agent}`, '', fenced(event.content), '');
+    const hash = event.hash ? ` · hash \`${event.hash}\`` : '';
+    lines.push(`## ${event.seq} · ${event.type}${tool}`, '', `${event.time} · ${event.actor}${agent}${hash}`, '', fenced(event.content), '');
   }
   return lines.join('\n');
 }

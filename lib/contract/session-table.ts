@@ -35,3 +35,12 @@ export const SESSION_TABLE_SCHEMA = {
     ],
   },
 } as const;
+
+/**
+ * The partition key every item of a session shares, `T#{tenant}#S#{session}`:
+ * the table's key and the seed of the session's hash chain (hash-chain.ts).
+ * Ids exclude `#` (the domain checks them before it writes), so the key is unambiguous.
+ */
+export function sessionPartitionKey(tenant: string, session: string): string {
+  return `T#${tenant}#S#${session}`;
+}

@@ -47,8 +47,8 @@ export interface EmulatedDeployment {
   /** The target's stacks in deploy order, as moto describes them. */
   readonly stacks: readonly DeployedStack[];
   readonly customResources: readonly AnsweredResource[];
-  /** Seconds `cdk bootstrap` and `cdk deploy` took. */
-  readonly seconds: { readonly bootstrap: number; readonly deploy: number };
+  /** Seconds `cdk synth`, `cdk bootstrap` and `cdk deploy` took. */
+  readonly seconds: { readonly synth: number; readonly bootstrap: number; readonly deploy: number };
 }
 
 /**
@@ -72,8 +72,13 @@ export function emulatorEnvironment(moto: MotoServer, region: string): NodeJS.Pr
   };
 }
 
-/** CLI lines worth a line of the transcript: stack events, stack results, outputs and errors. The rest goes to the log file. */
-const PROGRESS_LINE = /\|\s*\d+(\/\d+)?\s*\|.*(_COMPLETE|_FAILED|_IN_PROGRESS)|deploying\.\.\.|bootstrapped|\u2705|\u274c|Outputs:|^\s*\S+\.\S+ = |Stack ARN|[Ee]rror|failed/;
+/**
+ * CLI lines worth a line of the transcript: stack events, stack results and errors. The rest goes to
+ * the log file, the stacks' outputs among them: the CLI prints `Stack ARN:` with its value lines
+ * further on, and moto leaves the API's stage without a physical id, so the invoke URL outputs read
+ * `.../None/` (DeployedStack.withoutPhysicalId counts what it left so).
+ */
+const PROGRESS_LINE = /\|\s*\d+(\/\d+)?\s*\|.*(_COMPLETE|_FAILED|_IN_PROGRESS)|deploying\.\.\.|bootstrapped|\u2705|\u274c|[Ee]rror|failed/;
 
 /**
  * The first event the CLI prints for a stack it creates, once its CreateStack call has returned:
@@ -115,9 +120,11 @@ async function runCdk(args: readonly string[], options: EmulatedDeployOptions, e
 }
 
 /**
- * `cdk bootstrap` and `cdk deploy` of every stack of one target into moto,
- * with the real CDK CLI. Two CLI options differ from a deploy to AWS, both
- * because of the emulator and neither touching a template:
+ * `cdk synth`, then `cdk bootstrap` and `cdk deploy` of every stack of one
+ * target into moto from that cloud assembly (`--app <dir>`, so the app is
+ * synthesized once, not once per command), with the real CDK CLI. Two CLI
+ * options differ from a deploy to AWS, both because of the emulator and
+ * neither touching a template:
  * - `--method=direct` (CreateStack): moto's change sets create no stack
  *   Outputs, so the next stack's Fn::ImportValue would fail;
  * - termination protection off (`overrides`): moto has no
@@ -168,10 +175,13 @@ export async function deployToEmulator(options: EmulatedDeployOptions): Promise<
   const account = await emulatedAccount(options.moto, options.region);
   fs.mkdirSync(options.outputDir, { recursive: true });
   fs.rmSync(path.join(options.outputDir, CLI_LOG), { force: true });
-  // Notices are off in cdk.json too; the flag keeps the CLI off the internet whatever the user's ~/.cdk.json says.
-  const context = ['--no-notices', '-c', `targets=${options.target}`, '-c', `statehouse=${JSON.stringify(options.overrides)}`];
+  const context = ['-c', `targets=${options.target}`, '-c', `statehouse=${JSON.stringify(options.overrides)}`];
+  // Notices are off in cdk.json too; --no-notices keeps the CLI off the internet whatever the user's ~/.cdk.json says.
+  const assembly = ['--no-notices', '--app', options.outputDir, '--output', options.outputDir];
   const started = process.hrtime.bigint();
-  await runCdk(['bootstrap', `aws://${account}/${options.region}`, '--output', options.outputDir, ...context], options, env);
+  await runCdk(['synth', '--no-notices', '--quiet', '--output', options.outputDir, ...context], options, env);
+  const synthesized = process.hrtime.bigint();
+  await runCdk(['bootstrap', `aws://${account}/${options.region}`, ...assembly], options, env);
   const bootstrapped = process.hrtime.bigint();
 
   const responder = new CustomResourceResponder({
@@ -190,7 +200,7 @@ export async function deployToEmulator(options: EmulatedDeployOptions): Promise<
   responder.start();
   try {
     await runCdk(
-      ['deploy', `${options.target}/*`, '--method=direct', '--require-approval', 'never', '--progress', 'events', '--output', options.outputDir, ...context],
+      ['deploy', `${options.target}/*`, '--method=direct', '--require-approval', 'never', '--progress', 'events', ...assembly],
       options,
       env,
       {
@@ -223,7 +233,7 @@ export async function deployToEmulator(options: EmulatedDeployOptions): Promise<
       account,
       stacks,
       customResources: responder.answered,
-      seconds: { bootstrap: Number(bootstrapped - started) / 1e9, deploy: Number(deployed - bootstrapped) / 1e9 },
+      seconds: { synth: Number(synthesized - started) / 1e9, bootstrap: Number(bootstrapped - synthesized) / 1e9, deploy: Number(deployed - bootstrapped) / 1e9 },
     };
   } finally {
     cfn.destroy();

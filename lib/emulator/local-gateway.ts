@@ -44,6 +44,27 @@ export interface LocalGatewayProps {
   readonly stage?: string;
   /** @default () => new Date() */
   readonly clock?: () => Date;
+  /** Told of every request as its answer starts, before the client can read it: API Gateway's access log. */
+  readonly onRequest?: (entry: GatewayAccessEntry) => void;
+}
+
+/**
+ * One request as API Gateway's access log shows it ($context.requestId,
+ * httpMethod, path, resourcePath, status, identity.userArn, error.responseType;
+ * docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-variables-for-access-logging.html).
+ */
+export interface GatewayAccessEntry {
+  readonly requestId: string;
+  readonly method: string;
+  /** As received, stage included. */
+  readonly path: string;
+  /** The route's resource, once one matched. */
+  readonly resource?: string;
+  readonly status: number;
+  /** The principal whose SigV4 signature was verified: absent when the gateway refused the request before verifying one. */
+  readonly caller?: string;
+  /** The gateway's own refusal (`x-amzn-ErrorType`). */
+  readonly errorType?: string;
 }
 
 export interface LocalGateway extends LoopbackServer {
@@ -155,16 +176,27 @@ function proxyEvent(
   };
 }
 
-function writeResult(response: ServerResponse, requestId: string, result: APIGatewayProxyResult): void {
+type Answered = (status: number) => void;
+
+function writeResult(response: ServerResponse, requestId: string, result: APIGatewayProxyResult, answered: Answered): void {
   const headers: Record<string, string | string[]> = { 'x-amzn-RequestId': requestId };
   for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
   for (const [name, values] of Object.entries(result.multiValueHeaders ?? {})) headers[name] = values.map(String);
+  answered(result.statusCode);
   response.writeHead(result.statusCode, headers);
   response.end(result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body);
 }
 
-async function stream(response: ServerResponse, requestId: string, handler: StreamingProxyHandler, event: APIGatewayProxyEvent): Promise<void> {
+async function stream(
+  response: ServerResponse,
+  requestId: string,
+  handler: StreamingProxyHandler,
+  event: APIGatewayProxyEvent,
+  answered: Answered,
+  refuse: (status: number, errorType: string, message: string) => void,
+): Promise<void> {
   const open: OpenResponse = ({ statusCode, headers }) => {
+    answered(statusCode);
     response.writeHead(statusCode, { ...headers, 'x-amzn-RequestId': requestId });
     // Each piece goes out as the handler writes it (chunked), not when the handler returns.
     return { write: (chunk) => void response.write(chunk), end: () => void response.end() };
@@ -172,11 +204,11 @@ async function stream(response: ServerResponse, requestId: string, handler: Stre
   try {
     await handler(event, open);
   } catch {
-    if (!response.headersSent) return gatewayError(response, requestId, 502, 'InternalServerErrorException', 'Internal server error');
+    if (!response.headersSent) return refuse(502, 'InternalServerErrorException', 'Internal server error');
     response.destroy();
     return;
   }
-  if (!response.headersSent) return gatewayError(response, requestId, 502, 'InternalServerErrorException', 'Internal server error');
+  if (!response.headersSent) return refuse(502, 'InternalServerErrorException', 'Internal server error');
   if (!response.writableEnded) response.end();
 }
 
@@ -192,31 +224,41 @@ export async function startLocalGateway(props: LocalGatewayProps): Promise<Local
     const queryAt = target.indexOf('?');
     const path = queryAt === -1 ? target : target.slice(0, queryAt);
     const rawQuery = queryAt === -1 ? '' : target.slice(queryAt + 1);
+    let resource: string | undefined;
+    let caller: string | undefined;
+    const answered = (status: number, errorType?: string) =>
+      props.onRequest?.({ requestId, method, path, status, ...(resource ? { resource } : {}), ...(caller ? { caller } : {}), ...(errorType ? { errorType } : {}) });
+    const refuse = (status: number, errorType: string, message: string) => {
+      answered(status, errorType);
+      gatewayError(response, requestId, status, errorType, message);
+    };
     const body = await readBody(request);
-    if (!body) return gatewayError(response, requestId, 413, 'RequestTooLongException', 'Request Too Long');
+    if (!body) return refuse(413, 'RequestTooLongException', 'Request Too Long');
 
     const [first, ...rest] = path.split('/').slice(1);
-    if (first !== stage) return gatewayError(response, requestId, 403, 'ForbiddenException', 'Forbidden');
+    if (first !== stage) return refuse(403, 'ForbiddenException', 'Forbidden');
     const segments = rest.length > 0 && rest[rest.length - 1] === '' ? rest.slice(0, -1) : rest;
     const matched = matchRoute(props.routes, method, segments);
     // API Gateway answers an unknown resource or method this way, signed or not.
-    if (!matched) return gatewayError(response, requestId, 403, 'MissingAuthenticationTokenException', 'Missing Authentication Token');
+    if (!matched) return refuse(403, 'MissingAuthenticationTokenException', 'Missing Authentication Token');
+    resource = matched.route.resource;
 
     const headers = headersOf(request);
     const verified = await verifySigV4({ method, path, rawQuery, headers: headers.lower, body }, { region: props.region, lookup: props.credentials, now });
-    if (!verified.ok) return gatewayError(response, requestId, 403, verified.errorType, verified.message);
+    if (!verified.ok) return refuse(403, verified.errorType, verified.message);
+    caller = verified.credential.arn;
 
     const sourceIp = request.socket.remoteAddress ?? '127.0.0.1';
     const event = proxyEvent(props, stage, matched, { method, rawQuery, headers: headers.asSent, body, sourceIp, requestId, now }, verified.credential);
-    if (matched.route.streaming && props.streamingHandler) return stream(response, requestId, props.streamingHandler, event);
+    if (matched.route.streaming && props.streamingHandler) return stream(response, requestId, props.streamingHandler, event, answered, refuse);
     let result: APIGatewayProxyResult;
     try {
       result = await props.handler(event);
     } catch {
       // A function error: API Gateway's 502, the function's log has the cause.
-      return gatewayError(response, requestId, 502, 'InternalServerErrorException', 'Internal server error');
+      return refuse(502, 'InternalServerErrorException', 'Internal server error');
     }
-    writeResult(response, requestId, result);
+    writeResult(response, requestId, result, answered);
   }
 
   const server = createServer((request, response) => {

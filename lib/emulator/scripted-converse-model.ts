@@ -1,4 +1,5 @@
 import { createServer } from 'node:http';
+import { EVENT_STREAM_CONTENT_TYPE, encodeEventStream, type StreamMessage } from './event-stream';
 import { listenOnLoopback } from './loopback-server';
 
 /**
@@ -6,6 +7,8 @@ import { listenOnLoopback } from './loopback-server';
  * on 127.0.0.1 that answers from rules, not a model. It is the kit's one
  * test double; everything it talks to is real. The deployed orchestrator's
  * own Bedrock runtime client reaches it through AWS_ENDPOINT_URL_BEDROCK_RUNTIME.
+ * It answers Converse, and ConverseStream (a streaming turn's call) with the
+ * same answer as Bedrock's event stream, its text a few words an event.
  *
  * Rules, on the messages of the request and the tools it offers:
  * - a turn that asks to research a case in depth ("research FOIA-4411 in
@@ -112,6 +115,41 @@ function answer(messages: ConverseMessage[], offered: readonly string[], serial:
   return reply([{ text: `You said: ${text}` }], 'end_turn');
 }
 
+type ConverseAnswer = {
+  output: { message: { role: string; content: ({ text: string } | { toolUse: { toolUseId: string; name: string; input: unknown } })[] } };
+  stopReason: string;
+  usage: unknown;
+  metrics: unknown;
+};
+
+/** Words an event of a streamed text. */
+const WORDS_PER_DELTA = 3;
+
+/**
+ * The answer as ConverseStream sends it
+ * (docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ConverseStream.html):
+ * message start, each content block (text in pieces, a tool use's input as JSON), message stop, metadata.
+ */
+function converseStreamEvents(answer: ConverseAnswer): StreamMessage[] {
+  const event = (name: string, body: object): StreamMessage => ({ event: name, body: JSON.stringify(body) });
+  const events = [event('messageStart', { role: 'assistant' })];
+  answer.output.message.content.forEach((block, contentBlockIndex) => {
+    if ('text' in block) {
+      const words = block.text.split(/(?<= )/);
+      for (let at = 0; at < words.length; at += WORDS_PER_DELTA) {
+        events.push(event('contentBlockDelta', { contentBlockIndex, delta: { text: words.slice(at, at + WORDS_PER_DELTA).join('') } }));
+      }
+    } else {
+      const { toolUseId, name, input } = block.toolUse;
+      events.push(event('contentBlockStart', { contentBlockIndex, start: { toolUse: { toolUseId, name } } }));
+      events.push(event('contentBlockDelta', { contentBlockIndex, delta: { toolUse: { input: JSON.stringify(input) } } }));
+    }
+    events.push(event('contentBlockStop', { contentBlockIndex }));
+  });
+  events.push(event('messageStop', { stopReason: answer.stopReason }), event('metadata', { usage: answer.usage, metrics: answer.metrics }));
+  return events;
+}
+
 interface Hold {
   readonly call: number;
   asked: boolean;
@@ -128,18 +166,23 @@ export async function startScriptedConverseModel(): Promise<ScriptedConverseMode
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       const path = decodeURIComponent((request.url ?? '').split('?')[0]);
-      if (request.method !== 'POST' || !/^\/model\/[^/]+\/converse$/.test(path)) {
-        response.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ message: `the scripted model answers only Converse, not ${request.method} ${path}` }));
+      const operation = request.method === 'POST' ? /^\/model\/[^/]+\/(converse|converse-stream)$/.exec(path)?.[1] : undefined;
+      if (operation === undefined) {
+        response.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ message: `the scripted model answers only Converse and ConverseStream, not ${request.method} ${path}` }));
         return;
       }
       calls++;
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { messages: ConverseMessage[]; system?: unknown; toolConfig?: { tools?: { toolSpec?: { name?: string } }[] } };
       const offered = (body.toolConfig?.tools ?? []).flatMap((tool) => (tool.toolSpec?.name ? [tool.toolSpec.name] : []));
       requests.push({ system: body.system, tools: offered });
-      const answered = JSON.stringify(answer(body.messages, offered, calls));
+      const answered = answer(body.messages, offered, calls) as ConverseAnswer;
       const hold = holds.find((held) => held.call === calls);
       if (hold) hold.asked = true;
-      void (hold?.released ?? Promise.resolve()).then(() => response.writeHead(200, { 'content-type': 'application/json' }).end(answered));
+      void (hold?.released ?? Promise.resolve()).then(() =>
+        operation === 'converse'
+          ? response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answered))
+          : response.writeHead(200, { 'content-type': EVENT_STREAM_CONTENT_TYPE }).end(encodeEventStream(converseStreamEvents(answered))),
+      );
     });
   });
   const listening = await listenOnLoopback(server);

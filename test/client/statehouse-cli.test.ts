@@ -86,23 +86,31 @@ function statehouse(args: string[], options: { caller?: IssuedCredential; secret
 
 const where = () => ['--url', env.gateway.invokeUrl, '--region', REGION];
 
-test('export writes a Markdown transcript that says it verified, and JSON with every event and both checks', async () => {
+test('export writes a Markdown transcript whose chain was recomputed here, and JSON with every event, its hashes and both checks', async () => {
   const file = path.join(work, 'cli-1.md');
 
   const [markdown, json] = await Promise.all([
-    statehouse(['export', 'cli-1', ...where(), '--format', 'markdown', '--out', file]),
+    statehouse(['export', 'cli-1', ...where(), '--tenant', 'agency-a', '--format', 'markdown', '--out', file]),
     statehouse(['export', 'cli-1', ...where()]),
   ]);
 
   expect(markdown).toMatchObject({ code: 0, stdout: '' });
-  expect(markdown.stderr).toContain('Verified by the deployment');
+  expect(markdown.stderr).toBe("Verified: the hash chain of all 4 events was recomputed here from the session's genesis, and the deployment's verify route recomputed the stored chain over 4 events and found it valid.\n");
   const text = fs.readFileSync(file, 'utf8');
-  expect(text).toMatch(/^# Session cli-1\n\n\*\*Verified\.\*\* Verified by the deployment: the deployment's verify route recomputed the stored chain over 4 events/);
+  expect(text).toMatch(/^# Session cli-1\n\n\*\*Verified\.\*\* Verified: the hash chain of all 4 events was recomputed here from the session's genesis/);
+  expect(text).toContain("| hash chain, recomputed here | verified, 4 events, from the session's genesis |");
+  expect(text).toContain("| hash chain, the deployment's verify route | valid, 4 events |");
   expect(text).toContain('## 3 · user');
   expect(text).toContain('Who handles it?');
   expect(json.code).toBe(0);
   const transcript = JSON.parse(json.stdout);
-  expect(transcript).toMatchObject({ kind: 'statehouse.transcript', session: { sessionId: 'cli-1', lastSeq: 4 }, verification: { verdict: 'verified_by_server' } });
+  // No --tenant: anchored at the first event's prevHash.
+  expect(transcript).toMatchObject({
+    kind: 'statehouse.transcript',
+    session: { sessionId: 'cli-1', lastSeq: 4 },
+    verification: { verdict: 'verified', local: { status: 'verified', events: 4, anchor: 'first-event' }, server: { valid: true, events: 4 } },
+  });
+  expect(transcript.events.every((event: { prevHash: string; hash: string }) => /^[0-9a-f]{64}$/.test(event.prevHash) && /^[0-9a-f]{64}$/.test(event.hash))).toBe(true);
   expect(transcript.events.map((event: { content: string }) => event.content)).toEqual(['Is FOIA-7 open?', 'echo: Is FOIA-7 open?', 'Who handles it?', 'echo: Who handles it?']);
 });
 
@@ -113,10 +121,13 @@ test('verify and export of a session whose stored log was rewritten: exit 1, and
     statehouse(['export', 'cli-broken', ...where(), '--format', 'markdown']),
   ]);
 
-  expect(verified).toMatchObject({ code: 0, stdout: 'session cli-1: hash chain valid over 4 events\n' });
-  expect(broken).toMatchObject({ code: 1, stdout: 'session cli-broken: hash chain BROKEN at event 2 (hash_mismatch); 1 events verified before it\n' });
+  expect(verified).toMatchObject({ code: 0, stdout: expect.stringMatching(/^session cli-1: Verified: the hash chain of all 4 events was recomputed here from the first event's prevHash .* and the deployment's verify route recomputed the stored chain over 4 events and found it valid\.\n$/) });
+  // Recomputed here, the rewritten answer breaks its own hash; the deployment's route finds the same.
+  const statement = "NOT VERIFIED: the events as read break at event 2 (hash_mismatch); the deployment's verify route found the stored chain broken at event 2 (hash_mismatch).";
+  expect(broken).toMatchObject({ code: 1, stdout: `session cli-broken: ${statement}\n` });
   expect(exported.code).toBe(1);
-  expect(exported.stdout).toContain('**NOT VERIFIED.** NOT VERIFIED: the deployment\'s verify route found the stored chain broken at event 2 (hash_mismatch)');
+  expect(exported.stdout).toContain(`**NOT VERIFIED.** ${statement}`);
+  expect(exported.stdout).toContain('| hash chain, recomputed here | BROKEN at event 2 (hash_mismatch) |');
 });
 
 test('chat: each line a turn, the reply streamed as the server streams it; the lists say their routes are not served yet', async () => {
@@ -247,6 +258,6 @@ test('--target finds the API from the synthesized cloud assembly and the outputs
 
   expect(notDeployed.code).toBe(2);
   expect(notDeployed.stderr).toContain(`names GovWest's API: stack ${runtime.stackName} in us-gov-west-1, output ${outputKey}`);
-  expect(deployed).toMatchObject({ code: 0, stdout: 'session cli-1: hash chain valid over 4 events\n' });
+  expect(deployed).toMatchObject({ code: 0, stdout: expect.stringContaining('session cli-1: Verified: the hash chain of all 4 events was recomputed here') });
   fs.rmSync(outdir, { recursive: true, force: true });
 });

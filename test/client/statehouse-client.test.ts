@@ -1,5 +1,4 @@
 import type { TurnView as DomainTurnView } from '../../lambda/core/domain/background-turn';
-import { genesisHash, verifyChain } from '../../lambda/core/domain/hash-chain';
 import type { TurnResult as DomainTurnResult } from '../../lambda/core/domain/turn-result';
 import type { ModelBackend } from '../../lambda/core/ports/model-backend';
 import type { approvalListingView, EventView as DomainEventView, sessionListingView, SessionView as DomainSessionView } from '../../lambda/orchestrator/session-view';
@@ -27,9 +26,6 @@ import { credentialsOf, REGION, startSessionGateway, type SessionGateway } from 
  * gateway (SigV4 verified, credentials from moto's STS, sessions on moto):
  * only the model is scripted.
  */
-
-/** The domain's own chain, as the `statehouse` command passes it. */
-const HASH_CHAIN = { genesisHash, verifyChain };
 
 /**
  * The client's wire types take what the orchestrator declares (tsc checks
@@ -104,13 +100,15 @@ test('create, turns, read page by page, read a turn, verify, export, delete: typ
   await expect(client.readTurn('client-1', 'r-2')).resolves.toMatchObject({ requestId: 'r-2', mode: 'sync', status: 'completed', reply: 'echo: Again' });
   await expect(client.verify('client-1')).resolves.toEqual({ valid: true, events: 4 });
 
-  const transcript = await exportTranscript(client, 'client-1', { chain: HASH_CHAIN, now: new Date('2026-12-04T12:00:00Z') });
+  const transcript = await exportTranscript(client, 'client-1', { tenant: 'agency-a', now: new Date('2026-12-04T12:00:00Z') });
   expect(transcript.events).toEqual(all.events);
-  expect(transcript.verification).toMatchObject({ verdict: 'verified_by_server', local: { status: 'unhashed', events: 4 }, server: { valid: true, events: 4 } });
+  expect(transcript.verification).toMatchObject({ verdict: 'verified', local: { status: 'verified', events: 4, anchor: 'genesis' }, server: { valid: true, events: 4 } });
   const markdown = transcriptMarkdown(transcript);
   expect(markdown).toContain('# Session client-1');
-  expect(markdown).toContain('**Verified.** Verified by the deployment');
+  expect(markdown).toContain("**Verified.** Verified: the hash chain of all 4 events was recomputed here from the session's genesis, and the deployment's verify route");
+  expect(markdown).toContain("| hash chain, recomputed here | verified, 4 events, from the session's genesis |");
   expect(markdown).toContain('## 4 · assistant');
+  expect(markdown).toContain(`· hash \`${all.events[3].hash}\``);
 
   // Errors carry the orchestrator's status, code, message and details.
   const tooLong = await client.sendTurn('client-1', { message: 'x'.repeat(40 * 1024) }).catch((error: unknown) => error);
@@ -190,22 +188,71 @@ test('a streamed turn through the gateway: the iterator yields each piece as it 
   expect(again).toEqual([{ type: 'result', result: { ...result, replayed: true } }]);
 }, 20_000);
 
-test('the export checks a chain that carries its hashes here, with the domain verifyChain: real stored events, then altered ones', async () => {
+test('the events as the API shows them carry their chain: recomputed here they verify, and any change to what was read is caught at its seq', async () => {
   const client = aliceClient();
   await client.createSession({ sessionId: 'client-chain' });
   await client.sendTurn('client-chain', { requestId: 'c-1', message: 'First' });
   await client.sendTurn('client-chain', { requestId: 'c-2', message: 'Second' });
-  // The events as stored, prevHash and hash included (the API shows neither; a deployment that did would be checked like this).
-  const { events } = await env.harness.store.repository.readEvents('agency-a', 'client-chain', { afterSeq: 0, limit: 100, resolvePayloads: true });
-  const stored = events.map((event) => ({ ...event, content: event.content! }));
 
-  expect(verifyLocally(HASH_CHAIN, 'client-chain', 4, stored, 'agency-a')).toEqual({ status: 'verified', events: 4, anchor: 'genesis' });
-  expect(verifyLocally(HASH_CHAIN, 'client-chain', 4, stored)).toEqual({ status: 'verified', events: 4, anchor: 'first-event' });
-  expect(verifyLocally(HASH_CHAIN, 'client-chain', 4, stored, 'agency-b')).toMatchObject({ status: 'broken', brokenAtSeq: 1, reason: 'prev_hash_mismatch' });
-  const altered = stored.map((event) => (event.seq === 3 ? { ...event, content: 'Second, edited' } : event));
-  expect(verifyLocally(HASH_CHAIN, 'client-chain', 4, altered, 'agency-a')).toMatchObject({ status: 'broken', brokenAtSeq: 3, reason: 'hash_mismatch' });
-  expect(verifyLocally(HASH_CHAIN, 'client-chain', 4, stored.filter((event) => event.seq !== 2), 'agency-a')).toMatchObject({ status: 'broken', brokenAtSeq: 2, reason: 'seq_gap' });
-  expect(verifyLocally(HASH_CHAIN, 'client-chain', 4, stored.slice(0, 3), 'agency-a')).toMatchObject({ status: 'broken', brokenAtSeq: 4, reason: 'incomplete' });
+  const { events } = await client.readAllEvents('client-chain');
+
+  // What the store holds, field for field: the API shows each event's prevHash and hash as written.
+  const stored = (await env.harness.store.repository.readEvents('agency-a', 'client-chain', { afterSeq: 0, limit: 100, resolvePayloads: true })).events;
+  expect(events.map(({ seq, prevHash, hash }) => ({ seq, prevHash, hash }))).toEqual(stored.map(({ seq, prevHash, hash }) => ({ seq, prevHash, hash })));
+  expect(verifyLocally('client-chain', 4, events, 'agency-a')).toEqual({ status: 'verified', events: 4, anchor: 'genesis' });
+  expect(verifyLocally('client-chain', 4, events)).toEqual({ status: 'verified', events: 4, anchor: 'first-event' });
+  expect(verifyLocally('client-chain', 4, events, 'agency-b')).toMatchObject({ status: 'broken', brokenAtSeq: 1, reason: 'prev_hash_mismatch' });
+  const altered = events.map((event) => (event.seq === 3 ? { ...event, content: 'Second, edited' } : event));
+  expect(verifyLocally('client-chain', 4, altered, 'agency-a')).toMatchObject({ status: 'broken', brokenAtSeq: 3, reason: 'hash_mismatch' });
+  const reattributed = events.map((event) => (event.seq === 2 ? { ...event, actor: 'someone else' } : event));
+  expect(verifyLocally('client-chain', 4, reattributed, 'agency-a')).toMatchObject({ status: 'broken', brokenAtSeq: 2, reason: 'hash_mismatch' });
+  expect(verifyLocally('client-chain', 4, events.filter((event) => event.seq !== 2), 'agency-a')).toMatchObject({ status: 'broken', brokenAtSeq: 2, reason: 'seq_gap' });
+  expect(verifyLocally('client-chain', 4, events.slice(0, 3), 'agency-a')).toMatchObject({ status: 'broken', brokenAtSeq: 4, reason: 'incomplete' });
+  // A deployment that shows no hashes: the sequence is checked here, the content only by its verify route.
+  expect(verifyLocally('client-chain', 4, events.map(({ prevHash: _p, hash: _h, ...rest }) => rest))).toEqual({ status: 'unhashed', events: 4 });
+});
+
+/** A client whose session reads pass through `rewrite` on their way (a proxy, a cache, an older deployment). */
+function clientRewritingReads(sessionId: string, rewrite: (events: Record<string, unknown>[]) => void): StatehouseClient {
+  const rewriting: typeof fetch = async (input, init) => {
+    const response = await fetch(input, init);
+    if (!new URL(String(input)).pathname.endsWith(`/sessions/${sessionId}`)) return response;
+    const body = (await response.json()) as { events: Record<string, unknown>[] };
+    rewrite(body.events);
+    return new Response(JSON.stringify(body), { status: response.status, headers: { 'content-type': 'application/json' } });
+  };
+  return new StatehouseClient({ url: env.gateway.invokeUrl, region: REGION, credentials: credentialsOf(env.alice), fetch: rewriting });
+}
+
+test('an answer altered on its way (the stored chain intact): the verify route says valid, the export fails at the altered seq', async () => {
+  await aliceClient().createSession({ sessionId: 'client-in-transit' });
+  await aliceClient().sendTurn('client-in-transit', { requestId: 't-1', message: 'Is FOIA-9 open?' });
+  const client = clientRewritingReads('client-in-transit', (events) => {
+    for (const event of events) if (event.seq === 2) event.content = 'echo: It is closed.';
+  });
+
+  const transcript = await exportTranscript(client, 'client-in-transit', { tenant: 'agency-a' });
+
+  expect(transcript.verification).toMatchObject({ verdict: 'failed', local: { status: 'broken', brokenAtSeq: 2, reason: 'hash_mismatch' }, server: { valid: true, events: 2 } });
+  expect(transcript.verification.statement).toMatch(/^NOT VERIFIED: the events as read break at event 2 \(hash_mismatch\); the deployment's verify route recomputed the stored chain over 2 events and found it valid\.$/);
+  expect(transcriptMarkdown(transcript)).toContain('| hash chain, recomputed here | BROKEN at event 2 (hash_mismatch) |');
+});
+
+test('a deployment that shows no event hashes: verified by its verify route only, and the transcript says what was not recomputed', async () => {
+  await aliceClient().createSession({ sessionId: 'client-unhashed' });
+  await aliceClient().sendTurn('client-unhashed', { requestId: 'u-1', message: 'Is FOIA-10 open?' });
+  const client = clientRewritingReads('client-unhashed', (events) => {
+    for (const event of events) {
+      delete event.prevHash;
+      delete event.hash;
+    }
+  });
+
+  const transcript = await exportTranscript(client, 'client-unhashed', { tenant: 'agency-a' });
+
+  expect(transcript.verification).toMatchObject({ verdict: 'verified_by_server', local: { status: 'unhashed', events: 2 }, server: { valid: true, events: 2 } });
+  expect(transcript.verification.statement).toContain('this API does not show event hashes, so their content was not recomputed locally');
+  expect(transcriptMarkdown(transcript)).toContain('| hash chain, recomputed here | not recomputed: the API showed no hashes (events 1 to 2 without a gap) |');
 });
 
 test("another tenant's caller gets 404 for the session; a client signing for the wrong region gets API Gateway's 403, typed", async () => {

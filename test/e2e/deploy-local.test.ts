@@ -1,3 +1,4 @@
+import { servedRoutes } from '../../lambda/orchestrator/handler';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import * as fs from 'node:fs';
@@ -102,31 +103,84 @@ afterAll(() => {
 
 describe('npm run deploy:local', () => {
   test('prints each step and says every step did what it should', () => {
+    const alice = 'arn:aws-us-gov:sts::\\d{12}:assumed-role/AgencyDemoApp/alice';
     for (const step of [
       /✅ {2}Environment aws:\/\/\d{12}\/us-gov-west-1 bootstrapped/,
       /✅ {2}GovWest\/Foundation/,
       /\[custom resource\] GovWest-Foundation\/\S+ \(Custom::VpcRestrictDefaultSG\): SUCCESS/,
       /✅ {2}GovWest\/State/,
       /✅ {2}GovWest\/Runtime/,
-      /POST \/sessions → 201/,
-      /turn "Hello\.\.\." → 200/,
-      /tool call compute_deadline → Express statehouse-govwest-tools-fast SUCCEEDED → 200/,
-      /retry of turn-2 \(same requestId\) → 200, replayed, same reply; items (\d+) → \1/,
-      /3 concurrent turns → \d × 200, \d × 409/,
-      /tool call release_records → 202 awaiting_approval/,
+      /streaming required \(the configuration sets none; the conversation streams a response\)/,
+      /loaded GovWest-Runtime-AgentStreaming\S+ from cdk\.out\.local\/asset\.[0-9a-f]{64}\/index\.js/,
+      new RegExp(`local gateway http://127\\.0\\.0\\.1:\\d+/v1/: the deployed API's ${servedRoutes().length} methods \\(POST /sessions/\\{sessionId\\}/turns, POST /v1/responses streamed\\)`),
+      new RegExp(`requester ${alice}$`, 'm'),
+      /approver {2}arn:aws-us-gov:sts::\d{12}:assumed-role\/RecordsOfficer\/olivia$/m,
+      /POST \/sessions, unsigned → 403 MissingAuthenticationTokenException: Missing Authentication Token\n {6}gateway 403 POST \/sessions · refused by the gateway \(MissingAuthenticationTokenException\): no function ran/,
+      /signed with alice's access key and another secret → 403 InvalidSignatureException\n {6}gateway 403 POST \/sessions · refused by the gateway \(InvalidSignatureException\): no function ran/,
+      /functions invoked 0 → 0, items in statehouse-govwest-data-sessions 0 → 0/,
+      new RegExp(`createSession\\(\\) → session \\S+ in statehouse-govwest-data-sessions\\n {6}gateway 201 POST /sessions · SigV4 verified: ${alice}`),
+      /turn "Hello\.\.\." → idle/,
+      /tool call compute_deadline → Express statehouse-govwest-tools-fast SUCCEEDED → "The tool answered/,
+      /retry of turn-2 \(same requestId\) → replayed, same reply; items (\d+) → \1/,
+      /3 concurrent turns, each sent once → \d × 200, \d × 409/,
+      /gateway (2 × )?409 POST \/sessions\/\{sessionId\}\/turns · SigV4 verified/,
+      /tool call release_records → awaiting_approval/,
       /approval by the requester → 403: the requester cannot approve their own request/,
-      /approval by \S+RecordsOfficer#olivia → 200; execution SUCCEEDED/,
-      /hash chain verifies/,
-      /background turn "Please research case FOIA-4411 in depth\." \(session \S+\) → 202 queued; agent loop execution turn-[0-9a-f]{64}/,
+      /approval by \S+RecordsOfficer#olivia → approved; execution SUCCEEDED[^\n]*\n {6}gateway 200 POST \/sessions\/\{sessionId\}\/approvals · SigV4 verified: arn:aws-us-gov:sts::\d{12}:assumed-role\/RecordsOfficer\/olivia/,
+      /session idle, \d+ events; export \(cdk\.out\.local\/transcript-\S+\.md\): Verified: the hash chain of all \d+ events was recomputed here from the session's genesis, and the deployment's verify route/,
+      /background turn "Please research case FOIA-4411 in depth\." \(session \S+\) → queued; agent loop execution turn-[0-9a-f]{64}/,
       /round 1 +\d+ assistant +Research step 1 of 5: compute_deadline\./,
       /a synchronous turn → 409: session is running turn research-1 \(running\)/,
       /round 6 +\d+ assistant +Research of FOIA-4411 done, 5 tool results/,
-      /6 rounds, 5 tool results, usage \d+ in \/ \d+ out; execution SUCCEEDED; hash chain verifies \(17 events\)/,
+      /6 rounds, 5 tool results, usage \d+ in \/ \d+ out; execution SUCCEEDED; hash chain verifies here and by the verify route \(17 events\)/,
+      /openai\.conversations\.create\(\) → conv_\S+\n {6}gateway 200 POST \/v1\/conversations · SigV4 verified/,
+      /openai\.responses\.create\(\{ previous_response_id, input: "Thank you…" \}\) → completed, same conversation/,
+      /response\.output_text\.delta "You said: /,
+      /response\.completed: "You said: Please sum up what we have done so far in one sentence\." \(\d+ events, \d+ of them text deltas\)/,
+      /the gateway answered \d+ requests: \d+ verified and handed to a function \(\d+ as alice, 1 as olivia\), 2 refused before any function ran/,
       /deploy:local GovWest: every step did what it should/,
       /moto_server keeps running at http:\/\/localhost:\d+ \(pid \d+\)/,
     ]) {
       expect(run.stdout).toMatch(step);
     }
+    // The CLI's outputs stay in its log: no `Stack ARN:` without its value, no invoke URL with moto's `None` for a stage.
+    expect(run.stdout).not.toMatch(/Stack ARN:/);
+    expect(run.stdout).not.toContain('/None/');
+  });
+
+  test('every request went through the local gateway: the two refused reached no function, every other was SigV4-verified as alice or olivia', () => {
+    const { gateway } = summary.conversation;
+    expect(gateway.refused).toEqual([
+      { status: 403, errorType: 'MissingAuthenticationTokenException' },
+      { status: 403, errorType: 'InvalidSignatureException' },
+    ]);
+    expect(gateway.callers).toEqual({
+      requester: `arn:aws-us-gov:sts::${summary.account}:assumed-role/AgencyDemoApp/alice`,
+      officer: `arn:aws-us-gov:sts::${summary.account}:assumed-role/RecordsOfficer/olivia`,
+    });
+    // The officer made the one decision; everything else was the requester's.
+    expect(gateway.verified[gateway.callers.officer]).toBe(1);
+    expect(gateway.verified[gateway.callers.requester]).toBe(gateway.requests - 2 - 1);
+  });
+
+  test('the official openai package: a response in a conversation, one after it by previous_response_id, one streamed whose deltas are the committed text', () => {
+    const { openai } = summary.conversation;
+    expect(openai.responses.map((response) => response.status)).toEqual(['completed', 'completed']);
+    expect(openai.responses[0].outputText).toContain('"deadline":"2026-12-07"');
+    expect(openai.stream).toMatchObject({ outputText: 'You said: Please sum up what we have done so far in one sentence.' });
+    const stream = openai.stream as { deltas: string[]; eventTypes: string[]; outputText: string };
+    expect(stream.deltas.length).toBeGreaterThan(1);
+    expect(stream.deltas.join('')).toBe(stream.outputText);
+    expect([stream.eventTypes[0], stream.eventTypes.at(-1)]).toEqual(['response.created', 'response.completed']);
+    expect(openai.verdict).toBe('verified');
+  });
+
+  test("the session's export: the chain recomputed here from the session's genesis, the Markdown transcript says so", () => {
+    const { transcript, events } = summary.conversation;
+    expect(transcript).toMatchObject({ verdict: 'verified', local: { status: 'verified', events: events.length, anchor: 'genesis' } });
+    const markdown = fs.readFileSync(transcript.file, 'utf8');
+    expect(markdown).toContain(`| hash chain, recomputed here | verified, ${events.length} events, from the session's genesis |`);
+    expect(markdown.match(/ · hash `[0-9a-f]{64}`/g)).toHaveLength(events.length);
   });
 
   test('moto holds the three stacks, created with GovCloud ARNs, and the custom resource did its work', async () => {
@@ -188,8 +242,8 @@ describe('npm run deploy:local', () => {
       expect(conversation.events.find((e) => e.type === 'approval')?.actor).toMatch(/^arn:aws-us-gov:iam::\d{12}:role\/RecordsOfficer#olivia$/);
       expect(conversation.verified).toEqual({ valid: true, events: conversation.events.length });
       // compute_deadline's Express run, the release's Standard run, the agent loop's run of the background turn with its
-      // five compute_deadline runs (Express), and the delegate's lookup_case (Express).
-      expect(conversation.executions.map((e) => e.status)).toEqual(Array.from({ length: 9 }, () => 'SUCCEEDED'));
+      // five compute_deadline runs (Express), the delegate's lookup_case (Express), and the openai response's compute_deadline.
+      expect(conversation.executions.map((e) => e.status)).toEqual(Array.from({ length: 10 }, () => 'SUCCEEDED'));
 
       // The header in the deployed session table says the same.
       const state = summary.deployment.stacks.find((s) => s.stackName === 'GovWest-State')!.outputs;

@@ -155,6 +155,10 @@ describe('refused at the gateway: 403, nothing reaches the handler, nothing is w
     expect(((await response.json()) as { message: string }).message).toMatch(message);
     expect(env.events.length).toBe(reached);
     expect(await env.harness.snapshot()).toBe(before);
+    // The access log names the refusal and no caller: no signature was taken as anyone's.
+    const logged = env.access.at(-1)!;
+    expect(logged).toMatchObject({ requestId: response.headers.get('x-amzn-requestid'), status: 403, errorType });
+    expect(logged).not.toHaveProperty('caller');
   });
 });
 
@@ -218,6 +222,15 @@ test('a signed request becomes the proxy event API Gateway sends: resource, path
     },
   });
   expect(event.headers).toMatchObject({ 'x-trace-note': 'a b', 'x-amz-security-token': env.alice.sessionToken });
+  // As API Gateway's access log has it: the route's resource and the verified caller.
+  expect(env.access.at(-1)).toEqual({
+    requestId: event.requestContext.requestId,
+    method: 'GET',
+    path: `/v1/sessions/${sessionId}`,
+    resource: '/sessions/{sessionId}',
+    status: 200,
+    caller: ALICE,
+  });
   expect(event.headers.authorization).toMatch(new RegExp(`^AWS4-HMAC-SHA256 Credential=${env.alice.accessKeyId}/\\d{8}/${REGION}/execute-api/aws4_request, `));
 });
 

@@ -1,84 +1,27 @@
-import { createHash } from 'node:crypto';
-import { canonicalJson } from './canonical-json';
+import { genesisHash as chainGenesis, sealEvents as sealChained, verifyChain as verifyChained, type ChainVerification } from '../../../lib/contract/hash-chain';
 import type { EventDraft, SessionEvent, StoredEvent } from './session-event';
-import { sessionPk } from './session-keys';
+import { assertSessionId, assertTenantId } from './session-keys';
 
 /**
- * Tamper evidence (AU-9, AU-10): each event's hash covers the previous
- * event's hash, so changing, removing or reordering any stored event breaks
- * every hash after it.
+ * The session log's hash chain (AU-9, AU-10), typed with the domain's
+ * events. The hashing is the contract's (lib/contract/hash-chain.ts), the
+ * one implementation the client's export recomputes too.
  */
+export type { ChainBreak, ChainVerification } from '../../../lib/contract/hash-chain';
 
-function sha256Hex(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
-}
-
-/** The `prevHash` of a session's first event. Binding it to the session key stops events being replayed into another session. */
+/** The `prevHash` of a session's first event, for ids the table accepts. */
 export function genesisHash(tenant: string, session: string): string {
-  return sha256Hex(sessionPk(tenant, session));
-}
-
-function hashOf(event: EventDraft & { readonly prevHash: string }): string {
-  const hashed = {
-    seq: event.seq,
-    type: event.type,
-    content: event.content,
-    tokens: event.tokens,
-    actor: event.actor,
-    time: event.time,
-    toolCallId: event.toolCallId,
-    toolName: event.toolName,
-    // Absent on events from before agents, and canonicalJson leaves absent fields out: their hashes stay as they were.
-    agent: event.agent,
-    agentVersion: event.agentVersion,
-    delegationDepth: event.delegationDepth,
-    prevHash: event.prevHash,
-  };
-  return sha256Hex(event.prevHash + canonicalJson(hashed));
+  assertTenantId(tenant);
+  assertSessionId(session);
+  return chainGenesis(tenant, session);
 }
 
 /** Links drafts into the chain after `prevHash`, in order. */
 export function sealEvents(drafts: readonly EventDraft[], prevHash: string): SessionEvent[] {
-  const sealed: SessionEvent[] = [];
-  let previous = prevHash;
-  for (const draft of drafts) {
-    const event = { ...draft, prevHash: previous };
-    const hash = hashOf(event);
-    sealed.push({ ...event, hash });
-    previous = hash;
-  }
-  return sealed;
+  return sealChained(drafts, prevHash);
 }
 
-export type ChainBreak = 'seq_gap' | 'prev_hash_mismatch' | 'hash_mismatch' | 'content_unresolved';
-
-export type ChainVerification =
-  | { readonly ok: true; readonly lastSeq: number | undefined; readonly lastHash: string }
-  | { readonly ok: false; readonly brokenAtSeq: number; readonly reason: ChainBreak };
-
-/**
- * Recomputes the chain over events in ascending seq order. `anchorHash` is
- * the hash the first event must follow: `genesisHash(...)` for a whole
- * session, or the last verified hash when checking a later page.
- */
+/** Recomputes the chain over events in ascending seq order, from `anchorHash` (genesis, or the last verified hash). */
 export function verifyChain(events: readonly StoredEvent[], anchorHash: string): ChainVerification {
-  let previousHash = anchorHash;
-  let previousSeq: number | undefined;
-  for (const event of events) {
-    if (previousSeq !== undefined && event.seq !== previousSeq + 1) {
-      return { ok: false, brokenAtSeq: event.seq, reason: 'seq_gap' };
-    }
-    if (event.prevHash !== previousHash) {
-      return { ok: false, brokenAtSeq: event.seq, reason: 'prev_hash_mismatch' };
-    }
-    if (typeof event.content !== 'string') {
-      return { ok: false, brokenAtSeq: event.seq, reason: 'content_unresolved' };
-    }
-    if (hashOf({ ...event, content: event.content }) !== event.hash) {
-      return { ok: false, brokenAtSeq: event.seq, reason: 'hash_mismatch' };
-    }
-    previousHash = event.hash;
-    previousSeq = event.seq;
-  }
-  return { ok: true, lastSeq: previousSeq, lastHash: previousHash };
+  return verifyChained(events, anchorHash);
 }

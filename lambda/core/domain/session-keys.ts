@@ -1,3 +1,4 @@
+import { sessionPartitionKey } from '../../../lib/contract/session-table';
 import { ValidationError } from './errors';
 
 /**
@@ -64,7 +65,7 @@ export function assertSessionId(value: unknown): asserts value is string {
 export function sessionPk(tenant: string, session: string): string {
   assertTenantId(tenant);
   assertSessionId(session);
-  return `T#${tenant}#S#${session}`;
+  return sessionPartitionKey(tenant, session);
 }
 
 function assertSeq(seq: number): void {

@@ -7,7 +7,7 @@ import { StatehouseApiError } from '../api-error';
 import { invokeUrlOf, regionOfInvokeUrl } from '../invoke-url';
 import type { SessionListQuery, TurnResult, TurnView } from '../session-api-types';
 import { StatehouseClient } from '../statehouse-client';
-import { exportTranscript, transcriptMarkdown, type HashChain } from '../transcript';
+import { exportTranscript, transcriptMarkdown } from '../transcript';
 import { endpointOfTarget } from './target-endpoint';
 
 export const USAGE = `statehouse <command> [options]
@@ -17,9 +17,10 @@ export const USAGE = `statehouse <command> [options]
                                                           your sessions, newest first (every page)
   approvals list [--json]                                 approvals your role may decide, oldest first (every page)
   approvals approve|deny --session <id> --tool-call <id> --reason <text>
-  verify <session>                                        the deployment recomputes the session's hash chain
+  verify <session> [--tenant <id>]                        the session's hash chain, recomputed here and by the deployment
   export <session> [--format json|markdown] [--out <file>] [--tenant <id>]
-                                                          a transcript for records management, verified
+                                                          a transcript for records management, verified the same way
+  (--tenant: your tenant id; the chain is then checked from the session's genesis, which binds it to the session)
 
 Where the API is (one of):
   --url <invokeUrl>          the Runtime stack's ApiEndpoint output, stage included
@@ -36,8 +37,6 @@ export interface CliIo {
   readonly stderr: NodeJS.WritableStream;
   readonly env: NodeJS.ProcessEnv;
   readonly isInteractive?: boolean;
-  /** The session log's hash chain, for `export` to recompute (bin/statehouse-cli.ts passes the domain's). */
-  readonly chain: HashChain;
 }
 
 class UsageError extends Error {}
@@ -246,19 +245,15 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     }
     case 'verify': {
       const sessionId = one('session id');
-      const result = await clientFor(values, io.env).client.verify(sessionId);
-      write(
-        io.stdout,
-        result.valid
-          ? `session ${sessionId}: hash chain valid over ${result.events} events\n`
-          : `session ${sessionId}: hash chain BROKEN at event ${result.brokenAtSeq} (${result.reason}); ${result.events} events verified before it\n`,
-      );
-      return result.valid ? 0 : 1;
+      // The export's checks, without writing the transcript: every event read and recomputed here, and the verify route.
+      const { verification } = await exportTranscript(clientFor(values, io.env).client, sessionId, { tenant: values.tenant });
+      write(io.stdout, `session ${sessionId}: ${verification.statement}\n`);
+      return verification.verdict === 'failed' ? 1 : 0;
     }
     case 'export': {
       const sessionId = one('session id');
       if (values.format !== 'json' && values.format !== 'markdown') throw new UsageError('--format is json or markdown');
-      const transcript = await exportTranscript(clientFor(values, io.env).client, sessionId, { chain: io.chain, tenant: values.tenant });
+      const transcript = await exportTranscript(clientFor(values, io.env).client, sessionId, { tenant: values.tenant });
       const text = values.format === 'json' ? `${JSON.stringify(transcript, null, 2)}\n` : transcriptMarkdown(transcript);
       if (values.out) fs.writeFileSync(values.out, text);
       else write(io.stdout, text);

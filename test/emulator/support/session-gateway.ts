@@ -5,7 +5,7 @@ import type { ChatMessage, ChatOptions, ModelBackend, ModelReply, ToolSpec } fro
 import { createHandler } from '../../../lambda/orchestrator/handler';
 import type { OrchestratorDeps } from '../../../lambda/orchestrator/orchestrator-deps';
 import { createStreamingHandler } from '../../../lambda/orchestrator/stream-handler';
-import { startLocalGateway, type GatewayRoute, type LocalGateway, type ProxyHandler, type StreamingProxyHandler } from '../../../lib/emulator/local-gateway';
+import { startLocalGateway, type GatewayAccessEntry, type GatewayRoute, type LocalGateway, type ProxyHandler, type StreamingProxyHandler } from '../../../lib/emulator/local-gateway';
 import { motoCallers, type MotoCallers } from '../../../lib/emulator/moto-callers';
 import { orchestratorRoutes } from '../../../lib/emulator/orchestrator-routes';
 import type { IssuedCredential } from '../../../lib/emulator/sigv4-verifier';
@@ -33,6 +33,8 @@ export interface SessionGateway {
   readonly bob: IssuedCredential;
   /** Every proxy event that reached a handler, in order. */
   readonly events: APIGatewayProxyEvent[];
+  /** The gateway's access log: every request it answered, refused ones included. */
+  readonly access: GatewayAccessEntry[];
   /** The handlers behind the gateway (they note each event in `events`), for another gateway on the same store. */
   readonly handler: ProxyHandler;
   readonly streamingHandler: StreamingProxyHandler;
@@ -60,6 +62,7 @@ export async function startSessionGateway(routes: readonly GatewayRoute[] = orch
   const handler = createHandler(deps);
   const streaming = createStreamingHandler(deps);
   const events: APIGatewayProxyEvent[] = [];
+  const access: GatewayAccessEntry[] = [];
   const noted: ProxyHandler = (event) => {
     events.push(event);
     return handler(event);
@@ -75,6 +78,7 @@ export async function startSessionGateway(routes: readonly GatewayRoute[] = orch
     credentials: callers.lookup,
     region: REGION,
     accountId: ACCOUNT,
+    onRequest: (entry) => access.push(entry),
   });
   const [alice, bob] = [await callers.assumeRole(ROLE_A, 'alice'), await callers.assumeRole(ROLE_B, 'bob')];
   return {
@@ -84,6 +88,7 @@ export async function startSessionGateway(routes: readonly GatewayRoute[] = orch
     alice,
     bob,
     events,
+    access,
     handler: noted,
     streamingHandler: notedStreaming,
     useModel(next) {

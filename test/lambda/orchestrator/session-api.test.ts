@@ -2,6 +2,7 @@ import { DeleteItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDbSessionRepository } from '../../../lambda/core/adapters/dynamodb-session-repository';
 import { ModelError } from '../../../lambda/core/domain/errors';
+import { genesisHash, verifyChain } from '../../../lambda/core/domain/hash-chain';
 import { eventSk, sessionPk } from '../../../lambda/core/domain/session-keys';
 import { MODEL_ERROR_MESSAGE } from '../../../lambda/core/http/error-body';
 import { verifySession } from '../../../lambda/orchestrator/verify-session';
@@ -66,7 +67,10 @@ describe('session API: happy path', () => {
       expect.objectContaining({ seq: 3, type: 'user', content: 'Again' }),
       expect.objectContaining({ seq: 4, type: 'assistant', content: 'echo: Again' }),
     ]);
-    for (const event of pages.flat()) expect(event).not.toHaveProperty('hash');
+    // Each event shows its place in the hash chain, linked across pages from the session's genesis: a client can recompute it.
+    const events = pages.flat() as { prevHash: string; hash: string }[];
+    expect(events.map((event) => event.prevHash)).toEqual([genesisHash('agency-a', 'happy-1'), ...events.slice(0, -1).map((event) => event.hash)]);
+    expect(verifyChain(events as never, genesisHash('agency-a', 'happy-1'))).toMatchObject({ ok: true, lastSeq: 4 });
 
     const whole = await send(api.read('happy-1'));
     expect(whole.body.events).toHaveLength(4);

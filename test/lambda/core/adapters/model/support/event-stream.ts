@@ -1,45 +1,9 @@
-import { EventStreamCodec } from '@smithy/core/event-streams';
+import { EVENT_STREAM_CONTENT_TYPE, encodeEventStream, type StreamMessage } from '../../../../../../lib/emulator/event-stream';
 import type { ScriptedResponse } from './scripted-endpoint';
 
-/**
- * The binary event-stream framing (application/vnd.amazon.eventstream) that
- * AWS uses for streamed responses, encoded with the SDK's own codec so the
- * real client decodes what a real service would send.
- */
-const codec = new EventStreamCodec(
-  (bytes) => Buffer.from(bytes).toString('utf-8'),
-  (text) => new Uint8Array(Buffer.from(text, 'utf-8')),
-);
+export type { StreamMessage };
 
-export type StreamMessage =
-  | { readonly event: string; readonly body: Uint8Array | string; readonly contentType?: string }
-  | { readonly exception: string; readonly body: unknown };
-
-function encode(message: StreamMessage): Uint8Array {
-  if ('exception' in message) {
-    return codec.encode({
-      headers: {
-        ':message-type': { type: 'string', value: 'exception' },
-        ':exception-type': { type: 'string', value: message.exception },
-        ':content-type': { type: 'string', value: 'application/json' },
-      },
-      body: new Uint8Array(Buffer.from(JSON.stringify(message.body), 'utf-8')),
-    });
-  }
-  return codec.encode({
-    headers: {
-      ':message-type': { type: 'string', value: 'event' },
-      ':event-type': { type: 'string', value: message.event },
-      ':content-type': { type: 'string', value: message.contentType ?? 'application/json' },
-    },
-    body: typeof message.body === 'string' ? new Uint8Array(Buffer.from(message.body, 'utf-8')) : message.body,
-  });
-}
-
+/** A streamed answer of a scripted endpoint, framed as AWS frames it (lib/emulator/event-stream.ts). */
 export function eventStreamResponse(messages: readonly StreamMessage[], headers: Record<string, string> = {}): ScriptedResponse {
-  return {
-    status: 200,
-    headers: { 'content-type': 'application/vnd.amazon.eventstream', ...headers },
-    body: Buffer.concat(messages.map((message) => Buffer.from(encode(message)))),
-  };
+  return { status: 200, headers: { 'content-type': EVENT_STREAM_CONTENT_TYPE, ...headers }, body: encodeEventStream(messages) };
 }
