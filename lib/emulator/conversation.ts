@@ -202,6 +202,15 @@ export async function runConversation(options: ConversationOptions): Promise<Con
     const toolCallId = release.toolCalls[0].id;
     gatewayLog.step(`  tool call release_records → awaiting_approval; Standard execution ${slowRun.name} waits on a task token (${token.length} chars, stored by approval-wait)`);
 
+    // The officer finds it in the inbox (GET /approvals); the requester's own inbox does not hold it (AC-5).
+    const inbox = (await olivia.listApprovals()).approvals.filter((entry) => entry.sessionId === sessionId);
+    const ownInbox = (await alice.listApprovals()).approvals.filter((entry) => entry.sessionId === sessionId);
+    expectThat(inbox.length === 1 && inbox[0].toolCallId === toolCallId && ownInbox.length === 0, "the officer's inbox lists the call, the requester's does not", { inbox, ownInbox });
+    gatewayLog.step(`  GET /approvals as olivia → ${inbox[0].tool} (${inbox[0].toolCallId}) asked by ${inbox[0].requestedBy}, decide by ${inbox[0].decideBy}; as alice → none (her own request)`);
+    const listed = (await alice.listSessions({ status: 'awaiting_approval' })).sessions.map((entry) => entry.sessionId);
+    expectThat(listed.includes(sessionId), "alice's GET /sessions?status=awaiting_approval lists the session", listed);
+    gatewayLog.step(`  GET /sessions?status=awaiting_approval as alice → ${listed.length} session(s), this one among them`);
+
     const decision = { toolCallId, approved: true, reason: 'The requester is the subject of these records.' };
     const self = await refusal(alice.decideApproval(sessionId, decision));
     expectThat(self.status === 403, 'the requester approving her own call → 403', self.message);
@@ -211,6 +220,9 @@ export async function runConversation(options: ConversationOptions): Promise<Con
     const finished = await sfn.finished(slowRun.executionArn);
     expectThat(finished.status === 'SUCCEEDED', 'the Standard execution SUCCEEDED', finished);
     gatewayLog.step(`  approval by ${approved.decision.approver} → approved; execution ${finished.status}: release-records ran, the orchestrator resumed the turn`);
+    const decided = (await olivia.listApprovals()).approvals.filter((entry) => entry.sessionId === sessionId);
+    expectThat(decided.length === 0, 'the decided call left the inbox', decided);
+    gatewayLog.step('  GET /approvals as olivia → the decided call is gone');
 
     // What release-records wrote to the deployed reference table (the table is in its environment, not the orchestrator's).
     const releaseId = JSON.parse(finished.output ?? '{}')?.result?.output?.releaseId as string | undefined;

@@ -137,7 +137,7 @@ describe('npm run deploy:local', () => {
       /openai\.responses\.create\(\{ previous_response_id, input: "Thank you…" \}\) → completed, same conversation/,
       /response\.output_text\.delta "You said: /,
       /response\.completed: "You said: Please sum up what we have done so far in one sentence\." \(\d+ events, \d+ of them text deltas\)/,
-      /the gateway answered \d+ requests: \d+ verified and handed to a function \(\d+ as alice, 1 as olivia\), 2 refused before any function ran/,
+      /the gateway answered \d+ requests: \d+ verified and handed to a function \(\d+ as alice, 3 as olivia\), 2 refused before any function ran/,
       /deploy:local GovWest: every step did what it should/,
       /moto_server keeps running at http:\/\/localhost:\d+ \(pid \d+\)/,
     ]) {
@@ -158,9 +158,9 @@ describe('npm run deploy:local', () => {
       requester: `arn:aws-us-gov:sts::${summary.account}:assumed-role/AgencyDemoApp/alice`,
       officer: `arn:aws-us-gov:sts::${summary.account}:assumed-role/RecordsOfficer/olivia`,
     });
-    // The officer made the one decision; everything else was the requester's.
-    expect(gateway.verified[gateway.callers.officer]).toBe(1);
-    expect(gateway.verified[gateway.callers.requester]).toBe(gateway.requests - 2 - 1);
+    // The officer read the inbox, made the one decision and read it again; everything else was the requester's.
+    expect(gateway.verified[gateway.callers.officer]).toBe(3);
+    expect(gateway.verified[gateway.callers.requester]).toBe(gateway.requests - 2 - 3);
   });
 
   test('the official openai package: a response in a conversation, one after it by previous_response_id, one streamed whose deltas are the committed text', () => {
