@@ -4,6 +4,7 @@ import { buildEvidence } from './evidence';
 import type { Evidence } from './evidence-types';
 import { loadAssembly } from './load-assembly';
 import { loadNistR5Controls, type NistRulesFile } from './nist-controls';
+import { runProvenance, type RunProvenance } from './provenance';
 import { renderMarkdown } from './render-markdown';
 import { renderSvg } from './render-svg';
 
@@ -16,6 +17,8 @@ export interface ReportOptions {
   readonly outDir?: string;
   /** Default: cdk-nag's RULES.md from node_modules. */
   readonly nist?: NistRulesFile;
+  /** Default: this checkout's commit and version, generated now. */
+  readonly provenance?: RunProvenance;
 }
 
 export interface WrittenTarget {
@@ -36,9 +39,10 @@ export function writeEvidenceReport(options: ReportOptions): WrittenTarget[] {
   const assembly = loadAssembly(options.cdkOut);
   const outDir = options.outDir ?? path.join(options.cdkOut, 'evidence');
   const nist = options.nist ?? loadNistR5Controls();
+  const provenance = options.provenance ?? runProvenance();
   fs.mkdirSync(outDir, { recursive: true });
   return assembly.targets.map((target) => {
-    const evidence = buildEvidence(target, assembly.validation, nist);
+    const evidence = buildEvidence(target, assembly.validation, nist, provenance);
     const files = evidenceFiles(target.name);
     const written = {
       target: target.name,
