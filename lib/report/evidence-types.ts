@@ -69,6 +69,10 @@ export interface DataStore extends Located {
   readonly deletionProtection?: boolean;
   /** CloudFormation DeletionPolicy (`Delete` when the template sets none). */
   readonly deletionPolicy: string;
+  /** SNS topics: where a message goes (`email` → address). */
+  readonly subscriptions?: Array<{ readonly protocol: string; readonly endpoint: string }>;
+  /** SNS topics: the functions and state machines whose roles may publish to it. */
+  readonly publishers?: string[];
   readonly notes: string[];
 }
 

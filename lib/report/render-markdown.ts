@@ -1,4 +1,4 @@
-import type { AcknowledgmentEvidence, DataStore, Evidence, FindingEvidence, RoleEvidence, ToolPolicyEvidence } from './evidence-types';
+import type { AcknowledgmentEvidence, DataPath, DataStore, Evidence, FindingEvidence, RoleEvidence, ToolPolicyEvidence } from './evidence-types';
 import { LOCAL_MAPPING_SOURCE } from './nist-controls';
 
 /**
@@ -6,14 +6,25 @@ import { LOCAL_MAPPING_SOURCE } from './nist-controls';
  * or ISSO. Rendered from the Evidence object only.
  */
 
-/** Text for a table cell: pipes and angle brackets escaped, emphasis characters neutralised, one line. */
-export function mdText(text: string | undefined): string {
-  return (text ?? '')
+function escapeProse(text: string): string {
+  return text
     .replace(/\\/g, '\\\\')
     .replace(/\|/g, '\\|')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
-    .replace(/\*/g, '\\*')
+    .replace(/\*/g, '\\*');
+}
+
+/**
+ * Text for a table cell: pipes and angle brackets escaped, emphasis characters neutralised, one line.
+ * A backtick span stays a code span, where only pipes need escaping: an entity there would show
+ * literally (`targets=&lt;target&gt;`).
+ */
+export function mdText(text: string | undefined): string {
+  return (text ?? '')
+    .split(/(`[^`\n]+`)/)
+    .map((part, i) => (i % 2 === 1 ? part.replace(/\|/g, '\\|') : escapeProse(part)))
+    .join('')
     .replace(/\r?\n/g, '<br>');
 }
 
@@ -397,6 +408,43 @@ function toolPolicies(e: Evidence): string {
   ].join('\n');
 }
 
+const PATH_KINDS: Record<DataPath['kind'], string> = {
+  invoke: 'invoke',
+  'read-write': 'data access',
+  stream: 'stream / messages',
+  model: 'model inference',
+  workflow: 'workflow',
+  'dead-letter': 'dead letters (sent by the Lambda service)',
+  audit: 'audit records',
+};
+
+/** What a data-path end is called: the resource's name and title, or the external node's label. */
+function pathEndLabels(e: Evidence): Map<string, string> {
+  const labels = new Map<string, string>();
+  const put = (l: { stack: string; logicalId: string; title: string }, name?: string) =>
+    labels.set(`${l.stack}/${l.logicalId}`, name && name !== l.title ? `${name} (${l.title})` : l.title);
+  e.dataStores.stores.forEach((st) => put(st, st.name));
+  e.dataStores.trails.forEach((t) => put(t, t.name));
+  e.network.functions.forEach((f) => put(f));
+  e.network.apis.forEach((a) => put(a, a.name));
+  e.network.endpoints.forEach((p) => put(p, `${p.service} ${p.endpointType.toLowerCase()} endpoint`));
+  e.dataPaths.externals.forEach((x) => labels.set(x.id, x.label));
+  return labels;
+}
+
+function dataPathTable(e: Evidence): string {
+  const labels = pathEndLabels(e);
+  const name = (id: string | undefined) => (id ? mdText(labels.get(id) ?? id) : '');
+  return [
+    '## 8. Data paths\n',
+    'Who calls or feeds whom, derived from the templates (API integrations, IAM grants, event source mappings, state-machine definitions, the trail): the same paths the diagram draws. `Through` is the VPC endpoint a call from a function in the VPC takes.\n',
+    table(
+      ['From', 'To', 'Kind', 'What', 'Through'],
+      e.dataPaths.paths.map((p) => [name(p.from), name(p.to), mdText(PATH_KINDS[p.kind]), mdText(p.label), p.via ? name(p.via) : p.kind === 'dead-letter' || p.kind === 'audit' ? 'the service itself' : 'service to service (not from the VPC)']),
+    ),
+  ].join('\n');
+}
+
 export function renderMarkdown(e: Evidence, svgFile: string): string {
   const s = e.summary;
   return [
@@ -411,7 +459,8 @@ export function renderMarkdown(e: Evidence, svgFile: string): string {
     residency(e),
     compliance(e),
     toolPolicies(e),
-    '## 8. Architecture\n',
+    dataPathTable(e),
+    '## 9. Architecture\n',
     `![Architecture of ${mdText(s.target)}](${svgFile})\n`,
     `The diagram (${mdCode(svgFile)}) is generated from the same templates: arrows are API integrations, IAM grants, event source mappings and state-machine definitions; a label \`via\` names the VPC endpoint a call goes through.\n`,
   ].join('\n');
