@@ -128,3 +128,26 @@ test('a service-principal grant without a source condition is flagged; one with 
   expect(evidence.serviceGrants.find((g) => g.sid === 'OnlyAcl')?.otherConditions).toEqual(['s3:x-amz-acl StringEquals bucket-owner-full-control']);
   expect(evidence.serviceGrants.find((g) => g.sid === 'Unscoped')?.policyOf).toContain('Logs');
 });
+
+test('an SNS topic lists its subscriptions and the functions whose roles may publish to it', () => {
+  // GIVEN a topic with an email subscription, and a function whose role may publish to it
+  const notices = stack('Notices', {
+    Resources: {
+      Topic: { Type: 'AWS::SNS::Topic', Properties: { TopicName: 't-notices', KmsMasterKeyId: 'alias/t-data' } },
+      Email: { Type: 'AWS::SNS::Subscription', Properties: { TopicArn: { Ref: 'Topic' }, Protocol: 'email', Endpoint: 'approvers@example.gov' } },
+      Role: { Type: 'AWS::IAM::Role', Properties: { AssumeRolePolicyDocument: { Statement: [] } } },
+      RolePolicy: {
+        Type: 'AWS::IAM::Policy',
+        Properties: { Roles: [{ Ref: 'Role' }], PolicyDocument: { Statement: [{ Effect: 'Allow', Action: 'sns:Publish', Resource: { Ref: 'Topic' } }] } },
+      },
+      Fn: { Type: 'AWS::Lambda::Function', Properties: { FunctionName: 't-notifier', Role: { 'Fn::GetAtt': ['Role', 'Arn'] } } },
+    },
+  });
+  // WHEN the evidence is built
+  const evidence = buildEvidence({ name: 'T', directoryName: 'assembly-T', stacks: [notices], sources: [] }, undefined, nist, provenance);
+  // THEN the topic is a data store with where its messages go and who sends them, and the publish is a data path
+  const topic = evidence.dataStores.stores.find((st) => st.type === 'AWS::SNS::Topic')!;
+  expect(topic.subscriptions).toEqual([{ protocol: 'email', endpoint: 'approvers@example.gov' }]);
+  expect(topic.publishers).toEqual([expect.stringContaining('t-notifier')]);
+  expect(evidence.dataPaths.paths).toContainEqual(expect.objectContaining({ from: 'T/Notices/Fn', to: 'T/Notices/Topic', label: 'publish' }));
+});
