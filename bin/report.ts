@@ -53,7 +53,8 @@ try {
     console.log(
       `${w.target}: ${w.evidence.dataStores.stores.length} data stores, ${w.evidence.network.endpoints.length} VPC endpoints, ` +
         `${w.evidence.network.apis.flatMap((a) => a.admittedEndpoints).length} admitted to the API, ${w.evidence.roles.length} roles, ` +
-        `${c.errors.length} unacknowledged errors, ${c.acknowledgments.length} acknowledgments; ` +
+        `${c.errors.length} unacknowledged errors, ${c.acknowledgments.length} acknowledgments, ` +
+        `${w.evidence.serviceGrants.filter((g) => g.scopedBy.length === 0).length} of ${w.evidence.serviceGrants.length} service-principal grants without a source condition; ` +
         `internet route: ${w.evidence.network.internetRoute.noInternetRoute ? 'none' : 'FOUND'}` +
         (w.evidence.network.internetRoute.notCovered.length > 0 ? ` in the templates (imported VPC ${w.evidence.network.internetRoute.notCovered.join(', ')} not covered)` : ''),
     );

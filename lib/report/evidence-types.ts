@@ -1,4 +1,5 @@
 import type { ReportedViolation } from '../compliance/validation-report';
+import type { RunProvenance } from './provenance';
 import type { KeyDescription } from './resolve';
 
 /**
@@ -11,6 +12,8 @@ export interface StackSummary {
   /** Construct path, e.g. `GovWest/State`. */
   readonly path: string;
   readonly templateFile: string;
+  /** SHA-256 of the template file (hex). */
+  readonly templateSha256: string;
   readonly resourceCount: number;
   readonly dependsOn: string[];
 }
@@ -66,6 +69,10 @@ export interface DataStore extends Located {
   readonly deletionProtection?: boolean;
   /** CloudFormation DeletionPolicy (`Delete` when the template sets none). */
   readonly deletionPolicy: string;
+  /** SNS topics: where a message goes (`email` → address). */
+  readonly subscriptions?: Array<{ readonly protocol: string; readonly endpoint: string }>;
+  /** SNS topics: the functions and state machines whose roles may publish to it. */
+  readonly publishers?: string[];
   readonly notes: string[];
 }
 
@@ -256,6 +263,18 @@ export interface KeyPolicyEvidence extends Located {
   readonly statements: Array<StatementEvidence & { readonly viaService: string[]; readonly callerAccount: string[] }>;
 }
 
+/** An Allow to an AWS service principal in a resource policy (key, bucket, topic, queue, function). */
+export interface ServiceGrantEvidence extends Located {
+  /** The resource the policy applies to. */
+  readonly policyOf: string;
+  readonly sid?: string;
+  readonly services: string[];
+  readonly actions: string[];
+  /** Conditions that tie the grant to this account's use of the service; empty: the grant is flagged. */
+  readonly scopedBy: string[];
+  readonly otherConditions: string[];
+}
+
 export interface ResidencyEvidence {
   readonly boundaries: PolicyEvidence[];
   readonly keyPolicies: KeyPolicyEvidence[];
@@ -338,6 +357,8 @@ export interface ToolPolicyEvidence extends Located {
 }
 
 export interface Evidence {
+  /** The kit's commit and version, and when the report was generated; template hashes are in `summary.stacks`. */
+  readonly provenance: RunProvenance;
   readonly summary: TargetSummary;
   readonly dataStores: DataStoreEvidence;
   readonly network: NetworkEvidence;
@@ -345,6 +366,8 @@ export interface Evidence {
   readonly residency: ResidencyEvidence;
   readonly compliance: ComplianceEvidence;
   readonly toolPolicies: ToolPolicyEvidence[];
+  /** Every service-principal grant; those with no `scopedBy` are findings. */
+  readonly serviceGrants: ServiceGrantEvidence[];
   readonly dataPaths: { readonly paths: DataPath[]; readonly externals: ExternalNode[] };
   /** Files the evidence was read from, relative to the cloud assembly. */
   readonly sources: string[];

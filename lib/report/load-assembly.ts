@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { ArtifactMetadataEntryType, ArtifactType } from 'aws-cdk-lib/cloud-assembly-schema';
 import { readValidationReport, VALIDATION_REPORT_FILE, type ValidationSummary } from '../compliance/validation-report';
 import type { CfnTemplate, MetadataEntry } from './cfn-types';
+import { sha256Of } from './provenance';
 
 /**
  * Reads the synthesized cloud assembly the evidence report is built from:
@@ -29,6 +30,8 @@ export interface StackArtifact {
   readonly account?: string;
   /** Template file name, relative to the target's assembly directory. */
   readonly templateFile: string;
+  /** SHA-256 of the template file as written by synth (hex). */
+  readonly templateSha256: string;
   readonly template: CfnTemplate;
   /** Construct metadata, keyed by construct path (with a leading `/`). */
   readonly metadata: Readonly<Record<string, readonly MetadataEntry[]>>;
@@ -142,6 +145,7 @@ function loadTarget(rootDir: string, name: string, directoryName: string): Targe
       account,
       region,
       templateFile,
+      templateSha256: sha256Of(path.join(dir, templateFile)),
       template,
       metadata,
       constructPaths,

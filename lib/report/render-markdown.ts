@@ -1,4 +1,4 @@
-import type { AcknowledgmentEvidence, DataStore, Evidence, FindingEvidence, RoleEvidence, ToolPolicyEvidence } from './evidence-types';
+import type { AcknowledgmentEvidence, DataPath, DataStore, Evidence, FindingEvidence, RoleEvidence, ToolPolicyEvidence } from './evidence-types';
 import { LOCAL_MAPPING_SOURCE } from './nist-controls';
 
 /**
@@ -6,14 +6,25 @@ import { LOCAL_MAPPING_SOURCE } from './nist-controls';
  * or ISSO. Rendered from the Evidence object only.
  */
 
-/** Text for a table cell: pipes and angle brackets escaped, emphasis characters neutralised, one line. */
-export function mdText(text: string | undefined): string {
-  return (text ?? '')
+function escapeProse(text: string): string {
+  return text
     .replace(/\\/g, '\\\\')
     .replace(/\|/g, '\\|')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
-    .replace(/\*/g, '\\*')
+    .replace(/\*/g, '\\*');
+}
+
+/**
+ * Text for a table cell: pipes and angle brackets escaped, emphasis characters neutralised, one line.
+ * A backtick span stays a code span, where only pipes need escaping: an entity there would show
+ * literally (`targets=&lt;target&gt;`).
+ */
+export function mdText(text: string | undefined): string {
+  return (text ?? '')
+    .split(/(`[^`\n]+`)/)
+    .map((part, i) => (i % 2 === 1 ? part.replace(/\|/g, '\\|') : escapeProse(part)))
+    .join('')
     .replace(/\r?\n/g, '<br>');
 }
 
@@ -30,6 +41,19 @@ function table(headers: string[], rows: string[][], empty = '_None._'): string {
 
 const lines = (items: string[]): string => items.map(mdText).join('<br>');
 const yesNo = (b: boolean | undefined): string => (b === undefined ? 'n/a' : b ? 'yes' : '**no**');
+
+function provenance(e: Evidence): string {
+  const p = e.provenance;
+  return [
+    '## Provenance\n',
+    table(
+      ['Kit version', 'Kit commit', 'Generated (UTC)'],
+      [[mdCode(p.kitVersion), mdCode(p.commit), mdCode(p.generatedAt)]],
+    ),
+    'SHA-256 of each template this report was read from; `sha256sum` on the templates you deploy must print the same.\n',
+    table(['Stack', 'Template', 'SHA-256'], e.summary.stacks.map((st) => [mdCode(st.stackName), mdCode(st.templateFile), mdCode(st.templateSha256)])),
+  ].join('\n');
+}
 
 function summary(e: Evidence): string {
   const s = e.summary;
@@ -262,6 +286,28 @@ function roles(e: Evidence): string {
   ].join('\n');
 }
 
+function serviceGrants(e: Evidence): string {
+  const unscoped = e.serviceGrants.filter((g) => g.scopedBy.length === 0);
+  return [
+    '### Grants to AWS service principals\n',
+    'Each resource-policy Allow to an AWS service must name whom the service acts for (`aws:SourceArn`, `aws:SourceAccount`, `aws:SourceOrgID`, `aws:SourceOrgPaths`, or a KMS encryption context naming the resource), or the service can be made to use it for another account (the confused-deputy problem: https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html).\n',
+    unscoped.length === 0
+      ? `Every one of the ${e.serviceGrants.length} service-principal grants is scoped to this account's use of the service.\n`
+      : `**${unscoped.length} of ${e.serviceGrants.length} service-principal grants carry NO source condition:** ${unscoped.map((g) => `${mdCode(g.services.join(', '))} ${g.actions.map(mdCode).join(', ')} on ${mdText(g.policyOf)}`).join('; ')}\n`,
+    table(
+      ['Policy of', 'Sid', 'Service', 'Actions', 'Scoped by', 'Other conditions'],
+      e.serviceGrants.map((g) => [
+        `${mdText(g.policyOf)}<br>${mdCode(`${g.stack}/${g.logicalId}`)}`,
+        mdCode(g.sid),
+        g.services.map(mdCode).join('<br>'),
+        g.actions.map(mdCode).join(', '),
+        lines(g.scopedBy) || '**NONE**',
+        lines(g.otherConditions),
+      ]),
+    ),
+  ].join('\n');
+}
+
 function residency(e: Evidence): string {
   const r = e.residency;
   return [
@@ -280,6 +326,7 @@ function residency(e: Evidence): string {
         ),
       ].join('\n'),
     ),
+    serviceGrants(e),
     '### Service control policy for the organization\'s admin\n',
     r.scp
       ? [`Written to ${mdCode(r.scp.file)}; the kit does not deploy it.\n`, table(['Sid', 'Effect', 'What'], r.scp.statements.map((s) => [mdCode(s.sid), s.effect, mdText(s.what)]))].join('\n')
@@ -361,12 +408,50 @@ function toolPolicies(e: Evidence): string {
   ].join('\n');
 }
 
+const PATH_KINDS: Record<DataPath['kind'], string> = {
+  invoke: 'invoke',
+  'read-write': 'data access',
+  stream: 'stream / messages',
+  model: 'model inference',
+  workflow: 'workflow',
+  'dead-letter': 'dead letters (sent by the Lambda service)',
+  audit: 'audit records',
+};
+
+/** What a data-path end is called: the resource's name and title, or the external node's label. */
+function pathEndLabels(e: Evidence): Map<string, string> {
+  const labels = new Map<string, string>();
+  const put = (l: { stack: string; logicalId: string; title: string }, name?: string) =>
+    labels.set(`${l.stack}/${l.logicalId}`, name && name !== l.title ? `${name} (${l.title})` : l.title);
+  e.dataStores.stores.forEach((st) => put(st, st.name));
+  e.dataStores.trails.forEach((t) => put(t, t.name));
+  e.network.functions.forEach((f) => put(f));
+  e.network.apis.forEach((a) => put(a, a.name));
+  e.network.endpoints.forEach((p) => put(p, `${p.service} ${p.endpointType.toLowerCase()} endpoint`));
+  e.dataPaths.externals.forEach((x) => labels.set(x.id, x.label));
+  return labels;
+}
+
+function dataPathTable(e: Evidence): string {
+  const labels = pathEndLabels(e);
+  const name = (id: string | undefined) => (id ? mdText(labels.get(id) ?? id) : '');
+  return [
+    '## 8. Data paths\n',
+    'Who calls or feeds whom, derived from the templates (API integrations, IAM grants, event source mappings, state-machine definitions, the trail): the same paths the diagram draws. `Through` is the VPC endpoint a call from a function in the VPC takes.\n',
+    table(
+      ['From', 'To', 'Kind', 'What', 'Through'],
+      e.dataPaths.paths.map((p) => [name(p.from), name(p.to), mdText(PATH_KINDS[p.kind]), mdText(p.label), p.via ? name(p.via) : p.kind === 'dead-letter' || p.kind === 'audit' ? 'the service itself' : 'service to service (not from the VPC)']),
+    ),
+  ].join('\n');
+}
+
 export function renderMarkdown(e: Evidence, svgFile: string): string {
   const s = e.summary;
   return [
     `# Statehouse evidence: ${mdText(s.target)} (${mdText(s.region)}, ${mdText(s.partition?.id ?? 'unknown partition')})\n`,
     'Generated by `npm run report` from the synthesized cloud assembly only (templates, metadata, manifests, the SCP document and the validation report); nothing was read from an AWS account. `${AWS::AccountId}` stands for the deploying account.\n',
     `Sources: ${e.sources.map(mdCode).join(', ')}\n`,
+    provenance(e),
     summary(e),
     dataStores(e),
     network(e),
@@ -374,7 +459,8 @@ export function renderMarkdown(e: Evidence, svgFile: string): string {
     residency(e),
     compliance(e),
     toolPolicies(e),
-    '## 8. Architecture\n',
+    dataPathTable(e),
+    '## 9. Architecture\n',
     `![Architecture of ${mdText(s.target)}](${svgFile})\n`,
     `The diagram (${mdCode(svgFile)}) is generated from the same templates: arrows are API integrations, IAM grants, event source mappings and state-machine definitions; a label \`via\` names the VPC endpoint a call goes through.\n`,
   ].join('\n');

@@ -1,6 +1,6 @@
 import type { DataPath, DataPathKind, DataStore, EndpointEvidence, Evidence, FunctionEvidence } from './evidence-types';
 import { nodeId } from './sections/summary';
-import { curve, escapeXml, fit, FONT, label, line, marker, rect, text, type Box, type LineStyle } from './svg';
+import { curve, escapeXml, fit, FONT, label, line, marker, nameSize, rect, text, type Box, type LineStyle } from './svg';
 
 /**
  * `architecture-<Target>.svg`: the VPC with its isolated subnets, the
@@ -109,11 +109,12 @@ function drawStore(c: Canvas, s: DataStore, box: Placed, colors: Map<string, str
   const keyColor = keyRef ? (colors.get(keyRef) ?? '#4a5568') : '#9b2c2c';
   const keyText = s.encryption.key ? `key ${s.encryption.key.alias ?? s.encryption.key.reference}` : s.encryption.atRest;
   const inner = box.w - 20;
+  const storeName = `${SHORT_KIND[s.type] ?? s.kind}: ${s.name ?? s.title}`;
   c.parts.push(
     `<g><title>${escapeXml(`${s.kind}: ${s.name ?? s.title} (${s.stack}/${s.logicalId})`)}</title>`,
     rect(box, { ...style, radius: 6 }),
     rect({ x: box.x, y: box.y, w: 6, h: box.h }, { fill: keyColor, stroke: keyColor, radius: 2 }),
-    text(box.x + 14, box.y + 17, fit(`${SHORT_KIND[s.type] ?? s.kind}: ${s.name ?? s.title}`, inner, 12, { bold: true }), { weight: 'bold' }),
+    text(box.x + 14, box.y + 17, storeName, { weight: 'bold', size: nameSize(storeName, inner, 12, { bold: true }) }),
     text(box.x + 14, box.y + 34, fit(keyText, inner, 11), { size: 11, fill: keyColor }),
     text(box.x + 14, box.y + 50, fit(storeFlags(s), inner, 10, { mode: 'end' }), { size: 10, fill: '#4a5568' }),
     '</g>',
@@ -125,7 +126,7 @@ function drawFunction(c: Canvas, f: FunctionEvidence, box: Placed, outside = fal
   c.parts.push(
     `<g><title>${escapeXml(`Lambda function ${f.title} (${f.stack}/${f.logicalId})`)}</title>`,
     rect(box, { fill: '#fff3e0', stroke: outside ? '#c0392b' : '#d9822b', dash: outside ? '5 3' : undefined, strokeWidth: 1.5 }),
-    text(box.x + 12, box.y + 18, fit(`λ ${f.title}`, box.w - 24, 13, { bold: true }), { weight: 'bold', size: 13 }),
+    text(box.x + 12, box.y + 18, `λ ${f.title}`, { weight: 'bold', size: nameSize(`λ ${f.title}`, box.w - 24, 13, { bold: true }) }),
     text(box.x + 12, box.y + 35, fit(`Lambda · ${f.runtime ?? 'runtime ?'}${fips}`, box.w - 24, 11, { mode: 'end' }), { size: 11, fill: '#4a5568' }),
     text(box.x + 12, box.y + 50, fit(outside ? 'OUTSIDE the VPC (no VPC config)' : (f.description ?? ''), box.w - 24, 10, { mode: 'end' }), { size: 10, fill: outside ? '#c0392b' : '#4a5568' }),
     '</g>',
@@ -211,8 +212,8 @@ export function renderSvg(e: Evidence): string {
     c.parts.push(
       `<g><title>${escapeXml(m.label)}</title>`,
       rect(box, FILLS.model),
-      text(box.x + 14, box.y + 17, fit(m.label.slice(0, split), box.w - 24, 12, { bold: true }), { weight: 'bold' }),
-      text(box.x + 14, box.y + 34, fit(m.label.slice(split + 1), box.w - 24, 11), { size: 11, fill: '#c0392b' }),
+      text(box.x + 14, box.y + 17, m.label.slice(0, split), { weight: 'bold', size: nameSize(m.label.slice(0, split), box.w - 24, 12, { bold: true }) }),
+      text(box.x + 14, box.y + 34, m.label.slice(split + 1), { size: nameSize(m.label.slice(split + 1), box.w - 24, 11), fill: '#c0392b' }),
       text(box.x + 14, box.y + 50, 'AWS-managed inference, reached through its VPC endpoint', { size: 10, fill: '#4a5568' }),
       '</g>',
     );
@@ -346,7 +347,7 @@ export function renderSvg(e: Evidence): string {
       `<g><title>${escapeXml(`KMS key ${k.alias ?? k.title} (${k.stack}/${k.logicalId})`)}</title>`,
       rect(box, { fill: '#fffdf5', stroke: color, strokeWidth: 1.5 }),
       rect({ x: box.x, y: box.y, w: 6, h: box.h }, { fill: color, stroke: color, radius: 2 }),
-      text(box.x + 14, box.y + 17, fit(`${k.alias ?? k.title}`, box.w - 24, 12, { bold: true }), { weight: 'bold', fill: color }),
+      text(box.x + 14, box.y + 17, k.alias ?? k.title, { weight: 'bold', fill: color, size: nameSize(k.alias ?? k.title, box.w - 24, 12, { bold: true }) }),
       text(box.x + 14, box.y + 33, fit(k.description ?? '', box.w - 24, 10, { mode: 'end' }), { size: 10, fill: '#4a5568' }),
       text(box.x + 14, box.y + 49, fit(`rotation ${k.rotation ? 'on' : 'OFF'} · ${k.deletionPolicy === 'Retain' ? 'RETAIN' : k.deletionPolicy} · protects ${k.protects.length}`, box.w - 24, 10), {
         size: 10,

@@ -27,6 +27,19 @@ export function textWidth(text: string, size: number, bold = false): number {
  * Shorten text to fit a width. Names keep both ends (`statehouse-gov…payloads`),
  * prose keeps its start (`mode: 'end'`).
  */
+/** The smallest legible size a name may shrink to rather than be cut. */
+const MIN_NAME_SIZE = 7;
+
+/**
+ * A font size at which `text` fits `width`: names (buckets, tables, functions, models) are
+ * evidence and are never cut; they shrink instead, down to MIN_NAME_SIZE, and past that
+ * run over their box rather than lose characters.
+ */
+export function nameSize(text: string, width: number, size: number, o: { bold?: boolean } = {}): number {
+  const fitting = width / (Math.max(1, text.length) * (o.bold ? BOLD_CHAR_WIDTH : CHAR_WIDTH));
+  return Math.max(MIN_NAME_SIZE, Math.min(size, Math.floor(fitting * 10) / 10));
+}
+
 export function fit(text: string, width: number, size: number, o: { bold?: boolean; mode?: 'middle' | 'end' } = {}): string {
   const max = Math.floor(width / (size * (o.bold ? BOLD_CHAR_WIDTH : CHAR_WIDTH)));
   if (text.length <= max) return text;

@@ -4,6 +4,7 @@ import { buildEvidence } from './evidence';
 import type { Evidence } from './evidence-types';
 import { AssemblyReadError, loadAssembly, type LoadedAssembly, type TargetAssembly } from './load-assembly';
 import { loadNistR5Controls, type NistRulesFile } from './nist-controls';
+import { runProvenance, type RunProvenance } from './provenance';
 import { renderMarkdown } from './render-markdown';
 import { renderSvg } from './render-svg';
 
@@ -18,6 +19,8 @@ export interface ReportOptions {
   readonly nist?: NistRulesFile;
   /** Only these targets, each of which must be in the assembly. @default every target of the assembly */
   readonly targets?: readonly string[];
+  /** Default: this checkout's commit and version, generated now. */
+  readonly provenance?: RunProvenance;
 }
 
 export interface WrittenTarget {
@@ -39,9 +42,10 @@ export function writeEvidenceReport(options: ReportOptions): WrittenTarget[] {
   const outDir = options.outDir ?? path.join(options.cdkOut, 'evidence');
   const nist = options.nist ?? loadNistR5Controls();
   const targets = options.targets === undefined ? assembly.targets : options.targets.map((name) => targetOf(assembly, name));
+  const provenance = options.provenance ?? runProvenance();
   fs.mkdirSync(outDir, { recursive: true });
   return targets.map((target) => {
-    const evidence = buildEvidence(target, assembly.validation, nist);
+    const evidence = buildEvidence(target, assembly.validation, nist, provenance);
     const files = evidenceFiles(target.name);
     const written = {
       target: target.name,

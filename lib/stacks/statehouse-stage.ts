@@ -46,7 +46,7 @@ export class StatehouseStage extends Stage {
       namePrefix: settings.state.namePrefix,
       dataKey: this.foundation.keys.data,
       s3Endpoint: this.foundation.network.s3Endpoint,
-      accessLogsBucket: this.foundation.audit.accessLogsBucket,
+      accessLogsBucket: this.foundation.audit.accessLogsDestination,
       modelWeights: settings.state.modelWeights,
       description: `Statehouse ${id}: session table, payload bucket${settings.state.modelWeights ? ', reference table and model weights bucket' : ' and reference table'} (RETAIN)`,
       terminationProtection: settings.terminationProtection,

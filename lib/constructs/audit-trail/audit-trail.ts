@@ -1,10 +1,12 @@
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudtrail from 'aws-cdk-lib/aws-cloudtrail';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { acknowledge } from '../../compliance/acknowledge';
+import { servicePrincipalName } from '../../residency/region-facts';
 import { BLOCK_PUBLIC_ACCESS, OBJECT_OWNERSHIP, TRAIL_FILE_VALIDATION, TRAIL_MULTI_REGION } from './audit-trail-defaults';
 
 export interface AuditTrailProps {
@@ -32,6 +34,12 @@ export interface AuditTrailProps {
 export class AuditTrail extends Construct {
   public readonly bucket: s3.IBucket;
   public readonly accessLogsBucket: s3.IBucket;
+  /**
+   * The access-log bucket as the data buckets name it (`serverAccessLogsBucket`): a reference,
+   * so CDK adds no per-bucket delivery grant without a source condition; the bucket's own
+   * policy admits this account's buckets under the data-resource prefix.
+   */
+  public readonly accessLogsDestination: s3.IBucket;
   public readonly trail: cloudtrail.Trail;
   public readonly logGroup: logs.ILogGroup;
 
@@ -54,6 +62,24 @@ export class AuditTrail extends Construct {
     acknowledge(accessLogs, 'NIST.800.53.R5-S3BucketLoggingEnabled', 'This bucket is the server-access-log destination; logging it to itself would loop.');
     acknowledge(accessLogs, 'NIST.800.53.R5-S3DefaultEncryptionKMS', 'S3 delivers server access logs only to SSE-S3 buckets; the logs hold request metadata, not session data.');
     this.accessLogsBucket = accessLogs;
+    // AU-9: S3 delivers access logs here only for this account's data buckets (aws:SourceArn and
+    // aws:SourceAccount, https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html).
+    accessLogs.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AccessLogsOfThisAccountsDataBuckets',
+        principals: [new iam.ServicePrincipal(servicePrincipalName('logging.s3'))],
+        actions: ['s3:PutObject'],
+        resources: [accessLogs.arnForObjects('*')],
+        conditions: {
+          ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 's3', region: '', account: '', resource: `${props.dataResourcePrefix}*` }) },
+          StringEquals: { 'aws:SourceAccount': stack.account },
+        },
+      }),
+    );
+    this.accessLogsDestination = s3.Bucket.fromBucketAttributes(this, 'AccessLogsDestination', {
+      bucketArn: accessLogs.bucketArn,
+      bucketName: accessLogs.bucketName,
+    });
 
     const bucket = new s3.Bucket(this, 'Bucket', {
       encryption: s3.BucketEncryption.KMS,
@@ -79,9 +105,33 @@ export class AuditTrail extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
+    // AU-9: CloudTrail writes here only for this trail (aws:SourceArn,
+    // https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-s3-bucket-policy-for-cloudtrail.html).
+    // The trail gets the bucket by reference, so CDK does not add its grants without that condition.
+    const trailArn = stack.formatArn({ service: 'cloudtrail', resource: 'trail', resourceName: props.trailName });
+    const cloudTrailPrincipal = new iam.ServicePrincipal(servicePrincipalName('cloudtrail'));
+    bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudTrailAclCheckOfThisTrail',
+        principals: [cloudTrailPrincipal],
+        actions: ['s3:GetBucketAcl'],
+        resources: [bucket.bucketArn],
+        conditions: { ArnLike: { 'aws:SourceArn': trailArn } },
+      }),
+    );
+    bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudTrailWriteOfThisTrail',
+        principals: [cloudTrailPrincipal],
+        actions: ['s3:PutObject'],
+        resources: [bucket.arnForObjects(`AWSLogs/${stack.account}/*`)],
+        conditions: { StringEquals: { 's3:x-amz-acl': 'bucket-owner-full-control' }, ArnLike: { 'aws:SourceArn': trailArn } },
+      }),
+    );
+
     this.trail = new cloudtrail.Trail(this, 'Resource', {
       trailName: props.trailName,
-      bucket,
+      bucket: s3.Bucket.fromBucketAttributes(this, 'TrailBucket', { bucketArn: bucket.bucketArn, bucketName: bucket.bucketName }),
       encryptionKey: props.auditKey,
       enableFileValidation: TRAIL_FILE_VALIDATION,
       isMultiRegionTrail: TRAIL_MULTI_REGION,
@@ -89,6 +139,9 @@ export class AuditTrail extends Construct {
       sendToCloudWatchLogs: true,
       cloudWatchLogGroup: this.logGroup,
     });
+
+    // CloudTrail checks the bucket policy when the trail is created.
+    this.trail.node.addDependency(bucket.policy!);
 
     acknowledge(
       this.trail.node.findChild('LogsRole'),

@@ -1,6 +1,7 @@
 import type { RemovalPolicy } from 'aws-cdk-lib';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import { acknowledge } from '../../compliance/acknowledge';
 
 /**
  * Secure defaults of every bucket that holds agency data (the session
@@ -37,4 +38,17 @@ export function dataBucketDefaults(props: DataBucketDefaultsProps): s3.BucketPro
     serverAccessLogsPrefix: props.accessLogsPrefix,
     removalPolicy: props.removalPolicy,
   };
+}
+
+/**
+ * A data bucket names the access-log bucket by reference (AuditTrail.accessLogsDestination), so CDK
+ * warns that it added no delivery grant: the access-log bucket's policy already admits this
+ * account's data buckets, with aws:SourceArn and aws:SourceAccount.
+ */
+export function acknowledgeAccessLogGrantOfItsOwner(bucket: s3.IBucket): void {
+  acknowledge(
+    bucket,
+    'Annotation::@aws-cdk/aws-s3:accessLogsPolicyNotAdded',
+    'The access-log bucket grants S3 log delivery itself, for buckets under the data-resource prefix of this account only (aws:SourceArn, aws:SourceAccount); a per-bucket grant from another stack could not carry those conditions.',
+  );
 }

@@ -3,7 +3,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { acknowledge } from '../../compliance/acknowledge';
-import { dataBucketDefaults } from '../data-bucket/data-bucket-defaults';
+import { acknowledgeAccessLogGrantOfItsOwner, dataBucketDefaults } from '../data-bucket/data-bucket-defaults';
 import {
   WEIGHTS_ABORT_INCOMPLETE_UPLOAD,
   WEIGHTS_ACCESS_LOG_PREFIX,
@@ -55,6 +55,7 @@ export class ModelWeights extends Construct {
         },
       ],
     });
+    acknowledgeAccessLogGrantOfItsOwner(this.bucket);
     acknowledge(
       this.bucket,
       'NIST.800.53.R5-S3BucketReplicationEnabled',

@@ -42,6 +42,19 @@ export class PlatformKeys extends Construct {
 
     this.data = this.key('Data', props.aliasPrefix, 'Session state, payloads, model volumes and workflow state', [
       this.useViaServices(viaServices),
+      // AU-9: the workflows' log records are encrypted under the data key, and CloudWatch Logs
+      // vended delivery decrypts them; only deliveries of this account (vended-logs permissions:
+      // https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/AWS-logs-and-resource-policy.html).
+      new iam.PolicyStatement({
+        sid: 'LogDeliveryOfThisAccount',
+        principals: [new iam.ServicePrincipal(servicePrincipalName('delivery.logs'))],
+        actions: ['kms:Decrypt*'],
+        resources: ['*'],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account },
+          ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'logs', resource: '*', arnFormat: ArnFormat.NO_RESOURCE_NAME }) },
+        },
+      }),
     ]);
 
     const logsPrincipals = props.residency.regions.map(

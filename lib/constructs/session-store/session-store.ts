@@ -12,7 +12,7 @@ import { Construct, type IConstruct } from 'constructs';
 import { ENV } from '../../contract/env-names';
 import { SESSION_TABLE_SCHEMA } from '../../contract/session-table';
 import { acknowledge, acknowledgeWildcardResource } from '../../compliance/acknowledge';
-import { dataBucketDefaults } from '../data-bucket/data-bucket-defaults';
+import { acknowledgeAccessLogGrantOfItsOwner, dataBucketDefaults } from '../data-bucket/data-bucket-defaults';
 import { mergeProps } from '../merge-props';
 import {
   BACKUP_RETENTION,
@@ -342,6 +342,7 @@ export class SessionStore extends SessionStoreBase {
         conditions: { StringNotEquals: { 'aws:SourceVpce': props.s3Endpoint.vpcEndpointId } },
       }),
     );
+    acknowledgeAccessLogGrantOfItsOwner(this.payloadBucket);
     acknowledge(
       this.payloadBucket,
       'NIST.800.53.R5-S3BucketReplicationEnabled',

@@ -1,7 +1,7 @@
 import { Arn, ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -220,7 +220,9 @@ export function toolStateMachine(
       // AU-2/AU-12: every transition with its data, in the encrypted log group.
       logs: { destination: logGroup, level: WORKFLOW_LOG_LEVEL, includeExecutionData: WORKFLOW_INCLUDE_EXECUTION_DATA },
       // SC-28: execution input, output and state data under the agency's data key.
-      encryptionConfiguration: new sfn.CustomerManagedEncryptionConfiguration(props.encryptionKey),
+      // The key by reference: given the key itself, CDK adds a `delivery.logs` Decrypt to its policy
+      // without a source condition; the key's owner grants log delivery, for its account only (PlatformKeys).
+      encryptionConfiguration: new sfn.CustomerManagedEncryptionConfiguration(kms.Key.fromKeyArn(scope, `${id}EncryptionKey`, props.encryptionKey.keyArn)),
     }),
   );
   const role = machine.role;

@@ -55,8 +55,9 @@ class PathBuilder {
     }
   }
 
+  /** The endpoint of the service, or of its FIPS host (`bedrock-runtime-fips`) where the target uses that instead. */
   endpointFor(service: string | undefined): string | undefined {
-    return service ? this.endpointsByService.get(service) : undefined;
+    return service ? (this.endpointsByService.get(service) ?? this.endpointsByService.get(`${service}-fips`)) : undefined;
   }
 
   add(path: DataPath): void {
@@ -117,6 +118,10 @@ function grantPaths(resolver: TargetResolver, builder: PathBuilder, caller: Reso
           case 'AWS::StepFunctions::StateMachine':
             kind = 'workflow';
             label = workflowWords(actions);
+            break;
+          case 'AWS::SNS::Topic':
+            kind = 'read-write';
+            label = 'publish';
             break;
           case 'AWS::Lambda::Function':
             kind = 'invoke';

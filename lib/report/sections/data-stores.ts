@@ -178,6 +178,49 @@ function lifecycleText(p: Record<string, any>): string {
   return parts.length > 0 ? parts.join('; ') : 'no lifecycle expiry: kept until deleted';
 }
 
+/** The topic's subscriptions (AWS::SNS::Subscription and the topic's inline `Subscription`). */
+function subscriptionsOf(resolver: TargetResolver, topic: ResourceHandle): Array<{ protocol: string; endpoint: string }> {
+  const inline = asList(topic.resource.Properties?.Subscription) as Array<Record<string, any>>;
+  const separate = resolver
+    .resources('AWS::SNS::Subscription')
+    .filter((sub) => TargetResolver.same(resolver.follow(sub.stack, sub.resource.Properties?.TopicArn), topic))
+    .map((sub) => ({ stack: sub.stack, p: sub.resource.Properties ?? {} }));
+  return [
+    ...inline.map((p) => ({ stack: topic.stack, p })),
+    ...separate,
+  ].map(({ stack, p }) => ({ protocol: resolver.render(stack, p.Protocol), endpoint: resolver.render(stack, p.Endpoint) }));
+}
+
+/** Functions and state machines whose roles may publish to the topic. */
+function publishersOf(resolver: TargetResolver, topic: ResourceHandle): string[] {
+  const roles = resolver
+    .resources('AWS::IAM::Policy')
+    .filter((policy) =>
+      statementsOf(policy.resource.Properties?.PolicyDocument).some(
+        (st) =>
+          (st.Effect ?? 'Allow') === 'Allow' &&
+          asList(st.Action).some((a) => a === 'sns:Publish' || a === 'sns:*') &&
+          asList(st.Resource).some((r) => TargetResolver.same(resolver.follow(policy.stack, r), topic)),
+      ),
+    )
+    .flatMap((policy) => asList(policy.resource.Properties?.Roles).map((r) => resolver.follow(policy.stack, r)))
+    .filter((r): r is ResourceHandle => !!r);
+  const users = roles.flatMap((role) => resolver.referrers(role).filter((u) => u.resource.Type === 'AWS::Lambda::Function' || u.resource.Type === 'AWS::StepFunctions::StateMachine'));
+  return [...new Set(users.map((u) => resolver.label(u)))];
+}
+
+/** `Lists (GSI): partition sk2, sort gsi1sk; projection ALL`. */
+function indexesOf(p: Record<string, any>): string[] {
+  const keys = (schema: unknown) =>
+    (asList(schema as CfnValue) as Array<Record<string, any>>).map((k) => `${k.KeyType === 'HASH' ? 'partition' : 'sort'} \`${k.AttributeName}\``).join(', ');
+  const describe = (kind: string) => (i: Record<string, any>) =>
+    `index \`${i.IndexName}\` (${kind}): ${keys(i.KeySchema)}; projection ${i.Projection?.ProjectionType ?? 'ALL'}${i.Projection?.NonKeyAttributes ? ` (${asList(i.Projection.NonKeyAttributes).join(', ')})` : ''}`;
+  return [
+    ...(asList(p.GlobalSecondaryIndexes) as Array<Record<string, any>>).map(describe('global secondary')),
+    ...(asList(p.LocalSecondaryIndexes) as Array<Record<string, any>>).map(describe('local secondary')),
+  ];
+}
+
 function referrerLabels(resolver: TargetResolver, handle: ResourceHandle, skip: string[]): string[] {
   return resolver
     .referrers(handle)
@@ -195,6 +238,8 @@ function describeStore(resolver: TargetResolver, handle: ResourceHandle): DataSt
   let pitr: boolean | undefined;
   let retention = 'kept until deleted';
   let deletionProtection: boolean | undefined;
+  let subscriptions: DataStore['subscriptions'];
+  let publishers: DataStore['publishers'];
   switch (type) {
     case 'AWS::DynamoDB::Table':
     case 'AWS::DynamoDB::GlobalTable':
@@ -203,6 +248,7 @@ function describeStore(resolver: TargetResolver, handle: ResourceHandle): DataSt
       recovery.push(...backupRules(resolver, handle, 'selection'));
       deletionProtection = p.DeletionProtectionEnabled === true;
       retention = p.TimeToLiveSpecification?.Enabled ? `items expire by TTL on attribute \`${p.TimeToLiveSpecification.AttributeName}\`` : 'items kept until deleted (no TTL)';
+      notes.push(...indexesOf(p));
       if (p.StreamSpecification?.StreamViewType) notes.push(`stream: ${p.StreamSpecification.StreamViewType}`);
       if (type === 'AWS::DynamoDB::GlobalTable') notes.push(`replicas: ${asList(p.Replicas).map((r: any) => r.Region).join(', ')}`);
       break;
@@ -223,6 +269,13 @@ function describeStore(resolver: TargetResolver, handle: ResourceHandle): DataSt
     case 'AWS::SQS::Queue':
       retention = days(Math.round((p.MessageRetentionPeriod ?? SQS_DEFAULT_RETENTION_SECONDS) / DAY_SECONDS)) + ' per message';
       notes.push(...referrerLabels(resolver, handle, [...NOT_WRITERS, 'AWS::SQS::Queue']).map((w) => `dead letters / messages from ${w}`));
+      break;
+    case 'AWS::SNS::Topic':
+      retention = 'not kept: delivered to the subscriptions, retried by SNS per its delivery policy';
+      subscriptions = subscriptionsOf(resolver, handle);
+      publishers = publishersOf(resolver, handle);
+      notes.push(...subscriptions.map((sub) => `subscription: ${sub.protocol} → ${sub.endpoint}`), ...publishers.map((w) => `published by ${w}`));
+      if (subscriptions.length === 0) notes.push('no subscriptions in the templates');
       break;
     case 'AWS::Backup::BackupVault':
       retention = backupRules(resolver, handle, 'vault').join('; ') || 'per the backup plans that use it';
@@ -258,6 +311,8 @@ function describeStore(resolver: TargetResolver, handle: ResourceHandle): DataSt
     retention,
     deletionProtection,
     deletionPolicy: handle.resource.DeletionPolicy ?? 'Delete',
+    subscriptions,
+    publishers,
     notes,
   };
 }

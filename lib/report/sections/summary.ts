@@ -31,6 +31,7 @@ export function targetSummary(target: TargetAssembly): TargetSummary {
       stackName: s.stackName,
       path: s.displayName,
       templateFile: s.templateFile,
+      templateSha256: s.templateSha256,
       resourceCount: Object.keys(s.template.Resources ?? {}).length,
       dependsOn: s.dependencies.map((d) => byId.get(d) ?? d),
     })),

@@ -251,3 +251,60 @@ test('the report code holds no partition or domain literal (region-facts is the 
 function listTs(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? listTs(path.join(dir, d.name)) : d.name.endsWith('.ts') ? [path.join(dir, d.name)] : []));
 }
+
+test('provenance: the kit commit and version, the generation time, and the SHA-256 of each template as written', () => {
+  const { createHash } = require('node:crypto') as typeof import('node:crypto');
+  const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'));
+  expect(evidence.provenance.kitVersion).toBe(pkg.version);
+  expect(evidence.provenance.commit).toMatch(/^([0-9a-f]{40}|unknown \(not a git checkout\))$/);
+  expect(Number.isNaN(Date.parse(evidence.provenance.generatedAt))).toBe(false);
+  for (const st of evidence.summary.stacks) {
+    const file = path.join(synth.outdir, `assembly-${TARGET}`, st.templateFile);
+    expect(st.templateSha256).toBe(createHash('sha256').update(fs.readFileSync(file)).digest('hex'));
+    expect(markdown).toContain(`| ${mdCode(st.stackName)} | ${mdCode(st.templateFile)} | ${mdCode(st.templateSha256)} |`);
+  }
+});
+
+test('every service-principal grant names whom the service acts for: the data key, the access-log and audit buckets included', () => {
+  expect(evidence.serviceGrants.filter((g) => g.scopedBy.length === 0)).toEqual([]);
+  const scoped = (service: string, action: string) =>
+    evidence.serviceGrants.filter((g) => g.services.some((s) => s.startsWith(`${service}.`)) && g.actions.includes(action)).map((g) => g.scopedBy.join(' and '));
+  // Log delivery's Decrypt on the data key, S3's access-log delivery, CloudTrail's audit-bucket grants.
+  expect(scoped('delivery.logs', 'kms:Decrypt*')).toEqual([expect.stringMatching(/aws:SourceAccount.*aws:SourceArn ArnLike arn:aws-us-gov:logs:us-gov-west-1:/)]);
+  expect(scoped('logging.s3', 's3:PutObject').length).toBeGreaterThanOrEqual(2);
+  expect(scoped('cloudtrail', 's3:GetBucketAcl')).toEqual([expect.stringContaining(':trail/statehouse-govwest-audit')]);
+  expect(scoped('cloudtrail', 's3:PutObject')).toEqual([expect.stringContaining(':trail/statehouse-govwest-audit')]);
+  expect(markdown).toContain(`Every one of the ${evidence.serviceGrants.length} service-principal grants is scoped`);
+});
+
+test('the data paths are a table in the Markdown: model calls through their VPC endpoint, approval notices to their topic', () => {
+  const section = markdown.slice(markdown.indexOf('## 8. Data paths'), markdown.indexOf('## 9. Architecture'));
+  const rows = section.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| From') && !l.startsWith('| ---'));
+  expect(rows).toHaveLength(evidence.dataPaths.paths.length);
+  const model = evidence.dataPaths.paths.filter((p) => p.kind === 'model');
+  expect(model.length).toBeGreaterThan(0);
+  for (const p of model) expect(p.via).toMatch(/NetworkBedrockRuntime/);
+  expect(rows.some((r) => r.includes('model inference') && r.includes('bedrock-runtime-fips interface endpoint'))).toBe(true);
+  expect(rows.filter((r) => r.includes('approval-notices') && r.includes('publish'))).toHaveLength(2);
+});
+
+test('the approval notices topic: under the data key, TLS only, published by the approval workflow and the agent loop', () => {
+  const topic = store('AWS::SNS::Topic', 'approval-notices');
+  expect(topic).toMatchObject({ region: 'us-gov-west-1', encryption: { key: { alias: 'alias/statehouse-govwest-data' } }, access: { tlsOnly: true } });
+  expect(topic.publishers).toEqual(expect.arrayContaining([expect.stringContaining('tools-slow'), expect.stringContaining('agent-loop')]));
+  // tools.approvalEmails is empty in the default configuration: no subscription.
+  expect(topic.subscriptions).toEqual([]);
+  expect(store('AWS::DynamoDB::Table', 'sessions').notes).toContainEqual(expect.stringMatching(/^index `Lists` \(global secondary\)/));
+});
+
+test('text in code spans is not HTML-escaped (no literal &lt; in a rendered command)', () => {
+  expect(markdown).not.toContain('&lt;target&gt;');
+  expect(markdown).toContain('`npm run preflight -- -c targets=<target>`');
+});
+
+test('the diagram never cuts a name: buckets, tables, functions and models are drawn whole (smaller if need be)', () => {
+  const payloads = store('AWS::S3::Bucket', 'payloads');
+  expect(svg).toContain(`>S3 bucket: ${payloads.name!.replace(/&/g, '&amp;')}<`);
+  for (const f of evidence.network.functions) expect(svg).toContain(`>λ ${f.title}<`);
+  for (const m of evidence.dataPaths.externals.filter((x) => x.kind === 'model')) expect(svg).toContain(`>${m.label.slice(m.label.lastIndexOf(' ') + 1)}<`);
+});

@@ -262,6 +262,10 @@ describe.each(TARGETS)('$name: what the synthesized policies mean', (target) => 
     it.each([
       { action: 'dynamodb:GetItem', resource: tableArn(target.region, FOREIGN_ACCOUNT) },
       { action: 's3:PutObject', resource: arnOf({ partition, service: 's3', resource: 'foreign-bucket/exfiltrated.json' }) },
+      // Listing another account's bucket, and writing to it piece by piece, are ways out too.
+      { action: 's3:ListBucket', resource: arnOf({ partition, service: 's3', resource: 'foreign-bucket' }) },
+      { action: 's3:AbortMultipartUpload', resource: arnOf({ partition, service: 's3', resource: 'foreign-bucket/exfiltrated.json' }) },
+      { action: 's3:ListMultipartUploadParts', resource: arnOf({ partition, service: 's3', resource: 'foreign-bucket/exfiltrated.json' }) },
       { action: 'sqs:SendMessage', resource: foreign('sqs', 'foreign-queue') },
     ])('denies $action on a resource of another account that invites the role', async ({ action, resource }) => {
       // GIVEN a kit role with an identity policy allowing the action on *

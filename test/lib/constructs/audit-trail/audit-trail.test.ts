@@ -3,7 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { AuditTrail } from '../../../../lib/constructs/audit-trail/audit-trail';
-import { partitionOf } from '../../../../lib/residency/region-facts';
+import { partitionOf, servicePrincipalName } from '../../../../lib/residency/region-facts';
 import type { StatehouseStage } from '../../../../lib/stacks/statehouse-stage';
 import { resolveIntrinsics } from '../../../helpers/iam-simulate';
 import { synthStatehouse } from '../../../helpers/synth';
@@ -57,6 +57,24 @@ describe('AuditTrail in GovWest', () => {
     fixture = trailIn(GOV_WEST);
     accessLogsId = logicalIdOf(fixture.audit.accessLogsBucket);
     bucketId = logicalIdOf(fixture.audit.bucket);
+  });
+
+  test('CloudTrail may write to the audit bucket only for this trail; S3 may deliver access logs only for this account\'s data buckets', () => {
+    // WHEN the bucket policies are read
+    const statements = (bucket: string) =>
+      Object.values(fixture.template.findResources('AWS::S3::BucketPolicy')).find((p) => p.Properties.Bucket.Ref === bucket)!.Properties.PolicyDocument.Statement as Array<Record<string, any>>;
+    const trailArn = `arn:${partitionOf(GOV_WEST)!.id}:cloudtrail:${GOV_WEST}:${TEST_ACCOUNT}:trail/statehouse-test-audit`;
+    const audit = statements(bucketId).filter((s) => s.Principal?.Service === servicePrincipalName('cloudtrail'));
+    // THEN both CloudTrail grants name the trail, and there is no other
+    expect(audit.map((s) => [s.Action, s.Condition.ArnLike])).toEqual([
+      ['s3:GetBucketAcl', { 'aws:SourceArn': trailArn }],
+      ['s3:PutObject', { 'aws:SourceArn': trailArn }],
+    ]);
+    // AND every S3 log-delivery grant names its source bucket(s) and account
+    const delivery = statements(accessLogsId).filter((s) => s.Principal?.Service === servicePrincipalName('logging.s3'));
+    expect(delivery.length).toBeGreaterThan(0);
+    for (const s of delivery) expect(s.Condition).toMatchObject({ ArnLike: { 'aws:SourceArn': expect.anything() }, StringEquals: { 'aws:SourceAccount': TEST_ACCOUNT } });
+    expect(delivery.map((s) => s.Condition.ArnLike['aws:SourceArn'])).toContainEqual(`arn:${partitionOf(GOV_WEST)!.id}:s3:::${PREFIX}*`);
   });
 
   test('the audit bucket: KMS under the audit key, versioned, access-logged, private, expiring after the retention, retained', () => {

@@ -142,6 +142,17 @@ describe.each(CASES)('PlatformKeys, $name', ({ region, residency }) => {
     });
   });
 
+  test('the data key lets CloudWatch Logs delivery decrypt only for this account (the workflows log under it)', () => {
+    // WHEN the data key policy is read
+    const delivery = bySid(keyPolicyStatements(template, 'data'), 'LogDeliveryOfThisAccount')!;
+    // THEN log delivery may decrypt only for deliveries of this account and region
+    expect(delivery).toMatchObject({ Effect: 'Allow', Principal: { Service: servicePrincipalName('delivery.logs') }, Action: 'kms:Decrypt*', Resource: '*' });
+    expect(delivery.Condition).toEqual({
+      StringEquals: { 'aws:SourceAccount': TEST_ACCOUNT },
+      ArnLike: { 'aws:SourceArn': `arn:${partition.id}:logs:${region}:${TEST_ACCOUNT}:*` },
+    });
+  });
+
   test('no key policy names another partition', () => {
     // THEN every ARN in the key policies is of the target's partition
     const other = Object.values(PARTITIONS).find((p) => p.id !== partition.id)!;
