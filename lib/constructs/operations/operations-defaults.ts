@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { ArnFormat, Duration, type Stack } from 'aws-cdk-lib';
 import { ERRORS_ALARM_THRESHOLD, LATENCY_ALARM_EVALUATION_PERIODS, LATENCY_ALARM_THRESHOLD } from '../neuron-endpoint/neuron-endpoint-defaults';
 
 /** Defaults of Operations (SI-4: monitor the system), named so a fork can audit them; each is a prop of `thresholds`. */
@@ -61,6 +61,7 @@ export function operationsAlarmName(namePrefix: string, alarm: string): string {
   return `${namePrefix}-${alarm}`;
 }
 
-export function operationsAlarmNamePattern(namePrefix: string): string {
-  return operationsAlarmName(namePrefix, '*');
+/** The ARNs of every alarm of the target in `stack`'s account and region: the `aws:SourceArn` CloudWatch is admitted for. */
+export function operationsAlarmArnPattern(stack: Stack, namePrefix: string): string {
+  return stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: operationsAlarmName(namePrefix, '*'), arnFormat: ArnFormat.COLON_RESOURCE_NAME });
 }

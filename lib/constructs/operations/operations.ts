@@ -1,4 +1,4 @@
-import { ArnFormat, Stack } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -13,7 +13,7 @@ import type { INeuronEndpoint } from '../neuron-endpoint/neuron-endpoint';
 import { METRICS_NAMESPACE } from '../platform-function/platform-function';
 import type { ISessionStore } from '../session-store/session-store';
 import type { IToolMachine } from '../tool-workflow/tool-machine';
-import { ALARM_PERIOD, DASHBOARD_INTERVAL, OPERATIONS_THRESHOLDS, operationsAlarmName, operationsAlarmNamePattern, type OperationsThresholds } from './operations-defaults';
+import { ALARM_PERIOD, DASHBOARD_INTERVAL, OPERATIONS_THRESHOLDS, operationsAlarmArnPattern, operationsAlarmName, type OperationsThresholds } from './operations-defaults';
 
 /** A function to watch: a PlatformFunction is one. */
 export interface WatchedFunction {
@@ -114,7 +114,7 @@ export class Operations extends Construct {
         resources: [topic.topicArn],
         conditions: {
           StringEquals: { 'aws:SourceAccount': stack.account },
-          ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: operationsAlarmNamePattern(props.namePrefix), arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
+          ArnLike: { 'aws:SourceArn': operationsAlarmArnPattern(stack, props.namePrefix) },
         },
       }),
     );

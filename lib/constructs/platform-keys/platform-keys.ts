@@ -5,7 +5,7 @@ import { Construct } from 'constructs';
 import type { Residency } from '../../residency/residency';
 import { kmsViaServiceValues } from '../../residency/policies';
 import { partitionOf, servicePrincipalName } from '../../residency/region-facts';
-import { operationsAlarmNamePattern } from '../operations/operations-defaults';
+import { operationsAlarmArnPattern } from '../operations/operations-defaults';
 import {
   KEY_ADMIN_ACTIONS,
   KEY_PENDING_WINDOW,
@@ -76,14 +76,7 @@ export class PlatformKeys extends Construct {
         resources: ['*'],
         conditions: {
           StringEquals: { 'aws:SourceAccount': stack.account },
-          ArnLike: {
-            'aws:SourceArn': stack.formatArn({
-              service: 'cloudwatch',
-              resource: 'alarm',
-              resourceName: operationsAlarmNamePattern(props.aliasPrefix),
-              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-            }),
-          },
+          ArnLike: { 'aws:SourceArn': operationsAlarmArnPattern(stack, props.aliasPrefix) },
         },
       }),
     ]);
