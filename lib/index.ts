@@ -20,6 +20,8 @@ export * from './constructs/neuron-endpoint/neuron-endpoint';
 export * from './constructs/neuron-endpoint/neuron-instance-type';
 export * from './constructs/neuron-endpoint/serving-image';
 export * from './constructs/neuron-endpoint/serving-settings';
+export * from './constructs/operations/operations';
+export { OPERATIONS_THRESHOLDS, type OperationsThresholds } from './constructs/operations/operations-defaults';
 export * from './constructs/platform-function/platform-function';
 export * from './constructs/platform-keys/platform-keys';
 export * from './constructs/private-network/private-network';

@@ -252,6 +252,17 @@ const toolName = z.enum(TOOL_NAMES, {
     `${JSON.stringify(issue.input)} is not a tool of lib/tools/catalog.ts; use one of ${TOOL_NAMES.map((n) => `"${n}"`).join(', ')}, or declare the tool there first.`,
 });
 
+/** Addresses subscribed to a topic of the kit. */
+const emailAddresses = z.array(z.email({ message: 'must be an email address' })).max(20, { message: 'may list at most 20 addresses; subscribe a distribution list instead' });
+
+/** What the Operations construct notifies (README, Operations). */
+const operationsSchema = z
+  .object({
+    /** Subscribed to the operations alarms topic; each address confirms its subscription first. @default none */
+    alarmEmails: emailAddresses.optional(),
+  })
+  .strict();
+
 export const toolsSchema = z
   .object({
     /**
@@ -297,7 +308,7 @@ export const toolsSchema = z
      * tool's input). Each address confirms its subscription first.
      * @default none: the topic exists for a team to subscribe a chat channel or a queue to it
      */
-    approvalEmails: z.array(z.email({ message: 'must be an email address' })).max(20, { message: 'may list at most 20 addresses; subscribe a distribution list instead' }).optional(),
+    approvalEmails: emailAddresses.optional(),
   })
   .strict();
 
@@ -513,6 +524,8 @@ export const targetSchema = z
     network: networkSchema.optional(),
     /** The session API's network path. @default only the kit's execute-api endpoint */
     api: apiSchema.optional(),
+    /** Alarms of the target's dashboard. @default no subscriptions (the topic exists for a team to subscribe to) */
+    operations: operationsSchema.optional(),
     /**
      * CloudFormation termination protection on the stacks that hold data
      * (Foundation and State). Turn it off only for a throwaway account or the

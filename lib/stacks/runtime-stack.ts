@@ -9,6 +9,8 @@ import { agentLoopMachineName } from '../constructs/agent-loop/agent-loop-defaul
 import { AgentOrchestrator } from '../constructs/agent-orchestrator/agent-orchestrator';
 import { Guardrail } from '../constructs/guardrail/guardrail';
 import type { INeuronEndpoint } from '../constructs/neuron-endpoint/neuron-endpoint';
+import { Operations, type WatchedWorkflow } from '../constructs/operations/operations';
+import type { PlatformFunction } from '../constructs/platform-function/platform-function';
 import { SessionApi } from '../constructs/session-api/session-api';
 import { ToolWorkflow } from '../constructs/tool-workflow/tool-workflow';
 import type { FoundationStack } from './foundation-stack';
@@ -38,6 +40,8 @@ export class RuntimeStack extends Stack {
   public readonly approvalNotices: sns.Topic;
   /** The target's guardrails, by name (configuration `guardrails`). */
   public readonly guardrails: Readonly<Record<string, Guardrail>>;
+  /** The dashboard and alarms of the target, notifying the operations alarms topic (operations.alarmEmails subscribe to it). */
+  public readonly operations: Operations;
 
   constructor(scope: Construct, id: string, props: RuntimeStackProps) {
     super(scope, id, props);
@@ -127,6 +131,7 @@ export class RuntimeStack extends Stack {
       logRetention: props.logRetention,
     });
     this.addApiOutputs();
+    this.operations = this.addOperations(props);
 
     // What an operator (and `npm run deploy:local`) needs to find the runtime: logs, test invocations, executions.
     new CfnOutput(this, 'OrchestratorFunctionName', {
@@ -139,7 +144,30 @@ export class RuntimeStack extends Stack {
       value: this.approvalNotices.topicArn,
       description: 'SNS topic announcing each tool call that waits for approval: subscribe email, chat (Amazon Q Developer in chat applications) or a queue',
     });
+    new CfnOutput(this, 'OperationsAlarmsTopicArn', {
+      value: this.operations.topic.topicArn,
+      description: 'SNS topic every operations alarm notifies (README, Operations): subscribe email, chat or a ticketing queue',
+    });
     if (this.loop) new CfnOutput(this, 'AgentLoopStateMachineArn', { value: this.loop.stateMachineArn, description: 'Standard workflow of background turns (the agent loop)' });
+  }
+
+  /** SI-4: alarms on what fails a turn, under the logs key (its policy admits this target's alarms). */
+  private addOperations(props: RuntimeStackProps): Operations {
+    const { agent, tools, loop } = this;
+    const turnFunctions = [agent.orchestrator, agent.streaming, agent.rounds].filter((fn): fn is PlatformFunction => fn !== undefined);
+    const workflows: Record<string, WatchedWorkflow> = { 'fast-tools': tools.fast, 'slow-tools': tools.approval };
+    if (loop) workflows['agent-loop'] = loop;
+    return new Operations(this, 'Operations', {
+      namePrefix: props.settings.namePrefix,
+      encryptionKey: props.foundation.keys.logs,
+      alarmEmails: props.settings.alarmEmails,
+      sessions: props.state.sessions,
+      apiFunction: agent.orchestrator,
+      turnFunctions,
+      functions: [...turnFunctions, agent.summarizer, tools.approvalWait, ...Object.values(tools.toolFunctions)],
+      workflows,
+      neuronEndpoint: props.neuronEndpoint,
+    });
   }
 
   /**

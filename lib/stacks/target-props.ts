@@ -133,6 +133,8 @@ export interface RuntimeSettings {
   readonly knowledgeBaseId?: string;
   /** Subscribed to the approval notices topic (configuration `tools.approvalEmails`). */
   readonly approvalEmails: readonly string[];
+  /** Subscribed to the operations alarms topic (configuration `operations.alarmEmails`). */
+  readonly alarmEmails: readonly string[];
 }
 
 /** The props of every stack of target `name`. */
@@ -202,6 +204,7 @@ export function targetStacksProps(name: string, target: TargetConfig): TargetSta
       toolPolicy: targetToolPolicies(target),
       knowledgeBaseId: target.tools.knowledgeBaseId,
       approvalEmails: target.tools.approvalEmails ?? [],
+      alarmEmails: target.operations?.alarmEmails ?? [],
     },
     serviceControlPolicy: { account: target.account ?? '*', trailName: trailName(name) },
   };

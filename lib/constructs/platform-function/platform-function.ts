@@ -89,9 +89,12 @@ export class PlatformFunction extends Construct {
   public readonly role: iam.IRole;
   public readonly logGroup: logs.ILogGroup;
   public readonly deadLetterQueue: sqs.IQueue;
+  /** Powertools service name: the `service` dimension of the metrics the function publishes. */
+  public readonly serviceName: string;
 
   constructor(scope: Construct, id: string, props: PlatformFunctionProps) {
     super(scope, id);
+    this.serviceName = props.serviceName;
     const loggingFormat = props.loggingFormat ?? FUNCTION_LOG_FORMAT;
     if (loggingFormat === lambda.LoggingFormat.JSON) requireCapability(this, 'lambda:json-log-format', `${this.node.path} (loggingFormat JSON)`);
     const architecture = props.architecture ?? FUNCTION_ARCHITECTURE;

@@ -5,6 +5,7 @@ import { Construct } from 'constructs';
 import type { Residency } from '../../residency/residency';
 import { kmsViaServiceValues } from '../../residency/policies';
 import { partitionOf, servicePrincipalName } from '../../residency/region-facts';
+import { operationsAlarmArnPattern } from '../operations/operations-defaults';
 import {
   KEY_ADMIN_ACTIONS,
   KEY_PENDING_WINDOW,
@@ -16,14 +17,14 @@ import {
 export interface PlatformKeysProps {
   /** Where the keys may be used (`kms:ViaService` is limited to these regions' services). */
   readonly residency: Residency;
-  /** Prefix of the key aliases, e.g. `statehouse-govwest`. */
+  /** Prefix of the key aliases, e.g. `statehouse-govwest`; also of the target's alarm names (Operations), which the logs key admits. */
   readonly aliasPrefix: string;
 }
 
 /**
  * The customer-managed keys of one target (SC-12, SC-13, SC-28):
  * - `data`: sessions, payloads, model volumes, workflow state;
- * - `logs`: CloudWatch Logs (flow logs, function and workflow logs);
+ * - `logs`: CloudWatch Logs (flow logs, function and workflow logs) and the operations alarms topic;
  * - `audit`: CloudTrail and the audit bucket.
  *
  * Each key policy separates administration from use, and limits use to this
@@ -77,6 +78,18 @@ export class PlatformKeys extends Construct {
               arnFormat: ArnFormat.COLON_RESOURCE_NAME,
             }),
           },
+        },
+      }),
+      // SI-4: the operations alarms notify a topic under this key; CloudWatch must encrypt the message. Only this account's
+      // alarms of this target (AWS docs: sns/latest/dg/sns-key-management.html, compatibility with AWS services).
+      new iam.PolicyStatement({
+        sid: 'CloudWatchAlarmsOfThisTarget',
+        principals: [new iam.ServicePrincipal(servicePrincipalName('cloudwatch'))],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account },
+          ArnLike: { 'aws:SourceArn': operationsAlarmArnPattern(stack, props.aliasPrefix) },
         },
       }),
     ]);

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { App } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { buildApp } from '../../../lib/app';
 import { readValidationReport } from '../../../lib/compliance/validation-report';
 import { ConfigError } from '../../../lib/config/load';
@@ -106,6 +106,22 @@ describe.each(['Commercial', 'GovWest'] as const)('target %s with a Neuron endpo
     }
     // The grant is built from the name: the Runtime stack imports nothing from the Inference stack.
     expect(fs.readFileSync(templatePath(stage().runtime), 'utf8')).not.toContain(`${targetName}-Inference:`);
+  });
+
+  test('the Runtime\'s operations alarms watch the endpoint by name and notify the operations topic', () => {
+    const runtime = Template.fromStack(stage().runtime);
+    const topic = { Ref: logicalIdOf(stage().runtime.operations.topic) };
+    const dimensions = [
+      { Name: 'EndpointName', Value: `statehouse-${lower}-llm` },
+      { Name: 'VariantName', Value: stage().inference!.endpoint.variantName },
+    ];
+    for (const [alarm, metricName] of [['neuron-errors', 'Invocation5XXErrors'], ['neuron-latency', 'ModelLatency']]) {
+      runtime.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: `statehouse-${lower}-${alarm}`,
+        Metrics: [Match.objectLike({ MetricStat: Match.objectLike({ Metric: { Namespace: 'AWS/SageMaker', MetricName: metricName, Dimensions: dimensions } }) })],
+        AlarmActions: [topic],
+      });
+    }
   });
 
   test('cdk-nag (AwsSolutions, NIST 800-53 R5) and the residency guard report zero unacknowledged findings', () => {

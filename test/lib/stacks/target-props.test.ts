@@ -36,6 +36,15 @@ describe('target props', () => {
     const used = parseConfig({ targets: { Commercial: { neuron, model: { kind: 'neuron' } } } });
     expect(targetStacksProps('Commercial', used.targets.Commercial).inference?.unused).toBe(false);
   });
+
+  test('operations.alarmEmails reach the Runtime settings; none by default; a bad address is a configuration error', () => {
+    // GIVEN a target with an on-call address WHEN turned into stack props THEN the Runtime subscribes it
+    const configured = parseConfig({ targets: { Commercial: { operations: { alarmEmails: ['oncall@example.gov'] } } } });
+    expect(targetStacksProps('Commercial', configured.targets.Commercial).runtime.alarmEmails).toEqual(['oncall@example.gov']);
+    expect(targetStacksProps('Commercial', parseConfig().targets.Commercial).runtime.alarmEmails).toEqual([]);
+    expect(problemsOf({ targets: { Commercial: { operations: { alarmEmails: ['oncall'] } } } })).toEqual([expect.stringMatching(/^targets\.Commercial\.operations\.alarmEmails\.0: must be an email address/)]);
+    expect(problemsOf({ targets: { Commercial: { operations: { pager: 'x' } } } })).toEqual([expect.stringContaining('targets.Commercial.operations')]);
+  });
 });
 
 describe('one set of session defaults', () => {

@@ -116,17 +116,29 @@ describe.each(CASES)('PlatformKeys, $name', ({ region, residency }) => {
     expect([...via].sort()).toEqual(residency.regions.flatMap((r) => PLATFORM_SERVICES.map((s) => viaService(s, r))).sort());
   });
 
-  test('the logs key is usable only by CloudWatch Logs of the residency regions, for this account\'s log groups', () => {
+  test('the logs key is usable only by CloudWatch Logs of the residency regions, for this account\'s log groups, and by this target\'s alarms', () => {
     // WHEN the logs key policy is read
     const statements = keyPolicyStatements(template, 'logs');
-    // THEN its only use statement is for the logs service principals of the residency regions
-    expect(statements.map((s) => s.Sid).sort()).toEqual(['AdministerWithoutUse', 'CloudWatchLogsOfThisAccount']);
+    // THEN its use statements are for the logs service principals of the residency regions and for CloudWatch alarms
+    expect(statements.map((s) => s.Sid).sort()).toEqual(['AdministerWithoutUse', 'CloudWatchAlarmsOfThisTarget', 'CloudWatchLogsOfThisAccount']);
     const logsUse = bySid(statements, 'CloudWatchLogsOfThisAccount')!;
     expect(listOf((logsUse.Principal as { Service: string | string[] }).Service).sort()).toEqual(
       residency.regions.map((r) => `logs.${r}.${partitionOf(r)!.dnsSuffix}`).sort(),
     );
     expect(logsUse.Condition).toEqual({
       ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${partition.id}:logs:*:${TEST_ACCOUNT}:log-group:*` },
+    });
+  });
+
+  test('the logs key lets CloudWatch encrypt alarm notifications only for this account\'s alarms named under the target prefix', () => {
+    // WHEN the logs key policy is read
+    const alarms = bySid(keyPolicyStatements(template, 'logs'), 'CloudWatchAlarmsOfThisTarget')!;
+    // THEN CloudWatch may encrypt and decrypt the topic's messages for alarms of this account, region and prefix only (Operations names them so)
+    expect(alarms).toMatchObject({ Effect: 'Allow', Principal: { Service: servicePrincipalName('cloudwatch') }, Resource: '*' });
+    expect([...listOf(alarms.Action)].sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey*']);
+    expect(alarms.Condition).toEqual({
+      StringEquals: { 'aws:SourceAccount': TEST_ACCOUNT },
+      ArnLike: { 'aws:SourceArn': `arn:${partition.id}:cloudwatch:${region}:${TEST_ACCOUNT}:alarm:statehouse-test-*` },
     });
   });
 
