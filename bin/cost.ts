@@ -1,28 +1,54 @@
 #!/usr/bin/env node
 /**
- * Monthly cost estimate, one table per target:
- *   npm run cost -- [-c targets=GovWest,Commercial] [-c statehouse=<json|file>]
- * Without `-c targets`, every default target. The configuration is the one
- * `cdk synth` reads: a target's `neuron` endpoint is priced per instance-hour
- * as its schedule runs it; a target without one has no endpoint line (Bedrock
- * is billed per token and not estimated). Prices and assumptions: lib/cost/.
+ * What each target costs, one report per target:
+ *   npm run cost -- [-c targets=GovWest,Commercial] [-c statehouse=<json|file>] [-o <cdk.out dir>]
+ * Without `-c targets`, every default target. The templates are synthesized
+ * from the same configuration `cdk synth` reads (or read from `-o`, an
+ * assembly synthesized with that configuration), and every resource in them
+ * is priced, listed as free, or listed as UNPRICED: the fixed monthly cost.
+ * Then the cost of one turn, one background round and one delegated call,
+ * and the month's usage at the estimate's turns. Prices and assumptions: lib/cost/.
  */
 import { parseContextArgs } from '../lib/cli/context-args';
 import { ConfigError, parseConfig, selectTargets } from '../lib/config/load';
 import { costInputsForTarget } from '../lib/cost/cost-inputs';
 import { estimateMonthlyCost } from '../lib/cost/estimate';
-import { formatCostEstimate } from '../lib/cost/format';
-import { estimateRoundCost, formatRoundCost } from '../lib/cost/round-cost';
+import { formatCostEstimate, formatCostSummary, formatResourceCosts, formatUnitCost } from '../lib/cost/format';
+import { resourceCostTable } from '../lib/cost/resource-cost';
+import { backgroundRoundCost, delegatedCallCost, turnCost } from '../lib/cost/unit-cost';
+import { loadAssembly } from '../lib/report/load-assembly';
+import { synthToTempDir } from './synth-assembly';
+
+/** `-o <dir>`: an assembly synthesized already. */
+function assemblyArg(argv: readonly string[]): string | undefined {
+  const at = argv.findIndex((a) => a === '-o' || a === '--output');
+  return at === -1 ? undefined : argv[at + 1];
+}
 
 function main(): void {
-  const { targets, overrides } = parseContextArgs(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  const { targets, overrides } = parseContextArgs(argv);
   const config = parseConfig(overrides);
-  const tables = selectTargets(config, targets).map(([name, target]) => {
-    const { input, notes } = costInputsForTarget(name, target);
+  const selected = selectTargets(config, targets);
+  const assemblyDir = assemblyArg(argv) ?? synthToTempDir({ overrides, targets });
+  const assembly = loadAssembly(assemblyDir);
+  const reports = selected.map(([name, target]) => {
+    const synthesized = assembly.targets.find((t) => t.name === name);
+    if (!synthesized) throw new Error(`${assemblyDir} holds no assembly of target ${name}; synthesize it with \`npx cdk synth -c targets=${name}\`, or leave out -o.`);
     const title = `${name} (${target.region})`;
-    return `${formatCostEstimate(title, estimateMonthlyCost(input), notes)}\n\n${formatRoundCost(title, estimateRoundCost(target))}`;
+    const resources = resourceCostTable(synthesized.stacks, target.region);
+    const { input, notes } = costInputsForTarget(name, target);
+    const usage = estimateMonthlyCost(input);
+    const turn = turnCost(target);
+    const units = [turn, backgroundRoundCost(target), delegatedCallCost(target)];
+    return [
+      formatResourceCosts(title, resources, synthesized.stacks.map((s) => s.stackName)),
+      units.map((u) => formatUnitCost(title, u)).join('\n'),
+      formatCostEstimate(title, usage, notes),
+      formatCostSummary(title, resources.fixedMonthlyUsd, usage, input.usage.turnsPerMonth, units, turn),
+    ].join('\n\n');
   });
-  console.log(tables.join('\n\n'));
+  console.log(reports.join('\n\n'));
 }
 
 try {
