@@ -33,7 +33,10 @@ const typesOf = (stacks: ReturnType<typeof loadAssembly>['targets'][number]['sta
 };
 
 describe('the default targets', () => {
-  const assembly = loadAssembly(synthStatehouse({ targets: 'Commercial,GovWest' }).outdir);
+  let assembly: ReturnType<typeof loadAssembly>;
+  beforeAll(() => {
+    assembly = loadAssembly(synthStatehouse({ targets: 'Commercial,GovWest' }).outdir);
+  });
 
   test.each(['Commercial', 'GovWest'])('%s: every resource of the templates is in a row, none unpriced, fixed total the sum of its lines', (name) => {
     const target = assembly.targets.find((t) => t.name === name)!;
