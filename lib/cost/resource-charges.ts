@@ -90,6 +90,13 @@ const stage: ChargeRule = (resource) =>
 
 const alarm: ChargeRule = () => ({ kind: 'fixed', quantity: 1, price: CLOUDWATCH_ALARM_MONTHS });
 
+/** Target tracking creates and manages two CloudWatch alarms (scale out, scale in) that are in no template; other policies are free. */
+const TARGET_TRACKING_ALARMS = 2;
+const scalingPolicy: ChargeRule = (resource) =>
+  resource.Properties?.PolicyType === 'TargetTrackingScaling'
+    ? { kind: 'fixed', quantity: TARGET_TRACKING_ALARMS, price: CLOUDWATCH_ALARM_MONTHS, perUse: 'the two alarms target tracking creates; the policy itself is not billed' }
+    : { kind: 'no-charge', why: 'Application Auto Scaling is not billed', source: 'https://aws.amazon.com/autoscaling/pricing/' };
+
 export const RESOURCE_CHARGES: Readonly<Record<string, ChargeRule>> = {
   'AWS::EC2::VPCEndpoint': vpcEndpoint,
   'AWS::KMS::Key': kmsKey,
@@ -142,5 +149,5 @@ export const RESOURCE_CHARGES: Readonly<Record<string, ChargeRule>> = {
   'AWS::SageMaker::EndpointConfig': noCharge('configuration; the endpoint bills instance-hours', PRICING_PAGES.sagemaker),
   'AWS::SageMaker::Model': noCharge('configuration; the endpoint bills instance-hours', PRICING_PAGES.sagemaker),
   'AWS::ApplicationAutoScaling::ScalableTarget': noCharge('Application Auto Scaling is not billed', 'https://aws.amazon.com/autoscaling/pricing/'),
-  'AWS::ApplicationAutoScaling::ScalingPolicy': noCharge('not billed itself; target tracking creates CloudWatch alarms, billed per alarm-month but not in the template', 'https://aws.amazon.com/autoscaling/pricing/'),
+  'AWS::ApplicationAutoScaling::ScalingPolicy': scalingPolicy,
 };

@@ -202,6 +202,9 @@ describe('bin/cost.ts', () => {
     expect(stdout.split('\n')).toContain(`Usage total: ${usd(TRN1.total)} (GovCloud prices unconfirmed (*))`);
     // The Inference stack's resources are in the fixed table too, none unpriced.
     expect(stdout).toMatch(/^AWS::SageMaker::Endpoint +1 +- +- +instance-hours: the SageMaker line of the usage table /m);
+    // Its 2 alarms and the 2 alarms target tracking creates, $0.10 each, on top of the default's $178.32.
+    expect(stdout).toMatch(/^AWS::ApplicationAutoScaling::ScalingPolicy +1 +2 alarm-months +\$0\.20 \* /m);
+    expect(stdout.split('\n')).toContain('Fixed total: $178.72 / month, used or idle *');
     expect(stdout).not.toContain('UNPRICED');
     expect(stdout).toMatch(/^Cost per million output tokens: \$6\.93 \* \(Llama-3-8B on ml\.trn1\.32xlarge at 1143 tok\/s, one instance at full load;/m);
   });
