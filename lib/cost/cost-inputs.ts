@@ -35,9 +35,11 @@ export const APPROVAL_WORKFLOW_SHARE = 0.01;
 export const TRANSITIONS_PER_APPROVAL_WORKFLOW = 10;
 /** Benchmarks exist for Llama-3 8B and 70B; 8B is what a one-chip inf2 size serves. */
 export const DEFAULT_MODEL_SIZE: ModelSize = '8B';
+/** The kit's function architecture, as the Lambda price table names it. */
+export const LAMBDA_ARCHITECTURE: 'x86_64' | 'arm64' = FUNCTION_ARCHITECTURE.name === 'arm64' ? 'arm64' : 'x86_64';
 
 /** Per-turn usage from what the target's configuration says (context size) and the assumptions above. */
-export function turnUsage(target: TargetConfig, turnsPerMonth: number = DEFAULT_TURNS_PER_MONTH): TurnUsage {
+export function turnUsage(target: Pick<TargetConfig, 'session'>, turnsPerMonth: number = DEFAULT_TURNS_PER_MONTH): TurnUsage {
   const readKb = AVERAGE_HEADER_KB + target.session.contextEvents * AVERAGE_EVENT_KB;
   const writeKb = AVERAGE_HEADER_KB + EVENTS_WRITTEN_PER_TURN * AVERAGE_EVENT_KB;
   const gb = FUNCTION_MEMORY_MB / 1024;
@@ -139,7 +141,7 @@ export function costInputsForTarget(targetName: string, target: TargetConfig, tu
       endpoint,
       usage,
       modelSize,
-      lambdaArchitecture: FUNCTION_ARCHITECTURE.name === 'arm64' ? 'arm64' : 'x86_64',
+      lambdaArchitecture: LAMBDA_ARCHITECTURE,
     },
     notes,
   };

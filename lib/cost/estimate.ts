@@ -163,7 +163,10 @@ export function estimateMonthlyCost(input: CostInput): CostEstimate {
     );
   }
   for (const l of unknown) notes.push(`${l.item}: no price in lib/cost/price-table.ts, so the total leaves it out (${l.quantity.toFixed(2)} ${l.unit}).`);
-  notes.push('Not included: Step Functions Express duration (no price in lib/cost/price-table.ts), model charges other than the endpoint (e.g. Bedrock), storage, logs, data transfer, VPC endpoints, KMS requests; no free tier applied.');
+  notes.push(
+    'Not in this table: the fixed cost of the resources (interface endpoints, keys: the fixed table), the per-use charges around each turn (API requests, traces, trail data events, logs, endpoint data: the one-turn figure), ' +
+      'Step Functions Express duration (no price in lib/cost/price-table.ts), model charges other than the endpoint (e.g. Bedrock), storage by the GB, data transfer; no free tier applied.',
+  );
 
   let costPerMillionOutputTokens: TokenCost | undefined;
   if (endpoint && input.modelSize) {

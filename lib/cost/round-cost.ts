@@ -1,8 +1,8 @@
 import type { TargetConfig } from '../config/schema';
-import { FUNCTION_ARCHITECTURE, FUNCTION_MEMORY_MB } from '../constructs/platform-function/platform-function-defaults';
+import { FUNCTION_MEMORY_MB } from '../constructs/platform-function/platform-function-defaults';
 import { partitionOf } from '../residency/region-facts';
 import { costLine, CostInputError, type CostLineItem } from './estimate';
-import { AVERAGE_EVENT_KB, AVERAGE_HEADER_KB, EXPRESS_REQUESTS_PER_TURN } from './cost-inputs';
+import { AVERAGE_EVENT_KB, AVERAGE_HEADER_KB, EXPRESS_REQUESTS_PER_TURN, LAMBDA_ARCHITECTURE } from './cost-inputs';
 import { DYNAMODB_READ_UNITS, DYNAMODB_WRITE_UNITS, EXPRESS_REQUESTS, LAMBDA_GB_SECONDS, LAMBDA_REQUESTS, STANDARD_TRANSITIONS, type Price } from './price-table';
 
 /**
@@ -33,7 +33,6 @@ export interface RoundCost {
   /** USD per round, known prices only. */
   readonly totalUsd: number;
   readonly unconfirmed: boolean;
-  readonly notes: readonly string[];
 }
 
 const KB_PER_READ_UNIT = 4;
@@ -46,7 +45,7 @@ export function estimateRoundCost(target: Pick<TargetConfig, 'region' | 'session
   const line = (item: string, quantity: number, price: Price): CostLineItem => costLine(item, quantity, price, region);
   const readKb = AVERAGE_HEADER_KB + target.session.contextEvents * AVERAGE_EVENT_KB;
   const writeKb = AVERAGE_HEADER_KB + EVENTS_WRITTEN_PER_ROUND * AVERAGE_EVENT_KB;
-  const architecture = FUNCTION_ARCHITECTURE.name === 'arm64' ? 'arm64' : 'x86_64';
+  const architecture = LAMBDA_ARCHITECTURE;
   const lineItems = [
     line('Step Functions Standard transitions', TRANSITIONS_PER_ROUND, STANDARD_TRANSITIONS),
     line('Lambda requests', 1, LAMBDA_REQUESTS),
@@ -61,21 +60,5 @@ export function estimateRoundCost(target: Pick<TargetConfig, 'region' | 'session
     lineItems,
     totalUsd: lineItems.reduce((sum, l) => sum + (l.monthlyUsd ?? 0), 0),
     unconfirmed,
-    notes: [
-      `Per round: ${TRANSITIONS_PER_ROUND} transitions, 1 invocation of ${ROUND_FUNCTION_SECONDS} s at ${FUNCTION_MEMORY_MB} MB, 1 Query (header + ${target.session.contextEvents} events), 1 TransactWriteItems (${EVENTS_WRITTEN_PER_ROUND} events and the header), 1 fast tool; a round that waits on a slow call adds about ${TRANSITIONS_PER_SLOW_CALL} transitions (assumptions in lib/cost/round-cost.ts).`,
-      'Not included: the model tokens of the round (Bedrock bills them per token; a Neuron endpoint is priced per hour in the monthly estimate), logs, KMS requests.',
-      ...(unconfirmed ? [`GovCloud prices are UNCONFIRMED: ${region} is priced with the commercial figures of lib/cost/price-table.ts.`] : []),
-    ],
   };
-}
-
-/** One line for a terminal: the round's cost and what it is made of. */
-export function formatRoundCost(title: string, cost: RoundCost): string {
-  const perThousand = (usd: number | undefined) => (usd === undefined ? 'unknown' : `$${(usd * 1000).toFixed(4)}`);
-  const parts = cost.lineItems.map((l) => `${l.item} ${perThousand(l.monthlyUsd)}`);
-  return [
-    `One background round, ${title}: $${cost.totalUsd.toPrecision(3)}${cost.unconfirmed ? ' *' : ''} (${perThousand(cost.totalUsd)} per 1,000 rounds)`,
-    `  per 1,000 rounds: ${parts.join('; ')}`,
-    ...cost.notes.map((n) => `  - ${n}`),
-  ].join('\n');
 }

@@ -3,20 +3,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { App, type Stack } from 'aws-cdk-lib';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
+import { cdkJsonContext } from '../../bin/synth-assembly';
 import { writeTargetFiles } from '../../bin/target-files';
 import { buildApp, type BuildOptions } from '../../lib/app';
 import type { StatehouseStage } from '../../lib/stacks/statehouse-stage';
 
-export const REPO_ROOT = path.resolve(__dirname, '..', '..');
-
-/**
- * cdk.json's context. A bare `new App()` does not read cdk.json, so tests
- * load it themselves: the feature flags must be the ones `cdk synth` uses.
- */
-export function cdkJsonContext(): Record<string, unknown> {
-  const cdkJson = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> };
-  return cdkJson.context;
-}
+export { cdkJsonContext, REPO_ROOT } from '../../bin/synth-assembly';
 
 export interface SynthOptions extends BuildOptions {
   /** Extra context on top of cdk.json's. */

@@ -6,7 +6,7 @@ import { ConfigError, parseConfig } from '../../../lib/config/load';
 import type { TargetConfig } from '../../../lib/config/schema';
 import { costInputsForTarget } from '../../../lib/cost/cost-inputs';
 import { estimateMonthlyCost } from '../../../lib/cost/estimate';
-import { REPO_ROOT } from '../../helpers/synth';
+import { REPO_ROOT, synthStatehouse } from '../../helpers/synth';
 import { USAGE } from './hand-figures';
 
 /**
@@ -154,19 +154,39 @@ function projectWithContextFile(cdkContextJson: unknown): string {
   return dir;
 }
 
-/** The table printed for one target: from its title to the next title. */
+const REPORT_TITLE = 'Statehouse fixed cost (every resource of the synthesized templates): ';
+
+/** The report printed for one target: from its title to the next target's. */
 function tableOf(stdout: string, title: string): string {
-  const start = stdout.indexOf(`Statehouse monthly cost estimate: ${title}`);
+  const start = stdout.indexOf(`${REPORT_TITLE}${title}`);
   expect(start).toBeGreaterThanOrEqual(0);
-  const next = stdout.indexOf('Statehouse monthly cost estimate:', start + 1);
+  const next = stdout.indexOf(REPORT_TITLE, start + 1);
   return stdout.slice(start, next === -1 ? undefined : next);
+}
+
+/** Every repository path the output names exists in the repository; no internal file is cited. */
+function expectOnlyRepoFilesCited(stdout: string): void {
+  const cited = [...stdout.matchAll(/\b((?:lib|bin|lambda|test)\/[\w./-]+\.ts)\b/g)].map((m) => m[1]);
+  expect(cited.length).toBeGreaterThan(0);
+  for (const file of new Set(cited)) expect([file, fs.existsSync(path.join(REPO_ROOT, file))]).toEqual([file, true]);
+  expect(stdout).not.toMatch(/\.\.\/shared|FACTS\.md|DESIGN\.md|\/work\//);
 }
 
 const usd = (n: number) => `$${n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 
+// Each run synthesizes the app in process.
+jest.setTimeout(900_000);
+
 describe('bin/cost.ts', () => {
-  test('the default configuration: one table per default target, no endpoint line, totals equal to the hand figure', () => {
-    const { stdout, status } = runCost();
+  // The default configuration's templates, synthesized once for the runs whose configuration does not change
+  // them (`-o`); the runs with a Neuron endpoint synthesize their own, as the command does without `-o`.
+  let defaults: string;
+  beforeAll(() => {
+    defaults = synthStatehouse({ targets: 'Commercial,GovWest' }).outdir;
+  });
+
+  test('the default configuration: one report per default target, no endpoint line, totals equal to the hand figures', () => {
+    const { stdout, status } = runCost('-o', defaults);
     expect(status).toBe(0);
     const commercial = tableOf(stdout, 'Commercial (us-east-1)');
     const govWest = tableOf(stdout, 'GovWest (us-gov-west-1)');
@@ -174,10 +194,23 @@ describe('bin/cost.ts', () => {
     expect(stdout).not.toContain('SageMaker ml.');
     expect(commercial).toMatch(/^DynamoDB reads \(on demand\) +1,300,000 read request units +\$0\.125 \/ 1,000,000 read request units +\$0\.16 /m);
     expect(commercial).toMatch(/^Lambda compute \(x86_64\) +400,000 GB-seconds +\$0\.0000166667 \/ GB-seconds +\$6\.67 /m);
-    expect(commercial.split('\n')).toContain(`Total: ${usd(SERVERLESS)}`);
+    expect(commercial.split('\n')).toContain(`Usage total: ${usd(SERVERLESS)}`);
+    // The fixed table (hand figures in resource-cost.test.ts): 24 interface endpoint AZ-hours a month, 3 keys, the alarms and the dashboard.
+    expect(commercial).toMatch(/^AWS::EC2::VPCEndpoint +12 +17,532 endpoint AZ-hours +\$175\.32 +data processed .* https:\/\/aws\.amazon\.com\/privatelink\/pricing\/ /m);
+    expect(commercial).toMatch(/^AWS::KMS::Key +3 +3 key-months +\$3\.00 /m);
+    expect(commercial).toMatch(/^AWS::IAM::Role +\d+ +- +- +no charge: /m);
+    expect(commercial).toMatch(/^AWS::CloudWatch::Alarm +16 +16 alarm-months +\$1\.60 /m);
+    expect(commercial).toMatch(/^AWS::CloudWatch::Dashboard +1 +1 dashboard-months +\$3\.00 /m);
+    expect(commercial.split('\n')).toContain('Fixed total: $182.92 / month, used or idle');
+    expect(stdout).not.toContain('UNPRICED');
+    // Summary: fixed + usage + the platform's per-use charges of 100,000 turns (resource-cost.test.ts: $0.0000149 a turn).
+    expect(commercial).toMatch(/^  fixed \$182\.92 \/ month; one turn \$0\.0000921; one background round \$0\.000172; one delegated call \$0\.0000627$/m);
+    expect(commercial).toMatch(/^  a month at 100,000 turns: fixed \$182\.92 \+ usage \$7\.72 \+ platform per use \$1\.49 = \$192\.13$/m);
+    expectOnlyRepoFilesCited(stdout);
     expect(commercial.split('\n')).toContain('- targets.Commercial: no Neuron endpoint configured; Bedrock is billed per token and not estimated.');
-    // GovWest: the same figures, flagged unconfirmed.
-    expect(govWest.split('\n')).toContain(`Total: ${usd(SERVERLESS)} (GovCloud prices unconfirmed (*))`);
+    // GovWest: the same prices, flagged unconfirmed; one alarm fewer (it has no streaming function, so no dead-letter queue of one).
+    expect(govWest.split('\n')).toContain(`Usage total: ${usd(SERVERLESS)} (GovCloud prices unconfirmed (*))`);
+    expect(govWest.split('\n')).toContain('Fixed total: $182.82 / month, used or idle *');
     expect(govWest).toMatch(/GovCloud prices are UNCONFIRMED: us-gov-west-1 is priced with the commercial figures/);
   });
 
@@ -186,7 +219,14 @@ describe('bin/cost.ts', () => {
     expect(status).toBe(0);
     expect(stdout).toMatch(/^SageMaker ml\.trn1\.32xlarge +947\.91 instance-hour +\$28\.497 \/ instance-hour +\$27,012\.61 \* /m);
     expect(usd(TRN1.endpoint)).toBe('$27,012.61');
-    expect(stdout.split('\n')).toContain(`Total: ${usd(TRN1.total)} (GovCloud prices unconfirmed (*))`);
+    expect(stdout.split('\n')).toContain(`Usage total: ${usd(TRN1.total)} (GovCloud prices unconfirmed (*))`);
+    // The Inference stack's resources are in the fixed table too, none unpriced.
+    expect(stdout).toMatch(/^AWS::SageMaker::Endpoint +1 +- +- +instance-hours: the SageMaker line of the usage table /m);
+    // The endpoint's 2 alarms, the operations alarms on it (2) and the 2 alarms target tracking creates, $0.10 each, on top of the default's $182.82.
+    expect(stdout).toMatch(/^AWS::ApplicationAutoScaling::ScalingPolicy +1 +2 alarm-months +\$0\.20 \* /m);
+    expect(stdout).toMatch(/^AWS::CloudWatch::Alarm +19 +19 alarm-months +\$1\.90 \* /m);
+    expect(stdout.split('\n')).toContain('Fixed total: $183.42 / month, used or idle *');
+    expect(stdout).not.toContain('UNPRICED');
     expect(stdout).toMatch(/^Cost per million output tokens: \$6\.93 \* \(Llama-3-8B on ml\.trn1\.32xlarge at 1143 tok\/s, one instance at full load;/m);
   });
 
@@ -194,31 +234,32 @@ describe('bin/cost.ts', () => {
     const { stdout, status } = runCost('-c', 'targets=Commercial', '-c', `statehouse=${JSON.stringify({ targets: { Commercial: COMMERCIAL_INF2 } })}`);
     expect(status).toBe(0);
     expect(stdout).toMatch(/^SageMaker ml\.inf2\.48xlarge +730\.5 instance-hour +\$15\.58 \/ instance-hour +\$11,381\.19 /m);
-    expect(stdout.split('\n')).toContain(`Total: ${usd(INF2_ALWAYS_ON.total)}`);
+    expect(stdout.split('\n')).toContain(`Usage total: ${usd(INF2_ALWAYS_ON.total)}`);
     expect(stdout).toMatch(/^Cost per million output tokens: \$144\.26 \(Llama-3-70B on ml\.inf2\.48xlarge at 30 tok\/s/m);
   });
 
   test('-c statehouse=<json> overrides reach the estimate', () => {
-    const { stdout, status } = runCost('-c', 'targets=GovWest', '-c', 'statehouse={"targets":{"GovWest":{"session":{"contextEvents":100}}}}');
+    const { stdout, status } = runCost('-c', 'targets=GovWest', '-c', 'statehouse={"targets":{"GovWest":{"session":{"contextEvents":100}}}}', '-o', defaults);
     expect(status).toBe(0);
     // Reads ceil((2 + 100) / 4) = 26 units -> 2,600,000 x $0.125 / 1e6 = $0.325; total 7.71918 - 0.1625 + 0.325 = $7.88168.
     expect(stdout).toMatch(/^DynamoDB reads \(on demand\) +2,600,000 read request units .* \$0\.33 \* /m);
-    expect(stdout).toMatch(/^Total: \$7\.88 \(GovCloud prices unconfirmed \(\*\)\)$/m);
+    expect(stdout).toMatch(/^Usage total: \$7\.88 \(GovCloud prices unconfirmed \(\*\)\)$/m);
+    expect(stdout).toContain('Fixed total: $182.82 / month, used or idle *');
   });
 
   test('targets and statehouse in cdk.context.json count, as they do for cdk synth; -c targets= wins over them', () => {
     // GIVEN cdk.context.json selecting GovWest with a larger context (reads 26 units a turn: $7.88, as above)
     const dir = projectWithContextFile({ targets: 'GovWest', statehouse: { targets: { GovWest: { session: { contextEvents: 100 } } } } });
     // WHEN cost runs there with no arguments THEN the file decides both
-    const fromFile = runCostIn(dir);
+    const fromFile = runCostIn(dir, '-o', defaults);
     expect(fromFile.status).toBe(0);
     expect(fromFile.stdout).not.toContain('Commercial');
-    expect(fromFile.stdout).toMatch(/^Total: \$7\.88 \(GovCloud prices unconfirmed \(\*\)\)$/m);
+    expect(fromFile.stdout).toMatch(/^Usage total: \$7\.88 \(GovCloud prices unconfirmed \(\*\)\)$/m);
     // WHEN -c targets=Commercial is given THEN it replaces the file's targets, the file's overrides still apply
-    const fromCommandLine = runCostIn(dir, '-c', 'targets=Commercial');
+    const fromCommandLine = runCostIn(dir, '-c', 'targets=Commercial', '-o', defaults);
     expect(fromCommandLine.status).toBe(0);
     expect(fromCommandLine.stdout).not.toContain('GovWest');
-    expect(fromCommandLine.stdout.split('\n')).toContain(`Total: ${usd(SERVERLESS)}`);
+    expect(fromCommandLine.stdout.split('\n')).toContain(`Usage total: ${usd(SERVERLESS)}`);
   });
 
   test('a configuration error fails with every problem and exit code 1', () => {

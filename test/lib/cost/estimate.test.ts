@@ -46,7 +46,7 @@ describe('estimateMonthlyCost, against the hand computation', () => {
     expect(new Set(estimate.lineItems.map((l) => l.status))).toEqual(new Set(['unconfirmed']));
     expect(estimate.unconfirmed).toBe(true);
     expect(estimate.notes[0]).toMatch(/^GovCloud prices are UNCONFIRMED: us-gov-west-1 is priced with the commercial figures of lib\/cost\/price-table\.ts/);
-    expect(formatCostEstimate('GovWest', estimate)).toMatch(/Total: \$946\.15 \(GovCloud prices unconfirmed \(\*\)\)/);
+    expect(formatCostEstimate('GovWest', estimate)).toMatch(/Usage total: \$946\.15 \(GovCloud prices unconfirmed \(\*\)\)/);
   });
 
   test('Without an endpoint: the serverless items only ($7.72 by hand: 0.1625 + 0.50 + 0.04 + 6.66668 + 0.10 + 0.25 = 7.71918)', () => {
@@ -71,7 +71,7 @@ describe('estimateMonthlyCost, unknown prices and per-token cost', () => {
     expect(estimate.complete).toBe(false);
     expect(estimate.totalUsd).toBeCloseTo(HAND.total - HAND.endpoint, 9);
     expect(estimate.notes).toContainEqual(expect.stringMatching(new RegExp(`SageMaker ${instanceType.replace(/\./g, '\\.')}: no price in lib/cost/price-table\\.ts, so the total leaves it out`)));
-    expect(formatCostEstimate('x', estimate)).toMatch(/unknown .*\n[\s\S]*Total: \$7\.72 \(excludes items of unknown price \(\?\)\)/);
+    expect(formatCostEstimate('x', estimate)).toMatch(/unknown .*\n[\s\S]*Usage total: \$7\.72 \(excludes items of unknown price \(\?\)\)/);
   });
 
   // hourly price / (tokens per second x 3600) x 1e6, by hand:

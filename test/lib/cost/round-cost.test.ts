@@ -1,5 +1,7 @@
 import { parseConfig } from '../../../lib/config/load';
-import { estimateRoundCost, formatRoundCost, TRANSITIONS_PER_ROUND } from '../../../lib/cost/round-cost';
+import { formatUnitCost } from '../../../lib/cost/format';
+import { estimateRoundCost, TRANSITIONS_PER_ROUND } from '../../../lib/cost/round-cost';
+import { backgroundRoundCost } from '../../../lib/cost/unit-cost';
 import { stacksOf, synthStatehouse } from '../../helpers/synth';
 import { machineNamed, synthesizedMachines } from '../tool-workflow/synthesized-workflows';
 
@@ -37,8 +39,12 @@ test('one round in a commercial and a GovCloud region: the parts, the total, Gov
   // 3 x $0.025/1000 + $0.2/1e6 + 5 GB-s x $0.0000166667 + 13 x $0.125/1e6 + 10 x $0.625/1e6 + $1/1e6
   expect(commercial.totalUsd).toBeCloseTo(0.000075 + 0.0000002 + 0.0000833335 + 0.000001625 + 0.00000625 + 0.000001, 10);
   expect([commercial.unconfirmed, govWest.unconfirmed]).toEqual([false, true]);
-  const text = formatRoundCost('GovWest (us-gov-west-1)', govWest);
-  expect(text).toMatch(/^One background round, GovWest \(us-gov-west-1\): \$0\.000167 \* \(\$0\.1674 per 1,000 rounds\)/);
-  expect(text).toContain('Not included: the model tokens of the round');
+  // With the platform around it: 2 trail data events x $0.10/100,000, (2 KB function logs + 2 x 1.5 KB trail events) x $0.50/GB, 60 KB through the model's endpoint x $0.01/GB.
+  const round = backgroundRoundCost(config.targets.GovWest);
+  const platform = 0.000002 + (5 / 1048576) * 0.5 + (60 / 1048576) * 0.01;
+  expect(round.platformUsd).toBeCloseTo(platform, 12);
+  expect(round.totalUsd).toBeCloseTo(govWest.totalUsd + platform, 12);
+  const text = formatUnitCost('GovWest (us-gov-west-1)', round);
+  expect(text).toMatch(/^One background round, GovWest \(us-gov-west-1\): \$0\.000172 \* \(\$0\.1724 per 1,000\), model tokens apart/);
   expect(text).not.toMatch(/\.\.\/shared|FACTS\.md/);
 });
