@@ -93,7 +93,12 @@ export class Operations extends Construct {
       dashboardName: `${props.namePrefix}-operations`,
       defaultInterval: DASHBOARD_INTERVAL,
     });
-    this.dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: Object.values(this.created), width: 24 }));
+    // The widget names each alarm by the ARN its fixed name gives (Alarm.fromAlarmName), not by Fn::GetAtt:
+    // the same ARN, and a dashboard that does not wait on its alarms' attributes. (moto's CloudFormation has
+    // no AWS::CloudWatch::Alarm model, so a GetAtt of one fails the emulated deploy.)
+    const statusScope = new Construct(this, 'AlarmStatus');
+    const named = Object.keys(this.created).map((name) => cloudwatch.Alarm.fromAlarmName(statusScope, name, operationsAlarmName(this.namePrefix, name)));
+    this.dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: named, width: 24 }));
     this.dashboard.addWidgets(...widgets);
   }
 
