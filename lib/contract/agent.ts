@@ -1,3 +1,4 @@
+import type { AgentMemory } from './memory-table';
 import type { ModelBackendConfig } from './model-backend-config';
 
 /**
@@ -52,6 +53,8 @@ export interface AgentDefinition {
   readonly handoffs?: readonly string[];
   readonly guardrail?: GuardrailBinding;
   readonly limits?: AgentLimits;
+  /** Memory across the person's sessions (lib/contract/memory-table.ts). @default none: nothing recalled, nothing extracted */
+  readonly memory?: AgentMemory;
   /**
    * The definition's version: a digest of everything above, computed at
    * synth. Each turn records the version that served it, so an auditor can

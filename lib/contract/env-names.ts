@@ -70,6 +70,18 @@ export const ENV = {
   REFERENCE_KEY_ATTRIBUTE: 'STATEHOUSE_REFERENCE_KEY_ATTRIBUTE',
   /** Bedrock knowledge base id (the search_knowledge_base tool). */
   KNOWLEDGE_BASE_ID: 'STATEHOUSE_KNOWLEDGE_BASE_ID',
+  /** DynamoDB memory table name (lib/contract/memory-table.ts), set by MemoryStore.bind. */
+  MEMORY_TABLE: 'STATEHOUSE_MEMORY_TABLE',
+  /** JSON: MemorySettings (lib/contract/memory-table.ts): the cap per actor, retention per kind. */
+  MEMORY_SETTINGS: 'STATEHOUSE_MEMORY_SETTINGS',
+  /** JSON: the memory extractor's model backend (ModelBackendConfig), in-region like every model. */
+  MEMORY_MODEL: 'STATEHOUSE_MEMORY_MODEL',
+  /** JSON: agent name → AgentMemory, only agents with memory on (the extractor's view of the agents). */
+  MEMORY_AGENTS: 'STATEHOUSE_MEMORY_AGENTS',
+  /** Bedrock model id of the in-region embedding model recall ranks with; unset: lexical ranking only. */
+  EMBEDDING_MODEL: 'STATEHOUSE_EMBEDDING_MODEL',
+  /** JSON array: IAM role ARNs that may export any actor's memory of their tenant (GET /memory?actor=). */
+  MEMORY_EXPORT_ROLES: 'STATEHOUSE_MEMORY_EXPORT_ROLES',
   /** Log prompts and model output (default off: no content in logs). */
   LOG_CONTENT: 'STATEHOUSE_LOG_CONTENT',
   /** Powertools settings. */
