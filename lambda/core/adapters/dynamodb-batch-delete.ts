@@ -36,7 +36,8 @@ export async function deleteAllKeys(documents: DynamoDBDocumentClient, tableName
   return deleted;
 }
 
-async function deleteBatch(documents: DynamoDBDocumentClient, tableName: string, keys: Record<string, unknown>[]): Promise<void> {
+/** Deletes these keys (at most 25), retrying what DynamoDB leaves unprocessed. */
+export async function deleteBatch(documents: DynamoDBDocumentClient, tableName: string, keys: Record<string, unknown>[]): Promise<void> {
   let pending = keys.map((Key) => ({ DeleteRequest: { Key } }));
   for (let attempt = 0; pending.length > 0; attempt++) {
     if (attempt === MAX_BATCH_ATTEMPTS) {
