@@ -13,6 +13,18 @@ import type { AgentLoop } from '../core/ports/agent-loop';
 import type { BackgroundDeps, BackgroundSettings } from '../core/domain/background-turn';
 import { BACKGROUND_DEFAULTS } from '../../lib/contract/agent-loop';
 import { ValidationError } from '../core/domain/errors';
+import type { AgentMemory, MemorySettings } from '../../lib/contract/memory-table';
+import type { Embedder, MemoryStore } from '../core/ports/memory-store';
+
+/** The deployment's memory (ENV.MEMORY_TABLE and the rest, lambda/core/wiring/memory-wiring.ts). */
+export interface OrchestratorMemory {
+  readonly store: MemoryStore;
+  readonly settings: MemorySettings;
+  /** Agents with memory on, by name. */
+  readonly agents: Readonly<Record<string, AgentMemory>>;
+  readonly exportRoles: readonly string[];
+  readonly embedder?: Embedder;
+}
 
 /** Everything the orchestrator's handler uses; index.ts wires the real ones, tests wire moto and scripted models. */
 export interface OrchestratorDeps {
@@ -48,6 +60,8 @@ export interface OrchestratorDeps {
    * streaming handler, stream-handler.ts). @default none: `stream: true` is refused (400)
    */
   readonly streamText?: (round: number, delta: string) => void;
+  /** Memory across sessions: recalled into turns, served by the /memory routes. @default none: nothing recalled, /memory answers 404 */
+  readonly memory?: OrchestratorMemory;
   /** What a streaming route knows of its answer before the turn runs (the response's id and model), for the stream's first event. */
   readonly streamAbout?: (about: Readonly<Record<string, unknown>>) => void;
 }
@@ -62,6 +76,9 @@ export function turnDepsOf(deps: OrchestratorDeps): TurnDeps {
     clock: deps.clock,
     tools: deps.tools,
     limits: deps.limits,
+    ...(deps.memory
+      ? { memory: { memory: deps.memory.store, agents: deps.memory.agents, clock: deps.clock, ...(deps.memory.embedder ? { embedder: deps.memory.embedder } : {}) } }
+      : {}),
     ...(deps.loop && deps.syncBudget ? { overflow: { loop: deps.loop, background: backgroundSettingsOf(deps), ...deps.syncBudget } } : {}),
   };
 }
