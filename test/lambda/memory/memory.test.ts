@@ -355,6 +355,33 @@ describe('memory across sessions', () => {
     }
   });
 
+  test('with the embedding model, a record said in other words is recalled; if the model fails, recall is lexical', async () => {
+    // The embedding model's double: texts about the harbour's deepening point one way, everything else another.
+    const about = (text: string) => (/dredg|deepen/i.test(text) ? [1, 0, 0] : [0, 1, 0]);
+    const embeddings = { calls: 0, embed: async (texts: readonly string[]) => (embeddings.calls++, texts.map(about)) };
+    const { pk } = await sessionOf(ALICE, 'agency-a', 'remember: the Port Authority asked for dredging permits');
+    const extracting = createExtractor({
+      sessions: harness.store.repository,
+      memory: store,
+      model: memoryModel(),
+      clock: systemClock,
+      embedder: embeddings,
+      settings: { memory: MEMORY_DEFAULTS, agents: { [TEST_AGENT]: ON }, maxEventTokens: 4000 },
+      ...quietTelemetry(),
+    });
+    await extracting(await streamEventFor(harness.store.dynamodb, harness.store.tableName, [pk]));
+    const stored = (await memoryItems()).find((item) => item.sk.S?.startsWith('R#') && item.text?.S?.includes('dredging'));
+    // A float32 vector as binary: 4 bytes a dimension.
+    expect(stored?.vector?.B?.byteLength).toBe(12);
+
+    const message = 'Where are we on the harbour deepening application?';
+    const withVectors = memoryMessage(await firstPrompt(ALICE, message, { ...memoryOf(), embedder: embeddings }));
+    expect(withVectors).toContain('the Port Authority asked for dredging permits');
+    expect(memoryMessage(await firstPrompt(ALICE, message))).toBeUndefined();
+    const failing = { embed: async () => Promise.reject(new Error('throttled')) };
+    expect(memoryMessage(await firstPrompt(ALICE, 'Any news on the Port Authority?', { ...memoryOf(), embedder: failing }))).toContain('dredging permits');
+  });
+
   test('the records officer exports a person of its tenant, logged; others may not', async () => {
     const { pk } = await sessionOf(ALICE, 'agency-a', 'remember: the request is FOIA-77');
     await extract(pk);
