@@ -10,7 +10,7 @@ import { ENV } from '../../lib/contract/env-names';
 import { backgroundFromEnv } from '../core/wiring/agent-loop-wiring';
 import { agentModels, readAgentDirectory } from '../core/wiring/agent-wiring';
 import { readRuntimeEnv } from '../core/wiring/runtime-env';
-import { embedderOf, memoryAgentsOf, memoryStoreOf, readMemoryEnv } from '../core/wiring/memory-wiring';
+import { embedderOf, memoryStoreOf, readMemoryEnv } from '../core/wiring/memory-wiring';
 import { sessionClients, sessionRepositoryFromEnv } from '../core/wiring/session-store-wiring';
 import { readToolEnv, toolsFromEnv } from '../core/wiring/tool-wiring';
 import type { OrchestratorDeps } from './orchestrator-deps';
@@ -57,7 +57,6 @@ export function orchestratorDepsFromEnv(model: ModelCallSettings): OrchestratorD
           memory: {
             store: memoryStoreOf(memoryEnv, clients.dynamodb),
             settings: memoryEnv.settings,
-            agents: memoryAgentsOf(agents),
             exportRoles: memoryEnv.exportRoles,
             ...(embedder ? { embedder } : {}),
           },

@@ -13,15 +13,14 @@ import type { AgentLoop } from '../core/ports/agent-loop';
 import type { BackgroundDeps, BackgroundSettings } from '../core/domain/background-turn';
 import { BACKGROUND_DEFAULTS } from '../../lib/contract/agent-loop';
 import { ValidationError } from '../core/domain/errors';
-import type { AgentMemory, MemorySettings } from '../../lib/contract/memory-table';
+import type { MemorySettings } from '../../lib/contract/memory-table';
+import { memoryAgentsOf } from '../core/domain/agents';
 import type { Embedder, MemoryStore } from '../core/ports/memory-store';
 
 /** The deployment's memory (ENV.MEMORY_TABLE and the rest, lambda/core/wiring/memory-wiring.ts). */
 export interface OrchestratorMemory {
   readonly store: MemoryStore;
   readonly settings: MemorySettings;
-  /** Agents with memory on, by name. */
-  readonly agents: Readonly<Record<string, AgentMemory>>;
   readonly exportRoles: readonly string[];
   readonly embedder?: Embedder;
 }
@@ -77,7 +76,7 @@ export function turnDepsOf(deps: OrchestratorDeps): TurnDeps {
     tools: deps.tools,
     limits: deps.limits,
     ...(deps.memory
-      ? { memory: { memory: deps.memory.store, agents: deps.memory.agents, clock: deps.clock, ...(deps.memory.embedder ? { embedder: deps.memory.embedder } : {}) } }
+      ? { memory: { memory: deps.memory.store, agents: memoryAgentsOf(deps.agents), clock: deps.clock, ...(deps.memory.embedder ? { embedder: deps.memory.embedder } : {}) } }
       : {}),
     ...(deps.loop && deps.syncBudget ? { overflow: { loop: deps.loop, background: backgroundSettingsOf(deps), ...deps.syncBudget } } : {}),
   };

@@ -12,6 +12,7 @@ import { startLocalGateway, type GatewayAccessEntry, type GatewayRoute, type Loc
 import { motoCallers, type MotoCallers } from '../../../lib/emulator/moto-callers';
 import { orchestratorRoutes } from '../../../lib/emulator/orchestrator-routes';
 import type { IssuedCredential } from '../../../lib/emulator/sigv4-verifier';
+import type { AgentModels } from '../../../lambda/core/domain/agents';
 import { soleAgent, TEST_AGENT } from '../../lambda/core/support/agents';
 import { ScriptedModel } from '../../lambda/core/support/scripted-model';
 import { ACCOUNT, ROLE_A, ROLE_B, TENANT_MAP_JSON } from '../../lambda/orchestrator/support/api-events';
@@ -64,7 +65,6 @@ export async function startSessionGateway(routes: readonly GatewayRoute[] = orch
     memory = {
       store: new DynamoDbMemoryStore({ client: harness.store.dynamodb, tableName: GATEWAY_MEMORY_TABLE, logRetentionDays: MEMORY_DEFAULTS.logRetentionDays }),
       settings: MEMORY_DEFAULTS,
-      agents: { [TEST_AGENT]: { scope: 'actor', recallTokens: DEFAULT_RECALL_TOKENS } },
       exportRoles: options.memory.exportRoles,
     };
   }
@@ -76,7 +76,7 @@ export async function startSessionGateway(routes: readonly GatewayRoute[] = orch
   };
   const deps: OrchestratorDeps = {
     sessions: harness.store.repository,
-    ...soleAgent(current),
+    ...agentsOf(soleAgent(current), memory !== undefined),
     clock: systemClock,
     tenants: parseTenantMap(TENANT_MAP_JSON),
     limits: TEST_LIMITS,
@@ -125,6 +125,14 @@ export async function startSessionGateway(routes: readonly GatewayRoute[] = orch
       await harness.stop();
     },
   };
+}
+
+/** The one agent, with memory scope `actor` when the gateway has memory. */
+function agentsOf(sole: AgentModels, withMemory: boolean): AgentModels {
+  if (!withMemory) return sole;
+  const definition = sole.agents.agents[TEST_AGENT];
+  const memory = { scope: 'actor' as const, recallTokens: DEFAULT_RECALL_TOKENS };
+  return { ...sole, agents: { ...sole.agents, agents: { [TEST_AGENT]: { ...definition, memory } } } };
 }
 
 /** The credentials as an AWS SDK or the client takes them. */

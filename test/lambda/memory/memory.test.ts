@@ -62,13 +62,18 @@ function memoryModel(): ScriptedModel {
   });
 }
 
-function memoryOf(settings: Partial<MemorySettings> = {}, agents: Record<string, AgentMemory> = { [TEST_AGENT]: ON }): OrchestratorMemory {
-  return { store, settings: { ...MEMORY_DEFAULTS, ...settings }, agents, exportRoles: [ROLE_OFFICER] };
+function memoryOf(settings: Partial<MemorySettings> = {}): OrchestratorMemory {
+  return { store, settings: { ...MEMORY_DEFAULTS, ...settings }, exportRoles: [ROLE_OFFICER] };
 }
 
-/** The orchestrator with this memory; `null`: a deployment without memory. */
-function orchestrator(model = ScriptedModel.echoing(), memory: OrchestratorMemory | null = memoryOf()) {
-  return harness.handlerWith(model, memory ? { memory } : {});
+/** The one agent of these tests, its memory as given (`null`: memory off). */
+function assistant(memory: AgentMemory | null = ON) {
+  return agentDefinition(TEST_AGENT, memory ? { memory } : {});
+}
+
+/** The orchestrator with this memory (`null`: a deployment without memory) and one agent with `agentMemory`. */
+function orchestrator(model = ScriptedModel.echoing(), memory: OrchestratorMemory | null = memoryOf(), agentMemory: AgentMemory | null = ON) {
+  return harness.handlerWith(model, { ...team(TEST_AGENT, [[assistant(agentMemory), model]]), ...(memory ? { memory } : {}) });
 }
 
 function extractor(model = memoryModel(), settings: Partial<MemorySettings> = {}, agents: Record<string, AgentMemory> = { [TEST_AGENT]: ON }) {
@@ -103,10 +108,10 @@ function memoryMessage(prompt: readonly ChatMessage[]): string | undefined {
 }
 
 /** The prompt of a first turn of a new session of `caller` with `message`. */
-async function firstPrompt(caller: string, message: string, memory: OrchestratorMemory | null = memoryOf()): Promise<readonly ChatMessage[]> {
+async function firstPrompt(caller: string, message: string, memory: OrchestratorMemory | null = memoryOf(), agentMemory: AgentMemory | null = ON): Promise<readonly ChatMessage[]> {
   const sessionId = `ask-${++serial}`;
   const model = ScriptedModel.answering(reply('ok'));
-  const send = orchestrator(model, memory);
+  const send = orchestrator(model, memory, agentMemory);
   expect((await send(api.create({ sessionId }, caller))).statusCode).toBe(201);
   expect((await send(api.turn(sessionId, { requestId: 'r-1', message }, caller))).statusCode).toBe(200);
   return model.prompts[0];
@@ -152,7 +157,7 @@ describe('memory across sessions', () => {
     expect(memoryMessage(await firstPrompt(ALVIN, 'Where does case FOIA-2026-0042 stand?'))).toBeUndefined();
     expect(memoryMessage(await firstPrompt(BOB, 'Where does case FOIA-2026-0042 stand?'))).toBeUndefined();
     // Nor does Alice get it from a deployment whose agent has memory off.
-    expect(memoryMessage(await firstPrompt(ALICE, 'Where does case FOIA-2026-0042 stand?', memoryOf({}, {})))).toBeUndefined();
+    expect(memoryMessage(await firstPrompt(ALICE, 'Where does case FOIA-2026-0042 stand?', memoryOf(), null))).toBeUndefined();
   });
 
   test('a fact with no bearing on the message is not recalled; a preference is', async () => {
@@ -285,10 +290,10 @@ describe('memory across sessions', () => {
   });
 
   test('an agent that keeps its memory to itself does not share it, and recalls only its own', async () => {
-    const intake = agentDefinition('intake');
-    const counsel = agentDefinition('counsel');
+    const intake = agentDefinition('intake', { memory: { scope: 'agent', recallTokens: 400 } });
+    const counsel = agentDefinition('counsel', { memory: ON });
     const agents = { intake: { scope: 'agent', recallTokens: 400 } as AgentMemory, counsel: ON };
-    const memory = memoryOf({}, agents);
+    const memory = memoryOf();
     const sessionId = `scoped-${++serial}`;
     const send = harness.handlerWith(ScriptedModel.echoing(), { ...team('intake', [[intake, ScriptedModel.echoing()], [counsel, ScriptedModel.echoing()]]), memory });
     await send(api.create({ sessionId, agent: 'intake' }, ALICE));
@@ -380,6 +385,58 @@ describe('memory across sessions', () => {
     expect(memoryMessage(await firstPrompt(ALICE, message))).toBeUndefined();
     const failing = { embed: async () => Promise.reject(new Error('throttled')) };
     expect(memoryMessage(await firstPrompt(ALICE, 'Any news on the Port Authority?', { ...memoryOf(), embedder: failing }))).toContain('dredging permits');
+  });
+
+  test('remember keeps what the agent was asked to keep, from the committed call; recall searches the memory', async () => {
+    const sessionId = `tools-${++serial}`;
+    const keeping = ScriptedModel.answering(
+      reply('', [
+        { id: 'call-keep', name: 'remember', input: { text: 'The hearing on docket HX-5 is on May 4' } },
+        { id: 'call-pref', name: 'remember', input: { kind: 'preference', text: 'Dates written as 4 May 2027' } },
+        { id: 'call-bad', name: 'remember', input: { text: '', secret: 'x' } },
+      ]),
+      reply('Noted.'),
+    );
+    const send = orchestrator(keeping);
+    await send(api.create({ sessionId }, ALICE));
+    expect((await send(api.turn(sessionId, { requestId: 'r-1', message: 'Keep in mind the hearing date, and how I like dates.' }, ALICE))).statusCode).toBe(200);
+    // Offered to an agent with memory, with the schema a model needs.
+    expect(keeping.toolLists[0]?.map((tool) => tool.name)).toEqual(['remember', 'recall']);
+    const results = keeping.prompts[1].filter((message) => message.role === 'tool').map((message) => message.content);
+    expect(results[2]).toContain('invalid_input');
+
+    // The extractor keeps the two calls as said (its model found nothing more), each with its call event as the source.
+    await extract(sessionPk('agency-a', sessionId), ScriptedModel.answering(reply('[]')));
+    const records = (await orchestrator()(memoryApi.list(ALICE))).body.records as { kind: string; text: string; source: { fromSeq: number; toSeq: number } }[];
+    expect(records.map((record) => [record.kind, record.text]).sort()).toEqual([
+      ['fact', 'The hearing on docket HX-5 is on May 4'],
+      ['preference', 'Dates written as 4 May 2027'],
+    ]);
+    for (const record of records) expect(record.source.fromSeq).toBe(record.source.toSeq);
+
+    // recall: the model searches for what the message did not bring up, and is shown the record.
+    const recalling = ScriptedModel.answering(reply('', [{ id: 'call-recall', name: 'recall', input: { query: 'hearing HX-5' } }]), reply('May 4.'));
+    const next = `tools-${++serial}`;
+    const ask = orchestrator(recalling);
+    await ask(api.create({ sessionId: next }, ALICE));
+    await ask(api.turn(next, { requestId: 'r-1', message: 'When do I have to be in court?' }, ALICE));
+    const shown = recalling.prompts[1].find((message) => message.role === 'tool')?.content ?? '';
+    expect(shown).toContain('The hearing on docket HX-5 is on May 4');
+
+    // Alvin's recall finds nothing of Alice's; an agent without memory has neither tool.
+    const alvins = ScriptedModel.answering(reply('', [{ id: 'call-recall', name: 'recall', input: { query: 'hearing HX-5' } }]), reply('I do not know.'));
+    const other = `tools-${++serial}`;
+    const asks = orchestrator(alvins);
+    await asks(api.create({ sessionId: other }, ALVIN));
+    await asks(api.turn(other, { requestId: 'r-1', message: 'When is the hearing?' }, ALVIN));
+    expect(alvins.prompts[1].find((message) => message.role === 'tool')?.content).toContain("nothing in this person's memory bears on that");
+    const plain = ScriptedModel.answering(reply('', [{ id: 'call-keep', name: 'remember', input: { text: 'x' } }]), reply('ok'));
+    const off = `tools-${++serial}`;
+    const sendOff = orchestrator(plain, memoryOf(), null);
+    await sendOff(api.create({ sessionId: off }, ALICE));
+    await sendOff(api.turn(off, { requestId: 'r-1', message: 'remember this' }, ALICE));
+    expect(plain.toolLists[0] ?? []).toEqual([]);
+    expect(plain.prompts[1].find((message) => message.role === 'tool')?.content).toContain('not available');
   });
 
   test('the records officer exports a person of its tenant, logged; others may not', async () => {
