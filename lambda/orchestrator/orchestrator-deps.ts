@@ -76,7 +76,15 @@ export function turnDepsOf(deps: OrchestratorDeps): TurnDeps {
     tools: deps.tools,
     limits: deps.limits,
     ...(deps.memory
-      ? { memory: { memory: deps.memory.store, agents: memoryAgentsOf(deps.agents), clock: deps.clock, ...(deps.memory.embedder ? { embedder: deps.memory.embedder } : {}) } }
+      ? {
+          memory: {
+            memory: deps.memory.store,
+            agents: memoryAgentsOf(deps.agents),
+            clock: deps.clock,
+            maxRecordBytes: deps.memory.settings.maxRecordBytes,
+            ...(deps.memory.embedder ? { embedder: deps.memory.embedder } : {}),
+          },
+        }
       : {}),
     ...(deps.loop && deps.syncBudget ? { overflow: { loop: deps.loop, background: backgroundSettingsOf(deps), ...deps.syncBudget } } : {}),
   };

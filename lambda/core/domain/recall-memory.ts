@@ -22,6 +22,8 @@ export interface RecallDeps {
   readonly clock: Clock;
   /** The in-region embedding model; absent: lexical ranking only. */
   readonly embedder?: Embedder;
+  /** The longest sentence the `remember` tool keeps (MemorySettings.maxRecordBytes). @default MEMORY_DEFAULTS.maxRecordBytes */
+  readonly maxRecordBytes?: number;
 }
 
 /** A recall under way: what the context of a turn of `agent` gets (empty for an agent with memory off). */

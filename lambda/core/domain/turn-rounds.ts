@@ -94,6 +94,7 @@ export async function runModelRounds(deps: RoundsDeps, input: RoundsInput, optio
     policy: deps.tools?.policy ?? NO_TOOLS,
     agents: deps.agents,
     ...(options.maxRounds === undefined ? {} : { maxRounds: options.maxRounds }),
+    ...(deps.memory?.maxRecordBytes === undefined ? {} : { maxRecordBytes: deps.memory.maxRecordBytes }),
   };
   const guardrail = deps.guardrailFor?.(input.agent);
   let start = input;

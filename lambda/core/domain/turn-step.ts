@@ -73,6 +73,8 @@ export interface TurnRules {
    * hold per round.
    */
   readonly maxRounds?: number;
+  /** The longest sentence `remember` keeps (MemorySettings.maxRecordBytes). @default MEMORY_DEFAULTS.maxRecordBytes */
+  readonly maxRecordBytes?: number;
 }
 
 /** A result the turn decided without running a tool (refused, invalid input, limit reached), or a tool's (or delegate's) own output. */
@@ -615,7 +617,7 @@ function settleCalls(
     }
     if (depth === 0 && agent.memory && MEMORY_TOOL_NAMES.includes(call.name)) {
       if (call.name === REMEMBER_TOOL) {
-        const remembered = rememberInput(call.input);
+        const remembered = rememberInput(call.input, rules.maxRecordBytes);
         return decided(call, 'refusal' in remembered ? refused('invalid_input', remembered.refusal).output : REMEMBERED);
       }
       if (recallQuery(call.input) === undefined) return decided(call, refused('invalid_input', 'the input of "recall" must be { "query": "<what to look for>" }').output);
