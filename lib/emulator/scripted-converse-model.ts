@@ -21,6 +21,11 @@ import { listenOnLoopback } from './loopback-server';
  * - a user message that asks which records exist, with a delegate offered
  *   (`ask_<agent>`): a call of that delegate with the message as its request;
  * - a user message that names a case id, with `lookup_case` offered: a `lookup_case` call;
+ * - memory extraction (the system prompt of the memory extractor): a JSON
+ *   array of a `fact` for each "remember: <text>" and a `preference` for
+ *   each "I prefer <text>" in the new events' user lines;
+ * - a turn whose context recalls memory (the recalled-records system
+ *   message): an answer that says what it remembers, then repeats the message;
  * - anything else: an answer that repeats the message.
  */
 export interface ScriptedConverseModel {
@@ -86,7 +91,28 @@ function research(messages: ConverseMessage[], offered: readonly string[], seria
   return reply([{ text: `Research of ${caseId} done, ${results.length} tool results: ${found.join(', ')}.` }], 'end_turn');
 }
 
-function answer(messages: ConverseMessage[], offered: readonly string[], serial: number): unknown {
+/** The memory extractor's prompt (lambda/core/domain/memory-records.ts extractionPrompt) and the recalled records' (memory-recall.ts MEMORY_PREAMBLE). */
+const EXTRACTION_PROMPT = 'You keep the long-term memory';
+const RECALLED = 'What you remember of this person from earlier sessions';
+
+function systemText(system: unknown): string {
+  return Array.isArray(system) ? system.map((block: { text?: string }) => block.text ?? '').join('\n') : '';
+}
+
+/** The extraction's answer: what the new events' user lines asked to keep. */
+function extracted(prompt: string): string {
+  const events = prompt.split('New events, oldest first:\n')[1] ?? '';
+  const items = events
+    .split('\n')
+    .filter((line) => /^\[\d+\] user: /.test(line))
+    .flatMap((line) => [
+      ...[...line.matchAll(/remember: ([^.]+)/gi)].map((match) => ({ kind: 'fact', text: match[1].trim() })),
+      ...[...line.matchAll(/(I prefer [^.]+)/g)].map((match) => ({ kind: 'preference', text: match[1].trim() })),
+    ]);
+  return JSON.stringify(items);
+}
+
+function answer(messages: ConverseMessage[], offered: readonly string[], serial: number, system: unknown = []): unknown {
   const last = messages.at(-1)?.content ?? [];
   const result = last.find((block) => block.toolResult)?.toolResult;
   const text = textOf(last);
@@ -94,6 +120,8 @@ function answer(messages: ConverseMessage[], offered: readonly string[], serial:
   const inputTokens = 40 + Math.round(JSON.stringify(messages).length / 4);
   const usage = { inputTokens, outputTokens: 20, totalTokens: inputTokens + 20 };
   const reply: Reply = (content, stopReason) => ({ output: { message: { role: 'assistant', content } }, stopReason, usage, metrics: { latencyMs: 1 } });
+  const instructions = systemText(system);
+  if (instructions.startsWith(EXTRACTION_PROMPT)) return reply([{ text: extracted(text) }], 'end_turn');
   const researched = research(messages, offered, serial, reply);
   if (researched !== undefined) return researched;
   if (result) return reply([{ text: `The tool answered: ${textOf(result.content)}` }], 'end_turn');
@@ -112,6 +140,8 @@ function answer(messages: ConverseMessage[], offered: readonly string[], serial:
   if (caseId && offered.includes('lookup_case')) {
     return reply([{ text: 'Looking the case up.' }, { toolUse: { toolUseId: `call-${serial}`, name: 'lookup_case', input: { caseId } } }], 'tool_use');
   }
+  const recalled = instructions.split('\n').find((_line, i, lines) => i > 0 && lines[i - 1].startsWith(RECALLED));
+  if (recalled) return reply([{ text: `From an earlier session I remember: ${recalled.replace(/^- /, '')}. You said: ${text}` }], 'end_turn');
   return reply([{ text: `You said: ${text}` }], 'end_turn');
 }
 
@@ -175,7 +205,7 @@ export async function startScriptedConverseModel(): Promise<ScriptedConverseMode
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { messages: ConverseMessage[]; system?: unknown; toolConfig?: { tools?: { toolSpec?: { name?: string } }[] } };
       const offered = (body.toolConfig?.tools ?? []).flatMap((tool) => (tool.toolSpec?.name ? [tool.toolSpec.name] : []));
       requests.push({ system: body.system, tools: offered });
-      const answered = answer(body.messages, offered, calls) as ConverseAnswer;
+      const answered = answer(body.messages, offered, calls, body.system) as ConverseAnswer;
       const hold = holds.find((held) => held.call === calls);
       if (hold) hold.asked = true;
       void (hold?.released ?? Promise.resolve()).then(() =>
