@@ -14,6 +14,7 @@ import { GatewayLog } from './gateway-log';
 import { startLocalGateway } from './local-gateway';
 import { motoCallers } from './moto-callers';
 import type { MotoServer } from './moto-server';
+import { runMemoryConversation, type MemoryConversationReport } from './memory-conversation';
 import { runOpenAiConversation, type OpenAiConversationReport } from './openai-conversation';
 import type { IssuedCredential } from './sigv4-verifier';
 
@@ -83,6 +84,8 @@ export interface ConversationReport {
   readonly background?: BackgroundTurnReport;
   /** The delegated turn, when an agent delegates: its session, events (seq, type, agent) and model calls. */
   readonly delegation?: { readonly sessionId: string; readonly events: readonly { seq: number; type: string; agent?: string }[]; readonly modelCalls: number; readonly valid: boolean };
+  /** Memory across sessions, when an agent has memory: what session 1 taught and session 2 recalled. */
+  readonly memory?: MemoryConversationReport;
   readonly openai: OpenAiConversationReport;
 }
 
@@ -278,7 +281,16 @@ export async function runConversation(options: ConversationOptions): Promise<Con
       for (const e of delegatedEvents) log(`    ${String(e.seq).padStart(2)} ${e.type.padEnd(12)} ${e.agent ?? ''}`);
     }
 
-    // 5. The OpenAI-compatible API, with the official openai package.
+    // 5. Memory across sessions, where an agent has memory.
+    const memory = runtime.deliverToMemoryExtractor
+      ? await runMemoryConversation({ alice, olivia, deliver: runtime.deliverToMemoryExtractor, gateway: gatewayLog, log })
+      : undefined;
+    if (!memory) {
+      log('');
+      log('  no agent with memory in this target: no memory across sessions');
+    }
+
+    // 6. The OpenAI-compatible API, with the official openai package.
     log('');
     log(`The OpenAI-compatible API with the official openai package (fetch: the kit's signedFetch), as ${options.callers.requester.sessionName}`);
     const openai = await runOpenAiConversation({
@@ -305,6 +317,7 @@ export async function runConversation(options: ConversationOptions): Promise<Con
       gateway: { url: gateway.invokeUrl, callers: { requester: requester.arn, officer: officer.arn }, requests: gatewayLog.entries.length, verified: verifiedBy, refused: refusedRequests },
       background,
       delegation,
+      ...(memory ? { memory } : {}),
       sessionId,
       events,
       verified,

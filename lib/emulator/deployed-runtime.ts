@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { CloudFormationClient, DescribeStackResourcesCommand, GetTemplateCommand } from '@aws-sdk/client-cloudformation';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { DescribeStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
@@ -17,6 +17,7 @@ import { resolveLocalhostNamesToLoopback } from './localhost-names';
 import type { MotoServer } from './moto-server';
 import { startScriptedConverseModel, type ScriptedConverseModel } from './scripted-converse-model';
 import { startSerialProxy } from './serial-proxy';
+import { streamRecord } from './stream-records';
 
 /**
  * A target's Runtime stack as deployed into moto, run in this process
@@ -69,6 +70,13 @@ export interface DeployedRuntime {
   /** The deployed functions' environment, as this process holds it. */
   readonly env: NodeJS.ProcessEnv;
   readonly stateMachines: { readonly fast: string; readonly slow: string; readonly loop?: string };
+  /**
+   * Where the Runtime has a memory extractor (an agent with memory): hands
+   * its deployed bundle the session table's new event items since the last
+   * delivery, as stream records through its event source mapping's filter,
+   * and returns what it reported.
+   */
+  readonly deliverToMemoryExtractor?: () => Promise<{ readonly records: number; readonly failures: number }>;
   stop(): Promise<void>;
 }
 
@@ -225,6 +233,13 @@ export async function startDeployedRuntime(options: DeployedRuntimeOptions): Pro
         return streamified(event, open);
       };
     }
+    // The memory extractor, where an agent has memory: the function deployed with the agents' memory settings.
+    const extractorLogicalId = Object.entries(template.Resources).find(
+      ([, resource]) => resource.Type === 'AWS::Lambda::Function' && resource.Properties?.Environment?.Variables?.[ENV.MEMORY_AGENTS] !== undefined,
+    )?.[0];
+    const deliverToMemoryExtractor = extractorLogicalId
+      ? await memoryExtractorDelivery(physicalIdOf(extractorLogicalId)!, template.Resources, extractorLogicalId, loadDeployed, () => deployedEnv, dynamodb, region)
+      : undefined;
     orchestrator = await loadDeployed(orchestratorName);
     if (stateMachines.loop !== undefined) {
       // The orchestrator starts the loop (StartExecution of the ARN it was deployed with); the round function runs its
@@ -252,10 +267,52 @@ export async function startDeployedRuntime(options: DeployedRuntimeOptions): Pro
       dynamodb,
       env: process.env,
       stateMachines,
+      ...(deliverToMemoryExtractor ? { deliverToMemoryExtractor } : {}),
       stop,
     };
   } catch (error) {
     await stop();
     throw error;
   }
+}
+
+/**
+ * The deployed memory extractor, fed as its event source mapping would feed
+ * it: the mapping in the template must read the session table's stream with
+ * a filter on new `E#` items (checked here), and each delivery hands the
+ * bundle the event items written since the last one, oldest first.
+ */
+async function memoryExtractorDelivery(
+  functionName: string,
+  resources: Record<string, { Type: string; Properties?: any }>,
+  logicalId: string,
+  loadDeployed: (name: string) => Promise<LambdaHandler>,
+  deployedEnv: () => Record<string, Record<string, string>>,
+  dynamodb: DynamoDBClient,
+  region: string,
+): Promise<() => Promise<{ records: number; failures: number }>> {
+  const mapping = Object.values(resources).find(
+    (resource) => resource.Type === 'AWS::Lambda::EventSourceMapping' && JSON.stringify(resource.Properties?.FunctionName ?? '').includes(logicalId),
+  );
+  const filters = JSON.stringify(mapping?.Properties?.FilterCriteria ?? {});
+  expectThat(mapping !== undefined && filters.includes('INSERT') && filters.includes('E#'), `the memory extractor's event source mapping to pass new E# event items only`, mapping?.Properties);
+  const handler = await loadDeployed(functionName);
+  const tableName = deployedEnv()[functionName][ENV.SESSION_TABLE];
+  const delivered = new Set<string>();
+  return async () => {
+    const items: Record<string, AttributeValue>[] = [];
+    let startKey: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await dynamodb.send(new ScanCommand({ TableName: tableName, ConsistentRead: true, ExclusiveStartKey: startKey }));
+      items.push(...(page.Items ?? []));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    const key = (item: Record<string, AttributeValue>) => `${item.pk.S}\u0000${item.sk.S}`;
+    const fresh = items.filter((item) => item.sk.S?.startsWith('E#') && !delivered.has(key(item))).sort((a, b) => (key(a) < key(b) ? -1 : 1));
+    for (const item of fresh) delivered.add(key(item));
+    if (fresh.length === 0) return { records: 0, failures: 0 };
+    const streamArn = `${tableName}/stream/deploy-local`;
+    const response = (await handler({ Records: fresh.map((item) => streamRecord(item, streamArn, 'INSERT', region)) }, LAMBDA_CONTEXT)) as { batchItemFailures?: unknown[] };
+    return { records: fresh.length, failures: response.batchItemFailures?.length ?? 0 };
+  };
 }

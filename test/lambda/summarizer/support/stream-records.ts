@@ -1,32 +1,11 @@
 import { DescribeTableCommand, ScanCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { streamRecord } from '../../../../lib/emulator/stream-records';
 
 /**
  * DynamoDB stream records as Lambda delivers them (NEW_AND_OLD_IMAGES,
  * INSERT of event items), built from the items really stored in moto's table.
  */
-
-let sequence = 100_000_000_000_000_000_000n;
-
-function record(item: Record<string, AttributeValue>, streamArn: string, eventName: 'INSERT' | 'MODIFY'): DynamoDBRecord {
-  const serial = String(++sequence);
-  return {
-    eventID: `ev-${serial}`,
-    eventName,
-    eventVersion: '1.1',
-    eventSource: 'aws:dynamodb',
-    awsRegion: 'us-east-1',
-    eventSourceARN: streamArn,
-    dynamodb: {
-      ApproximateCreationDateTime: 0,
-      Keys: { pk: item.pk, sk: item.sk } as NonNullable<DynamoDBRecord['dynamodb']>['Keys'],
-      NewImage: item as NonNullable<DynamoDBRecord['dynamodb']>['NewImage'],
-      SequenceNumber: serial,
-      SizeBytes: JSON.stringify(item).length,
-      StreamViewType: 'NEW_AND_OLD_IMAGES',
-    },
-  };
-}
 
 async function itemsOf(client: DynamoDBClient, tableName: string, pk: string): Promise<Record<string, AttributeValue>[]> {
   const { Items = [] } = await client.send(
@@ -53,8 +32,8 @@ export async function streamEventFor(
   for (const pk of pks) {
     for (const item of await itemsOf(client, tableName, pk)) {
       const isEvent = item.sk.S?.startsWith('E#') === true;
-      if (isEvent) records.push(record(item, streamArn, 'INSERT'));
-      else if (options.header) records.push(record(item, streamArn, 'MODIFY'));
+      if (isEvent) records.push(streamRecord(item, streamArn, 'INSERT'));
+      else if (options.header) records.push(streamRecord(item, streamArn, 'MODIFY'));
     }
   }
   return { Records: records };
