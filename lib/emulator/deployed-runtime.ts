@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { CloudFormationClient, DescribeStackResourcesCommand, GetTemplateCommand } from '@aws-sdk/client-cloudformation';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { DynamoDBClient, GetItemCommand, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { DescribeStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
@@ -17,7 +17,7 @@ import { resolveLocalhostNamesToLoopback } from './localhost-names';
 import type { MotoServer } from './moto-server';
 import { startScriptedConverseModel, type ScriptedConverseModel } from './scripted-converse-model';
 import { startSerialProxy } from './serial-proxy';
-import { streamRecord } from './stream-records';
+import { scanAll, streamRecord } from './stream-records';
 
 /**
  * A target's Runtime stack as deployed into moto, run in this process
@@ -300,13 +300,7 @@ async function memoryExtractorDelivery(
   const tableName = deployedEnv()[functionName][ENV.SESSION_TABLE];
   const delivered = new Set<string>();
   return async () => {
-    const items: Record<string, AttributeValue>[] = [];
-    let startKey: Record<string, AttributeValue> | undefined;
-    do {
-      const page = await dynamodb.send(new ScanCommand({ TableName: tableName, ConsistentRead: true, ExclusiveStartKey: startKey }));
-      items.push(...(page.Items ?? []));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    const items = await scanAll(dynamodb, tableName);
     const key = (item: Record<string, AttributeValue>) => `${item.pk.S}\u0000${item.sk.S}`;
     const fresh = items.filter((item) => item.sk.S?.startsWith('E#') && !delivered.has(key(item))).sort((a, b) => (key(a) < key(b) ? -1 : 1));
     for (const item of fresh) delivered.add(key(item));

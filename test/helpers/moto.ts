@@ -1,6 +1,7 @@
 import { Agent } from 'node:http';
 import {
   CreateTableCommand,
+  type CreateTableCommandInput,
   DynamoDBClient,
   UpdateTimeToLiveCommand,
   waitUntilTableExists,
@@ -50,8 +51,9 @@ export function motoS3Client(moto: Pick<MotoServer, 'endpoint'>): S3Client {
 /** The session table exactly as the session-store construct declares it. */
 export async function createSessionTable(client: DynamoDBClient, tableName: string): Promise<void> {
   const { partitionKey, sortKey, billingMode, streamViewType, timeToLiveAttribute, listIndex } = SESSION_TABLE_SCHEMA;
-  await client.send(
-    new CreateTableCommand({
+  await createTableWithTtl(
+    client,
+    {
       TableName: tableName,
       KeySchema: [
         { AttributeName: partitionKey.name, KeyType: 'HASH' },
@@ -75,14 +77,8 @@ export async function createSessionTable(client: DynamoDBClient, tableName: stri
       ],
       BillingMode: billingMode,
       StreamSpecification: { StreamEnabled: true, StreamViewType: streamViewType },
-    }),
-  );
-  await waitUntilTableExists({ client, maxWaitTime: 30 }, { TableName: tableName });
-  await client.send(
-    new UpdateTimeToLiveCommand({
-      TableName: tableName,
-      TimeToLiveSpecification: { Enabled: true, AttributeName: timeToLiveAttribute },
-    }),
+    },
+    timeToLiveAttribute,
   );
 }
 
@@ -93,8 +89,9 @@ export async function createBucket(client: S3Client, bucket: string): Promise<vo
 /** The memory table (lib/contract/memory-table.ts) as the MemoryStore construct creates it: keys and TTL. */
 export async function createMemoryTable(client: DynamoDBClient, tableName: string): Promise<void> {
   const { partitionKey, sortKey, billingMode, timeToLiveAttribute } = MEMORY_TABLE_SCHEMA;
-  await client.send(
-    new CreateTableCommand({
+  await createTableWithTtl(
+    client,
+    {
       TableName: tableName,
       KeySchema: [
         { AttributeName: partitionKey.name, KeyType: 'HASH' },
@@ -105,10 +102,15 @@ export async function createMemoryTable(client: DynamoDBClient, tableName: strin
         { AttributeName: sortKey.name, AttributeType: sortKey.type },
       ],
       BillingMode: billingMode,
-    }),
+    },
+    timeToLiveAttribute,
   );
-  await waitUntilTableExists({ client, maxWaitTime: 30 }, { TableName: tableName });
+}
+
+async function createTableWithTtl(client: DynamoDBClient, input: CreateTableCommandInput, timeToLiveAttribute: string): Promise<void> {
+  await client.send(new CreateTableCommand(input));
+  await waitUntilTableExists({ client, maxWaitTime: 30 }, { TableName: input.TableName });
   await client.send(
-    new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { Enabled: true, AttributeName: timeToLiveAttribute } }),
+    new UpdateTimeToLiveCommand({ TableName: input.TableName, TimeToLiveSpecification: { Enabled: true, AttributeName: timeToLiveAttribute } }),
   );
 }

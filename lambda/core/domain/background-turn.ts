@@ -6,6 +6,7 @@ import type { ToolCall } from '../ports/model-backend';
 import { agentDefinition, sessionAgentOf, stampOf } from './agents';
 import { assertWithinBudget } from './budget';
 import { canonicalJson } from './canonical-json';
+import { stretchDepsOf } from './commit-stretch';
 import {
   ForbiddenError,
   RequestRecordedError,
@@ -344,14 +345,7 @@ export async function runRound(deps: BackgroundDeps, event: RoundEvent): Promise
 
   const recalled = await recallForStretch(deps.memory, tenant, header.owner, agent.name, events);
   const outcome = await runModelRounds(
-    {
-      agents: deps.agents,
-      modelFor: (name) => deps.modelFor(name),
-      guardrailFor: (name) => deps.guardrailFor?.(name),
-      tools: deps.tools,
-      limits,
-      ...(deps.memory ? { memory: deps.memory } : {}),
-    },
+    stretchDepsOf(deps, limits),
     {
       tenant,
       session,

@@ -51,7 +51,8 @@ const directorySchema = z.strictObject({ defaultAgent: agentName, agents: z.reco
 const modelsSchema = z.record(agentName, modelBackendConfigSchema);
 const guardrailsSchema = z.record(agentName, guardrailBindingSchema);
 
-function parseJsonSetting<T>(name: string, text: string | undefined, schema: z.ZodType<T>): T {
+/** A JSON setting of the environment, parsed and checked: a RuntimeEnvError names the variable otherwise. */
+export function parseJsonSetting<T>(name: string, text: string | undefined, schema: z.ZodType<T>): T {
   if (text === undefined || text === '') throw new RuntimeEnvError(`${name} is not set`);
   let value: unknown;
   try {

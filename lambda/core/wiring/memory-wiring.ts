@@ -6,9 +6,8 @@ import { MEMORY_BOUNDS, MEMORY_DEFAULTS, type AgentMemory, type MemorySettings }
 import { DynamoDbMemoryStore } from '../adapters/dynamodb-memory-store';
 import { BedrockEmbedder } from '../adapters/model/bedrock-embedder';
 import { modelClientConfig, type ModelClientOptions } from '../adapters/model/client-settings';
-import { describeZodIssues } from '../adapters/model/zod-issues';
 import type { Embedder } from '../ports/memory-store';
-import { agentMemorySchema } from './agent-wiring';
+import { agentMemorySchema, parseJsonSetting } from './agent-wiring';
 import { RuntimeEnvError } from './runtime-env';
 
 /**
@@ -39,18 +38,6 @@ export interface MemoryEnv {
   readonly exportRoles: readonly string[];
 }
 
-function json<T>(name: string, text: string, schema: z.ZodType<T>): T {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new RuntimeEnvError(`${name} is not JSON`);
-  }
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new RuntimeEnvError(`${name}: ${describeZodIssues(parsed.error)}`);
-  return parsed.data;
-}
-
 /** The memory settings of the environment, or undefined when the function has no memory table. */
 export function readMemoryEnv(env: NodeJS.ProcessEnv): MemoryEnv | undefined {
   const tableName = env[ENV.MEMORY_TABLE];
@@ -59,9 +46,9 @@ export function readMemoryEnv(env: NodeJS.ProcessEnv): MemoryEnv | undefined {
   const rolesText = env[ENV.MEMORY_EXPORT_ROLES];
   return {
     tableName,
-    settings: settingsText ? json(ENV.MEMORY_SETTINGS, settingsText, settingsSchema) : MEMORY_DEFAULTS,
+    settings: settingsText ? parseJsonSetting(ENV.MEMORY_SETTINGS, settingsText, settingsSchema) : MEMORY_DEFAULTS,
     ...(env[ENV.EMBEDDING_MODEL] ? { embeddingModel: env[ENV.EMBEDDING_MODEL] } : {}),
-    exportRoles: rolesText ? json(ENV.MEMORY_EXPORT_ROLES, rolesText, rolesSchema) : [],
+    exportRoles: rolesText ? parseJsonSetting(ENV.MEMORY_EXPORT_ROLES, rolesText, rolesSchema) : [],
   };
 }
 
@@ -69,7 +56,7 @@ export function readMemoryEnv(env: NodeJS.ProcessEnv): MemoryEnv | undefined {
 export function readMemoryAgents(env: NodeJS.ProcessEnv): Record<string, AgentMemory> {
   const text = env[ENV.MEMORY_AGENTS];
   if (!text) throw new RuntimeEnvError(`${ENV.MEMORY_AGENTS} is not set: the memory extractor has no agents to extract for`);
-  return json(ENV.MEMORY_AGENTS, text, agentsSchema);
+  return parseJsonSetting(ENV.MEMORY_AGENTS, text, agentsSchema);
 }
 
 export function memoryStoreOf(memory: MemoryEnv, client: DynamoDBClient): DynamoDbMemoryStore {

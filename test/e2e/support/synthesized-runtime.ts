@@ -1,5 +1,5 @@
 import { Agent } from 'node:http';
-import { DynamoDBClient, GetItemCommand, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -34,6 +34,7 @@ import { functionEnvironment, machineNamed, synthesizedMachines, templateResolve
 import { soleAgent } from '../../lambda/core/support/agents';
 import { TENANT_MAP_JSON } from '../../lambda/orchestrator/support/api-events';
 import { parseResponse, quietTelemetry, type ApiResponse } from '../../lambda/orchestrator/support/orchestrator-harness';
+import { scanAll } from '../../../lib/emulator/stream-records';
 
 /**
  * One deployment target's Runtime stack, run end to end without AWS:
@@ -248,14 +249,8 @@ export async function startSynthesizedRuntime(target = 'GovWest'): Promise<Synth
     sfn.register(fastStateMachineArn, fast.definition as never, handlers, { type: 'EXPRESS' });
     sfn.register(slowStateMachineArn, slow.definition as never, handlers, { type: 'STANDARD' });
 
-    const scanAll = async (tableName: string): Promise<Record<string, AttributeValue>[]> => {
-      const items: Record<string, AttributeValue>[] = [];
-      let startKey: Record<string, AttributeValue> | undefined;
-      do {
-        const page = await inspector.send(new ScanCommand({ TableName: tableName, ConsistentRead: true, ExclusiveStartKey: startKey }));
-        items.push(...(page.Items ?? []));
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
+    const scanTable = async (tableName: string): Promise<Record<string, AttributeValue>[]> => {
+      const items = await scanAll(inspector, tableName);
       return items.map((item) => unmarshall(item)).sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1)) as never;
     };
     const getItem = async (tableName: string, key: Record<string, string>) => {
@@ -317,7 +312,7 @@ export async function startSynthesizedRuntime(target = 'GovWest'): Promise<Synth
         }
       },
       async snapshot() {
-        return JSON.stringify({ sessions: await scanAll(settings.tableName), reference: await scanAll(referenceTable) });
+        return JSON.stringify({ sessions: await scanTable(settings.tableName), reference: await scanTable(referenceTable) });
       },
       stop,
     };

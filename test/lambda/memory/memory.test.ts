@@ -1,4 +1,5 @@
-import { ScanCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { scanAll } from '../../../lib/emulator/stream-records';
 import { DynamoDbMemoryStore } from '../../../lambda/core/adapters/dynamodb-memory-store';
 import { systemClock } from '../../../lambda/core/adapters/system-clock';
 import { attachCallCounter, type DynamoDbCallCounter } from '../../../lambda/core/adapters/dynamodb-call-counter';
@@ -124,14 +125,7 @@ const memoryApi = {
 };
 
 async function memoryItems(): Promise<Record<string, AttributeValue>[]> {
-  const items: Record<string, AttributeValue>[] = [];
-  let startKey: Record<string, AttributeValue> | undefined;
-  do {
-    const page = await memoryClient.send(new ScanCommand({ TableName: MEMORY_TABLE, ConsistentRead: true, ExclusiveStartKey: startKey }));
-    items.push(...(page.Items ?? []));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-  return items;
+  return scanAll(memoryClient, MEMORY_TABLE);
 }
 
 async function forgetEverything(caller: string): Promise<void> {
