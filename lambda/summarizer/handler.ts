@@ -6,7 +6,7 @@ import { summarizeSession, type SummarizeSettings } from '../core/domain/summari
 import type { Clock } from '../core/ports/clock';
 import type { ModelBackend } from '../core/ports/model-backend';
 import type { SessionRepository } from '../core/ports/session-repository';
-import { sessionsInBatch, type StreamSession } from './stream-sessions';
+import { sessionsInBatch, type StreamSession } from '../core/adapters/stream-sessions';
 
 export interface SummarizerDeps {
   readonly sessions: SessionRepository;

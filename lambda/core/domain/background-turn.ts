@@ -22,6 +22,7 @@ import type { GuardrailNotice } from './guardrail-event';
 import { sealEvents } from './hash-chain';
 import { messageDigest, requestMarkerFor, reusedRequestId, type RequestMarker, type TurnProgress } from './idempotency';
 import { slowToolRunInput, statusWhilePending } from './pending-tool';
+import { recallForStretch } from './recall-memory';
 import { eventsOfTurnSoFar, resumeOpening } from './resume-turn';
 import type { TurnDeps } from './run-turn';
 import type { SessionEvent } from './session-event';
@@ -341,6 +342,7 @@ export async function runRound(deps: BackgroundDeps, event: RoundEvent): Promise
     return endTurn(deps, { tenant, session, header, loaded: events, active, events: opening, usage: NO_USAGE, status: 'incomplete', reason: `the turn's deadline (${active.deadline}) passed` }, now);
   }
 
+  const recalled = await recallForStretch(deps.memory, tenant, header.owner, agent.name, events);
   const outcome = await runModelRounds(
     { agents: deps.agents, modelFor: (name) => deps.modelFor(name), guardrailFor: (name) => deps.guardrailFor?.(name), tools: deps.tools, limits },
     {
@@ -354,6 +356,7 @@ export async function runRound(deps: BackgroundDeps, event: RoundEvent): Promise
       requestId,
       requestedBy: active.requestedBy,
       roundsBefore: active.rounds,
+      ...(recalled.text ? { memory: recalled.text } : {}),
     },
     { modelCallsAtMost: 1, maxRounds: deps.background.maxRounds },
   );

@@ -5,6 +5,7 @@ import { agentDefinition, sessionAgentOf, stampOf, type AgentStamp } from './age
 import { canonicalJson } from './canonical-json';
 import { commitStretch, stretchDepsOf } from './commit-stretch';
 import { ForbiddenError, PayloadTooLargeError, quotedIds, RequestRecordedError, SessionAwaitingError, SessionNotFoundError, ValidationError } from './errors';
+import { recallForStretch } from './recall-memory';
 import { sealEvents } from './hash-chain';
 import { messageDigest, replayFromMarker, requestMarkerWithDigest, reusedRequestId, type RequestMarker } from './idempotency';
 import { startPendingTool } from './pending-tool';
@@ -154,6 +155,7 @@ export async function answerClientCalls(deps: TurnDeps, request: ClientOutputsRe
   assertClientTools(agent, clientTools);
   const time = now.toISOString();
   const opening = clientResults(header, request, stampOf(agent, 0), time);
+  const recalled = await recallForStretch(deps.memory, tenant, header.owner, agent.name, events);
   const digest = messageDigest(sent);
   const recordOf = (outcome: RoundsOutcome) => {
     const turn = recordedTurnFor(header, outcome, opening[0].seq, outcome.usage);
@@ -174,6 +176,7 @@ export async function answerClientCalls(deps: TurnDeps, request: ClientOutputsRe
         requestId,
         requestedBy: request.actor,
         ...(clientTools.length > 0 ? { clientTools } : {}),
+        ...(recalled.text ? { memory: recalled.text } : {}),
       },
       recordOf,
       now,

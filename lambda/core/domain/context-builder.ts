@@ -6,6 +6,8 @@ import { toolCallFromEvent } from './tool-call-event';
 export interface ContextInput {
   /** The agent's instructions: the system prompt, sent first; empty sends none. */
   readonly instructions: string;
+  /** What recall found of the person's memory (recall-memory.ts), sent after the instructions; empty or absent sends none. */
+  readonly memory?: string;
   /** The summarizer's fold of every event up to `summaryUpToSeq`; empty when there is none. */
   readonly summary: string;
   readonly summaryUpToSeq: number;
@@ -34,14 +36,15 @@ function eventTokens(event: SessionEvent): number {
 
 /**
  * The model's view of a session, bounded by a token budget: the agent's
- * instructions, the summary, then the newest unsummarized events that fit,
- * walking back from the newest without gaps. The instructions, the summary
- * and the newest user message are always kept, since a turn means nothing
+ * instructions, what it remembers of the person, the summary, then the newest unsummarized events that fit,
+ * walking back from the newest without gaps. The instructions, the memory,
+ * the summary and the newest user message are always kept, since a turn means nothing
  * without them.
  */
 export function buildContext(input: ContextInput): ModelContext {
   const system: ChatMessage[] = [
     ...(input.instructions.length > 0 ? [{ role: 'system' as const, content: input.instructions }] : []),
+    ...(input.memory ? [{ role: 'system' as const, content: input.memory }] : []),
     ...(input.summary.length > 0 ? [{ role: 'system' as const, content: SUMMARY_PREAMBLE + input.summary }] : []),
   ];
   const systemTokens = system.reduce((total, message) => total + estimateTokens(message.content), 0);

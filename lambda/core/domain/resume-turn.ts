@@ -2,6 +2,7 @@ import type { ResumeTurnEvent } from '../../../lib/contract/workflow-contract';
 import { agentDefinition, sessionAgentOf, stampOf, type AgentStamp } from './agents';
 import { commitStretch, stretchDepsOf } from './commit-stretch';
 import { SessionNotFoundError } from './errors';
+import { recallForStretch } from './recall-memory';
 import { sealEvents } from './hash-chain';
 import { requestMarkerFor, requestMarkerWithDigest } from './idempotency';
 import type { EventDraft, SessionEvent } from './session-event';
@@ -51,6 +52,7 @@ export async function resumeTurn(deps: ResumeDeps, event: ResumeTurnEvent): Prom
   // Only the session's own agent makes slow calls (delegates may not), so it takes the turn up again.
   const agent = agentDefinition(deps.agents, sessionAgentOf(header, deps.agents));
   const time = now.toISOString();
+  const recalled = await recallForStretch(deps.memory, tenant, header.owner, agent.name, events);
 
   // The request that made the call now returns the finished turn on a retry: its entry in the header's
   // recent map and its marker, rebuilt from the whole turn's events, in the same commit.
@@ -79,6 +81,7 @@ export async function resumeTurn(deps: ResumeDeps, event: ResumeTurnEvent): Prom
       time,
       requestId: pending.requestId,
       requestedBy: pending.requestedBy,
+      ...(recalled.text ? { memory: recalled.text } : {}),
     },
     recordOf,
     now,

@@ -4,6 +4,7 @@ import type { ModelBackend, ToolSpec } from '../ports/model-backend';
 import { agentLoopExecutionName, startBackgroundLoop, type BackgroundSettings } from './background-turn';
 import type { Guardrail } from '../ports/guardrail';
 import type { SessionRepository } from '../ports/session-repository';
+import { startRecall, type RecallDeps } from './recall-memory';
 import { agentDefinition, sessionAgentOf, stampOf, type AgentModels } from './agents';
 import { assertClientTools } from './client-calls';
 import { commitStretch } from './commit-stretch';
@@ -29,6 +30,8 @@ export interface TurnDeps extends AgentModels {
   guardrailFor?(agent: string): Guardrail | undefined;
   /** Where a synchronous turn out of time goes on. @default none: it runs to its end inside the call */
   readonly overflow?: SyncOverflow;
+  /** The memory store and the agents that recall from it (recall-memory.ts). @default none: nothing is recalled */
+  readonly memory?: RecallDeps;
 }
 
 /**
@@ -89,6 +92,8 @@ export async function runTurn(deps: TurnDeps, request: TurnRequest, options: Tur
   validateTurnRequest(request, limits);
   const { tenant, session } = request;
 
+  // The person's records are read while the session is: the turn waits for the slower of the two reads.
+  const recall = startRecall(deps.memory, tenant, request.actor, request.message);
   const { header, events } = await deps.sessions.load(tenant, session, limits.contextEvents, { resolvePayloads: true });
   const now = deps.clock.now();
   if (isExpired(header, now)) throw new SessionNotFoundError(tenant, session);
@@ -112,6 +117,7 @@ export async function runTurn(deps: TurnDeps, request: TurnRequest, options: Tur
   const clientTools = options.clientTools ?? [];
   assertClientTools(agent, clientTools);
   const overflow = clientTools.length > 0 ? undefined : deps.overflow;
+  const recalled = await recall.forAgent(agent.name);
   const executionName = agentLoopExecutionName(tenant, session, request.requestId);
   const deadline = overflow ? new Date(now.getTime() + overflow.background.deadlineSeconds * 1000).toISOString() : '';
   const activeTurnOf = (rounds: RoundsOutcome): ActiveTurn | undefined =>
@@ -157,6 +163,7 @@ export async function runTurn(deps: TurnDeps, request: TurnRequest, options: Tur
         requestId: request.requestId,
         requestedBy: request.actor,
         ...(clientTools.length > 0 ? { clientTools } : {}),
+        ...(recalled.text ? { memory: recalled.text } : {}),
       },
       recordOf,
       now,

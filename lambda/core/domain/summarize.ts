@@ -1,10 +1,10 @@
 import type { Clock } from '../ports/clock';
 import type { ChatMessage, ModelBackend } from '../ports/model-backend';
-import type { EventPage, SessionRepository } from '../ports/session-repository';
-import { ModelError, SessionNotFoundError, StatehouseError } from './errors';
+import type { SessionRepository } from '../ports/session-repository';
+import { ModelError } from './errors';
+import { askModel, currentHeader, eventStretch } from './event-stretch';
 import type { SessionEvent } from './session-event';
-import { isExpired, type SessionHeader, type TokenUsage } from './session-header';
-import { estimateTokens } from './token-estimate';
+import { isExpired, type TokenUsage } from './session-header';
 import { DEFAULT_SESSION_LIMITS } from '../../../lib/contract/session-limits';
 
 /**
@@ -37,7 +37,6 @@ export interface SummarizeSettings {
 export const DEFAULT_FOLD_TOKENS = DEFAULT_SESSION_LIMITS.contextTokens;
 /** About 2,000 tokens: sent with every turn, so it must stay a small part of the context. */
 export const DEFAULT_SUMMARY_CHARS = 8_000;
-const PAGE_SIZE = 100;
 
 export type SummarizeOutcome =
   | { readonly kind: 'summarized'; readonly summaryUpToSeq: number; readonly folded: number; readonly usage: TokenUsage }
@@ -61,10 +60,10 @@ export async function summarizeSession(
   const target = header.lastSeq - settings.contextEvents;
   if (unsummarized <= threshold || target <= header.summaryUpToSeq) return { kind: 'not_due', unsummarized };
 
-  const events = await eventsToFold(deps.sessions, tenant, session, header.summaryUpToSeq, target, settings.maxFoldTokens ?? DEFAULT_FOLD_TOKENS);
+  const events = await eventStretch(deps.sessions, tenant, session, header.summaryUpToSeq, target, settings.maxFoldTokens ?? DEFAULT_FOLD_TOKENS);
   const upTo = events[events.length - 1].seq;
   const maxChars = settings.maxSummaryChars ?? DEFAULT_SUMMARY_CHARS;
-  const reply = await askModel(deps.model, foldPrompt(header.summary, events, maxChars));
+  const reply = await askModel(deps.model, foldPrompt(header.summary, events, maxChars), 'summarizing');
   const summary = typeof reply.text === 'string' ? cutToLength(reply.text.trim(), maxChars) : '';
   if (summary.length === 0) throw new ModelError('the model returned an empty summary');
 
@@ -72,46 +71,6 @@ export async function summarizeSession(
   return stored
     ? { kind: 'summarized', summaryUpToSeq: upTo, folded: events.length, usage: reply.usage }
     : { kind: 'superseded', summaryUpToSeq: upTo };
-}
-
-async function currentHeader(sessions: SessionRepository, tenant: string, session: string): Promise<SessionHeader | undefined> {
-  try {
-    return (await sessions.load(tenant, session, 0)).header;
-  } catch (error) {
-    if (error instanceof SessionNotFoundError) return undefined;
-    throw error;
-  }
-}
-
-/** Events after `afterSeq` up to `target`, oldest first, as many as fit `maxTokens` (always at least one). */
-async function eventsToFold(
-  sessions: SessionRepository,
-  tenant: string,
-  session: string,
-  afterSeq: number,
-  target: number,
-  maxTokens: number,
-): Promise<SessionEvent[]> {
-  const folded: SessionEvent[] = [];
-  let spent = 0;
-  let cursor: number | undefined = afterSeq;
-  while (cursor !== undefined && cursor < target) {
-    const page: EventPage<SessionEvent> = await sessions.readEvents(tenant, session, {
-      afterSeq: cursor,
-      limit: Math.min(PAGE_SIZE, target - cursor),
-      resolvePayloads: true,
-    });
-    for (const event of page.events) {
-      if (event.seq > target) return folded;
-      const cost = estimateTokens(event.content);
-      if (folded.length > 0 && spent + cost > maxTokens) return folded;
-      spent += cost;
-      folded.push(event);
-    }
-    cursor = page.nextAfterSeq;
-  }
-  if (folded.length === 0) throw new Error(`session ${session} has no events after ${afterSeq} up to ${target}`);
-  return folded;
 }
 
 function foldPrompt(previous: string, events: readonly SessionEvent[], maxChars: number): ChatMessage[] {
@@ -133,15 +92,6 @@ function foldPrompt(previous: string, events: readonly SessionEvent[], maxChars:
       content: `Existing summary:\n${previous.length > 0 ? previous : '(none)'}\n\nNew events, oldest first:\n${transcript}`,
     },
   ];
-}
-
-async function askModel(model: ModelBackend, messages: readonly ChatMessage[]) {
-  try {
-    return await model.chat(messages);
-  } catch (error) {
-    if (error instanceof StatehouseError) throw error;
-    throw new ModelError('model backend failed while summarizing', { cause: error });
-  }
 }
 
 /** Cuts at a code point boundary, so a surrogate pair is never split. */

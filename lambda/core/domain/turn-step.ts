@@ -138,6 +138,12 @@ export interface StretchStart {
    * @default none
    */
   readonly clientTools?: readonly ToolSpec[];
+  /**
+   * What recall found of the session owner's memory for this turn
+   * (recall-memory.ts), in the session's agent's context only, never a
+   * delegate's. @default none
+   */
+  readonly memory?: string;
 }
 
 /** A delegated call: what the delegate's state knows of the call it answers, and what it may spend. */
@@ -331,6 +337,7 @@ function askOrEnd(state: TurnState, rules: TurnRules): TurnTransition {
   // A delegate sees its request and its own rounds, never the session it serves.
   const context = buildContext({
     instructions: agent.instructions,
+    memory: state.delegation ? '' : state.memory,
     summary: state.delegation ? '' : header.summary,
     summaryUpToSeq: state.delegation ? 0 : header.summaryUpToSeq,
     eventsNewestFirst: [...state.events]

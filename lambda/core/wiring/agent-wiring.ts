@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AGENT_NAME_PATTERN, MAX_INSTRUCTIONS_BYTES, type AgentDefinition, type AgentDirectory } from '../../../lib/contract/agent';
+import type { AgentMemory } from '../../../lib/contract/memory-table';
 import { ENV } from '../../../lib/contract/env-names';
 import type { ModelBackendConfig } from '../../../lib/contract/model-backend-config';
 import { createModelBackend, modelBackendConfigSchema } from '../adapters/model/backend-config';
@@ -20,6 +21,12 @@ import { RuntimeEnvError } from './runtime-env';
 const agentName = z.string().regex(AGENT_NAME_PATTERN);
 const guardrailBindingSchema = z.strictObject({ guardrailIdentifier: z.string().min(1), guardrailVersion: z.string().min(1) });
 
+/** An agent's memory setting (AgentMemory), as the orchestrator's definitions and the extractor's ENV.MEMORY_AGENTS carry it. */
+export const agentMemorySchema = z.strictObject({
+  scope: z.enum(['actor', 'agent']),
+  recallTokens: z.number().int().positive(),
+}) satisfies z.ZodType<AgentMemory>;
+
 const definitionSchema = z.strictObject({
   name: agentName,
   description: z.string().min(1),
@@ -29,6 +36,7 @@ const definitionSchema = z.strictObject({
   delegates: z.array(agentName).optional(),
   handoffs: z.array(agentName).optional(),
   guardrail: guardrailBindingSchema.optional(),
+  memory: agentMemorySchema.optional(),
   limits: z
     .strictObject({
       maxToolRounds: z.number().int().min(0).optional(),

@@ -54,17 +54,17 @@ type SamePerKind<A extends { kind: string }, B extends { kind: string }> = {
  */
 export const SCHEMA_MATCHES_CONTRACT: false extends SamePerKind<z.infer<typeof modelBackendConfigSchema>, ModelBackendConfig> ? never : true = true;
 
-/** @throws ValidationError naming ENV.MODEL_BACKEND when the value is missing, not JSON or not a backend. */
-export function parseModelBackendConfig(json: string | undefined): ModelBackendConfig {
-  if (json === undefined || json.trim() === '') throw new ValidationError(ENV.MODEL_BACKEND, 'is not set');
+/** @throws ValidationError naming the variable (ENV.MODEL_BACKEND unless told) when the value is missing, not JSON or not a backend. */
+export function parseModelBackendConfig(json: string | undefined, variable: string = ENV.MODEL_BACKEND): ModelBackendConfig {
+  if (json === undefined || json.trim() === '') throw new ValidationError(variable, 'is not set');
   let value: unknown;
   try {
     value = JSON.parse(json);
   } catch {
-    throw new ValidationError(ENV.MODEL_BACKEND, 'is not JSON');
+    throw new ValidationError(variable, 'is not JSON');
   }
   const parsed = modelBackendConfigSchema.safeParse(value);
-  if (!parsed.success) throw new ValidationError(ENV.MODEL_BACKEND, describeZodIssues(parsed.error));
+  if (!parsed.success) throw new ValidationError(variable, describeZodIssues(parsed.error));
   return parsed.data;
 }
 

@@ -1,5 +1,5 @@
 import type { DynamoDBRecord } from 'aws-lambda';
-import { EVENT_SK_PREFIX } from '../core/domain/session-keys';
+import { EVENT_SK_PREFIX } from '../domain/session-keys';
 
 /** One session touched by a stream batch, with the records that touched it. */
 export interface StreamSession {
@@ -14,7 +14,7 @@ const SESSION_PK = /^T#([^#]+)#S#([^#]+)$/;
 
 /**
  * Groups a batch's new-event records by session, so a session written to
- * many times in one batch is summarized once. Records that are not event
+ * many times in one batch is worked on once (summarized, its memory extracted). Records that are not event
  * inserts (the event source filter should already have dropped them) are
  * returned apart, to be logged and skipped.
  */
