@@ -3,6 +3,10 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { readValidationReport } from '../../../../lib/compliance/validation-report';
 import { ENV } from '../../../../lib/contract/env-names';
 import { MEMORY_DEFAULTS } from '../../../../lib/contract/memory-table';
+import { loadAssembly } from '../../../../lib/report/load-assembly';
+import { TargetResolver } from '../../../../lib/report/resolve';
+import { dataPaths } from '../../../../lib/report/sections/data-paths';
+import { dataStoreEvidence } from '../../../../lib/report/sections/data-stores';
 import { PARTITIONS, TITAN_TEXT_EMBEDDINGS_V2 } from '../../../../lib/residency/region-facts';
 import { cfnLint, cfnLintAvailable, cfnLintOptedOut } from '../../../helpers/cfn-lint';
 import { arnOf, simulate, type PolicyDocument } from '../../../helpers/iam-simulate';
@@ -176,4 +180,21 @@ test('GovWest has no embedding model (unverified there): lexical ranking, no emb
   for (const [, fn] of functionsOf(template)) expect(fn.Properties.Environment?.Variables?.[ENV.EMBEDDING_MODEL]).toBeUndefined();
   expect(JSON.stringify(template)).not.toContain('titan-embed');
   for (const stack of stacksOf(stage)) expect(fs.readFileSync(templatePath(stack), 'utf8')).not.toContain(PARTITIONS.aws.arnPrefix);
+});
+
+test('the evidence report lists the memory store with its key, region, retention per kind and every function that reads or writes it; the data paths show them', () => {
+  const target = loadAssembly(synth.assembly.directory).targets.find((t) => t.name === 'GovWest')!;
+  const resolver = new TargetResolver(target);
+  const store = dataStoreEvidence(resolver).stores.find((s) => s.name === 'statehouse-govwest-data-memory')!;
+  expect(store.region).toBe('us-gov-west-1');
+  expect(store.encryption.key?.alias).toBe('alias/statehouse-govwest-data');
+  expect(store.retention).toBe(
+    'records expire by kind (TTL on `expiresAt`): fact 365 days, preference 730 days, episode 30 days after they are written; forget and export log entries after 2555 days; at most 200 records per person (the oldest evicted first)',
+  );
+  expect(store.notes).toEqual(
+    expect.arrayContaining(['read/write by Lambda function Agent/MemoryExtractor', 'read/write by Lambda function Agent/Orchestrator', 'read/write by Lambda function Agent/Rounds']),
+  );
+  const { paths } = dataPaths(resolver);
+  const toMemory = paths.filter((p) => p.to.includes('Memory27AF0880')).map((p) => `${p.from.split('/').pop()} ${p.label}`).sort();
+  expect(toMemory).toEqual([expect.stringMatching(/MemoryExtractor.* read\/write$/), expect.stringMatching(/Orchestrator.* read\/write$/), expect.stringMatching(/Rounds.* read\/write$/)]);
 });
