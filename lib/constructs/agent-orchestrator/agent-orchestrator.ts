@@ -596,6 +596,13 @@ function bindAgents(scope: Construct, props: AgentOrchestratorProps, defaultMode
     for (const other of [...(agent.delegates ?? []), ...(agent.handoffs ?? [])]) {
       if (!(other in declared) || other === name) problems.push(`agents.${name}: "${other}" is not another agent of this orchestrator`);
     }
+    if (agent.memory) {
+      const { scope: memoryScope, recallTokens } = agent.memory;
+      if (memoryScope !== 'actor' && memoryScope !== 'agent') problems.push(`agents.${name}.memory.scope: "${memoryScope}"; give "actor" (shared by the person's agents) or "agent" (this agent's own)`);
+      if (!Token.isUnresolved(recallTokens) && (!Number.isInteger(recallTokens) || recallTokens < 1)) {
+        problems.push(`agents.${name}.memory.recallTokens: ${recallTokens}; give a whole number of tokens of at least 1 (DEFAULT_RECALL_TOKENS is a good start)`);
+      }
+    }
     const binding = agent.model && agent.model !== props.model ? agent.model.bind(scope) : defaultModel;
     models[name] = binding.config;
     grants.push((grantee) => binding.grant(grantee));
