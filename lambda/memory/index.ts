@@ -21,10 +21,11 @@ const memory = readMemoryEnv(process.env);
 if (!memory) throw new RuntimeEnvError(`${ENV.MEMORY_TABLE} is not set: the memory extractor has no table`);
 const clientOptions = { region: env.region, fipsServices: env.fipsServices };
 const embedder = embedderOf(memory, clientOptions);
+const clients = sessionClients(env, tracer);
 
 export const handler = createHandler({
-  sessions: sessionRepositoryFromEnv(env, tracer),
-  memory: memoryStoreOf(memory, sessionClients(env, tracer).dynamodb),
+  sessions: sessionRepositoryFromEnv(env, tracer, clients),
+  memory: memoryStoreOf(memory, clients.dynamodb),
   // Off the request path: the model client's default timeouts and retries apply.
   model: createModelBackend(parseModelBackendConfig(process.env[ENV.MEMORY_MODEL], ENV.MEMORY_MODEL), clientOptions),
   clock: systemClock,

@@ -10,7 +10,8 @@ import { ENV } from '../../lib/contract/env-names';
 import { backgroundFromEnv } from '../core/wiring/agent-loop-wiring';
 import { agentModels, readAgentDirectory } from '../core/wiring/agent-wiring';
 import { readRuntimeEnv } from '../core/wiring/runtime-env';
-import { sessionRepositoryFromEnv } from '../core/wiring/session-store-wiring';
+import { embedderOf, memoryStoreOf, readMemoryEnv } from '../core/wiring/memory-wiring';
+import { sessionClients, sessionRepositoryFromEnv } from '../core/wiring/session-store-wiring';
 import { readToolEnv, toolsFromEnv } from '../core/wiring/tool-wiring';
 import type { OrchestratorDeps } from './orchestrator-deps';
 
@@ -19,6 +20,9 @@ export interface ModelCallSettings {
   readonly requestTimeoutMs: number;
   readonly maxAttempts: number;
 }
+
+/** An in-region embedding answers a sentence in well under a second; past this the turn goes on with lexical recall. */
+const EMBEDDING_TIMEOUT_MS = 3_000;
 
 /**
  * The dependencies of the functions that run turns (the orchestrator and
@@ -42,8 +46,22 @@ export function orchestratorDepsFromEnv(model: ModelCallSettings): OrchestratorD
     new BedrockRuntimeClient(guardrailClientConfig({ region: env.region, fipsServices: env.fipsServices, maxAttempts: model.maxAttempts })),
   );
   const { loop, background } = backgroundFromEnv(process.env, env, tracer);
+  const clients = sessionClients(env, tracer);
+  const memoryEnv = readMemoryEnv(process.env);
+  // The message's embedding is on the turn path, beside the session read: one short attempt, and recall ranks lexically without it.
+  const embedder = memoryEnv && embedderOf(memoryEnv, { region: env.region, fipsServices: env.fipsServices, requestTimeoutMs: EMBEDDING_TIMEOUT_MS, maxAttempts: 1 });
   return {
-    sessions: sessionRepositoryFromEnv(env, tracer),
+    sessions: sessionRepositoryFromEnv(env, tracer, clients),
+    ...(memoryEnv
+      ? {
+          memory: {
+            store: memoryStoreOf(memoryEnv, clients.dynamodb),
+            settings: memoryEnv.settings,
+            exportRoles: memoryEnv.exportRoles,
+            ...(embedder ? { embedder } : {}),
+          },
+        }
+      : {}),
     agents,
     modelFor,
     guardrailFor,

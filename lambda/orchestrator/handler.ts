@@ -31,6 +31,7 @@ import {
   retrieveConversationRoute,
   retrieveResponseRoute,
 } from '../openai/responses-api';
+import { forgetAllRoute, forgetRecordRoute, listMemoryRoute } from './memory-routes';
 
 /** API Gateway resource → method → route. Maps, so a resource named `constructor` or `__proto__` is just unknown. */
 const ROUTES: ReadonlyMap<string, ReadonlyMap<string, Route>> = new Map([
@@ -54,6 +55,15 @@ const ROUTES: ReadonlyMap<string, ReadonlyMap<string, Route>> = new Map([
   ['/sessions/{sessionId}/turns/{requestId}/cancel', new Map([['POST', cancelTurnRoute]])],
   ['/sessions/{sessionId}/approvals', new Map([['POST', decideApprovalRoute]])],
   ['/sessions/{sessionId}/verify', new Map([['GET', verifySessionRoute]])],
+  // Memory across sessions (memory-routes.ts).
+  [
+    '/memory',
+    new Map([
+      ['GET', listMemoryRoute],
+      ['DELETE', forgetAllRoute],
+    ]),
+  ],
+  ['/memory/{memoryId}', new Map([['DELETE', forgetRecordRoute]])],
   // The OpenAI-compatible API (lambda/openai/responses-api.ts).
   ['/v1/responses', new Map([['POST', createResponseRoute]])],
   ['/v1/responses/{responseId}', new Map([['GET', retrieveResponseRoute]])],

@@ -13,6 +13,17 @@ import type { AgentLoop } from '../core/ports/agent-loop';
 import type { BackgroundDeps, BackgroundSettings } from '../core/domain/background-turn';
 import { BACKGROUND_DEFAULTS } from '../../lib/contract/agent-loop';
 import { ValidationError } from '../core/domain/errors';
+import type { MemorySettings } from '../../lib/contract/memory-table';
+import { memoryAgentsOf } from '../core/domain/agents';
+import type { Embedder, MemoryStore } from '../core/ports/memory-store';
+
+/** The deployment's memory (ENV.MEMORY_TABLE and the rest, lambda/core/wiring/memory-wiring.ts). */
+export interface OrchestratorMemory {
+  readonly store: MemoryStore;
+  readonly settings: MemorySettings;
+  readonly exportRoles: readonly string[];
+  readonly embedder?: Embedder;
+}
 
 /** Everything the orchestrator's handler uses; index.ts wires the real ones, tests wire moto and scripted models. */
 export interface OrchestratorDeps {
@@ -48,6 +59,8 @@ export interface OrchestratorDeps {
    * streaming handler, stream-handler.ts). @default none: `stream: true` is refused (400)
    */
   readonly streamText?: (round: number, delta: string) => void;
+  /** Memory across sessions: recalled into turns, served by the /memory routes. @default none: nothing recalled, /memory answers 404 */
+  readonly memory?: OrchestratorMemory;
   /** What a streaming route knows of its answer before the turn runs (the response's id and model), for the stream's first event. */
   readonly streamAbout?: (about: Readonly<Record<string, unknown>>) => void;
 }
@@ -62,6 +75,9 @@ export function turnDepsOf(deps: OrchestratorDeps): TurnDeps {
     clock: deps.clock,
     tools: deps.tools,
     limits: deps.limits,
+    ...(deps.memory
+      ? { memory: { memory: deps.memory.store, agents: memoryAgentsOf(deps.agents), clock: deps.clock, ...(deps.memory.embedder ? { embedder: deps.memory.embedder } : {}) } }
+      : {}),
     ...(deps.loop && deps.syncBudget ? { overflow: { loop: deps.loop, background: backgroundSettingsOf(deps), ...deps.syncBudget } } : {}),
   };
 }

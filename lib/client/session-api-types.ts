@@ -235,3 +235,27 @@ export interface ApprovalListQuery {
   readonly limit?: number;
   readonly cursor?: string;
 }
+
+/** One record of a person's memory, as `GET /memory` lists it (lambda/orchestrator/memory-routes.ts). */
+export interface MemoryRecordView {
+  readonly id: string;
+  readonly kind: 'fact' | 'preference' | 'episode';
+  readonly text: string;
+  /** The agent whose session taught it. */
+  readonly agent: string;
+  /** `actor`: every agent with memory scope "actor" recalls it; `agent`: only `agent` does. */
+  readonly scope: 'actor' | 'agent';
+  /** The events it came from: verify them with `statehouse verify <session>`. */
+  readonly source: { readonly session: string; readonly fromSeq: number; readonly toSeq: number; readonly hash: string };
+  readonly createdAt: string;
+  readonly expiresAt: string;
+  readonly audience: string;
+}
+
+export interface MemoryListing {
+  readonly actor: string;
+  /** Newest first. */
+  readonly records: readonly MemoryRecordView[];
+  readonly profile: { readonly records: number; readonly evicted: number; readonly lastEvictedAt?: string };
+  readonly limits: { readonly maxRecords: number; readonly retentionDays: Readonly<Record<'fact' | 'preference' | 'episode', number>> };
+}

@@ -10,6 +10,7 @@ import type {
   CreateSessionRequest,
   DeletedSession,
   EventView,
+  MemoryListing,
   ApprovalList,
   ApprovalListEntry,
   ApprovalListQuery,
@@ -174,6 +175,21 @@ export class StatehouseClient {
   /** Every pending approval the caller may decide, page by page. */
   async *allApprovals(query: Omit<ApprovalListQuery, 'cursor'> = {}): AsyncGenerator<ApprovalListEntry> {
     for await (const page of this.pages((cursor) => this.listApprovals({ ...query, cursor }))) yield* page.approvals;
+  }
+
+  /** The caller's memory: every record the agents keep about it, newest first; `actor` (an export role only): another person's of the tenant. */
+  listMemory(actor?: string): Promise<MemoryListing> {
+    return this.json({ method: 'GET', path: ['memory'], query: { actor } });
+  }
+
+  /** Forgets one record of the caller's memory (404 when it holds none by that id). */
+  forgetMemory(memoryId: string): Promise<{ readonly id: string; readonly forgotten: true }> {
+    return this.json({ method: 'DELETE', path: ['memory', memoryId] });
+  }
+
+  /** Forgets every record of the caller's memory; returns how many there were. */
+  forgetAllMemory(): Promise<{ readonly forgotten: number }> {
+    return this.json({ method: 'DELETE', path: ['memory'] });
   }
 
   private async *pages<P extends { readonly cursor?: string }>(page: (cursor: string | undefined) => Promise<P>): AsyncGenerator<P> {

@@ -261,3 +261,71 @@ test('--target finds the API from the synthesized cloud assembly and the outputs
   expect(deployed).toMatchObject({ code: 0, stdout: expect.stringContaining('session cli-1: Verified: the hash chain of all 4 events was recomputed here') });
   fs.rmSync(outdir, { recursive: true, force: true });
 });
+
+describe('memory', () => {
+  let memoryEnv: SessionGateway;
+
+  beforeAll(async () => {
+    memoryEnv = await startSessionGateway(orchestratorRoutes(), { memory: { exportRoles: [ROLE_OFFICER] } });
+    // Two records of Alice's, written as the extractor writes them (the real adapter, one transaction with the progress).
+    const now = new Date();
+    const record = (id: string, kind: 'fact' | 'preference', text: string) => ({
+      id,
+      tenant: 'agency-a',
+      actor: ALICE_ACTOR,
+      namespace: '',
+      kind,
+      text,
+      agent: 'assistant',
+      source: { session: 'cli-taught', fromSeq: 1, toSeq: 2, hash: 'a'.repeat(64) },
+      createdAt: now.toISOString(),
+      expiresAt: Math.floor(now.getTime() / 1000) + 86_400,
+    });
+    const written = await memoryEnv.memory!.store.writeExtraction({
+      tenant: 'agency-a',
+      actor: ALICE_ACTOR,
+      session: 'cli-taught',
+      afterSeq: 0,
+      upToSeq: 2,
+      records: [record('m-00000000000000000000000a', 'fact', 'the case is FOIA-7'), record('m-00000000000000000000000b', 'preference', 'I prefer short answers')],
+      progressExpiresAt: Math.floor(now.getTime() / 1000) + 86_400,
+    });
+    expect(written).toBe(true);
+  });
+
+  afterAll(async () => {
+    await memoryEnv?.stop();
+  });
+
+  test('memory list, export by the records officer, forget one, forget --all', async () => {
+    const url = ['--url', memoryEnv.gateway.invokeUrl, '--region', REGION];
+    const olivia = await memoryEnv.callers.assumeRole(ROLE_OFFICER, 'olivia');
+
+    const listed = await statehouse(['memory', 'list', ...url], { caller: memoryEnv.alice });
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toContain('m-00000000000000000000000a  [fact] the case is FOIA-7\n  from session cli-taught events 1-2 (assistant), kept until ');
+    expect(listed.stdout).toContain('[preference] I prefer short answers');
+    expect(listed.stderr).toBe('2 of at most 200 records; 0 evicted by the cap so far\n');
+
+    const exported = await statehouse(['memory', 'export', '--actor', ALICE_ACTOR, ...url], { caller: olivia });
+    expect(exported.code).toBe(0);
+    expect(JSON.parse(exported.stdout)).toMatchObject({ actor: ALICE_ACTOR, records: [expect.objectContaining({ kind: expect.any(String) }), expect.anything()] });
+    // Bob (another tenant, no export role) may not export Alice's.
+    const refused = await statehouse(['memory', 'export', '--actor', ALICE_ACTOR, ...url], { caller: memoryEnv.bob });
+    expect(refused.code).toBe(3);
+
+    const one = await statehouse(['memory', 'forget', 'm-00000000000000000000000a', ...url], { caller: memoryEnv.alice });
+    expect(one).toMatchObject({ code: 0, stdout: 'forgot m-00000000000000000000000a\n' });
+    const again = await statehouse(['memory', 'forget', 'm-00000000000000000000000a', ...url], { caller: memoryEnv.alice });
+    expect(again.code).toBe(3);
+    expect(again.stderr).toContain('holds no record');
+
+    const all = await statehouse(['memory', 'forget', '--all', ...url], { caller: memoryEnv.alice });
+    expect(all).toMatchObject({ code: 0, stdout: 'forgot 1 record\n' });
+    const empty = await statehouse(['memory', 'list', ...url], { caller: memoryEnv.alice });
+    expect(empty).toMatchObject({ code: 0, stdout: 'the agents remember nothing of you\n' });
+
+    const usage = await statehouse(['memory', 'forget', ...url], { caller: memoryEnv.alice });
+    expect(usage.code).toBe(2);
+  });
+});

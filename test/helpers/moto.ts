@@ -8,6 +8,7 @@ import {
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { startMotoServer, type MotoServer } from '../../lib/emulator/moto-server';
 import { SESSION_TABLE_SCHEMA } from '../../lib/contract/session-table';
+import { MEMORY_TABLE_SCHEMA } from '../../lib/contract/memory-table';
 
 export type { MotoServer } from '../../lib/emulator/moto-server';
 
@@ -87,4 +88,27 @@ export async function createSessionTable(client: DynamoDBClient, tableName: stri
 
 export async function createBucket(client: S3Client, bucket: string): Promise<void> {
   await client.send(new CreateBucketCommand({ Bucket: bucket }));
+}
+
+/** The memory table (lib/contract/memory-table.ts) as the MemoryStore construct creates it: keys and TTL. */
+export async function createMemoryTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  const { partitionKey, sortKey, billingMode, timeToLiveAttribute } = MEMORY_TABLE_SCHEMA;
+  await client.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      KeySchema: [
+        { AttributeName: partitionKey.name, KeyType: 'HASH' },
+        { AttributeName: sortKey.name, KeyType: 'RANGE' },
+      ],
+      AttributeDefinitions: [
+        { AttributeName: partitionKey.name, AttributeType: partitionKey.type },
+        { AttributeName: sortKey.name, AttributeType: sortKey.type },
+      ],
+      BillingMode: billingMode,
+    }),
+  );
+  await waitUntilTableExists({ client, maxWaitTime: 30 }, { TableName: tableName });
+  await client.send(
+    new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { Enabled: true, AttributeName: timeToLiveAttribute } }),
+  );
 }

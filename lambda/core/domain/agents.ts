@@ -1,3 +1,4 @@
+import type { AgentMemory } from '../../../lib/contract/memory-table';
 import {
   DEFAULT_DELEGATION_DEPTH,
   delegateToolName,
@@ -125,4 +126,11 @@ export function handoffDraft(
 /** What the turn that hands the session over answers. */
 export function handoffAcknowledgment(target: AgentDefinition): string {
   return `I have handed this conversation to ${target.name} (${target.description}); it answers your next message.`;
+}
+
+/** The orchestrator's agents with memory on, from their definitions. */
+export function memoryAgentsOf(directory: AgentDirectory): Record<string, AgentMemory> {
+  return Object.fromEntries(
+    Object.values(directory.agents).flatMap((agent) => (agent.memory ? [[agent.name, agent.memory] as const] : [])),
+  );
 }

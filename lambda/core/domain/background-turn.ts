@@ -344,7 +344,14 @@ export async function runRound(deps: BackgroundDeps, event: RoundEvent): Promise
 
   const recalled = await recallForStretch(deps.memory, tenant, header.owner, agent.name, events);
   const outcome = await runModelRounds(
-    { agents: deps.agents, modelFor: (name) => deps.modelFor(name), guardrailFor: (name) => deps.guardrailFor?.(name), tools: deps.tools, limits },
+    {
+      agents: deps.agents,
+      modelFor: (name) => deps.modelFor(name),
+      guardrailFor: (name) => deps.guardrailFor?.(name),
+      tools: deps.tools,
+      limits,
+      ...(deps.memory ? { memory: deps.memory } : {}),
+    },
     {
       tenant,
       session,

@@ -21,6 +21,7 @@ export function stretchDepsOf(deps: TurnDeps, limits: SessionLimits): StretchDep
     guardrailFor: (name) => deps.guardrailFor?.(name),
     tools: deps.tools,
     limits,
+    ...(deps.memory ? { memory: deps.memory } : {}),
   };
 }
 

@@ -90,6 +90,25 @@ export class TurnNotFoundError extends StatehouseError {
   }
 }
 
+export class MemoryRecordNotFoundError extends StatehouseError {
+  readonly httpStatus = 404;
+  readonly code = 'MemoryRecordNotFound';
+
+  constructor(readonly id: string) {
+    super(`the caller's memory holds no record ${JSON.stringify(id)}`);
+  }
+}
+
+/** The deployment has no memory table (no agent has memory): the memory routes have nothing to serve. */
+export class MemoryOffError extends StatehouseError {
+  readonly httpStatus = 404;
+  readonly code = 'MemoryOff';
+
+  constructor() {
+    super('this deployment keeps no memory across sessions: no agent has `memory` set');
+  }
+}
+
 /** The turn ended before the cancel arrived: nothing is left to cancel. */
 export class TurnEndedError extends StatehouseError {
   readonly httpStatus = 409;

@@ -12,8 +12,11 @@ import {
   memoryExpiresAt,
   memoryRecordId,
   parseExtraction,
+  type ExtractedItem,
   type MemoryRecord,
+  type MemorySource,
 } from './memory-records';
+import { rememberCalls } from './memory-tools';
 import { isExpired, type TokenUsage } from './session-header';
 
 /**
@@ -49,6 +52,12 @@ export interface ExtractMemorySettings {
 }
 
 export const DEFAULT_MAX_EXTRACTION_CALLS = 4;
+/** The position a remembered sentence's id is derived with: apart from the extracted ones' (0, 1, …) of any range. */
+const REMEMBERED_INDEX = -1;
+
+function sameText(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
+}
 
 export type ExtractOutcome =
   | {
@@ -96,29 +105,35 @@ export async function extractSessionMemory(
     const last = stretch[stretch.length - 1];
     const events = extractableEvents(stretch);
     const known = held.filter((record) => record.namespace === namespace).map((record) => record.text);
-    let records: MemoryRecord[] = [];
+    const recordOf = (item: ExtractedItem, source: MemorySource, index: number): MemoryRecord => ({
+      id: memoryRecordId(tenant, actor, source, index),
+      tenant,
+      actor,
+      namespace,
+      kind: item.kind,
+      text: item.text,
+      source,
+      agent,
+      createdAt: now.toISOString(),
+      expiresAt: memoryExpiresAt(item.kind, now, settings.memory),
+    });
+    // What the agent was asked to keep (its `remember` calls) is kept as said, each with its call as the source.
+    let records: MemoryRecord[] = rememberCalls(stretch, settings.memory.maxRecordBytes)
+      .filter(({ remembered }) => !known.some((text) => sameText(text, remembered.text)))
+      .map(({ event, remembered }) => recordOf(remembered, { session, fromSeq: event.seq, toSeq: event.seq, hash: event.hash }, REMEMBERED_INDEX));
     if (events.length > 0) {
       calls++;
       const reply = await askModel(deps.model, extractionPrompt(events, known, settings.memory.maxRecordBytes), 'extracting memory');
       usage.input += reply.usage.input;
       usage.output += reply.usage.output;
-      const parsed = parseExtraction(reply.text, known, settings.memory.maxRecordBytes);
+      const parsed = parseExtraction(reply.text, [...known, ...records.map((record) => record.text)], settings.memory.maxRecordBytes);
       dropped += parsed.dropped;
-      const source = { session, fromSeq: stretch[0].seq, toSeq: last.seq };
-      const vectors = deps.embedder && parsed.items.length > 0 ? await deps.embedder.embed(parsed.items.map((item) => item.text)) : undefined;
-      records = parsed.items.map((item, index) => ({
-        id: memoryRecordId(tenant, actor, source, index),
-        tenant,
-        actor,
-        namespace,
-        kind: item.kind,
-        text: item.text,
-        source: { ...source, hash: last.hash },
-        agent,
-        createdAt: now.toISOString(),
-        expiresAt: memoryExpiresAt(item.kind, now, settings.memory),
-        ...(vectors ? { vector: vectors[index] } : {}),
-      }));
+      const source = { session, fromSeq: stretch[0].seq, toSeq: last.seq, hash: last.hash };
+      records.push(...parsed.items.map((item, index) => recordOf(item, source, index)));
+    }
+    if (deps.embedder && records.length > 0) {
+      const vectors = await deps.embedder.embed(records.map((record) => record.text));
+      records = records.map((record, index) => ({ ...record, vector: vectors[index] }));
     }
     const stored = await deps.memory.writeExtraction({
       tenant,

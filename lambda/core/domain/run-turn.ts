@@ -151,6 +151,7 @@ export async function runTurn(deps: TurnDeps, request: TurnRequest, options: Tur
         guardrailFor: (name) => deps.guardrailFor?.(name),
         tools: deps.tools,
         limits,
+        ...(deps.memory ? { memory: deps.memory } : {}),
       },
       {
         tenant,

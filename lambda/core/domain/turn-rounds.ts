@@ -8,6 +8,8 @@ import { ModelError, StatehouseError } from './errors';
 import { guardOpening, guardReply, guardToolResult, withInterventions, type PendingIntervention } from './guard';
 import { refused, ToolPolicy } from './tool-policy';
 import { assertUsableReply, type RoundsOutcome } from './turn-plan';
+import { recallQuery, RECALL_TOOL } from './memory-tools';
+import { startRecall, type RecallDeps } from './recall-memory';
 import {
   delegateAnswer,
   nextTurnStep,
@@ -40,6 +42,8 @@ export interface RoundsDeps extends AgentModels {
    * @default none: nothing is checked and no guardrail is called
    */
   guardrailFor?(agent: string): Guardrail | undefined;
+  /** The person's memory, for the `recall` tool of an agent with memory (memory-tools.ts). @default none: recall finds nothing */
+  readonly memory?: RecallDeps;
 }
 
 /** Where a stretch starts: the session as read, and the new events that open the stretch. */
@@ -148,7 +152,7 @@ async function drive(
         break;
       }
       case 'run_tools': {
-        const ran = await runTools(deps, step.runs, guardrail);
+        const ran = await runTools(deps, step.runs, guardrail, state);
         state = withInterventions(state, ran.pending, stampOf(agentDefinition(rules.agents, state.agent), state.delegation?.depth ?? 0));
         outcome = { kind: 'tools_ran', results: ran.results };
         break;
@@ -228,12 +232,20 @@ interface ToolsRan {
 }
 
 /** Runs the tools; with a guardrail, each result is checked as soon as its tool returns. */
-async function runTools(deps: RoundsDeps, runs: readonly ToolRunInput[], guardrail: Guardrail | undefined): Promise<ToolsRan> {
+async function runTools(deps: RoundsDeps, runs: readonly ToolRunInput[], guardrail: Guardrail | undefined, state: TurnState): Promise<ToolsRan> {
   const runner = deps.tools?.runner;
-  // The policy without tools allows no call, so a run step always comes with its runner.
-  if (!runner) throw new Error('a tool run was planned without tools configured');
+  const runOne = async (input: ToolRunInput): Promise<ToolRunOutput> => {
+    // `recall` is the agent's own, run here: the person's records, ranked on the call's query.
+    if (input.tool === RECALL_TOOL) {
+      const recalled = await startRecall(deps.memory, state.tenant, state.header.owner, recallQuery(input.input) ?? '').forAgent(state.agent);
+      return { ok: true, output: recalled.text || 'nothing in this person\'s memory bears on that' };
+    }
+    // The policy without tools allows no call, so a run step of a declared tool always comes with its runner.
+    if (!runner) throw new Error('a tool run was planned without tools configured');
+    return runner.run(input);
+  };
   const ran = await mapBounded(runs, deps.limits.toolConcurrency, async (run) => {
-    const output = await runner.run(run);
+    const output = await runOne(run);
     if (!guardrail) return { toolCallId: run.toolCallId, output };
     const guarded = await guardToolResult(guardrail, { id: run.toolCallId, name: run.tool }, output);
     return { toolCallId: run.toolCallId, output: guarded.output, pending: guarded.pending };

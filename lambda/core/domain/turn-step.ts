@@ -18,6 +18,7 @@ import {
 } from './agents';
 import { assertWithinBudget } from './budget';
 import { buildContext } from './context-builder';
+import { MEMORY_TOOL_NAMES, RECALL_SPEC, RECALL_TOOL, recallQuery, REMEMBER_SPEC, REMEMBER_TOOL, REMEMBERED, rememberInput } from './memory-tools';
 import { BudgetExceededError } from './errors';
 import { sealEvents } from './hash-chain';
 import { pendingToolFor, statusWhilePending } from './pending-tool';
@@ -373,7 +374,9 @@ function toolsOffered(state: TurnState, agent: AgentDefinition, rules: TurnRules
   const delegates = depth < maxDepthOf(state, rules) ? known(agent.delegates).map(delegateSpec) : [];
   const handoffs = depth === 0 ? known(agent.handoffs).map(handoffSpec) : [];
   const client = depth === 0 ? (state.clientTools ?? []) : [];
-  return [...own, ...delegates, ...handoffs, ...client];
+  // The person's memory is the session's agent's, never a delegate's.
+  const memory = depth === 0 && agent.memory ? [REMEMBER_SPEC, RECALL_SPEC] : [];
+  return [...own.filter((tool) => !(memory.length > 0 && MEMORY_TOOL_NAMES.includes(tool.name))), ...delegates, ...handoffs, ...memory, ...client];
 }
 
 function afterReply(state: TurnState, reply: ModelReply, rules: TurnRules, refusedCalls: RefusedCalls): TurnTransition {
@@ -609,6 +612,14 @@ function settleCalls(
       if (!isHandoffInput(call.input)) return decided(call, refused('invalid_input', `${JSON.stringify(call.name)} takes no input: {}`).output);
       handoff = { agent: target, call };
       return decided(call, { ok: true, output: `the session goes to ${target}, which answers from the next message` });
+    }
+    if (depth === 0 && agent.memory && MEMORY_TOOL_NAMES.includes(call.name)) {
+      if (call.name === REMEMBER_TOOL) {
+        const remembered = rememberInput(call.input);
+        return decided(call, 'refusal' in remembered ? refused('invalid_input', remembered.refusal).output : REMEMBERED);
+      }
+      if (recallQuery(call.input) === undefined) return decided(call, refused('invalid_input', 'the input of "recall" must be { "query": "<what to look for>" }').output);
+      return { kind: 'run', call, tool: RECALL_TOOL };
     }
     if (clientNames.has(call.name)) {
       if (client.length >= clientRoom) {

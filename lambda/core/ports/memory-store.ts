@@ -28,8 +28,8 @@ export interface ExtractionWrite {
 
 /** What is recorded of a forget, an eviction or an export (AU-2, AU-12). */
 export interface MemoryLogEntry {
-  readonly action: 'forget' | 'forget_all' | 'evict' | 'export';
-  /** The principal that asked (the person, or the export role); `system` for the cap. */
+  readonly action: 'read' | 'export' | 'forget' | 'forget_all' | 'evict';
+  /** The principal that asked (the person, or an export role's caller); `system` for the cap. */
   readonly by: string;
   readonly at: string;
   readonly recordIds: readonly string[];

@@ -1,7 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { z } from 'zod';
-import type { AgentDirectory } from '../../../lib/contract/agent';
 import { ENV } from '../../../lib/contract/env-names';
 import { MEMORY_BOUNDS, MEMORY_DEFAULTS, type AgentMemory, type MemorySettings } from '../../../lib/contract/memory-table';
 import { DynamoDbMemoryStore } from '../adapters/dynamodb-memory-store';
@@ -71,13 +70,6 @@ export function readMemoryAgents(env: NodeJS.ProcessEnv): Record<string, AgentMe
   const text = env[ENV.MEMORY_AGENTS];
   if (!text) throw new RuntimeEnvError(`${ENV.MEMORY_AGENTS} is not set: the memory extractor has no agents to extract for`);
   return json(ENV.MEMORY_AGENTS, text, agentsSchema);
-}
-
-/** The orchestrator's agents with memory on, from their definitions. */
-export function memoryAgentsOf(directory: AgentDirectory): Record<string, AgentMemory> {
-  return Object.fromEntries(
-    Object.values(directory.agents).flatMap((agent) => (agent.memory ? [[agent.name, agent.memory] as const] : [])),
-  );
 }
 
 export function memoryStoreOf(memory: MemoryEnv, client: DynamoDBClient): DynamoDbMemoryStore {

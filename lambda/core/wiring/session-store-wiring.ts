@@ -23,8 +23,9 @@ export function sessionClients(env: Pick<RuntimeEnv, 'region' | 'fipsServices'>,
   };
 }
 
-export function sessionRepositoryFromEnv(env: RuntimeEnv, tracer: Tracer): DynamoDbSessionRepository {
-  const { dynamodb, s3 } = sessionClients(env, tracer);
+/** The session repository; `clients` when the function's other stores share them (the memory table). */
+export function sessionRepositoryFromEnv(env: RuntimeEnv, tracer: Tracer, clients: SessionClients = sessionClients(env, tracer)): DynamoDbSessionRepository {
+  const { dynamodb, s3 } = clients;
   return new DynamoDbSessionRepository({
     client: dynamodb,
     tableName: env.tableName,

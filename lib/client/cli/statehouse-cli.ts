@@ -17,6 +17,9 @@ export const USAGE = `statehouse <command> [options]
                                                           your sessions, newest first (every page)
   approvals list [--json]                                 approvals your role may decide, oldest first (every page)
   approvals approve|deny --session <id> --tool-call <id> --reason <text>
+  memory list [--json]                                    what the agents remember of you, newest first
+  memory forget <id> | --all                              forget one record, or everything about you
+  memory export --actor <actor> [--out <file>]            a person's memory as JSON (the deployment's export roles)
   verify <session> [--tenant <id>]                        the session's hash chain, recomputed here and by the deployment
   export <session> [--format json|markdown] [--out <file>] [--tenant <id>]
                                                           a transcript for records management, verified the same way
@@ -57,6 +60,8 @@ const OPTIONS = {
   format: { type: 'string', default: 'json' },
   out: { type: 'string' },
   tenant: { type: 'string' },
+  actor: { type: 'string' },
+  all: { type: 'boolean', default: false },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
@@ -243,6 +248,8 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
       write(io.stdout, `${answer.decision.approved ? 'approved' : 'denied'} ${answer.toolCallId} in session ${answer.sessionId}${answer.replayed ? ' (already decided: the stored decision stands)' : ''}\n`);
       return 0;
     }
+    case 'memory':
+      return memory(clientFor(values, io.env).client, sub, rest, values, io);
     case 'verify': {
       const sessionId = one('session id');
       // The export's checks, without writing the transcript: every event read and recomputed here, and the verify route.
@@ -262,6 +269,44 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     }
     default:
       throw new UsageError(`unknown command ${command}`);
+  }
+}
+
+async function memory(client: StatehouseClient, sub: string | undefined, rest: readonly string[], values: Values, io: CliIo): Promise<number> {
+  switch (sub) {
+    case 'list': {
+      const listing = await client.listMemory();
+      if (values.json) {
+        write(io.stdout, `${JSON.stringify(listing, null, 2)}\n`);
+        return 0;
+      }
+      const lines = listing.records.map(
+        (record) => `${record.id}  [${record.kind}] ${record.text}\n  from session ${record.source.session} events ${record.source.fromSeq}-${record.source.toSeq} (${record.agent}), kept until ${record.expiresAt}`,
+      );
+      write(io.stdout, lines.length === 0 ? 'the agents remember nothing of you\n' : `${lines.join('\n')}\n`);
+      write(io.stderr, `${listing.profile.records} of at most ${listing.limits.maxRecords} records; ${listing.profile.evicted} evicted by the cap so far\n`);
+      return 0;
+    }
+    case 'forget': {
+      if (values.all === (rest.length === 1)) throw new UsageError('memory forget takes one record id, or --all');
+      if (values.all) {
+        const { forgotten } = await client.forgetAllMemory();
+        write(io.stdout, `forgot ${forgotten} record${forgotten === 1 ? '' : 's'}\n`);
+      } else {
+        await client.forgetMemory(rest[0]);
+        write(io.stdout, `forgot ${rest[0]}\n`);
+      }
+      return 0;
+    }
+    case 'export': {
+      if (!values.actor) throw new UsageError('memory export needs --actor (as sessions record it: arn:<partition>:iam::<account>:role/<name>#<session name>)');
+      const text = `${JSON.stringify(await client.listMemory(values.actor), null, 2)}\n`;
+      if (values.out) fs.writeFileSync(values.out, text);
+      else write(io.stdout, text);
+      return 0;
+    }
+    default:
+      throw new UsageError('memory takes: list, forget, export');
   }
 }
 
