@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import { inferenceProfilePrefix, isInferenceProfileArn } from '../contract/model-backend-config';
 import { DEFAULT_TOOL_POLICY_FILES, formatToolPolicyProblem, ToolPolicyError, ToolPolicySet, type ToolPolicyProblem } from '../policy/tool-policy-set';
-import { ANY_COMMERCIAL_REGION, INFERENCE_PROFILE_ROUTES, partitionOf, profileRoutesOutside, SUPPORTED_REGIONS } from '../residency/region-facts';
+import { checkCapability } from '../residency/capability-gate';
+import { ANY_COMMERCIAL_REGION, FactStatus, INFERENCE_PROFILE_ROUTES, partitionOf, profileRoutesOutside, SUPPORTED_REGIONS } from '../residency/region-facts';
 import { findTool } from '../tools/catalog';
 import { DEFAULT_CONFIG, defaultEnabledTools, missingToolSettings, NEURON_DEFAULTS, RESIDENCY_DEFAULTS, TARGET_DEFAULTS } from './defaults';
+import { DEFAULT_RECALL_TOKENS } from '../contract/memory-table';
 import { neuronEndpointName } from './naming';
 import {
   configSchema,
@@ -115,7 +117,7 @@ function crossFieldProblems(targets: Record<string, TargetSettings>): ConfigProb
     }
     problems.push(...apiProblems(at, target), ...networkProblems(at, target));
     problems.push(...toolProblems(at, target), ...agentProblems(at, target));
-    problems.push(...modelProblems(name, target), ...neuronProblems(at, target));
+    problems.push(...modelProblems(name, target), ...neuronProblems(at, target), ...memoryProblems(at, target));
   }
   return problems;
 }
@@ -213,6 +215,7 @@ function modelProblems(name: string, target: TargetSettings): ConfigProblem[] {
   const models: Array<[string, ModelConfig | undefined]> = [
     ['model', target.model],
     ['summarizerModel', target.summarizerModel],
+    ['memory.model', target.memory?.model],
   ];
   return models.flatMap(([field, model]) => (model ? modelRuleProblems(at, field, model, target) : []));
 }
@@ -278,6 +281,47 @@ function inferenceProfileProblem(modelId: string, target: TargetSettings): strin
     `${what} residency.regions (${regions.join(', ')}) does not list ${missing.join(', ')}, so prompts and replies could be processed outside the allowed regions. ` +
     `Instead, ${inRegion}, or add ${missing.join(', ')} to residency.regions if your rules allow the data there.`
   );
+}
+
+/**
+ * Memory rules: an agent's recalled records fit inside the context budget;
+ * the embedding model runs in the target region; each export role is a
+ * role of this target's tenants (the tenant of an export comes from the
+ * caller's role, like every request's).
+ */
+function memoryProblems(at: string, target: TargetSettings): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  for (const [name, agent] of Object.entries(target.agents)) {
+    const recall = agent.memory?.recallTokens;
+    if (recall !== undefined && recall >= target.session.contextTokens) {
+      problems.push({
+        path: `${at}.agents.${name}.memory.recallTokens`,
+        message: `is ${recall}, but a turn's whole context is session.contextTokens = ${target.session.contextTokens} tokens, and recalled records share it with the summary and the newest events; give fewer than ${target.session.contextTokens} (the default is ${DEFAULT_RECALL_TOKENS}), or raise session.contextTokens.`,
+      });
+    }
+  }
+  const embeddingModel = target.memory?.embeddingModel;
+  if (typeof embeddingModel === 'string') {
+    const check = checkCapability(`bedrock:model:${embeddingModel}`, target.region);
+    if (check.status === FactStatus.UNAVAILABLE) {
+      problems.push({
+        path: `${at}.memory.embeddingModel`,
+        message: `"${embeddingModel}" does not run in ${target.region} (${check.fact?.why ?? check.fact?.source ?? 'lib/residency/region-facts.ts'}), and recall must stay in-region; set it to false for lexical ranking, or leave it out for the region's default.`,
+      });
+    }
+  }
+  const exportRoles = target.memory?.exportRoles ?? [];
+  const roles = Object.values(target.tenants).flat();
+  exportRoles.forEach((role, i) => {
+    if (!roles.includes(role)) {
+      problems.push({
+        path: `${at}.memory.exportRoles[${i}]`,
+        message: `"${role}" is not a role of this target's tenants; an export reads one tenant's memory, and the tenant comes from the caller's role: map the role to its tenant under tenants first, or remove it.`,
+      });
+    }
+  });
+  problems.push(...duplicateProblems(`${at}.memory.exportRoles`, exportRoles, 'role'));
+  return problems;
 }
 
 /** Neuron rules the schema cannot express alone (ranges are the NeuronEndpoint construct's to check). */

@@ -6,7 +6,8 @@ import { BACKGROUND_DEFAULTS, MAX_BACKGROUND_ROUNDS } from '../contract/agent-lo
 import { SESSION_LIMIT_BOUNDS, type ConfigurableSessionLimit } from '../contract/session-limits';
 import { TOOL_CATALOG } from '../tools/catalog';
 import { MODEL_SIZES } from '../cost/neuron-throughput';
-import { INTERFACE_ENDPOINT_SERVICES, NEURON_INSTANCE_TYPES } from '../residency/region-facts';
+import { DEFAULT_RECALL_TOKENS, MEMORY_BOUNDS, MEMORY_KINDS } from '../contract/memory-table';
+import { EMBEDDING_MODELS, INTERFACE_ENDPOINT_SERVICES, NEURON_INSTANCE_TYPES } from '../residency/region-facts';
 import { CROSS_REGION_INFERENCE } from '../residency/residency';
 
 /**
@@ -399,6 +400,76 @@ export const guardrailSchema = z
   .strict();
 export type GuardrailSettings = z.infer<typeof guardrailSchema>;
 
+/** How many tokens of recalled records a turn may carry, and why (load.ts also keeps it below session.contextTokens). */
+export const RECALL_TOKENS_BOUNDS = { min: 50, max: 8000, why: 'recalled records share the turn\'s context budget with the summary and the newest events' } as const;
+/** One record's text, in UTF-8 bytes. */
+export const MEMORY_RECORD_BYTES_BOUNDS = { min: 64, max: 4096, why: 'a record is recalled whole into a turn\'s context; keep records to a sentence or two' } as const;
+/** Days a forget or export log entry is kept. */
+export const MEMORY_LOG_RETENTION_BOUNDS = { min: 365, max: 3650, why: 'AU-11: a year at least for records of who forgot or exported what; ten years at most' } as const;
+
+const ROLE_ARN = /^arn:[a-z-]+:iam::\d{12}:role\/[\w+=,.@\/-]+$/;
+
+function bounded(what: string, bounds: { readonly min: number; readonly max: number; readonly why: string }) {
+  return z
+    .number({ message: `must be a number (${what})` })
+    .int({ message: 'must be a whole number' })
+    .min(bounds.min, { message: `must be at least ${bounds.min} (${bounds.why})` })
+    .max(bounds.max, { message: `must be at most ${bounds.max} (${bounds.why})` });
+}
+
+/**
+ * An agent's memory across the person's sessions (lib/contract/memory-table.ts
+ * AgentMemory). Setting it turns memory on for the agent: what it learns
+ * about a person is extracted after each turn and recalled at the next
+ * session's turns. Memory about people is a Privacy Act system of records:
+ * an agency turns it on deliberately (README, Memory).
+ */
+export const agentMemorySchema = z
+  .object({
+    /** `actor`: share the person's memory with every agent of scope `actor`; `agent`: keep it to this agent. @default 'actor' */
+    scope: z.enum(['actor', 'agent'], { message: 'must be "actor" (shared by the person\'s agents) or "agent" (this agent\'s own)' }).optional(),
+    /** Tokens of recalled records added to a turn, at most. @default DEFAULT_RECALL_TOKENS */
+    recallTokens: bounded('tokens', RECALL_TOKENS_BOUNDS).optional(),
+  }, { message: `must be an object such as {"scope": "actor", "recallTokens": ${DEFAULT_RECALL_TOKENS}} (both fields have defaults: {} turns memory on)` })
+  .strict();
+export type AgentMemorySettings = z.infer<typeof agentMemorySchema>;
+
+/**
+ * The target's memory store settings (lib/contract/memory-table.ts
+ * MemorySettings, bounds MEMORY_BOUNDS), used when any agent has `memory`.
+ * Unset fields take MEMORY_DEFAULTS; the models default to the target's.
+ */
+export const memorySchema = z
+  .object({
+    /** Records one person may hold; past it the oldest are evicted. @default MEMORY_DEFAULTS.maxRecordsPerActor */
+    maxRecordsPerActor: bounded('records', MEMORY_BOUNDS.maxRecordsPerActor).optional(),
+    /** Days a record of each kind is kept after it is written (DynamoDB TTL deletes it). @default MEMORY_DEFAULTS.retentionDays */
+    retentionDays: z
+      .object(Object.fromEntries(MEMORY_KINDS.map((kind) => [kind, bounded('days', MEMORY_BOUNDS.retentionDays).optional()])) as Record<(typeof MEMORY_KINDS)[number], z.ZodOptional<z.ZodNumber>>)
+      .strict()
+      .optional(),
+    /** The most one record's text may be, in UTF-8 bytes. @default MEMORY_DEFAULTS.maxRecordBytes */
+    maxRecordBytes: bounded('bytes', MEMORY_RECORD_BYTES_BOUNDS).optional(),
+    /** Days a forget or export log entry is kept (AU-11). @default MEMORY_DEFAULTS.logRetentionDays */
+    logRetentionDays: bounded('days', MEMORY_LOG_RETENTION_BOUNDS).optional(),
+    /** The extractor's model: in-region, checked by residency like every model. @default the target's `model` */
+    model: modelSchema.optional(),
+    /**
+     * The Bedrock embedding model recall ranks records with, or `false` for
+     * lexical ranking only. @default the region's embedding model where the
+     * region facts list one (lib/residency/region-facts.ts EMBEDDING_MODELS), else none
+     */
+    embeddingModel: z
+      .union([z.enum(EMBEDDING_MODELS as [string, ...string[]]), z.literal(false)], {
+        message: `must be an embedding model the kit knows (${EMBEDDING_MODELS.map((m) => `"${m}"`).join(', ')}) or false for lexical ranking; add another model to EMBEDDING_MODELS in lib/residency/region-facts.ts with its source first`,
+      })
+      .optional(),
+    /** IAM role ARNs that may export any person's memory of their tenant (GET /memory?actor=<arn>); each must be a role of `tenants`. @default none */
+    exportRoles: z.array(z.string().regex(ROLE_ARN, { message: 'must be an IAM role ARN' })).optional(),
+  })
+  .strict();
+export type MemorySettingsConfig = z.infer<typeof memorySchema>;
+
 /** An agent a platform team declares: the unit a session runs with (lib/contract/agent.ts). */
 export const agentSchema = z
   .object({
@@ -429,6 +500,8 @@ export const agentSchema = z
       })
       .strict()
       .optional(),
+    /** Memory across the person's sessions. @default none: off (nothing extracted, nothing recalled) */
+    memory: agentMemorySchema.optional(),
   })
   .strict();
 export type AgentSettings = z.infer<typeof agentSchema>;
@@ -492,13 +565,15 @@ export const targetSchema = z
     summarizerModel: modelSchema.optional(),
     /** This target's Neuron endpoint. @default none: no weights bucket, no Inference stack */
     neuron: neuronSchema.optional(),
+    /** The memory store's settings, for agents with `memory`. @default MEMORY_DEFAULTS, the target's model, the region's embedding model */
+    memory: memorySchema.optional(),
     /**
      * Tenants: tenant id → IAM role ARNs whose callers act for it. The tenant
      * always comes from the caller's identity, never from a request body.
      */
     tenants: z.record(
       TENANT_ID,
-      z.array(z.string().regex(/^arn:[a-z-]+:iam::\d{12}:role\/[\w+=,.@\/-]+$/, { message: 'must be an IAM role ARN' })).min(1),
+      z.array(z.string().regex(ROLE_ARN, { message: 'must be an IAM role ARN' })).min(1),
     ),
     session: sessionSchema,
     /** Background turns: the agent loop and its limits. @default BACKGROUND_TURN_DEFAULTS (enabled) */

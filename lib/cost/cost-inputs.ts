@@ -1,5 +1,5 @@
 import type { ModelConfig, NeuronConfig, TargetConfig } from '../config/schema';
-import { neuronConfigError, neuronEndpointSettings, type NeuronEndpointSettings } from '../stacks/target-props';
+import { memoryInUse, neuronConfigError, neuronEndpointSettings, type NeuronEndpointSettings } from '../stacks/target-props';
 import { MAX_CAPACITY } from '../constructs/neuron-endpoint/neuron-endpoint-defaults';
 import { FUNCTION_ARCHITECTURE, FUNCTION_MEMORY_MB } from '../constructs/platform-function/platform-function-defaults';
 import { checkCapability } from '../residency/capability-gate';
@@ -86,6 +86,8 @@ function modelNotes(targetName: string, target: TargetConfig): string[] {
   const models: Array<[string, ModelConfig | undefined]> = [
     ['model', target.model],
     ['summarizerModel', target.summarizerModel],
+    // The memory extractor calls its model once per new stretch of a session's events, when some agent has memory on.
+    ...(memoryInUse(target) ? ([['memory.model', target.memory?.model ?? target.model]] as Array<[string, ModelConfig]>) : []),
   ];
   const bedrock = models.filter(([, m]) => isBedrock(m)).map(([field, m]) => `${field}: ${m!.kind}`);
   const notes = [

@@ -78,6 +78,11 @@ const BEDROCK_KB = 'docs.aws.amazon.com/bedrock/latest/userguide/kb-managed-regi
 const BEDROCK_GUARDRAILS = 'docs.aws.amazon.com/bedrock/latest/userguide/guardrails-supported.html';
 const BEDROCK_NOVA_REGIONS =
   'docs.aws.amazon.com/bedrock/latest/userguide/copy-model-support.html (single-Region model support) and batch-inference-supported.html (Regions supporting the foundation model)';
+/** Amazon Titan Text Embeddings V2 (docs.aws.amazon.com/bedrock/latest/userguide/titan-embedding-models.html). */
+export const TITAN_TEXT_EMBEDDINGS_V2 = 'amazon.titan-embed-text-v2:0';
+const BEDROCK_TITAN_EMBEDDINGS =
+  'docs.aws.amazon.com/bedrock/latest/userguide/models-regions.html (Model support by AWS Region) and titan-embedding-models.html; ' +
+  'aws-samples/sample-connector-for-bedrock (titan_embedings provider) calls it in us-east-1 and us-west-2';
 const CFN_LINT_SPEC = 'cfn-lint 1.51 region spec (AWS::SageMaker::* absent in us-gov-east-1)';
 // How to ask the account is the gate's to say (verifyHint), once per warning; a source says only what is known.
 const NO_SOURCE = 'no authoritative source found';
@@ -288,6 +293,9 @@ export const CAPABILITY_FACTS: readonly CapabilityFact[] = [
       source: `where ${model} runs in-Region: ${NO_SOURCE}`,
     }),
   ),
+  // Embedding models memory recall may rank with (EMBEDDING_MODELS below). Titan Text Embeddings V2 on Bedrock:
+  // listed here only where a source shows it; GovCloud has no row (unverified: synth warns, preflight asks).
+  { capability: `bedrock:model:${TITAN_TEXT_EMBEDDINGS_V2}`, regions: ['us-east-1', 'us-west-2'], status: FactStatus.AVAILABLE, source: BEDROCK_TITAN_EMBEDDINGS },
   {
     capability: 'bedrock:model-list',
     regions: [...COMMERCIAL, ...ALL_GOV],
@@ -343,6 +351,18 @@ export const CAPABILITY_FACTS: readonly CapabilityFact[] = [
   // --- FIPS ---------------------------------------------------------------
   { capability: 'fips:endpoints', regions: [...ALL_GOV, 'us-east-1', 'us-east-2', 'us-west-1', 'us-west-2'], status: FactStatus.AVAILABLE, source: 'botocore endpoints.json (-fips variants in US regions)' },
 ];
+
+/**
+ * The Bedrock embedding models the kit knows (memory recall ranks records
+ * with one; without one it ranks lexically). A target's default embedding
+ * model is the first of these its region's facts mark `available`.
+ */
+export const EMBEDDING_MODELS: readonly string[] = [TITAN_TEXT_EMBEDDINGS_V2];
+
+/** The region's in-region embedding model, where the facts list one as available; undefined: lexical ranking. */
+export function regionEmbeddingModel(region: string): string | undefined {
+  return EMBEDDING_MODELS.find((model) => findFact(`bedrock:model:${model}`, region)?.status === FactStatus.AVAILABLE);
+}
 
 /** Where a profile of one prefix sends its global requests: any commercial region, so no residency list can hold it. */
 export const ANY_COMMERCIAL_REGION = 'any-commercial-region';

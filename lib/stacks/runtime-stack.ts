@@ -53,6 +53,7 @@ export class RuntimeStack extends Stack {
     this.guardrails = Object.fromEntries(
       Object.entries(settings.guardrails).map(([name, guardrail]) => [name, new Guardrail(guardrailScope, name, { ...guardrail, encryptionKey: foundation.keys.data })]),
     );
+    const { memoryModel, ...models } = settings.models(props.neuronEndpoint, this.guardrails);
     this.agent = new AgentOrchestrator(this, 'Agent', {
       sessions: state.sessions,
       vpc: network.vpc,
@@ -60,7 +61,13 @@ export class RuntimeStack extends Stack {
       logsKey: foundation.keys.logs,
       dataKey: foundation.keys.data,
       logRetention: props.logRetention,
-      ...settings.models(props.neuronEndpoint, this.guardrails),
+      ...models,
+      memory: {
+        store: state.memory,
+        model: memoryModel,
+        embeddingModel: settings.memory.embeddingModel,
+        exportRoles: settings.memory.exportRoles,
+      },
       tenants: settings.tenants,
       limits: settings.limits,
       // The tools' declarations ship in the turn functions' bundle; the workflows' ARNs and the policy follow in their environment.
@@ -164,9 +171,10 @@ export class RuntimeStack extends Stack {
       sessions: props.state.sessions,
       apiFunction: agent.orchestrator,
       turnFunctions,
-      functions: [...turnFunctions, agent.summarizer, tools.approvalWait, ...Object.values(tools.toolFunctions)],
+      functions: [...turnFunctions, agent.summarizer, ...(agent.memoryExtractor ? [agent.memoryExtractor] : []), tools.approvalWait, ...Object.values(tools.toolFunctions)],
       workflows,
       neuronEndpoint: props.neuronEndpoint,
+      memory: agent.memoryExtractor && { extractor: agent.memoryExtractor, store: props.state.memory },
     });
   }
 

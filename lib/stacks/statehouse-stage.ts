@@ -48,6 +48,7 @@ export class StatehouseStage extends Stage {
       s3Endpoint: this.foundation.network.s3Endpoint,
       accessLogsBucket: this.foundation.audit.accessLogsDestination,
       modelWeights: settings.state.modelWeights,
+      memorySettings: settings.state.memorySettings,
       description: `Statehouse ${id}: session table, payload bucket${settings.state.modelWeights ? ', reference table and model weights bucket' : ' and reference table'} (RETAIN)`,
       terminationProtection: settings.terminationProtection,
     });

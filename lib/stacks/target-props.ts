@@ -5,6 +5,7 @@ import { BACKGROUND_TURN_DEFAULTS } from '../config/defaults';
 import { ConfigError, targetToolPolicies } from '../config/load';
 import { dataResourcePrefix, permissionsBoundaryName, targetPrefix, trailName } from '../config/naming';
 import type { BackgroundSettings, GuardrailSettings, ImportedVpcSettings, ModelConfig, NeuronConfig, NeuronServer, TargetConfig } from '../config/schema';
+import { DEFAULT_RECALL_TOKENS, MEMORY_DEFAULTS, type AgentMemory, type MemorySettings } from '../contract/memory-table';
 import type { GuardrailProps, IGuardrail } from '../constructs/guardrail/guardrail';
 import { PiiAction, PiiEntityType } from '../constructs/guardrail/guardrail-policies';
 import type { AgentProps, BackgroundTurnProps, DeployedSessionLimits } from '../constructs/agent-orchestrator/agent-orchestrator';
@@ -16,7 +17,7 @@ import { ServingImage } from '../constructs/neuron-endpoint/serving-image';
 import type { ToolDeclaration } from '../contract/tool-declaration';
 import type { ToolPolicySet } from '../policy/tool-policy-set';
 import { checkCapability } from '../residency/capability-gate';
-import { FactStatus, fipsHostServices } from '../residency/region-facts';
+import { FactStatus, fipsHostServices, regionEmbeddingModel } from '../residency/region-facts';
 import type { Residency } from '../residency/residency';
 import { findTool } from '../tools/catalog';
 
@@ -80,6 +81,8 @@ export interface StateSettings {
   readonly namePrefix: string;
   /** Add the weights bucket of the Neuron endpoint. */
   readonly modelWeights: boolean;
+  /** The memory store's settings (retention per kind, cap per person): no resource changes with them. */
+  readonly memorySettings: MemorySettings;
 }
 
 /**
@@ -114,7 +117,11 @@ export interface RuntimeSettings {
     readonly summarizerModel?: ModelBackend;
     readonly agents: Readonly<Record<string, AgentProps>>;
     readonly defaultAgent: string;
+    /** The memory extractor's model, when some agent has memory on (`memory.model`, else the default model). */
+    readonly memoryModel?: ModelBackend;
   };
+  /** The memory store's settings, always (the store exists either way); the extractor runs only when some agent has `memory`. */
+  readonly memory: MemoryRuntimeSettings;
   /** The target's Bedrock guardrails by name, with what the configuration sets (the Runtime stack adds the key). */
   readonly guardrails: Readonly<Record<string, Omit<GuardrailProps, 'encryptionKey'>>>;
   /** Tenant id → IAM role ARNs whose callers act for it. */
@@ -135,6 +142,46 @@ export interface RuntimeSettings {
   readonly approvalEmails: readonly string[];
   /** Subscribed to the operations alarms topic (configuration `operations.alarmEmails`). */
   readonly alarmEmails: readonly string[];
+}
+
+/** What the Runtime stack needs of a target's memory (configuration `memory` and the agents' `memory`). */
+export interface MemoryRuntimeSettings {
+  /** MEMORY_DEFAULTS with the configuration's values over them. */
+  readonly settings: MemorySettings;
+  /** The in-region Bedrock embedding model recall ranks with; none: lexical ranking. */
+  readonly embeddingModel?: string;
+  /** IAM role ARNs that may export a person's memory of their tenant. */
+  readonly exportRoles: readonly string[];
+}
+
+/** Memory settings of a target: the configuration's over MEMORY_DEFAULTS; the embedding model the region's unless set (false: none). */
+export function memorySettingsOf(target: TargetConfig): MemoryRuntimeSettings {
+  const memory = target.memory ?? {};
+  const embeddingModel = memory.embeddingModel === false ? undefined : (memory.embeddingModel ?? regionEmbeddingModel(target.region));
+  return {
+    settings: {
+      maxRecordsPerActor: memory.maxRecordsPerActor ?? MEMORY_DEFAULTS.maxRecordsPerActor,
+      retentionDays: { ...MEMORY_DEFAULTS.retentionDays, ...definedOnly(memory.retentionDays ?? {}) },
+      maxRecordBytes: memory.maxRecordBytes ?? MEMORY_DEFAULTS.maxRecordBytes,
+      logRetentionDays: memory.logRetentionDays ?? MEMORY_DEFAULTS.logRetentionDays,
+    },
+    ...(embeddingModel === undefined ? {} : { embeddingModel }),
+    exportRoles: memory.exportRoles ?? [],
+  };
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** An agent's `memory` with its defaults; undefined when the agent has memory off. */
+export function agentMemoryOf(memory: { readonly scope?: AgentMemory['scope']; readonly recallTokens?: number } | undefined): AgentMemory | undefined {
+  return memory && { scope: memory.scope ?? 'actor', recallTokens: memory.recallTokens ?? DEFAULT_RECALL_TOKENS };
+}
+
+/** Whether some agent of the target has memory on (then the extractor runs and its model is called). */
+export function memoryInUse(target: TargetConfig): boolean {
+  return Object.values(target.agents).some((agent) => agent.memory !== undefined);
 }
 
 /** The props of every stack of target `name`. */
@@ -159,7 +206,7 @@ export function targetStacksProps(name: string, target: TargetConfig): TargetSta
       dataResourcePrefix: dataResourcePrefix(name),
       requiredCapabilities: target.requiredCapabilities,
     },
-    state: { namePrefix: dataResourcePrefix(name), modelWeights: target.neuron !== undefined },
+    state: { namePrefix: dataResourcePrefix(name), modelWeights: target.neuron !== undefined, memorySettings: memorySettingsOf(target).settings },
     inference: target.neuron && {
       endpoint: neuronSettingsOrConfigError(name, target.neuron),
       weightsPrefix: target.neuron.weightsPrefix,
@@ -175,6 +222,7 @@ export function targetStacksProps(name: string, target: TargetConfig): TargetSta
         return {
           model,
           summarizerModel: target.summarizerModel && modelBackendFor(target.summarizerModel, target.residency, neuronEndpoint),
+          memoryModel: memoryInUse(target) ? (target.memory?.model ? modelBackendFor(target.memory.model, target.residency, neuronEndpoint) : model) : undefined,
           agents: Object.fromEntries(
             Object.entries(target.agents).map(([name, agent]): [string, AgentProps] => [
               name,
@@ -188,12 +236,14 @@ export function targetStacksProps(name: string, target: TargetConfig): TargetSta
                 handoffs: agent.handoffs,
                 guardrail: agent.guardrail === undefined ? undefined : guardrails[agent.guardrail],
                 limits: agent.limits,
+                memory: agentMemoryOf(agent.memory),
               },
             ]),
           ),
           defaultAgent: target.defaultAgent,
         };
       },
+      memory: memorySettingsOf(target),
       tenants: target.tenants,
       allowedVpcEndpoints: target.api?.allowedVpcEndpoints ?? [],
       limits: target.session,
@@ -272,9 +322,13 @@ function guardrailProps(guardrailName: string, guardrail: GuardrailSettings): Om
   };
 }
 
-/** Every model the target's functions call: each agent's (or the default model), and the summarizer's. */
+/** Every model the target's functions call: each agent's (or the default model), the summarizer's and, with memory on, the extractor's. */
 export function modelsInUse(target: TargetConfig): ModelConfig[] {
-  return [...Object.values(target.agents).map((agent) => agent.model ?? target.model), target.summarizerModel ?? target.model];
+  return [
+    ...Object.values(target.agents).map((agent) => agent.model ?? target.model),
+    target.summarizerModel ?? target.model,
+    ...(memoryInUse(target) ? [target.memory?.model ?? target.model] : []),
+  ];
 }
 
 /**

@@ -33,6 +33,14 @@ describe.each(TARGETS)('target %s', (targetName) => {
     expect([stage().inference, stage().state.weights]).toEqual([undefined, undefined]);
   });
 
+  test('memory is off by default: the memory table is in State (empty, on demand), no extractor runs, the routes answer from the orchestrator', () => {
+    expect(stage().state.memory.tableName).toBeDefined();
+    expect(stage().runtime.agent.memoryExtractor).toBeUndefined();
+    const runtime = readTemplate(stage().runtime);
+    const mappings = Object.values(runtime.Resources as Record<string, { Type: string }>).filter((r) => r.Type === 'AWS::Lambda::EventSourceMapping');
+    expect(mappings).toHaveLength(1);
+  });
+
   test('cdk-nag (AwsSolutions, NIST 800-53 R5) and the residency guard report zero unacknowledged findings', () => {
     const { errors } = readValidationReport(synth.assembly.directory);
     const mine = errors.filter((e) => e.paths.some((p) => p.startsWith(`${targetName}/`)));

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
-import { Duration, Stack, Token, Tokenization } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack, Token, Tokenization } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -21,12 +21,15 @@ import {
 import { BACKGROUND_DEFAULTS, MAX_BACKGROUND_ROUNDS } from '../../contract/agent-loop';
 import { ENV, SESSION_LIMIT_VARIABLES } from '../../contract/env-names';
 import { canonicalJson } from '../../contract/json';
+import type { AgentMemory } from '../../contract/memory-table';
 import { modelToolDeclaration, type ModelToolDeclaration, type ToolDeclaration } from '../../contract/tool-declaration';
 import type { ModelBackendConfig } from '../../contract/model-backend-config';
 import { CONFIGURABLE_SESSION_LIMITS, DEFAULT_SESSION_LIMITS, type ConfigurableSessionLimit, type SessionLimits } from '../../contract/session-limits';
 import { acknowledge } from '../../compliance/acknowledge';
+import { requireCapability } from '../../residency/capability-gate';
 import { checkBackgroundDeadline, type IAgentLoop } from '../agent-loop/agent-loop';
 import type { IGuardrail } from '../guardrail/guardrail';
+import { MemoryAccess, type IMemoryStore } from '../memory-store/memory-store';
 import type { ModelBackend, ModelBackendBinding } from '../model-backend/model-backend';
 import { PlatformFunction, type PlatformFunctionProps } from '../platform-function/platform-function';
 import { SessionAccess, type ISessionStore } from '../session-store/session-store';
@@ -57,6 +60,28 @@ export interface AgentProps {
    */
   readonly guardrail?: IGuardrail;
   readonly limits?: AgentLimits;
+  /**
+   * Memory across the person's sessions: recalled at each turn's start,
+   * extracted after it by the memory extractor. Needs the orchestrator's `memory`.
+   * @default none: nothing recalled, nothing extracted for this agent
+   */
+  readonly memory?: AgentMemory;
+}
+
+/** Memory across sessions (lib/contract/memory-table.ts): the store, the extractor's model, recall's ranking, who may export. */
+export interface OrchestratorMemoryProps {
+  /** The memory table (State stack). The turn functions are bound to it always, so a person can list and forget records even after every agent turned memory off. */
+  readonly store: IMemoryStore;
+  /** The memory extractor's model, in-region like every model. @default the orchestrator's `model` */
+  readonly model?: ModelBackend;
+  /**
+   * The Bedrock model id of the in-region embedding model that recall ranks
+   * records with (and the extractor embeds them with); the functions may
+   * invoke exactly it. @default none: lexical ranking only
+   */
+  readonly embeddingModel?: string;
+  /** IAM role ARNs that may export any person's memory of their tenant (GET /memory?actor=<arn>). @default none */
+  readonly exportRoles?: readonly string[];
 }
 
 /** @cedar-policy/cedar-wasm's Node build loads this file from its own directory (the bundle's, once bundled). */
@@ -75,6 +100,8 @@ export const ORCHESTRATOR_MAX_TIMEOUT = Duration.seconds(29);
 export const ORCHESTRATOR_FUNCTION_DEFAULTS: AgentFunctionOverrides = { timeout: ORCHESTRATOR_MAX_TIMEOUT };
 /** Off the request path: two minutes per stream batch, at most 10 at a time (SC-5). */
 export const SUMMARIZER_FUNCTION_DEFAULTS: AgentFunctionOverrides = { timeout: Duration.minutes(2), reservedConcurrentExecutions: 10 };
+/** The memory extractor, off the request path like the summarizer: one model call per session range, at most 10 at a time (SC-5). */
+export const MEMORY_EXTRACTOR_FUNCTION_DEFAULTS: AgentFunctionOverrides = { timeout: Duration.minutes(2), reservedConcurrentExecutions: 10 };
 /**
  * Off the request path too: a round (one model call, its fast tools and
  * delegates) gets Lambda's longest run, 15 minutes. The agent loop retries
@@ -106,6 +133,8 @@ export interface IAgentOrchestrator extends IConstruct {
   metricDuration(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
   /** Failed summarizer runs, when the orchestrator has one here. */
   metricSummarizerErrors(props?: cloudwatch.MetricOptions): cloudwatch.IMetric | undefined;
+  /** Failed memory extractor runs, when some agent has memory on here. */
+  metricMemoryExtractorErrors(props?: cloudwatch.MetricOptions): cloudwatch.IMetric | undefined;
 }
 
 export interface AgentOrchestratorAttributes {
@@ -128,6 +157,10 @@ abstract class AgentOrchestratorBase extends Construct implements IAgentOrchestr
   }
 
   public metricSummarizerErrors(_props?: cloudwatch.MetricOptions): cloudwatch.IMetric | undefined {
+    return undefined;
+  }
+
+  public metricMemoryExtractorErrors(_props?: cloudwatch.MetricOptions): cloudwatch.IMetric | undefined {
     return undefined;
   }
 }
@@ -176,6 +209,16 @@ export interface AgentOrchestratorProps {
   /** Your own settings for the summarizer function, merged over SUMMARIZER_FUNCTION_DEFAULTS. @default SUMMARIZER_FUNCTION_DEFAULTS */
   readonly summarizerFunctionProps?: AgentFunctionOverrides;
   /**
+   * Memory across sessions. With it, the turn functions recall, list, forget
+   * and export; when some agent has `memory`, a fourth function, the memory
+   * extractor (`MemoryExtractor`, lambda/memory), reads the session table's
+   * stream as the summarizer does.
+   * @default none: no memory routes work, nothing recalled or extracted
+   */
+  readonly memory?: OrchestratorMemoryProps;
+  /** Your own settings for the memory extractor, merged over MEMORY_EXTRACTOR_FUNCTION_DEFAULTS. @default MEMORY_EXTRACTOR_FUNCTION_DEFAULTS */
+  readonly memoryExtractorFunctionProps?: AgentFunctionOverrides;
+  /**
    * Background turns: with it, a second function, the round function
    * (`Rounds`, lambda/agent-loop), runs the rounds an AgentLoop asks for,
    * configured as the orchestrator is (same agents, models, guardrails,
@@ -223,6 +266,8 @@ export class AgentOrchestrator extends AgentOrchestratorBase {
 
   public readonly orchestrator: PlatformFunction;
   public readonly summarizer: PlatformFunction;
+  /** The memory extractor, when some agent has memory on. */
+  public readonly memoryExtractor?: PlatformFunction;
   /** The round function, with `background`: what the AgentLoop's Round tasks invoke. */
   public readonly rounds?: PlatformFunction;
   /** The streaming orchestrator, with `streaming`: what the API's streaming turns integration invokes. */
@@ -261,6 +306,18 @@ export class AgentOrchestrator extends AgentOrchestratorBase {
     const summarizerModel = props.summarizerModel === undefined || props.summarizerModel === props.model ? model : props.summarizerModel.bind(this);
     const agents = bindAgents(this, props, model);
     this.agentDirectory = agents.directory;
+    const memory = props.memory;
+    const memoryAgents = Object.fromEntries(
+      Object.entries(agents.directory.agents).flatMap(([name, agent]): Array<[string, AgentMemory]> => (agent.memory ? [[name, agent.memory]] : [])),
+    );
+    const memoryOn = Object.keys(memoryAgents).length > 0;
+    if (memoryOn && !memory) {
+      throw new Error(
+        `${this.node.path}: agents ${Object.keys(memoryAgents).map((n) => `"${n}"`).join(', ')} have memory, but the orchestrator has no memory store; pass memory: { store } (a MemoryStore), or remove the agents' memory.`,
+      );
+    }
+    // Recall ranks with the embedding model only where an agent recalls; the grant names exactly that model.
+    const embedding = memory?.embeddingModel !== undefined && memoryOn ? embeddingModelGrant(this, memory.embeddingModel) : undefined;
     // Every deployed limit is written, defaults included: the function never falls back to a value nobody reviewed.
     const environment = {
       ...Object.fromEntries(CONFIGURABLE_SESSION_LIMITS.map((limit) => [SESSION_LIMIT_VARIABLES[limit], String(this.limits[limit])])),
@@ -308,6 +365,11 @@ export class AgentOrchestrator extends AgentOrchestratorBase {
       sessions.bind(fn.function, SessionAccess.READ_WRITE);
       // AC-6: the function may call exactly the models of the agents it runs.
       for (const grant of agents.grants) grant(fn.grantPrincipal);
+      if (memory) {
+        memory.store.bind(fn.function, MemoryAccess.RECALL_AND_FORGET);
+        fn.function.addEnvironment(ENV.MEMORY_EXPORT_ROLES, JSON.stringify(memory.exportRoles ?? []));
+        embedding?.(fn);
+      }
       return fn;
     };
 
@@ -334,24 +396,37 @@ export class AgentOrchestrator extends AgentOrchestratorBase {
     for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
       acknowledge(this.summarizer.role, `AwsSolutions-IAM5[Action::${action}]`, 'CDK grant for sending failed stream batches to the encrypted dead-letter queue; limited to that queue\'s key.');
     }
-    this.summarizer.function.addEventSource(
-      new sources.DynamoEventSource(sessions.table, {
-        startingPosition: lambda.StartingPosition.TRIM_HORIZON,
-        batchSize: 100,
-        maxBatchingWindow: Duration.seconds(5),
-        bisectBatchOnError: true,
-        retryAttempts: 3,
-        reportBatchItemFailures: true,
-        onFailure: new sources.SqsDlq(this.summarizer.deadLetterQueue),
-        // Only new events wake the summarizer; header updates (including its own) do not.
-        filters: [
-          lambda.FilterCriteria.filter({
-            eventName: lambda.FilterRule.isEqual('INSERT'),
-            dynamodb: { Keys: { sk: { S: [{ prefix: 'E#' }] } } },
-          }),
-        ],
-      }),
-    );
+    this.summarizer.function.addEventSource(sessionEventSource(sessions, this.summarizer));
+
+    if (memory && memoryOn) {
+      const memoryModel = memory.model === undefined || memory.model === props.model ? model : memory.model.bind(this);
+      this.memoryExtractor = new PlatformFunction(this, 'MemoryExtractor', {
+        ...MEMORY_EXTRACTOR_FUNCTION_DEFAULTS,
+        ...props.memoryExtractorFunctionProps,
+        ...common,
+        entry: path.join(LAMBDA_DIR, 'memory', 'index.ts'),
+        description: 'Statehouse memory extractor: learns records about the person from new session events, off the turn path',
+        serviceName: 'memory-extractor',
+        environment: {
+          ...environment,
+          [ENV.MEMORY_MODEL]: Stack.of(this).toJsonString(memoryModel.config),
+          [ENV.MEMORY_AGENTS]: JSON.stringify(memoryAgents),
+        },
+      });
+      // It reads the events it learns from and writes only memory: read access to sessions, the extract grant on memory.
+      sessions.bind(this.memoryExtractor.function, SessionAccess.READ);
+      memory.store.bind(this.memoryExtractor.function, MemoryAccess.EXTRACT);
+      memoryModel.grant(this.memoryExtractor.grantPrincipal);
+      embedding?.(this.memoryExtractor);
+      for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
+        acknowledge(this.memoryExtractor.role, `AwsSolutions-IAM5[Action::${action}]`, 'CDK grant for sending failed stream batches to the encrypted dead-letter queue; limited to that queue\'s key.');
+      }
+      // DynamoDB Streams serves at most two simultaneous readers per shard
+      // (docs.aws.amazon.com/amazondynamodb/latest/developerguide/Streams.html#Streams.Processing):
+      // the summarizer and this extractor are those two. A third consumer of the session table's
+      // stream would be throttled; fan out through one of them (or Kinesis Data Streams) instead.
+      this.memoryExtractor.function.addEventSource(sessionEventSource(sessions, this.memoryExtractor));
+    }
 
     if (props.streaming) {
       this.streaming = turnFunction('Streaming', {
@@ -385,6 +460,10 @@ export class AgentOrchestrator extends AgentOrchestratorBase {
 
   public override metricSummarizerErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.summarizer.function.metricErrors({ period: Duration.minutes(1), ...props });
+  }
+
+  public override metricMemoryExtractorErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric | undefined {
+    return this.memoryExtractor?.function.metricErrors({ period: Duration.minutes(1), ...props });
   }
 
   /**
@@ -423,6 +502,46 @@ export class AgentOrchestrator extends AgentOrchestratorBase {
   private turnFunctions(): PlatformFunction[] {
     return [...this.apiFunctions(), ...(this.rounds ? [this.rounds] : [])];
   }
+}
+
+/**
+ * The session table's stream as a stream consumer reads it: new events only
+ * (`E#` inserts; header updates, the summarizer's own included, do not wake
+ * it), batch item failures reported, failed batches to the function's
+ * dead-letter queue under the data key.
+ */
+function sessionEventSource(sessions: ISessionStore, consumer: PlatformFunction): sources.DynamoEventSource {
+  return new sources.DynamoEventSource(sessions.table, {
+    startingPosition: lambda.StartingPosition.TRIM_HORIZON,
+    batchSize: 100,
+    maxBatchingWindow: Duration.seconds(5),
+    bisectBatchOnError: true,
+    retryAttempts: 3,
+    reportBatchItemFailures: true,
+    onFailure: new sources.SqsDlq(consumer.deadLetterQueue),
+    filters: [
+      lambda.FilterCriteria.filter({
+        eventName: lambda.FilterRule.isEqual('INSERT'),
+        dynamodb: { Keys: { sk: { S: [{ prefix: 'E#' }] } } },
+      }),
+    ],
+  });
+}
+
+/**
+ * The embedding model as a function's variable and its one grant: InvokeModel
+ * on that foundation model in this region (AC-6), after the capability gate
+ * (a model the region cannot run fails synth; an unverified one warns).
+ */
+function embeddingModelGrant(scope: Construct, modelId: string): (fn: PlatformFunction) => void {
+  requireCapability(scope, 'bedrock:runtime', 'the memory embedding model');
+  requireCapability(scope, `bedrock:model:${modelId}`, `memory embedding model "${modelId}"`);
+  const stack = Stack.of(scope);
+  const modelArn = stack.formatArn({ service: 'bedrock', account: '', resource: 'foundation-model', resourceName: modelId, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+  return (fn) => {
+    fn.function.addEnvironment(ENV.EMBEDDING_MODEL, modelId);
+    iam.Grant.addToPrincipal({ grantee: fn.grantPrincipal, actions: ['bedrock:InvokeModel'], resourceArns: [modelArn] });
+  };
 }
 
 /** How one function that runs turns differs from the others: its code and its function settings, never its environment. */
@@ -477,6 +596,13 @@ function bindAgents(scope: Construct, props: AgentOrchestratorProps, defaultMode
     for (const other of [...(agent.delegates ?? []), ...(agent.handoffs ?? [])]) {
       if (!(other in declared) || other === name) problems.push(`agents.${name}: "${other}" is not another agent of this orchestrator`);
     }
+    if (agent.memory) {
+      const { scope: memoryScope, recallTokens } = agent.memory;
+      if (memoryScope !== 'actor' && memoryScope !== 'agent') problems.push(`agents.${name}.memory.scope: "${memoryScope}"; give "actor" (shared by the person's agents) or "agent" (this agent's own)`);
+      if (!Token.isUnresolved(recallTokens) && (!Number.isInteger(recallTokens) || recallTokens < 1)) {
+        problems.push(`agents.${name}.memory.recallTokens: ${recallTokens}; give a whole number of tokens of at least 1 (DEFAULT_RECALL_TOKENS is a good start)`);
+      }
+    }
     const binding = agent.model && agent.model !== props.model ? agent.model.bind(scope) : defaultModel;
     models[name] = binding.config;
     grants.push((grantee) => binding.grant(grantee));
@@ -489,6 +615,7 @@ function bindAgents(scope: Construct, props: AgentOrchestratorProps, defaultMode
       ...(agent.delegates?.length ? { delegates: [...agent.delegates] } : {}),
       ...(agent.handoffs?.length ? { handoffs: [...agent.handoffs] } : {}),
       ...(agent.limits ? { limits: agent.limits } : {}),
+      ...(agent.memory ? { memory: agent.memory } : {}),
     };
     if (agent.guardrail) {
       const guardrail = agent.guardrail;

@@ -25,6 +25,10 @@ export interface OperationsThresholds {
   readonly sessionThrottles: number;
   /** Messages waiting in a function's dead-letter queue: an event the platform failed to handle. */
   readonly deadLetters: number;
+  /** Failed invocations of the memory extractor, per period (its stream batch is retried, then dead-lettered). */
+  readonly memoryExtractorErrors: number;
+  /** Throttled requests on the memory table, per period. */
+  readonly memoryThrottles: number;
   /** Workflow executions that failed or timed out, per period. */
   readonly workflowFailures: number;
   /** 5XX answers from the Neuron endpoint's model container, per period. */
@@ -45,6 +49,9 @@ export const OPERATIONS_THRESHOLDS: OperationsThresholds = {
   turnDurationPeriods: 3,
   sessionThrottles: 1,
   deadLetters: 1,
+  // A failed batch is retried (3 times, bisected); three failures in five minutes is the model, its access or the table.
+  memoryExtractorErrors: 3,
+  memoryThrottles: 1,
   workflowFailures: 1,
   // The endpoint's own alarms use the same figures (neuron-endpoint-defaults.ts).
   neuronErrors: ERRORS_ALARM_THRESHOLD,

@@ -9,6 +9,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { servicePrincipalName } from '../../residency/region-facts';
+import type { IMemoryStore } from '../memory-store/memory-store';
 import type { INeuronEndpoint } from '../neuron-endpoint/neuron-endpoint';
 import { METRICS_NAMESPACE } from '../platform-function/platform-function';
 import type { ISessionStore } from '../session-store/session-store';
@@ -47,6 +48,12 @@ export interface OperationsProps {
   readonly workflows: Readonly<Record<string, WatchedWorkflow>>;
   /** @default none: no endpoint alarms or widget */
   readonly neuronEndpoint?: INeuronEndpoint;
+  /**
+   * Memory across sessions: the extractor's errors and the memory table's
+   * throttles (list the extractor in `functions` too, for its dead-letter alarm).
+   * @default none: no memory alarms or widget
+   */
+  readonly memory?: { readonly extractor: WatchedFunction; readonly store: IMemoryStore };
   /** @default OPERATIONS_THRESHOLDS */
   readonly thresholds?: Partial<OperationsThresholds>;
 }
@@ -88,6 +95,7 @@ export class Operations extends Construct {
       this.deadLetterWidget(props.functions),
       Object.entries(props.workflows).map(([name, workflow]) => this.workflowWidget(name, workflow)),
       props.neuronEndpoint ? [this.neuronWidget(props.neuronEndpoint)] : [],
+      props.memory ? [this.memoryWidget(props.memory.extractor, props.memory.store)] : [],
     ].flat();
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       dashboardName: `${props.namePrefix}-operations`,
@@ -172,6 +180,18 @@ export class Operations extends Construct {
     const failures = new cloudwatch.MathExpression({ expression: 'failed + timedOut', usingMetrics: { failed, timedOut }, period: ALARM_PERIOD, label: `${name} failed or timed out` });
     this.alarm(`workflow-failures-${name}`, failures, { threshold: this.thresholds.workflowFailures, description: `Executions of the ${name} workflow failed or timed out.` });
     return graph(`Workflow ${name}`, [failures]);
+  }
+
+  private memoryWidget(extractor: WatchedFunction, store: IMemoryStore): cloudwatch.IWidget {
+    const t = this.thresholds;
+    const errors = extractor.function.metricErrors({ period: ALARM_PERIOD, label: 'Memory extractor errors' });
+    const throttles = store.metricThrottles({ period: ALARM_PERIOD, label: 'Memory table throttles' });
+    this.alarm('memory-extractor-errors', errors, {
+      threshold: t.memoryExtractorErrors,
+      description: 'The memory extractor failed invocations: new session events are not becoming memory (turns are unaffected).',
+    });
+    this.alarm('memory-throttles', throttles, { threshold: t.memoryThrottles, description: 'The memory table throttled requests: recall or extraction slows down or fails.' });
+    return graph('Memory', [errors, throttles]);
   }
 
   private neuronWidget(endpoint: INeuronEndpoint): cloudwatch.IWidget {

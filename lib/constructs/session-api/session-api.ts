@@ -49,6 +49,9 @@ export interface SessionApiProps {
  *   POST   /sessions/{sessionId}/turns    send a turn
  *   GET    /sessions/{sessionId}/verify   recompute the event hash chain
  *   POST   /sessions/{sessionId}/approvals  approve or deny a pending tool call (resumes the tool workflow)
+ *   GET    /memory                       what the agents remember of the caller (an export role: ?actor=<arn> exports that person's)
+ *   DELETE /memory                       forget everything remembered of the caller
+ *   DELETE /memory/{memoryId}            forget one record
  */
 export class SessionApi extends Construct {
   public readonly api: apigw.RestApi;
@@ -134,6 +137,12 @@ export class SessionApi extends Construct {
     method(turn.addResource('cancel'), 'POST');
     method(session.addResource('verify'), 'GET');
     method(session.addResource('approvals'), 'POST');
+
+    // Memory across sessions: the person's own records (and an export role's export), always on the buffered handler.
+    const memory = this.api.root.addResource('memory');
+    method(memory, 'GET');
+    method(memory, 'DELETE');
+    method(memory.addResource('{memoryId}'), 'DELETE');
 
     // The OpenAI-compatible API (lambda/openai/responses-api.ts): a response is a turn, so its create streams as a turn does.
     const v1 = this.api.root.addResource('v1');

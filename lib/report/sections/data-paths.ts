@@ -25,12 +25,14 @@ function endpointServiceOfAction(action: string): string | undefined {
 }
 
 /** `read`, `write` or `read/write` from the action names. */
-function accessWords(actions: string[]): string {
+export function accessWords(actions: string[]): string {
   const names = actions.map((a) => a.split(':')[1] ?? a);
   const reads = names.some((n) => /^(Get|Query|Scan|BatchGet|List|Describe|Select|Head)/.test(n) || n === '*');
   const writes = names.some((n) => /^(Put|Update|Delete|BatchWrite|TransactWrite|Abort|Restore|Send|Create)/.test(n) || n === '*');
   return reads && writes ? 'read/write' : writes ? 'write' : 'read';
 }
+
+const ACCESS_WORDS: ReadonlySet<string> = new Set(['read', 'write', 'read/write']);
 
 /** `states:StartSyncExecution`, `states:SendTaskSuccess` → `start (sync), task tokens`. */
 function workflowWords(actions: string[]): string {
@@ -60,9 +62,13 @@ class PathBuilder {
     return service ? (this.endpointsByService.get(service) ?? this.endpointsByService.get(`${service}-fips`)) : undefined;
   }
 
+  /** One path per caller, target and kind: a role with separate read and write statements on one store reads and writes it. */
   add(path: DataPath): void {
-    const existing = this.paths.find((p) => p.from === path.from && p.to === path.to && p.kind === path.kind);
-    if (!existing) this.paths.push(path);
+    const i = this.paths.findIndex((p) => p.from === path.from && p.to === path.to && p.kind === path.kind);
+    if (i < 0) this.paths.push(path);
+    else if (path.kind === 'read-write' && this.paths[i].label !== path.label && ACCESS_WORDS.has(path.label) && ACCESS_WORDS.has(this.paths[i].label)) {
+      this.paths[i] = { ...this.paths[i], label: 'read/write' };
+    }
   }
 
   external(node: ExternalNode): string {

@@ -1,7 +1,10 @@
+import { ENV } from '../../contract/env-names';
+import { MEMORY_KINDS, type MemorySettings } from '../../contract/memory-table';
 import type { CfnValue } from '../cfn-types';
 import type { AccessPolicy, AuditTrailEvidence, DataStore, DataStoreEvidence, Encryption, KeyEvidence } from '../evidence-types';
 import { statementSentence, statementsOf, statementText } from '../policy-text';
 import { asList, isObject, TargetResolver, type ResourceHandle } from '../resolve';
+import { accessWords } from './data-paths';
 import { endpointLabel } from './network';
 import { located } from './summary';
 
@@ -209,6 +212,57 @@ function publishersOf(resolver: TargetResolver, topic: ResourceHandle): string[]
   return [...new Set(users.map((u) => resolver.label(u)))];
 }
 
+/**
+ * Who may read or write a table: each function and state machine whose role
+ * has an Allow on it (the table, its indexes or its stream), with what.
+ */
+function tableAccessors(resolver: TargetResolver, table: ResourceHandle): string[] {
+  const actionsByRole = new Map<string, { role: ResourceHandle; actions: string[] }>();
+  for (const policy of resolver.resources('AWS::IAM::Policy')) {
+    for (const st of statementsOf(policy.resource.Properties?.PolicyDocument)) {
+      if ((st.Effect ?? 'Allow') !== 'Allow') continue;
+      if (!asList(st.Resource).some((r) => TargetResolver.same(resolver.followOrFind(policy.stack, r), table))) continue;
+      const actions = asList(st.Action).map((a) => resolver.render(policy.stack, a));
+      for (const roleExpr of asList(policy.resource.Properties?.Roles)) {
+        const role = resolver.follow(policy.stack, roleExpr);
+        if (!role) continue;
+        const key = `${role.stack.artifactId}/${role.logicalId}`;
+        const entry = actionsByRole.get(key) ?? { role, actions: [] };
+        entry.actions.push(...actions);
+        actionsByRole.set(key, entry);
+      }
+    }
+  }
+  const lines = [...actionsByRole.values()].flatMap(({ role, actions }) =>
+    resolver
+      .referrers(role)
+      .filter((u) => u.resource.Type === 'AWS::Lambda::Function' || u.resource.Type === 'AWS::StepFunctions::StateMachine')
+      .map((u) => `${accessWords(actions)} by ${resolver.label(u)}`),
+  );
+  return [...new Set(lines)].sort();
+}
+
+/**
+ * A memory table's retention per kind (lib/contract/memory-table.ts): the
+ * settings its functions are given (ENV.MEMORY_SETTINGS next to
+ * ENV.MEMORY_TABLE naming this table). Undefined for any other table.
+ */
+function memoryRetention(resolver: TargetResolver, table: ResourceHandle): string | undefined {
+  const texts = new Set<string>();
+  for (const fn of resolver.resources('AWS::Lambda::Function')) {
+    const vars = fn.resource.Properties?.Environment?.Variables ?? {};
+    if (!TargetResolver.same(resolver.follow(fn.stack, vars[ENV.MEMORY_TABLE]), table) || typeof vars[ENV.MEMORY_SETTINGS] !== 'string') continue;
+    try {
+      const settings = JSON.parse(vars[ENV.MEMORY_SETTINGS]) as MemorySettings;
+      const kinds = MEMORY_KINDS.map((kind) => `${kind} ${days(settings.retentionDays[kind])}`).join(', ');
+      texts.add(`records expire by kind (TTL on \`expiresAt\`): ${kinds} after they are written; forget and export log entries after ${days(settings.logRetentionDays)}; at most ${settings.maxRecordsPerActor} records per person (the oldest evicted first)`);
+    } catch {
+      texts.add(`${ENV.MEMORY_SETTINGS} of ${resolver.label(fn)} is not JSON`);
+    }
+  }
+  return texts.size > 0 ? [...texts].join('; ') : undefined;
+}
+
 /** `Lists (GSI): partition sk2, sort gsi1sk; projection ALL`. */
 function indexesOf(p: Record<string, any>): string[] {
   const keys = (schema: unknown) =>
@@ -247,8 +301,11 @@ function describeStore(resolver: TargetResolver, handle: ResourceHandle): DataSt
       if (pitr) recovery.push(`point-in-time recovery (${p.PointInTimeRecoverySpecification.RecoveryPeriodInDays ?? DYNAMODB_DEFAULT_PITR_DAYS} days)`);
       recovery.push(...backupRules(resolver, handle, 'selection'));
       deletionProtection = p.DeletionProtectionEnabled === true;
-      retention = p.TimeToLiveSpecification?.Enabled ? `items expire by TTL on attribute \`${p.TimeToLiveSpecification.AttributeName}\`` : 'items kept until deleted (no TTL)';
+      retention =
+        memoryRetention(resolver, handle) ??
+        (p.TimeToLiveSpecification?.Enabled ? `items expire by TTL on attribute \`${p.TimeToLiveSpecification.AttributeName}\`` : 'items kept until deleted (no TTL)');
       notes.push(...indexesOf(p));
+      notes.push(...tableAccessors(resolver, handle));
       if (p.StreamSpecification?.StreamViewType) notes.push(`stream: ${p.StreamSpecification.StreamViewType}`);
       if (type === 'AWS::DynamoDB::GlobalTable') notes.push(`replicas: ${asList(p.Replicas).map((r: any) => r.Region).join(', ')}`);
       break;

@@ -1,4 +1,5 @@
 import { parseConfig } from '../../../lib/config/load';
+import { MEMORY_DEFAULTS } from '../../../lib/contract/memory-table';
 import { TARGET_DEFAULTS } from '../../../lib/config/defaults';
 import { CONFIGURABLE_SESSION_LIMITS, DEFAULT_SESSION_LIMITS } from '../../../lib/contract/session-limits';
 import { fipsHostServices } from '../../../lib/residency/region-facts';
@@ -20,7 +21,7 @@ describe('target props', () => {
       trailName: 'statehouse-govwest-audit',
       dataResourcePrefix: 'statehouse-govwest-data',
     });
-    expect(props.state).toEqual({ namePrefix: 'statehouse-govwest-data', modelWeights: false });
+    expect(props.state).toEqual({ namePrefix: 'statehouse-govwest-data', modelWeights: false, memorySettings: MEMORY_DEFAULTS });
     expect(props.inference).toBeUndefined();
     expect(props.serviceControlPolicy.account).toBe('*');
   });
