@@ -1,14 +1,13 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
-import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { agentGuardrails } from '../core/adapters/guardrail/agent-guardrails';
-import { guardrailClientConfig } from '../core/adapters/guardrail/bedrock-guardrail';
 import { systemClock } from '../core/adapters/system-clock';
 import { parseTenantMap } from '../core/http/caller';
 import { ENV } from '../../lib/contract/env-names';
 import { backgroundFromEnv } from '../core/wiring/agent-loop-wiring';
 import { agentModels, readAgentDirectory } from '../core/wiring/agent-wiring';
+import { lazy } from '../core/wiring/lazy';
 import { readRuntimeEnv } from '../core/wiring/runtime-env';
 import { sessionRepositoryFromEnv } from '../core/wiring/session-store-wiring';
 import { readToolEnv, toolsFromEnv } from '../core/wiring/tool-wiring';
@@ -36,10 +35,14 @@ export function orchestratorDepsFromEnv(model: ModelCallSettings): OrchestratorD
   const bundledDefinitions = process.env.STATEHOUSE_AGENT_DEFINITIONS;
   const agents = readAgentDirectory({ ...process.env, [ENV.AGENT_DEFINITIONS]: bundledDefinitions });
   const modelFor = agentModels(agents, { region: env.region, fipsServices: env.fipsServices, ...model });
-  // The agents' guardrails (their bindings from ENV.AGENT_GUARDRAILS) on one client, tried as often as the model.
+  // The agents' guardrails (their bindings from ENV.AGENT_GUARDRAILS) on one client, tried as often as the model,
+  // made with the first guardrail (required then: a deployment without guardrails never loads them).
   const guardrailFor = agentGuardrails(
     agents,
-    new BedrockRuntimeClient(guardrailClientConfig({ region: env.region, fipsServices: env.fipsServices, maxAttempts: model.maxAttempts })),
+    lazy(() => {
+      const { guardrailClient } = require('../core/adapters/guardrail/bedrock-guardrail') as typeof import('../core/adapters/guardrail/bedrock-guardrail');
+      return guardrailClient({ region: env.region, fipsServices: env.fipsServices, maxAttempts: model.maxAttempts });
+    }),
   );
   const { loop, background } = backgroundFromEnv(process.env, env, tracer);
   return {
