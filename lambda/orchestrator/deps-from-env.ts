@@ -10,7 +10,7 @@ import { agentModels, readAgentDirectory } from '../core/wiring/agent-wiring';
 import { lazy } from '../core/wiring/lazy';
 import { readRuntimeEnv } from '../core/wiring/runtime-env';
 import { sessionRepositoryFromEnv } from '../core/wiring/session-store-wiring';
-import { readToolEnv, toolsFromEnv } from '../core/wiring/tool-wiring';
+import type { OrchestratorTools } from '../core/wiring/tool-wiring';
 import type { OrchestratorDeps } from './orchestrator-deps';
 
 /** How long one model call may take, and how often it is tried, in the function being wired. */
@@ -22,10 +22,11 @@ export interface ModelCallSettings {
 /**
  * The dependencies of the functions that run turns (the orchestrator and
  * the agent loop's round function) from their environment, made once per
- * execution environment (Powertools' pattern) and validated at cold start.
- * The two functions differ only in how long a model call may take.
+ * execution environment (Powertools' pattern) and validated at cold start,
+ * but for the tools (see `tools` below). The two functions differ only in how
+ * long a model call may take.
  */
-export function orchestratorDepsFromEnv(model: ModelCallSettings): OrchestratorDeps {
+export function orchestratorDepsFromEnv(model: ModelCallSettings, syncBudget?: OrchestratorDeps['syncBudget']): OrchestratorDeps {
   const logger = new Logger();
   const metrics = new Metrics();
   const tracer = new Tracer();
@@ -45,6 +46,15 @@ export function orchestratorDepsFromEnv(model: ModelCallSettings): OrchestratorD
     }),
   );
   const { loop, background } = backgroundFromEnv(process.env, env, tracer);
+  // The tools are read, validated and wired when a request first needs them, with their module (required then):
+  // parsing the Cedar policy (its WebAssembly module, 4 MB), compiling the input schemas (ajv) and the Step
+  // Functions client are most of what a cold start cost; a malformed tool setting (validated at synth) fails
+  // that first request, naming the setting, instead of the cold start.
+  const tools = lazy((): OrchestratorTools | undefined => {
+    const { readToolEnv, toolsFromEnv } = require('../core/wiring/tool-wiring') as typeof import('../core/wiring/tool-wiring');
+    // esbuild writes the declarations in place of this exact expression, as it does the agent definitions.
+    return toolsFromEnv(readToolEnv({ ...process.env, [ENV.TOOLS]: process.env.STATEHOUSE_TOOLS }), env, tracer);
+  });
   return {
     sessions: sessionRepositoryFromEnv(env, tracer),
     agents,
@@ -53,10 +63,13 @@ export function orchestratorDepsFromEnv(model: ModelCallSettings): OrchestratorD
     clock: systemClock,
     tenants: parseTenantMap(process.env[ENV.TENANT_MAP]),
     limits: env.limits,
-    // esbuild writes the declarations in place of this exact expression, as it does the agent definitions.
-    tools: toolsFromEnv(readToolEnv({ ...process.env, [ENV.TOOLS]: process.env.STATEHOUSE_TOOLS }), env, tracer),
+    // A getter, so that reading the dependencies (a route, a spread) is what makes the tools.
+    get tools() {
+      return tools();
+    },
     ...(loop ? { loop } : {}),
     background,
+    ...(syncBudget ? { syncBudget } : {}),
     logContent: env.logContent,
     logger,
     metrics,
@@ -74,8 +87,8 @@ const API_ANSWER_WITHIN_MS = 27_000;
 
 /** The dependencies of the functions behind the API (buffered and streaming). */
 export function apiDepsFromEnv(): OrchestratorDeps {
-  return {
-    ...orchestratorDepsFromEnv({ requestTimeoutMs: API_MODEL_REQUEST_TIMEOUT_MS, maxAttempts: 1 }),
-    syncBudget: { answerWithinMs: API_ANSWER_WITHIN_MS, modelCallMs: API_MODEL_REQUEST_TIMEOUT_MS },
-  };
+  return orchestratorDepsFromEnv(
+    { requestTimeoutMs: API_MODEL_REQUEST_TIMEOUT_MS, maxAttempts: 1 },
+    { answerWithinMs: API_ANSWER_WITHIN_MS, modelCallMs: API_MODEL_REQUEST_TIMEOUT_MS },
+  );
 }

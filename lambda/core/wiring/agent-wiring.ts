@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { AGENT_NAME_PATTERN, MAX_INSTRUCTIONS_BYTES, type AgentDefinition, type AgentDirectory } from '../../../lib/contract/agent';
 import { ENV } from '../../../lib/contract/env-names';
 import type { ModelBackendConfig } from '../../../lib/contract/model-backend-config';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ValidationError } from '../../domain/errors';
 import { ENV } from '../../../../lib/contract/env-names';
 import { SAGEMAKER_ENDPOINT_NAME, SAGEMAKER_ENDPOINT_NAME_RULE, type ModelBackendConfig } from '../../../../lib/contract/model-backend-config';
