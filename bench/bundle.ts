@@ -1,67 +1,148 @@
 /**
- * Bundle benchmark: size of each function's esbuild bundle (the same options
- * the CDK uses) and its module-init time (a fresh Node process requiring the
- * bundle, median of several). Prints figures; asserts nothing.
- * Run: npm run bench:bundle
+ * Bundle benchmark: each Lambda function's bundle as the CDK builds it, its
+ * size and its module init (a fresh Node process requiring the bundle, with
+ * the function's own environment), against a baseline built the same way: a
+ * minimal handler with Powertools and a DynamoDB client (bench/baseline).
+ * Runs of the baseline and of each function are interleaved, so machine load
+ * weighs on both alike. Prints figures; asserts nothing.
+ * Run: npm run bench:bundle   (BENCH_RUNS=15 by default)
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { buildSync } from 'esbuild';
-import { ENV } from '../lib/contract/env-names';
-import { FUNCTION_BUNDLING } from '../lib/constructs/platform-function/platform-function-defaults';
+import { App, Stack } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import { cdkJsonContext } from '../bin/synth-assembly';
+import { buildApp } from '../lib/app';
+import { FUNCTION_BUNDLING, FUNCTION_RUNTIME } from '../lib/constructs/platform-function/platform-function-defaults';
 
-const FUNCTIONS = ['orchestrator', 'summarizer'];
-const RUNS = Number(process.env.BENCH_RUNS ?? 7);
+const RUNS = Number(process.env.BENCH_RUNS ?? 15);
+const TARGET = 'GovWest';
+const REGION = 'us-gov-west-1';
+/** The Runtime stack's functions, by the prefix of their logical ids. */
+const FUNCTIONS = ['Orchestrator', 'Streaming', 'Rounds', 'Summarizer'];
 
-/** The environment the CDK gives the functions, with placeholder values. */
-const LAMBDA_ENV: Record<string, string> = {
-  AWS_REGION: 'us-gov-west-1',
-  AWS_ACCESS_KEY_ID: 'bench',
-  AWS_SECRET_ACCESS_KEY: 'bench',
-  [ENV.SESSION_TABLE]: 'statehouse-bench-sessions',
-  [ENV.PAYLOAD_BUCKET]: 'statehouse-bench-payloads',
-  [ENV.PAYLOAD_KEY]: 'bench-key',
-  [ENV.INLINE_THRESHOLD_BYTES]: '65536',
-  [ENV.CONTEXT_EVENTS]: '50',
-  [ENV.CONTEXT_TOKENS]: '16000',
-  [ENV.SESSION_TOKEN_BUDGET]: '2000000',
-  [ENV.SESSION_TTL_DAYS]: '90',
-  [ENV.MODEL_BACKEND]: JSON.stringify({ kind: 'bedrock-converse', modelId: 'anthropic.claude-3-haiku-20240307-v1:0' }),
-  [ENV.TENANT_MAP]: '{}',
-  [ENV.FIPS_SERVICES]: 'dynamodb,s3,bedrock-runtime',
-  [ENV.POWERTOOLS_SERVICE_NAME]: 'bench',
-  [ENV.POWERTOOLS_METRICS_NAMESPACE]: 'Statehouse',
-  POWERTOOLS_TRACE_ENABLED: 'false',
+/** Lambda's Node.js runtime gives streaming functions `awslambda` (docs.aws.amazon.com/lambda/latest/dg/configuration-response-streaming.html). */
+const LAMBDA_STREAMING_RUNTIME = 'globalThis.awslambda = { streamifyResponse: (handler) => handler, HttpResponseStream: { from: (stream) => stream } };';
+const PSEUDO_PARAMETERS: Record<string, string> = { 'AWS::AccountId': '123456789012', 'AWS::Partition': 'aws-us-gov', 'AWS::Region': REGION };
+
+interface Bundle {
+  readonly name: string;
+  readonly file: string;
+  readonly env: Record<string, string>;
+}
+
+/** The value CloudFormation would give a `Fn::Join` of literals and pseudo parameters; a placeholder for any other reference. */
+function envValue(key: string, value: unknown): string {
+  if (typeof value === 'string') return value;
+  const join = (value as { 'Fn::Join'?: [string, unknown[]] } | null)?.['Fn::Join'];
+  if (join) {
+    const parts = join[1].map((part) => (typeof part === 'string' ? part : PSEUDO_PARAMETERS[(part as { Ref?: string }).Ref ?? '']));
+    if (parts.every((part) => part !== undefined)) return parts.join(join[0]);
+  }
+  return `placeholder-${key.toLowerCase()}`;
+}
+
+function bundleOf(outdir: string, template: { Resources: Record<string, any> }, name: string, logicalIdPrefix: string): Bundle {
+  const [, resource] = Object.entries(template.Resources).find(([id, r]) => id.startsWith(logicalIdPrefix) && r.Type === 'AWS::Lambda::Function') ?? [];
+  if (!resource) throw new Error(`no function ${logicalIdPrefix} in the template`);
+  const hash = (resource.Properties.Code.S3Key as string).replace(/\.zip$/, '');
+  const variables: Record<string, unknown> = resource.Properties.Environment?.Variables ?? {};
+  const env = Object.fromEntries(Object.entries(variables).map(([key, value]) => [key, envValue(key, value)]));
+  return { name, file: path.join(outdir, `asset.${hash}`, 'index.js'), env };
+}
+
+function templateOf(outdir: string, stack: Stack) {
+  return JSON.parse(fs.readFileSync(path.join(outdir, stack.templateFile), 'utf8'));
+}
+
+/** The kit's functions, bundled by the CDK (only the Runtime stack bundles) with their synthesized environment. */
+function functionBundles(outdir: string): Bundle[] {
+  // The validation report is still written; the bench only stops aws-cdk-lib from printing it.
+  const app = new App({
+    outdir,
+    context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [`${TARGET}/Runtime`], '@aws-cdk/core:failSynthOnValidationErrors': false },
+  });
+  // Streaming on, so every function of the stack is bundled.
+  const { stages } = buildApp(app, { targets: TARGET, overrides: { targets: { [TARGET]: { streaming: 'required' } } } });
+  app.synth();
+  const runtime = stages[0].runtime;
+  const template = templateOf(stages[0].outdir, runtime);
+  // Assets are staged in the app's directory, templates in the stage's.
+  return FUNCTIONS.map((fn) => bundleOf(outdir, template, fn.toLowerCase(), `Agent${fn}`));
+}
+
+/** The baseline through the same NodejsFunction path, runtime and FUNCTION_BUNDLING. */
+function baselineBundle(outdir: string): Bundle {
+  const app = new App({ outdir });
+  const stack = new Stack(app, 'BundleBaseline');
+  new nodejs.NodejsFunction(stack, 'Baseline', {
+    entry: path.join(__dirname, 'baseline', 'index.ts'),
+    runtime: FUNCTION_RUNTIME,
+    architecture: lambda.Architecture.X86_64,
+    bundling: FUNCTION_BUNDLING,
+    environment: { NODE_OPTIONS: '--enable-source-maps', POWERTOOLS_SERVICE_NAME: 'baseline', TABLE_NAME: 'baseline' },
+  });
+  app.synth();
+  return bundleOf(outdir, templateOf(outdir, stack), 'baseline', 'Baseline');
+}
+
+interface Sample {
+  /** Wall time of `require(bundle)` in a fresh process, ms. */
+  readonly wall: number;
+  /** CPU time (user + system, every thread) the process spent in it, ms: what a loaded machine inflates least. */
+  readonly cpu: number;
+}
+
+function initSample(bundle: Bundle): Sample {
+  const probe =
+    `${LAMBDA_STREAMING_RUNTIME} const c=process.cpuUsage(),t=process.hrtime.bigint();require(${JSON.stringify(bundle.file)});` +
+    `const u=process.cpuUsage(c);process.stdout.write(JSON.stringify({wall:Number(process.hrtime.bigint()-t)/1e6,cpu:(u.user+u.system)/1e3}))`;
+  const env = { PATH: process.env.PATH ?? '', AWS_REGION: REGION, AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench', POWERTOOLS_TRACE_ENABLED: 'false', ...bundle.env };
+  // NODE_OPTIONS (--enable-source-maps, as the function's environment sets it) applies to the child as in Lambda.
+  const run = spawnSync(process.execPath, ['-e', probe], { env, encoding: 'utf8' });
+  if (run.status !== 0 || run.stderr.includes('Error')) throw new Error(`${bundle.name} bundle failed to load: ${run.stderr.slice(-2000)}`);
+  return JSON.parse(run.stdout) as Sample;
+}
+
+const quantile = (values: readonly number[], q: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.round(q * (sorted.length - 1)))];
 };
 
 const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'statehouse-bundle-'));
-console.log(`bundle benchmark (esbuild, target ${FUNCTION_BUNDLING.target}, minified; init = fresh node process, median of ${RUNS})`);
-console.log('function        bundle KiB   init ms (require + module-scope setup)');
-for (const fn of FUNCTIONS) {
-  const outfile = path.join(outdir, fn, 'index.js');
-  buildSync({
-    entryPoints: [path.join(__dirname, '..', 'lambda', fn, 'index.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: FUNCTION_BUNDLING.target,
-    minify: FUNCTION_BUNDLING.minify,
-    keepNames: FUNCTION_BUNDLING.keepNames,
-    sourcemap: false,
-    outfile,
-    logLevel: 'error',
-  });
-  const probe = `const t=process.hrtime.bigint();require(${JSON.stringify(outfile)});process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`;
-  const times: number[] = [];
+try {
+  const baseline = baselineBundle(path.join(outdir, 'baseline'));
+  const bundles = [baseline, ...functionBundles(path.join(outdir, 'kit'))];
+  const samples = new Map(bundles.map((b) => [b.name, [] as Sample[]]));
+  for (const bundle of bundles) initSample(bundle); // warm the file cache
   for (let i = 0; i < RUNS; i++) {
-    const run = spawnSync(process.execPath, ['-e', probe], { env: { ...process.env, ...LAMBDA_ENV }, encoding: 'utf8' });
-    if (run.status !== 0) throw new Error(`${fn} bundle failed to load: ${run.stderr}`);
-    times.push(Number(run.stdout));
+    // Interleaved, and the order rotated each run, so load and caches weigh on each bundle alike.
+    for (let j = 0; j < bundles.length; j++) {
+      const bundle = bundles[(i + j) % bundles.length];
+      samples.get(bundle.name)!.push(initSample(bundle));
+    }
   }
-  times.sort((a, b) => a - b);
-  const kib = fs.statSync(outfile).size / 1024;
-  console.log(`${fn.padEnd(14)}  ${kib.toFixed(0).padStart(10)}   ${times[Math.floor(times.length / 2)].toFixed(1).padStart(7)}`);
+  const of = (name: string, key: keyof Sample) => samples.get(name)!.map((sample) => sample[key]);
+  const base = { wall: quantile(of(baseline.name, 'wall'), 0.5), cpu: quantile(of(baseline.name, 'cpu'), 0.5) };
+  console.log(
+    `bundle benchmark: CDK NodejsFunction bundles (${FUNCTION_RUNTIME.name}, esbuild target ${FUNCTION_BUNDLING.target}, format ${FUNCTION_BUNDLING.format}, ` +
+      `mainFields ${FUNCTION_BUNDLING.mainFields?.join(',') ?? 'esbuild default'})`,
+  );
+  console.log(`init = require(bundle) in a fresh node ${process.version} process with the function's environment; ${RUNS} interleaved runs; load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} CPUs`);
+  console.log('function        bundle KiB   wall median ms (p10..p90)     ratio   cpu median ms (p10..p90)      ratio');
+  for (const bundle of bundles) {
+    const column = (key: keyof Sample) => {
+      const values = of(bundle.name, key);
+      const median = quantile(values, 0.5);
+      const spread = `(${quantile(values, 0.1).toFixed(0)}..${quantile(values, 0.9).toFixed(0)})`;
+      return `${median.toFixed(1).padStart(8)} ${spread.padEnd(16)}  ${(median / base[key]).toFixed(2).padStart(6)}x`;
+    };
+    const kib = fs.statSync(bundle.file).size / 1024;
+    console.log(`${bundle.name.padEnd(14)}  ${kib.toFixed(0).padStart(10)}   ${column('wall')}   ${column('cpu')}`);
+  }
+} finally {
+  fs.rmSync(outdir, { recursive: true, force: true });
 }
-fs.rmSync(outdir, { recursive: true, force: true });

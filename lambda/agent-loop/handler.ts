@@ -2,7 +2,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { AGENT_LOOP_ERRORS, type RoundOutcome } from '../../lib/contract/agent-loop';
 import { describeZodIssues } from '../core/adapters/model/zod-issues';
 import { roundEventSchema, roundFailedEventSchema } from '../core/adapters/step-functions/workflow-schemas';
-import { failRound, runRound } from '../core/domain/background-turn';
+import { failRound, runRound, type BackgroundDeps } from '../core/domain/background-turn';
 import { ModelError, StatehouseError, ValidationError } from '../core/domain/errors';
 import { MODEL_ERROR_MESSAGE } from '../core/http/error-body';
 import { asTaskError } from '../core/workflow/task-error';
@@ -19,7 +19,10 @@ import { backgroundDepsOf, type OrchestratorDeps } from '../orchestrator/orchest
  */
 export function createRoundHandler(deps: OrchestratorDeps) {
   const { logger, metrics } = deps;
-  const background = backgroundDepsOf(deps);
+  // Made with the first round, not at cold start: a turn's dependencies hold the tools, which the
+  // composition root reads on first use (deps-from-env.ts).
+  let made: BackgroundDeps | undefined;
+  const background = () => (made ??= backgroundDepsOf(deps));
 
   return async function round(event: unknown): Promise<RoundOutcome> {
     try {
@@ -28,7 +31,7 @@ export function createRoundHandler(deps: OrchestratorDeps) {
         const failed = roundFailedEventSchema.safeParse(event);
         if (!failed.success) throw new ValidationError('event', `not a round-failed event: ${describeZodIssues(failed.error)}`);
         logger.appendKeys({ tenant: failed.data.tenant, sessionId: failed.data.session, requestId: failed.data.requestId });
-        const outcome = await failRound(background, failed.data);
+        const outcome = await failRound(background(), failed.data);
         metrics.addMetric('BackgroundTurnsFailed', MetricUnit.Count, 1);
         logger.warn('background turn failed', { failure: failed.data.failure.Error, round: outcome.round });
         return outcome;
@@ -36,7 +39,7 @@ export function createRoundHandler(deps: OrchestratorDeps) {
       const parsed = roundEventSchema.safeParse(event);
       if (!parsed.success) throw new ValidationError('event', `not a round event: ${describeZodIssues(parsed.error)}`);
       logger.appendKeys({ tenant: parsed.data.tenant, sessionId: parsed.data.session, requestId: parsed.data.requestId });
-      const outcome = await runRound(background, parsed.data);
+      const outcome = await runRound(background(), parsed.data);
       metrics.addMetric('BackgroundRounds', MetricUnit.Count, 1);
       logger.info('round done', { status: outcome.status, round: outcome.round });
       return outcome;

@@ -6,7 +6,7 @@ import { createModelBackend, parseModelBackendConfig } from '../core/adapters/mo
 import { systemClock } from '../core/adapters/system-clock';
 import { embedderOf, memoryStoreOf, readMemoryAgents, readMemoryEnv } from '../core/wiring/memory-wiring';
 import { readRuntimeEnv, RuntimeEnvError } from '../core/wiring/runtime-env';
-import { sessionClients, sessionRepositoryFromEnv } from '../core/wiring/session-store-wiring';
+import { dynamodbClient, sessionRepositoryFromEnv } from '../core/wiring/session-store-wiring';
 import { createHandler } from './handler';
 
 export { createHandler } from './handler';
@@ -21,11 +21,11 @@ const memory = readMemoryEnv(process.env);
 if (!memory) throw new RuntimeEnvError(`${ENV.MEMORY_TABLE} is not set: the memory extractor has no table`);
 const clientOptions = { region: env.region, fipsServices: env.fipsServices };
 const embedder = embedderOf(memory, clientOptions);
-const clients = sessionClients(env, tracer);
+const dynamodb = dynamodbClient(env, tracer);
 
 export const handler = createHandler({
-  sessions: sessionRepositoryFromEnv(env, tracer, clients),
-  memory: memoryStoreOf(memory, clients.dynamodb),
+  sessions: sessionRepositoryFromEnv(env, tracer, dynamodb),
+  memory: memoryStoreOf(memory, dynamodb),
   // Off the request path: the model client's default timeouts and retries apply.
   model: createModelBackend(parseModelBackendConfig(process.env[ENV.MEMORY_MODEL], ENV.MEMORY_MODEL), clientOptions),
   clock: systemClock,

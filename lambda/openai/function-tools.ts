@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ClientOutput } from '../core/domain/client-calls';
 import type { JsonValue } from '../core/domain/canonical-json';
 import type { ToolSpec } from '../core/ports/model-backend';

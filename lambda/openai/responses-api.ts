@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { cancelTurn, enqueueTurn, readTurn, type TurnView } from '../core/domain/background-turn';
 import { answerClientCalls, assertClientTools } from '../core/domain/client-calls';
 import { createSession } from '../core/domain/create-session';

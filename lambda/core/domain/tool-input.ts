@@ -1,15 +1,25 @@
-import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020';
-import addFormats from 'ajv-formats';
+import type Ajv2020 from 'ajv/dist/2020';
+import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020';
 import type { ModelToolDeclaration } from '../../../lib/contract/tool-declaration';
 
 /**
  * Tool input is checked against the tool's JSON schema before any run
  * (SI-10: input validation), so a workflow only ever sees input its tool
  * declared. Each schema is compiled once per execution environment, when
- * the enabled tools are read at cold start (ToolPolicy.of).
+ * the enabled tools are read (ToolPolicy.of).
  */
-const ajv = new Ajv2020({ allErrors: true, strict: true });
-addFormats(ajv);
+let ajv: Ajv2020 | undefined;
+
+/** ajv, made with the first schema compiled; required then, so a function that compiles none never loads it. */
+function schemaCompiler(): Ajv2020 {
+  if (!ajv) {
+    const { default: Ajv } = require('ajv/dist/2020') as typeof import('ajv/dist/2020');
+    const { default: addFormats } = require('ajv-formats') as typeof import('ajv-formats');
+    ajv = new Ajv({ allErrors: true, strict: true });
+    addFormats(ajv);
+  }
+  return ajv;
+}
 
 const validators = new Map<ModelToolDeclaration, ValidateFunction>();
 
@@ -20,7 +30,7 @@ const MAX_PROBLEMS = 5;
 export function validatorFor(tool: ModelToolDeclaration): ValidateFunction {
   let validate = validators.get(tool);
   if (!validate) {
-    validate = ajv.compile(tool.inputSchema);
+    validate = schemaCompiler().compile(tool.inputSchema);
     validators.set(tool, validate);
   }
   return validate;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { AGENT_NAME_PATTERN, AGENT_NAME_RULE } from '../../../lib/contract/agent';
 import { DEFAULT_SESSION_LIMITS } from '../../../lib/contract/session-limits';
 import { MAX_SEQ } from '../domain/session-keys';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { AGENT_NAME_PATTERN, MAX_INSTRUCTIONS_BYTES, type AgentDefinition, type AgentDirectory } from '../../../lib/contract/agent';
 import type { AgentMemory } from '../../../lib/contract/memory-table';
 import { ENV } from '../../../lib/contract/env-names';

@@ -1,10 +1,8 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { z } from 'zod';
 import { ENV } from '../../../lib/contract/env-names';
 import { MEMORY_BOUNDS, MEMORY_DEFAULTS, type AgentMemory, type MemorySettings } from '../../../lib/contract/memory-table';
 import { DynamoDbMemoryStore } from '../adapters/dynamodb-memory-store';
-import { BedrockEmbedder } from '../adapters/model/bedrock-embedder';
 import { modelClientConfig, type ModelClientOptions } from '../adapters/model/client-settings';
 import type { Embedder } from '../ports/memory-store';
 import { agentMemorySchema, parseJsonSetting } from './agent-wiring';
@@ -66,5 +64,8 @@ export function memoryStoreOf(memory: MemoryEnv, client: DynamoDBClient): Dynamo
 /** The embedding model's client, when the deployment has one; created here, once per execution environment. */
 export function embedderOf(memory: MemoryEnv, options: ModelClientOptions): Embedder | undefined {
   if (!memory.embeddingModel) return undefined;
+  // Required, not imported: a deployment without an embedding model never loads Bedrock's client at its cold start.
+  const { BedrockRuntimeClient } = require('@aws-sdk/client-bedrock-runtime') as typeof import('@aws-sdk/client-bedrock-runtime');
+  const { BedrockEmbedder } = require('../adapters/model/bedrock-embedder') as typeof import('../adapters/model/bedrock-embedder');
   return new BedrockEmbedder(new BedrockRuntimeClient(modelClientConfig('bedrock-runtime', options)), memory.embeddingModel);
 }

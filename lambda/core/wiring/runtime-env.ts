@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseFipsServices, parseModelBackendConfig, type ModelBackendConfig } from '../adapters/model/backend-config';
 import { describeZodIssues } from '../adapters/model/zod-issues';
 import {

@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Tracer } from '@aws-lambda-powertools/tracer';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseFipsServices } from '../adapters/model/backend-config';
 import { describeZodIssues } from '../adapters/model/zod-issues';
 import { DynamoDbTaskTokenStore } from '../adapters/dynamodb-task-token-store';

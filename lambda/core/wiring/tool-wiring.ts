@@ -1,6 +1,6 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { Tracer } from '@aws-lambda-powertools/tracer';
-import { z } from 'zod';
+import * as z from 'zod';
 import { describeZodIssues } from '../adapters/model/zod-issues';
 import { StepFunctionsDecisionSender } from '../adapters/step-functions/decision-sender';
 import { StepFunctionsSlowToolStarter } from '../adapters/step-functions/slow-tool-starter';

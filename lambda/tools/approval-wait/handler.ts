@@ -1,5 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { z } from 'zod';
+import * as z from 'zod';
 import { describeZodIssues } from '../../core/adapters/model/zod-issues';
 import { StatehouseError, ValidationError } from '../../core/domain/errors';
 import { assertSessionId, assertTenantId } from '../../core/domain/session-keys';

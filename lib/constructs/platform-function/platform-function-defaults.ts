@@ -20,11 +20,16 @@ export const FUNCTION_RESERVED_CONCURRENCY = 50;
 /**
  * esbuild: one CommonJS file with the SDK inside (versions pinned by our
  * lockfile, not the runtime's), targeting Node 20 so it runs on the build
- * machines and on nodejs22.x/24.x.
+ * machines and on nodejs22.x/24.x. `mainFields` puts a package's ES module
+ * build (`module`) before its CommonJS one (`main`): esbuild drops what a
+ * function does not import from an ES module, so the SDK clients weigh about
+ * a third less and their modules initialize faster (bench:bundle). Packages
+ * with an `exports` map resolve through it whatever this says.
  */
 export const FUNCTION_BUNDLING: nodejs.BundlingOptions = {
   target: 'node20',
   format: nodejs.OutputFormat.CJS,
+  mainFields: ['module', 'main'],
   minify: true,
   sourceMap: true,
   sourcesContent: false,

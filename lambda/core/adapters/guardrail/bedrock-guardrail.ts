@@ -1,4 +1,4 @@
-import { ApplyGuardrailCommand, type ApplyGuardrailResponse, type BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import { ApplyGuardrailCommand, BedrockRuntimeClient, type ApplyGuardrailResponse } from '@aws-sdk/client-bedrock-runtime';
 import type { GuardrailBinding } from '../../../../lib/contract/agent';
 import type { GuardOutcome, Guardrail, GuardSource } from '../../ports/guardrail';
 import { modelClientConfig, type ModelClientConfig, type ModelClientOptions } from '../model/client-settings';
@@ -16,6 +16,11 @@ export const GUARDRAIL_REQUEST_TIMEOUT_MS = 10_000;
 /** The bedrock-runtime client settings of a guardrail: the model services' (FIPS host, retries), with the guardrail's timeout. */
 export function guardrailClientConfig(options: ModelClientOptions): ModelClientConfig {
   return modelClientConfig('bedrock-runtime', { ...options, requestTimeoutMs: options.requestTimeoutMs ?? GUARDRAIL_REQUEST_TIMEOUT_MS });
+}
+
+/** A bedrock-runtime client with the guardrail's settings (guardrailClientConfig). */
+export function guardrailClient(options: ModelClientOptions): BedrockRuntimeClient {
+  return new BedrockRuntimeClient(guardrailClientConfig(options));
 }
 
 export interface BedrockGuardrailProps {

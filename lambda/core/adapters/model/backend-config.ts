@@ -1,13 +1,9 @@
-import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
-import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ValidationError } from '../../domain/errors';
 import { ENV } from '../../../../lib/contract/env-names';
 import { SAGEMAKER_ENDPOINT_NAME, SAGEMAKER_ENDPOINT_NAME_RULE, type ModelBackendConfig } from '../../../../lib/contract/model-backend-config';
 import type { ModelBackend } from '../../ports/model-backend';
-import { BedrockConverseBackend } from './bedrock-converse-backend';
-import { modelClientConfig, type ModelClientOptions } from './client-settings';
-import { SageMakerChatBackend } from './sagemaker-chat-backend';
+import type { ModelClientOptions } from './client-settings';
 import { describeZodIssues } from './zod-issues';
 
 export type { ModelBackendConfig };
@@ -81,25 +77,19 @@ export function parseFipsServices(value: string | undefined): Set<string> {
 /**
  * The backend the configuration names, on its own SDK client (FIPS where
  * listed, standard retries, timeouts: see client-settings.ts).
+ *
+ * Each backend's module is required here, when the backend is made, not
+ * imported: a function initializes only the SDK client of the backend it
+ * runs (esbuild keeps a required module in the bundle and runs it when first
+ * required; the backend module imports its client by name, so the bundle
+ * holds only what it uses).
  * @throws ValidationError for an inference profile the configuration does not allow.
  */
 export function createModelBackend(config: ModelBackendConfig, options: ModelClientOptions): ModelBackend {
   switch (config.kind) {
     case 'sagemaker':
-      return new SageMakerChatBackend({
-        client: new SageMakerRuntimeClient(modelClientConfig('runtime.sagemaker', options)),
-        endpointName: config.endpointName,
-        stream: config.stream,
-        maxTokens: config.maxTokens,
-        temperature: config.temperature,
-      });
+      return (require('./sagemaker-chat-backend') as typeof import('./sagemaker-chat-backend')).sageMakerChatBackend(config, options);
     case 'bedrock-converse':
-      return new BedrockConverseBackend({
-        client: new BedrockRuntimeClient(modelClientConfig('bedrock-runtime', options)),
-        modelId: config.modelId,
-        allowInferenceProfile: config.allowInferenceProfile,
-        maxTokens: config.maxTokens,
-        temperature: config.temperature,
-      });
+      return (require('./bedrock-converse-backend') as typeof import('./bedrock-converse-backend')).bedrockConverseBackend(config, options);
   }
 }

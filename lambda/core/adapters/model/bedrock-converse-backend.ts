@@ -1,5 +1,7 @@
-import { ConverseCommand, ConverseStreamCommand, type BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import { BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
+import type { ModelBackendConfig } from '../../../../lib/contract/model-backend-config';
 import type { ChatMessage, ChatOptions, ModelBackend, ModelReply, ToolSpec } from '../../ports/model-backend';
+import { modelClientConfig, type ModelClientOptions } from './client-settings';
 import { ConverseStreamAssembler, parseConverseResponse, toConverseInput, toToolConfig } from './converse-format';
 import { DEFAULT_MAX_OUTPUT_TOKENS } from './model-defaults';
 import { malformedReply, toModelError } from './model-errors';
@@ -72,4 +74,15 @@ export class BedrockConverseBackend implements ModelBackend {
     }
     return withUsage(messages, reply);
   }
+}
+
+/** The backend of a `bedrock-converse` configuration on its own SDK client (client-settings.ts); createModelBackend requires it. */
+export function bedrockConverseBackend(config: Extract<ModelBackendConfig, { kind: 'bedrock-converse' }>, options: ModelClientOptions): BedrockConverseBackend {
+  return new BedrockConverseBackend({
+    client: new BedrockRuntimeClient(modelClientConfig('bedrock-runtime', options)),
+    modelId: config.modelId,
+    allowInferenceProfile: config.allowInferenceProfile,
+    maxTokens: config.maxTokens,
+    temperature: config.temperature,
+  });
 }

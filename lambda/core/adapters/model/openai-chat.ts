@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { JsonValue } from '../../domain/canonical-json';
 import type { TokenUsage } from '../../domain/session-header';
 import type { ChatMessage, ToolCall, ToolSpec } from '../../ports/model-backend';

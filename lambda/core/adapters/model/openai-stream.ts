@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ToolCall } from '../../ports/model-backend';
 import { malformedReply } from './model-errors';
 import { parseJson, toolArgumentsSchema, toToolCall, toTokenUsage, usageSchema } from './openai-chat';

@@ -1,12 +1,14 @@
 import {
   InvokeEndpointCommand,
   InvokeEndpointWithResponseStreamCommand,
-  type SageMakerRuntimeClient,
+  SageMakerRuntimeClient,
 } from '@aws-sdk/client-sagemaker-runtime';
+import type { ModelBackendConfig } from '../../../../lib/contract/model-backend-config';
 import type { ChatMessage, ChatOptions, ModelBackend, ModelReply, ToolSpec } from '../../ports/model-backend';
 import { DEFAULT_MAX_OUTPUT_TOKENS } from './model-defaults';
 import { malformedReply, toModelError } from './model-errors';
 import { chatCompletionRequest, parseChatCompletion } from './openai-chat';
+import { modelClientConfig, type ModelClientOptions } from './client-settings';
 import { ChatCompletionStreamAssembler } from './openai-stream';
 import { withUsage, type ParsedReply } from './reply-usage';
 
@@ -93,4 +95,15 @@ export class SageMakerChatBackend implements ModelBackend {
     }
     return assembler.finish();
   }
+}
+
+/** The backend of a `sagemaker` configuration on its own SDK client (client-settings.ts); createModelBackend requires it. */
+export function sageMakerChatBackend(config: Extract<ModelBackendConfig, { kind: 'sagemaker' }>, options: ModelClientOptions): SageMakerChatBackend {
+  return new SageMakerChatBackend({
+    client: new SageMakerRuntimeClient(modelClientConfig('runtime.sagemaker', options)),
+    endpointName: config.endpointName,
+    stream: config.stream,
+    maxTokens: config.maxTokens,
+    temperature: config.temperature,
+  });
 }

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { RoundEvent, RoundFailedEvent } from '../../../../lib/contract/agent-loop';
 import type { JsonValue } from '../../domain/canonical-json';
 import type { ApprovalDecision, ResumeTurnEvent, ToolErrorCode, ToolRunOutput } from '../../../../lib/contract/workflow-contract';
