@@ -84,7 +84,7 @@ export async function createSessionTable(client: DynamoDBClient, tableName: stri
       StreamSpecification: { StreamEnabled: true, StreamViewType: streamViewType },
     }),
   );
-  await waitUntilTableExists({ client, maxWaitTime: 30 }, { TableName: tableName });
+  await waitUntilTableExists({ client, maxWaitTime: 300 }, { TableName: tableName });
   await client.send(
     new UpdateTimeToLiveCommand({
       TableName: tableName,
