@@ -27,7 +27,12 @@ export interface MotoServerOptions {
   readonly detached?: boolean;
 }
 
-const READY_TIMEOUT_MS = 30_000;
+/**
+ * moto_server starts in a few seconds (Python imports every service's models);
+ * on a machine busy with other work that can take many times as long, and a
+ * slow start must not read as a broken one. The wait ends as soon as moto answers.
+ */
+const READY_TIMEOUT_MS = 180_000;
 const STOP_TIMEOUT_MS = 5_000;
 
 export async function freePort(): Promise<number> {

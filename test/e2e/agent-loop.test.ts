@@ -153,10 +153,6 @@ describe('GovWest agent loop, executed as synthesized', () => {
     const path = await replayStatePath(loop.definition, done.input, rounds.map((call) => call.outcome));
     const perRound = [AGENT_LOOP_STATES.ROUND, AGENT_LOOP_STATES.ROUND_COMMITTED, AGENT_LOOP_STATES.NEXT_STEP];
     expect(path.entered).toEqual([...Array(6).fill(perRound).flat(), AGENT_LOOP_STATES.TURN_DONE]);
-    console.log(
-      `agent loop, 6 rounds: ${path.entered.length} state transitions (${perRound.length} a round: ${perRound.join(', ')}; then ${AGENT_LOOP_STATES.TURN_DONE}); ` +
-        `${path.events} interpreter events. In a Standard history a round is 9 events (Task: entered, scheduled, started, succeeded, exited; Pass and Choice: entered, exited).`,
-    );
   });
 
   test('a throttled model: the loop\'s Retry asks the Round again; the turn completes with exactly one answer', async () => {

@@ -95,7 +95,7 @@ beforeAll(async () => {
   if (run.code !== 0) throw new Error(`deploy:local exited ${run.code}:\n${run.stdout}\n${run.stderr}`);
   summary = JSON.parse(fs.readFileSync(file, 'utf8')) as Summary;
   clientConfig = { region: summary.region, endpoint: summary.moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
-}, 300_000);
+}, 900_000);
 
 afterAll(() => {
   if (summary) process.kill(summary.moto.pid, 'SIGTERM');

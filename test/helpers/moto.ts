@@ -37,10 +37,18 @@ export function motoClientConfig(moto: Pick<MotoServer, 'endpoint'>) {
  * which is where optimistic concurrency is tested.
  */
 export function motoDynamoDbClient(moto: Pick<MotoServer, 'endpoint'>): DynamoDBClient {
-  return new DynamoDBClient({
-    ...motoClientConfig(moto),
-    requestHandler: { httpAgent: new Agent({ keepAlive: true, maxSockets: 1 }) },
-  });
+  return new DynamoDBClient({ ...motoClientConfig(moto), requestHandler: oneRequestAtATime() });
+}
+
+/**
+ * The request handler options for one request in flight. Requests queued
+ * behind the one socket are the point, so the SDK's warning about a queue
+ * (@smithy/node-http-handler, checkSocketUsage: after
+ * socketAcquisitionWarningTimeout, 3 s by default) is put far past any test's
+ * timeout; it only ever printed, it never failed a request.
+ */
+export function oneRequestAtATime() {
+  return { httpAgent: new Agent({ keepAlive: true, maxSockets: 1 }), socketAcquisitionWarningTimeout: 3_600_000 };
 }
 
 /** Path-style addressing: virtual-host style would need DNS for `<bucket>.127.0.0.1`. */
@@ -109,7 +117,7 @@ export async function createMemoryTable(client: DynamoDBClient, tableName: strin
 
 async function createTableWithTtl(client: DynamoDBClient, input: CreateTableCommandInput, timeToLiveAttribute: string): Promise<void> {
   await client.send(new CreateTableCommand(input));
-  await waitUntilTableExists({ client, maxWaitTime: 30 }, { TableName: input.TableName });
+  await waitUntilTableExists({ client, maxWaitTime: 300 }, { TableName: input.TableName });
   await client.send(
     new UpdateTimeToLiveCommand({ TableName: input.TableName, TimeToLiveSpecification: { Enabled: true, AttributeName: timeToLiveAttribute } }),
   );

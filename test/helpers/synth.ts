@@ -10,11 +10,28 @@ import type { StatehouseStage } from '../../lib/stacks/statehouse-stage';
 
 export { cdkJsonContext, REPO_ROOT } from '../../bin/synth-assembly';
 
+/**
+ * Whether test synths run aws-cdk-lib's built-in CloudFormation validation
+ * (App's builtinCloudFormationValidation; the rule engine is WebAssembly, and
+ * it is about a third of the CPU of every synth in a test process). bin/
+ * always runs it, and its findings are in validation-report.json. The tests
+ * that read that report, or stand for bin/'s compliance gate, turn it on
+ * (`cfnValidation: true`): every target's synth in test/lib/targets.test.ts,
+ * the construct compliance fixtures, the evidence report's, and every test
+ * that runs a command (bin/statehouse.ts, cdk synth, deploy:local), which
+ * synthesizes as a user does. cfn-lint still checks every target's templates
+ * and the constructs' (test/helpers/cfn-lint.ts). The other tests look at
+ * templates and constructs, as the ones without bundling do.
+ */
+export const CFN_VALIDATION_BY_DEFAULT = false;
+
 export interface SynthOptions extends BuildOptions {
   /** Extra context on top of cdk.json's. */
   readonly context?: Record<string, unknown>;
   /** Bundle Lambda code for real (only the one bundling test does). Default: skip bundling. */
   readonly bundle?: boolean;
+  /** Run aws-cdk-lib's built-in CloudFormation validation, as bin/ does. Default: CFN_VALIDATION_BY_DEFAULT (off). */
+  readonly cfnValidation?: boolean;
 }
 
 export interface Synthesized {
@@ -35,6 +52,7 @@ export function synthStatehouse(options: SynthOptions = {}): Synthesized {
       ...(options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }),
       ...options.context,
     },
+    builtinCloudFormationValidation: options.cfnValidation ?? CFN_VALIDATION_BY_DEFAULT,
   });
   const { stages } = buildApp(app, options);
   const assembly = app.synth();

@@ -12,8 +12,17 @@ import { synthStatehouse, type Synthesized } from '../helpers/synth';
  */
 let synth: Synthesized;
 beforeAll(() => {
-  // Streaming required, so the one bundling synth holds every function (GovWest's `auto` leaves it off: unverified there).
-  synth = synthStatehouse({ targets: 'GovWest', bundle: true, overrides: { targets: { GovWest: { streaming: 'required' } } } });
+  // aws-cdk-lib writes "Bundling asset <path>..." to stderr for each function (core/lib/asset-staging.js);
+  // the tests below check the bundles themselves, so only those lines are left out of the test output.
+  const write = process.stderr.write;
+  process.stderr.write = ((chunk: string | Uint8Array, ...rest: never[]) =>
+    /^Bundling asset \S+\.\.\.\n$/.test(String(chunk)) || write.call(process.stderr, chunk, ...rest)) as typeof process.stderr.write;
+  try {
+    // Streaming required, so the one bundling synth holds every function (GovWest's `auto` leaves it off: unverified there).
+    synth = synthStatehouse({ targets: 'GovWest', bundle: true, overrides: { targets: { GovWest: { streaming: 'required' } } } });
+  } finally {
+    process.stderr.write = write;
+  }
 });
 
 /**

@@ -16,7 +16,7 @@ const TARGETS = ['Commercial', 'GovWest', 'GovEast'];
 let synth: Synthesized;
 beforeAll(() => {
   // GIVEN the default configuration with every target selected
-  synth = synthStatehouse({ targets: TARGETS.join(',') });
+  synth = synthStatehouse({ targets: TARGETS.join(','), cfnValidation: true });
 });
 
 describe.each(TARGETS)('target %s', (targetName) => {

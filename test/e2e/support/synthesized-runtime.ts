@@ -1,4 +1,3 @@
-import { Agent } from 'node:http';
 import { DynamoDBClient, GetItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
@@ -25,7 +24,7 @@ import { createResumeHandler, isResumeTurnEvent } from '../../../lambda/orchestr
 import { REFERENCE_TABLE_SCHEMA } from '../../../lib/contract/reference-table';
 import { partitionOf } from '../../../lib/residency/region-facts';
 import { snsPublishTask, startLocalStepFunctions, type LocalStepFunctions, type TaskHandler } from '../../helpers/local-stepfunctions';
-import { createBucket, createSessionTable, motoClientConfig, motoS3Client, startMoto, type MotoServer } from '../../helpers/moto';
+import { createBucket, createSessionTable, motoClientConfig, motoS3Client, oneRequestAtATime, startMoto, type MotoServer } from '../../helpers/moto';
 import { stacksOf, synthStatehouse } from '../../helpers/synth';
 import type { StatehouseStage } from '../../../lib/stacks/statehouse-stage';
 import { asSdkTask } from '../../lib/tool-workflow/local-interpreter';
@@ -122,7 +121,7 @@ export interface SynthesizedRuntime {
  * client, for moto's transactions (see motoDynamoDbClient, which is fixed to us-east-1).
  */
 function regionalMotoDynamoDb(moto: MotoServer, region: string): DynamoDBClient {
-  return new DynamoDBClient({ ...motoClientConfig(moto), region, requestHandler: { httpAgent: new Agent({ keepAlive: true, maxSockets: 1 }) } });
+  return new DynamoDBClient({ ...motoClientConfig(moto), region, requestHandler: oneRequestAtATime() });
 }
 
 /** Loads a function's real `index.ts` the way Lambda would: its environment first, then the module. */

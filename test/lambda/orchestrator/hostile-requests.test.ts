@@ -309,10 +309,6 @@ test('every malformed or hostile request gets a 4xx that says what is wrong, and
   }
   expect(model.prompts).toHaveLength(0);
   expect(await harness.snapshot()).toBe(before);
-
-  // A summary for the report: how many of each status.
-  const byStatus = outcomes.reduce<Record<number, number>>((counts, { statusCode }) => ({ ...counts, [statusCode]: (counts[statusCode] ?? 0) + 1 }), {});
-  console.log(`hostile corpus: ${outcomes.length} requests, ${serverErrors.length} 5xx, by status ${JSON.stringify(byStatus)}`);
 });
 
 test('the errors say what is wrong', async () => {

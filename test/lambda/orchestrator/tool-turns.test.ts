@@ -9,7 +9,7 @@ import { REFERENCE_TABLE_SCHEMA } from '../../../lib/contract/reference-table';
 import { reply, ScriptedModel } from '../core/support/scripted-model';
 import { ALICE, ALICE_AS_OFFICER, ALVIN, api, BOB, OLIVIA, ROLE_A, ROLE_OFFICER } from './support/api-events';
 import type { ApiResponse } from './support/orchestrator-harness';
-import { FAST, HARNESS_TOOLS, REFERENCE_TABLE, SLOW, SLOW_MISSING, SLOW_SHORT_APPROVAL, startToolHarness, type ToolHarness } from './support/tool-harness';
+import { FAST, FAST_SHORT_TIMEOUT, HARNESS_TOOLS, REFERENCE_TABLE, SLOW, SLOW_MISSING, SLOW_SHORT_APPROVAL, startToolHarness, type ToolHarness } from './support/tool-harness';
 
 /**
  * Tools through the orchestrator: fast tools inside the turn (Express
@@ -156,7 +156,7 @@ describe('fast tools run inside the turn', () => {
 
   test("a tool past its timeout is a timeout error the model sees", async () => {
     const model = ScriptedModel.answering(reply('Computing.', [deadlineCall()]), reply('It took too long.'));
-    const { send } = harness.orchestrator(model);
+    const { send } = harness.orchestrator(model, { fastStateMachineArn: FAST_SHORT_TIMEOUT });
     const sessionId = await newSession(send);
     harness.functions.computeDeadline = () => new Promise(() => undefined);
 

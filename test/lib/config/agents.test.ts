@@ -76,7 +76,7 @@ describe('agents in the configuration', () => {
 describe('the README FOIA example, synthesized', () => {
   let synth: Synthesized;
   beforeAll(() => {
-    synth = synthStatehouse({ targets: 'GovWest', overrides: readmeFoiaExample() });
+    synth = synthStatehouse({ targets: 'GovWest', overrides: readmeFoiaExample(), cfnValidation: true });
   });
 
   test('cdk-nag and the residency guard report nothing unacknowledged, and cfn-lint no error', () => {

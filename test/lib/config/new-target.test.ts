@@ -14,6 +14,7 @@ beforeAll(() => {
   synth = synthStatehouse({
     targets: 'GovWest,GovLab',
     overrides: { targets: { GovLab: { region: 'us-gov-west-1', residency: { regions: ['us-gov-west-1'] } } } },
+    cfnValidation: true,
   });
 });
 

@@ -8,12 +8,15 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { IConstruct } from 'constructs';
 import { readValidationReport, VALIDATION_REPORT_FILE, type ValidationSummary } from '../../../lib/compliance/validation-report';
-import { cdkJsonContext } from '../../helpers/synth';
+import { CFN_VALIDATION_BY_DEFAULT, cdkJsonContext } from '../../helpers/synth';
 
 /**
  * Test stacks for the construct assertion tests: one construct at a time, in
  * a Stage with a concrete region (the capability gate needs one) and
- * account, cdk.json's feature flags, and no esbuild bundling.
+ * account, cdk.json's feature flags, and no esbuild bundling. aws-cdk-lib's
+ * built-in CloudFormation validation runs only where a test asks for it (the
+ * compliance fixtures, which read the validation report): see
+ * CFN_VALIDATION_BY_DEFAULT in test/helpers/synth.ts.
  */
 
 export const TEST_ACCOUNT = '123456789012';
@@ -36,9 +39,17 @@ export interface TargetStackFixture {
   readonly stack: Stack;
 }
 
+export interface TargetStackOptions {
+  /** Run aws-cdk-lib's built-in CloudFormation validation on synth, as bin/ does. Default: CFN_VALIDATION_BY_DEFAULT (off). */
+  readonly cfnValidation?: boolean;
+}
+
 /** A fresh app with one stack `Target/Test` in `region`. */
-export function targetStack(region: string, stageName = 'Target'): TargetStackFixture {
-  const app = new App({ context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] } });
+export function targetStack(region: string, stageName = 'Target', options: TargetStackOptions = {}): TargetStackFixture {
+  const app = new App({
+    context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] },
+    builtinCloudFormationValidation: options.cfnValidation ?? CFN_VALIDATION_BY_DEFAULT,
+  });
   const stage = new Stage(app, stageName, { env: { account: TEST_ACCOUNT, region } });
   const stack = new TargetStack(stage, 'Test');
   return { app, stage, stack };

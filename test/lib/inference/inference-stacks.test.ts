@@ -32,7 +32,7 @@ let synth: Synthesized;
 beforeAll(() => {
   // GIVEN Commercial with an inf2 endpoint and GovWest with a trn1.32xlarge endpoint
   // WHEN both are synthesized as `cdk synth` does
-  synth = synthStatehouse({ targets: 'Commercial,GovWest', overrides: CONFIGURED });
+  synth = synthStatehouse({ targets: 'Commercial,GovWest', overrides: CONFIGURED, cfnValidation: true });
 });
 
 describe.each(['Commercial', 'GovWest'] as const)('target %s with a Neuron endpoint', (targetName: Target) => {

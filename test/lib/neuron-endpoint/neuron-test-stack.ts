@@ -58,7 +58,7 @@ export type EndpointOverrides = Partial<NeuronEndpointProps> | ((resources: Fixt
 
 /** A fresh app with the endpoint `Llm` in stack `Target/Test` in `region`. */
 export function endpointIn(region: string, props: EndpointOverrides = {}, options: FixtureOptions = {}): EndpointFixture {
-  const { app, stage, stack } = targetStack(region);
+  const { app, stage, stack } = targetStack(region, 'Target', { cfnValidation: options.compliancePacks });
   const { vpc, subnets, dataKey, logsKey } = testFoundation(stack);
   const weightsStack = options.weightsInOtherStack ? new Stack(stage, 'State') : stack;
   const weights = new s3.Bucket(weightsStack, 'Weights', { encryption: s3.BucketEncryption.S3_MANAGED, enforceSSL: true });

@@ -24,7 +24,7 @@ let svg: string;
 
 beforeAll(() => {
   // GIVEN the app synthesized for GovWest
-  synth = synthStatehouse({ targets: TARGET });
+  synth = synthStatehouse({ targets: TARGET, cfnValidation: true });
   outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'statehouse-evidence-'));
   // WHEN the report runs over its cloud assembly
   const all = writeEvidenceReport({ cdkOut: synth.outdir, outDir });

@@ -12,7 +12,7 @@ import { REPO_ROOT, synthStatehouse, type Synthesized } from '../../helpers/synt
 let synth: Synthesized;
 beforeAll(() => {
   // GIVEN an assembly of two targets
-  synth = synthStatehouse({ targets: 'Commercial,GovWest' });
+  synth = synthStatehouse({ targets: 'Commercial,GovWest', cfnValidation: true });
 });
 
 function runReport(...args: string[]) {

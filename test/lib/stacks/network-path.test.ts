@@ -42,7 +42,7 @@ let defaults: Synthesized;
 let admittedOnly: Synthesized;
 beforeAll(() => {
   // GIVEN the two targets with both options, with the defaults, and with admitted endpoints only
-  both = synthStatehouse({ targets: TARGETS.join(','), overrides: BOTH_OPTIONS });
+  both = synthStatehouse({ targets: TARGETS.join(','), overrides: BOTH_OPTIONS, cfnValidation: true });
   // The default configuration's templates of every target are pinned by the snapshots (targets.test.ts); here GovWest, the longer ARNs.
   defaults = synthStatehouse({ targets: 'GovWest' });
   admittedOnly = synthStatehouse({ targets: 'GovWest', overrides: { targets: { GovWest: { api: { allowedVpcEndpoints: AGENCY_ENDPOINTS } } } } });

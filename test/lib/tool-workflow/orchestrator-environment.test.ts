@@ -25,7 +25,6 @@ test.each<[string, unknown]>([
   for (const service of ['orchestrator', 'agent-loop']) {
     const env = functionEnvironment(stage.runtime, stacksOf(stage), service);
     const total = sizeOf(env);
-    console.log(`GovWest ${service} environment (${_case}): ${total} bytes; tool declarations bundled (${Buffer.byteLength(JSON.stringify(stage.runtime.agent.toolDeclarations))} bytes)`);
     expect(env[ENV.TOOLS]).toBeUndefined();
     expect(total).toBeLessThanOrEqual(LAMBDA_ENVIRONMENT_LIMIT - HEADROOM);
   }

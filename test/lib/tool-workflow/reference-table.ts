@@ -12,5 +12,5 @@ export async function createReferenceTable(client: DynamoDBClient, tableName: st
       BillingMode: billingMode,
     }),
   );
-  await waitUntilTableExists({ client, maxWaitTime: 30 }, { TableName: tableName });
+  await waitUntilTableExists({ client, maxWaitTime: 300 }, { TableName: tableName });
 }

@@ -23,7 +23,7 @@ const TARGETS = ['Commercial', 'GovWest', 'GovEast'];
 let synth: Synthesized;
 beforeAll(() => {
   // GIVEN the default configuration with every target selected
-  synth = synthStatehouse({ targets: TARGETS.join(',') });
+  synth = synthStatehouse({ targets: TARGETS.join(','), cfnValidation: true });
 });
 
 const stageOf = (name: string): StatehouseStage => synth.stages.find((s) => s.stageName === name)!;

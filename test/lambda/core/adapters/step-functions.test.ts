@@ -14,6 +14,8 @@ let tool: TaskHandler = async () => ({});
 let serial = 0;
 
 const FAST = stateMachineArn('fast-tools');
+/** The same workflow with compute_deadline's 5 s cut to 1 s, for the timeout case; FAST keeps its own, so an answer never races the clock. */
+const FAST_SHORT_TIMEOUT = stateMachineArn('fast-tools-short-timeout');
 const run = (input: Partial<ToolRunInput> = {}): ToolRunInput => ({
   tool: 'compute_deadline',
   toolCallId: `call-${++serial}`,
@@ -26,10 +28,10 @@ const run = (input: Partial<ToolRunInput> = {}): ToolRunInput => ({
 beforeAll(async () => {
   sfn = await startLocalStepFunctions();
   client = new SFNClient(sfn.clientConfig());
-  sfn.register(FAST, fastToolsDefinition({ compute_deadline: FUNCTIONS.computeDeadline }), { [FUNCTIONS.computeDeadline]: (input) => tool(input) }, {
-    type: 'EXPRESS',
-    timeoutOverrides: { compute_deadline: 1 },
-  });
+  const fast = fastToolsDefinition({ compute_deadline: FUNCTIONS.computeDeadline });
+  const handlers = { [FUNCTIONS.computeDeadline]: (input: unknown) => tool(input) };
+  sfn.register(FAST, fast, handlers, { type: 'EXPRESS' });
+  sfn.register(FAST_SHORT_TIMEOUT, fast, handlers, { type: 'EXPRESS', timeoutOverrides: { compute_deadline: 1 } });
 });
 
 afterAll(async () => {
@@ -58,7 +60,7 @@ describe('StepFunctionsToolRunner (StartSyncExecution on the Express workflow)',
     await expect(runner().run(run())).resolves.toMatchObject({ ok: false, error: 'tool_failed' });
 
     tool = () => new Promise(() => undefined);
-    await expect(runner().run(run())).resolves.toMatchObject({ ok: false, error: 'timeout' });
+    await expect(new StepFunctionsToolRunner({ client, stateMachineArn: FAST_SHORT_TIMEOUT }).run(run())).resolves.toMatchObject({ ok: false, error: 'timeout' });
 
     tool = async () => {
       throw Object.assign(new Error('businessDays out of range'), { name: 'Statehouse.InvalidInput' });

@@ -31,6 +31,12 @@ import { TENANT_MAP_JSON } from './api-events';
 import { parseResponse, quietTelemetry, startOrchestratorHarness, TEST_LIMITS, type ApiResponse, type OrchestratorHarness } from './orchestrator-harness';
 
 export const FAST = stateMachineArn('statehouse-fast-tools');
+/**
+ * The same Express workflow with compute_deadline's own 5 s cut to 1 s, for the
+ * tool-timeout case. FAST keeps the 5 s: the interpreter's timeouts are real
+ * time, and a tool that answers must not time out on a busy machine.
+ */
+export const FAST_SHORT_TIMEOUT = stateMachineArn('statehouse-fast-tools-short-timeout');
 export const SLOW = stateMachineArn('statehouse-slow-tools');
 /** The same Standard workflow with the approval wait cut to 1 s, for the approval-timeout case. */
 export const SLOW_SHORT_APPROVAL = stateMachineArn('statehouse-slow-tools-short-approval');
@@ -121,11 +127,9 @@ export async function startToolHarness(): Promise<ToolHarness> {
       return createResumeHandler({ ...current, sessions: resumeSessions })(input);
     },
   };
-  sfn.register(FAST, fastToolsDefinition({ compute_deadline: FUNCTIONS.computeDeadline }), handlers, {
-    type: 'EXPRESS',
-    // compute_deadline's own 5 s, cut to 1 s for the timeout case (the default tool answers at once).
-    timeoutOverrides: { compute_deadline: 1 },
-  });
+  const fast = fastToolsDefinition({ compute_deadline: FUNCTIONS.computeDeadline });
+  sfn.register(FAST, fast, handlers, { type: 'EXPRESS' });
+  sfn.register(FAST_SHORT_TIMEOUT, fast, handlers, { type: 'EXPRESS', timeoutOverrides: { compute_deadline: 1 } });
   const slow = slowToolsDefinition({ release_records: FUNCTIONS.releaseRecords });
   sfn.register(SLOW, slow, handlers);
   sfn.register(SLOW_SHORT_APPROVAL, slow, handlers, { timeoutOverrides: { WaitForApproval: 1 } });
@@ -207,5 +211,5 @@ async function createReferenceTable(dynamodb: DynamoDBClient): Promise<void> {
       BillingMode: REFERENCE_TABLE_SCHEMA.billingMode,
     }),
   );
-  await waitUntilTableExists({ client: dynamodb, maxWaitTime: 30 }, { TableName: REFERENCE_TABLE });
+  await waitUntilTableExists({ client: dynamodb, maxWaitTime: 300 }, { TableName: REFERENCE_TABLE });
 }

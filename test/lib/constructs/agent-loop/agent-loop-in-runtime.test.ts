@@ -25,7 +25,7 @@ const TARGETS = ['Commercial', 'GovWest'];
 let synth: Synthesized;
 beforeAll(() => {
   // GIVEN the default configuration: background turns on
-  synth = synthStatehouse({ targets: TARGETS.join(',') });
+  synth = synthStatehouse({ targets: TARGETS.join(','), cfnValidation: true });
 });
 
 type Resource = { Type: string; Properties: Record<string, any> };
@@ -187,7 +187,7 @@ describe('the background configuration', () => {
 
   test('enabled: false: no loop, no round function, and the orchestrator neither names the loop nor may start it', () => {
     // GIVEN background turns off in GovWest
-    const { stages, assembly } = synthStatehouse({ targets: 'GovWest', overrides: { targets: { GovWest: { background: { enabled: false } } } } });
+    const { stages, assembly } = synthStatehouse({ targets: 'GovWest', overrides: { targets: { GovWest: { background: { enabled: false } } } }, cfnValidation: true });
     const [stage] = stages;
     const template = Template.fromStack(stage.runtime);
     // THEN only the two tool workflows, and the functions of before

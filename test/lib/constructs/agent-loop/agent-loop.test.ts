@@ -46,7 +46,7 @@ interface FixtureOptions {
 
 /** An AgentLoop `Loop` running release_records, with plain functions standing in for the round function, the approval wait and the tool. */
 function loopIn(region: string, props: Partial<AgentLoopProps> = {}, options: FixtureOptions = {}): Fixture {
-  const fixture = targetStack(region);
+  const fixture = targetStack(region, 'Target', { cfnValidation: options.compliancePacks });
   const { stack } = fixture;
   const foundation = testFoundation(stack);
   const fn = (id: string) => new lambda.Function(stack, id, { runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler = async () => ({});') });

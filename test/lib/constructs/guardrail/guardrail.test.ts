@@ -31,7 +31,7 @@ interface Fixture {
 
 /** One guardrail under a key of the test stack, and a role granted apply (the orchestrator's stand-in). */
 function guardrailIn(region: string, props: Partial<GuardrailProps> = {}, compliancePacks = false): Fixture {
-  const { app, stage, stack } = targetStack(region);
+  const { app, stage, stack } = targetStack(region, 'Target', { cfnValidation: compliancePacks });
   const key = new kms.Key(stack, 'DataKey', { enableKeyRotation: true });
   const guardrail = new Guardrail(stack, 'Guardrail', { guardrailName: 'statehouse-test-guardrail', encryptionKey: key, ...props });
   const caller = new iam.Role(stack, 'Caller', { assumedBy: new iam.AccountRootPrincipal() });

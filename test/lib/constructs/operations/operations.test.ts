@@ -43,7 +43,7 @@ function watched(stack: Stack, serviceName: string): WatchedFunction {
 
 /** Operations over imported resources, its topic under the PlatformKeys logs key of the same target prefix. */
 function operationsIn(region: string, props: Partial<OperationsProps> = {}, compliancePacks = false): Fixture {
-  const { app, stage, stack } = targetStack(region);
+  const { app, stage, stack } = targetStack(region, 'Target', { cfnValidation: compliancePacks });
   const keys = new PlatformKeys(stack, 'Keys', { residency: { regions: [region], crossRegionInference: 'deny', fips: true }, aliasPrefix: PREFIX });
   const machineArn = (name: string) => stack.formatArn({ service: 'states', resource: 'stateMachine', resourceName: `${PREFIX}-${name}`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
   const orchestrator = watched(stack, 'orchestrator');

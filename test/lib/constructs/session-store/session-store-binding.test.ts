@@ -76,7 +76,7 @@ describe('SessionStore overrides', () => {
       s3Endpoint: foundation.s3Endpoint,
       accessLogsBucket: foundation.accessLogs,
       tableProps: {
-        contributorInsightsEnabled: true,
+        contributorInsightsSpecification: { enabled: true },
         partitionKey: { name: 'id', type: dynamodb.AttributeType.NUMBER },
         encryptionKey: otherKey,
         stream: dynamodb.StreamViewType.KEYS_ONLY,
