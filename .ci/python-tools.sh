@@ -34,10 +34,12 @@ TOOLS_BIN="$STATEHOUSE_TOOLS/bin"
 DEBIAN_MOTO_SUITE="${STATEHOUSE_DEBIAN_MOTO_SUITE:-sid}"
 DEBIAN_MOTO_MIN=5.2
 # What moto_server needs from python3-moto's Recommends for the services the
-# tests use (Step Functions reads JSONPath; CloudFormation parses YAML), and
-# flask-cors, which moto's server imports; the rest of Recommends (docker for
-# Lambda containers, ...) is left out.
-DEBIAN_MOTO_PACKAGES=(python3-moto python3-flask-cors python3-yaml python3-jsonpath-ng python3-pyparsing python3-joserfc python3-jsondiff python3-openapi-spec-validator python3-aws-xray-sdk python3-graphql-core python3-multipart)
+# tests use (Step Functions reads JSONPath; CloudFormation parses YAML; a
+# DynamoDB stream with an event source mapping makes moto invoke the Lambda
+# function, which imports the docker client unguarded: without it the write
+# answers 500, the SDK retries, and the retry fails its own condition), and
+# flask-cors, which moto's server imports.
+DEBIAN_MOTO_PACKAGES=(python3-moto python3-flask-cors python3-docker python3-yaml python3-jsonpath-ng python3-pyparsing python3-joserfc python3-jsondiff python3-openapi-spec-validator python3-aws-xray-sdk python3-graphql-core python3-multipart)
 
 tools_say() { echo "python tools: $*"; }
 
