@@ -94,15 +94,20 @@ async function main(): Promise<void> {
     // default: Lambda response streaming is unverified there, see lib/residency/region-facts.ts).
     const tenant = 'agency-demo';
     const streaming = target.streaming ?? 'required';
+    // Memory across sessions is off by default (a Privacy Act system of records); the conversation shows it, so the
+    // default agent gets it unless the configuration gives some agent memory itself.
+    const memoryAgents = Object.entries(target.agents).filter(([, agent]) => agent.memory !== undefined).map(([name]) => name);
+    const agents = memoryAgents.length > 0 ? target.agents : { ...target.agents, [target.defaultAgent]: { ...target.agents[target.defaultAgent], memory: {} } };
     const overrides = mergeConfig(args.overrides as never, {
-      targets: { [args.target]: { terminationProtection: false, streaming, tenants: { [tenant]: [role('AgencyDemoApp'), role('RecordsOfficer')] } } },
+      targets: { [args.target]: { terminationProtection: false, streaming, agents, tenants: { [tenant]: [role('AgencyDemoApp'), role('RecordsOfficer')] } } },
     } as never);
 
     log('');
     log(`1. cdk synth, cdk bootstrap aws://${account}/${region} and cdk deploy ${args.target}/* (CLI output: ${path.relative(process.cwd(), OUTPUT_DIR)}/cdk-cli.log)`);
     log(
       `   over the configuration: terminationProtection false, tenants.${tenant} the roles AgencyDemoApp and RecordsOfficer, ` +
-        `streaming ${streaming}${target.streaming === undefined ? ' (the configuration sets none; the conversation streams a response)' : ' (as configured)'}`,
+        `streaming ${streaming}${target.streaming === undefined ? ' (the configuration sets none; the conversation streams a response)' : ' (as configured)'}, ` +
+        `memory on for ${memoryAgents.length > 0 ? `${memoryAgents.join(', ')} (as configured)` : `${target.defaultAgent} (the configuration gives no agent memory; the conversation recalls across sessions)`}`,
     );
     const deployment = await deployToEmulator({ moto, target: args.target, region, overrides, repoRoot: REPO_ROOT, outputDir: OUTPUT_DIR, log });
     log(`   synth ${deployment.seconds.synth.toFixed(1)} s, bootstrap ${deployment.seconds.bootstrap.toFixed(1)} s, deploy ${deployment.seconds.deploy.toFixed(1)} s`);
