@@ -137,7 +137,14 @@ describe('npm run deploy:local', () => {
       /openai\.responses\.create\(\{ previous_response_id, input: "Thank you…" \}\) → completed, same conversation/,
       /response\.output_text\.delta "You said: /,
       /response\.completed: "You said: Please sum up what we have done so far in one sentence\." \(\d+ events, \d+ of them text deltas\)/,
-      /the gateway answered \d+ requests: \d+ verified and handed to a function \(\d+ as alice, 3 as olivia\), 2 refused before any function ran/,
+      /the gateway answered \d+ requests: \d+ verified and handed to a function \(\d+ as alice, 5 as olivia\), 2 refused before any function ran/,
+      /memory on for \S+ \(the configuration gives no agent memory; the conversation recalls across sessions\)/,
+      /memory extractor: \d+ new event items of the session table, 0 failures/,
+      /GET \/memory as alice → 2 records:/,
+      /^ {4}\[fact\] I handle the Port Authority dredging request \(session \S+ events \d+-\d+\)$/m,
+      /session 2 \(\S+\), alice: "Which request do I handle\?" → "From an earlier session I remember: \[fact\] I handle the Port Authority dredging request/,
+      /olivia's session \(\S+\): "Which request do I handle\?" → "You said: Which request do I handle\?"/,
+      /DELETE \/memory as alice → 2 forgotten; session 3 \(\S+\): "Which request do I handle\?" → "You said: Which request do I handle\?"/,
       /deploy:local GovWest: every step did what it should/,
       /moto_server keeps running at http:\/\/localhost:\d+ \(pid \d+\)/,
     ]) {
@@ -158,9 +165,24 @@ describe('npm run deploy:local', () => {
       requester: `arn:aws-us-gov:sts::${summary.account}:assumed-role/AgencyDemoApp/alice`,
       officer: `arn:aws-us-gov:sts::${summary.account}:assumed-role/RecordsOfficer/olivia`,
     });
-    // The officer read the inbox, made the one decision and read it again; everything else was the requester's.
-    expect(gateway.verified[gateway.callers.officer]).toBe(3);
-    expect(gateway.verified[gateway.callers.requester]).toBe(gateway.requests - 2 - 3);
+    // The officer read the inbox, made the one decision, read it again, and opened a session and asked in it (memory); everything else was the requester's.
+    expect(gateway.verified[gateway.callers.officer]).toBe(5);
+    expect(gateway.verified[gateway.callers.requester]).toBe(gateway.requests - 2 - 5);
+  });
+
+  test('memory: what session 1 taught, the deployed extractor kept; session 2 of the same person used it, another person got none, forget-me removed it', () => {
+    const memory = summary.conversation.memory!;
+    expect(memory.records).toEqual(
+      expect.arrayContaining([
+        { kind: 'fact', text: 'I handle the Port Authority dredging request', source: expect.stringMatching(new RegExp(`^session ${memory.taughtIn} events \\d+-\\d+$`)) },
+        { kind: 'preference', text: 'I prefer answers as bullet points', source: expect.stringContaining(memory.taughtIn) },
+      ]),
+    );
+    expect(memory.recalledIn).not.toBe(memory.taughtIn);
+    expect(memory.recalledReply).toContain('I handle the Port Authority dredging request');
+    expect(memory.otherPersonReply).not.toContain('From an earlier session');
+    expect(memory.forgotten).toBe(memory.records.length);
+    expect(memory.afterForgetReply).not.toContain('From an earlier session');
   });
 
   test('the official openai package: a response in a conversation, one after it by previous_response_id, one streamed whose deltas are the committed text', () => {
