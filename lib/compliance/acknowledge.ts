@@ -50,3 +50,12 @@ export function acknowledgeWildcardResource(scope: IConstruct, resourceArn: stri
   const flattened = findingResourceId(Stack.of(scope).resolve(resourceArn));
   acknowledge(scope, `AwsSolutions-IAM5[Resource::${flattened}]`, reason);
 }
+
+/** The one AWS-managed policy a backup selection's role carries, acknowledged where each table joins the backup plan. */
+export function acknowledgeBackupServiceRole(selection: IConstruct): void {
+  acknowledge(
+    selection.node.findChild('Role'),
+    'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup]',
+    'AWS Backup documents this AWS-managed service-role policy for backup jobs; it is maintained by AWS as services add backup APIs.',
+  );
+}

@@ -8,7 +8,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct, type IConstruct } from 'constructs';
 import { ENV } from '../../contract/env-names';
 import { MEMORY_BOUNDS, MEMORY_DEFAULTS, MEMORY_KINDS, MEMORY_TABLE_SCHEMA, type MemorySettings } from '../../contract/memory-table';
-import { acknowledge } from '../../compliance/acknowledge';
+import { acknowledgeBackupServiceRole } from '../../compliance/acknowledge';
 import { mergeProps } from '../merge-props';
 import {
   ENCLOSING_OPERATION,
@@ -208,11 +208,7 @@ export class MemoryStore extends MemoryStoreBase {
       backupPlan: props.backupPlan,
       resources: [backup.BackupResource.fromDynamoDbTable(this.table)],
     });
-    acknowledge(
-      selection.node.findChild('Role'),
-      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup]',
-      'AWS Backup documents this AWS-managed service-role policy for backup jobs; it is maintained by AWS as services add backup APIs.',
-    );
+    acknowledgeBackupServiceRole(selection);
   }
 
   public get tableName(): string {

@@ -9,7 +9,7 @@ import { Construct, type IConstruct } from 'constructs';
 import { ENV } from '../../contract/env-names';
 import { DEFAULT_REFERENCE_PARTITION_KEY } from '../../contract/reference-table';
 import { ReferenceAccess } from '../../contract/tool-declaration';
-import { acknowledge } from '../../compliance/acknowledge';
+import { acknowledgeBackupServiceRole } from '../../compliance/acknowledge';
 import { mergeProps } from '../merge-props';
 import {
   KEY_DECRYPT_ACTIONS,
@@ -181,11 +181,7 @@ export class ReferenceData extends ReferenceDataBase {
       backupPlan: props.backupPlan,
       resources: [backup.BackupResource.fromDynamoDbTable(this.table)],
     });
-    acknowledge(
-      selection.node.findChild('Role'),
-      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup]',
-      'AWS Backup documents this AWS-managed service-role policy for backup jobs; it is maintained by AWS as services add backup APIs.',
-    );
+    acknowledgeBackupServiceRole(selection);
   }
 
   public get tableName(): string {

@@ -11,7 +11,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, type IConstruct } from 'constructs';
 import { ENV } from '../../contract/env-names';
 import { SESSION_TABLE_SCHEMA } from '../../contract/session-table';
-import { acknowledge, acknowledgeWildcardResource } from '../../compliance/acknowledge';
+import { acknowledge, acknowledgeBackupServiceRole, acknowledgeWildcardResource } from '../../compliance/acknowledge';
 import { acknowledgeAccessLogGrantOfItsOwner, dataBucketDefaults } from '../data-bucket/data-bucket-defaults';
 import { mergeProps } from '../merge-props';
 import {
@@ -291,11 +291,7 @@ export class SessionStore extends SessionStoreBase {
       }),
     );
     const selection = plan.addSelection('Sessions', { resources: [backup.BackupResource.fromDynamoDbTable(this.table)] });
-    acknowledge(
-      selection.node.findChild('Role'),
-      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup]',
-      'AWS Backup documents this AWS-managed service-role policy for backup jobs; it is maintained by AWS as services add backup APIs.',
-    );
+    acknowledgeBackupServiceRole(selection);
 
     this.payloadBucketPhysicalName = `${props.namePrefix}-payloads-${Stack.of(this).account}`;
     const required = dataBucketDefaults({
