@@ -1,5 +1,5 @@
 import { Duration, Stack, Token } from 'aws-cdk-lib';
-import * as backup from 'aws-cdk-lib/aws-backup';
+import type * as backup from 'aws-cdk-lib/aws-backup';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -8,8 +8,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct, type IConstruct } from 'constructs';
 import { ENV } from '../../contract/env-names';
 import { MEMORY_BOUNDS, MEMORY_DEFAULTS, MEMORY_KINDS, MEMORY_TABLE_SCHEMA, type MemorySettings } from '../../contract/memory-table';
-import { acknowledgeBackupServiceRole } from '../../compliance/acknowledge';
-import { mergeProps } from '../merge-props';
+import { dataTable } from '../data-table';
 import {
   ENCLOSING_OPERATION,
   KEY_DECRYPT_ACTIONS,
@@ -181,34 +180,19 @@ export class MemoryStore extends MemoryStoreBase {
       ...props.settings,
       retentionDays: { ...MEMORY_DEFAULTS.retentionDays, ...props.settings?.retentionDays },
     });
-    this.table = new dynamodb.Table(
-      this,
-      'Resource',
-      mergeProps<dynamodb.TableProps>(
-        {
-          billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-          pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: MEMORY_POINT_IN_TIME_RECOVERY },
-          deletionProtection: MEMORY_DELETION_PROTECTION,
-          removalPolicy: MEMORY_REMOVAL_POLICY,
-        },
-        props.tableProps,
-        {
-          tableName: `${props.namePrefix}-memory`,
-          partitionKey: { name: MEMORY_TABLE_SCHEMA.partitionKey.name, type: dynamodb.AttributeType.STRING },
-          sortKey: { name: MEMORY_TABLE_SCHEMA.sortKey.name, type: dynamodb.AttributeType.STRING },
-          // SC-28: the agency's key, never an AWS-owned one.
-          encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
-          encryptionKey: props.dataKey,
-          // AU-11, and the Privacy Act's limits on keeping records: each record expires by its kind's retention.
-          timeToLiveAttribute: MEMORY_TABLE_SCHEMA.timeToLiveAttribute,
-        },
-      ),
-    );
-    const selection = new backup.BackupSelection(this, 'Backup', {
+    this.table = dataTable(this, {
+      tableName: `${props.namePrefix}-memory`,
+      partitionKey: MEMORY_TABLE_SCHEMA.partitionKey.name,
+      sortKey: MEMORY_TABLE_SCHEMA.sortKey.name,
+      // AU-11, and the Privacy Act's limits on keeping records: each record expires by its kind's retention.
+      timeToLiveAttribute: MEMORY_TABLE_SCHEMA.timeToLiveAttribute,
+      dataKey: props.dataKey,
       backupPlan: props.backupPlan,
-      resources: [backup.BackupResource.fromDynamoDbTable(this.table)],
+      pointInTimeRecovery: MEMORY_POINT_IN_TIME_RECOVERY,
+      deletionProtection: MEMORY_DELETION_PROTECTION,
+      removalPolicy: MEMORY_REMOVAL_POLICY,
+      tableProps: props.tableProps,
     });
-    acknowledgeBackupServiceRole(selection);
   }
 
   public get tableName(): string {

@@ -1,5 +1,5 @@
 import { Duration, Stack, Token } from 'aws-cdk-lib';
-import * as backup from 'aws-cdk-lib/aws-backup';
+import type * as backup from 'aws-cdk-lib/aws-backup';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -9,8 +9,7 @@ import { Construct, type IConstruct } from 'constructs';
 import { ENV } from '../../contract/env-names';
 import { DEFAULT_REFERENCE_PARTITION_KEY } from '../../contract/reference-table';
 import { ReferenceAccess } from '../../contract/tool-declaration';
-import { acknowledgeBackupServiceRole } from '../../compliance/acknowledge';
-import { mergeProps } from '../merge-props';
+import { dataTable } from '../data-table';
 import {
   KEY_DECRYPT_ACTIONS,
   KEY_ENCRYPT_ACTIONS,
@@ -155,33 +154,17 @@ export class ReferenceData extends ReferenceDataBase {
         `${this.node.path}: partitionKeyName is ${JSON.stringify(this.partitionKeyName)}; a DynamoDB attribute name here is 1 to 255 letters, digits, "_", "-" or ".". Leave it unset for "${DEFAULT_REFERENCE_PARTITION_KEY}".`,
       );
     }
-    this.table = new dynamodb.Table(
-      this,
-      'Resource',
-      mergeProps<dynamodb.TableProps>(
-        {
-          billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-          pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: REFERENCE_POINT_IN_TIME_RECOVERY },
-          deletionProtection: REFERENCE_DELETION_PROTECTION,
-          removalPolicy: REFERENCE_REMOVAL_POLICY,
-        },
-        props.tableProps,
-        {
-          tableName: `${props.namePrefix}-reference`,
-          partitionKey: { name: this.partitionKeyName, type: dynamodb.AttributeType.STRING },
-          // One key: the tools' GetItem and PutItem name the partition key only.
-          sortKey: undefined,
-          // SC-28: the agency's key, never an AWS-owned one.
-          encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
-          encryptionKey: props.dataKey,
-        },
-      ),
-    );
-    const selection = new backup.BackupSelection(this, 'Backup', {
+    this.table = dataTable(this, {
+      tableName: `${props.namePrefix}-reference`,
+      // One key: the tools' GetItem and PutItem name the partition key only.
+      partitionKey: this.partitionKeyName,
+      dataKey: props.dataKey,
       backupPlan: props.backupPlan,
-      resources: [backup.BackupResource.fromDynamoDbTable(this.table)],
+      pointInTimeRecovery: REFERENCE_POINT_IN_TIME_RECOVERY,
+      deletionProtection: REFERENCE_DELETION_PROTECTION,
+      removalPolicy: REFERENCE_REMOVAL_POLICY,
+      tableProps: props.tableProps,
     });
-    acknowledgeBackupServiceRole(selection);
   }
 
   public get tableName(): string {
